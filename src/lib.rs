@@ -1,0 +1,12 @@
+//! hybridplan: a planner for hybrid print-plus-overmold production.
+//!
+//! One part flows one way: STL file -> checked [`mesh::Mesh`] -> split -> interface lattice ->
+//! process estimates -> plan -> reports. Lower modules never import higher ones:
+//! `mesh` and `fsutil` import nothing of the project, `samples` builds on `mesh`,
+//! `report` and `cli` sit on top.
+
+pub mod cli;
+pub mod fsutil;
+pub mod mesh;
+pub mod report;
+pub mod samples;

@@ -1,0 +1,480 @@
+//! Topology and geometry checks of a welded mesh, and the two repairs that are safe to do
+//! without asking: dropping triangles that collapsed to an edge or a point, and turning shells
+//! whose normals all point inward.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::stl::StlFormat;
+use super::units::{Units, size_warning};
+use super::{Aabb, Mesh};
+
+/// What the checks found. Lengths in mm, areas in mm², volumes in mm³.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeshReport {
+    pub format: Option<StlFormat>,
+    pub units: Units,
+    pub triangles: usize,
+    pub vertices: usize,
+    pub bbox_min_mm: [f64; 3],
+    pub bbox_max_mm: [f64; 3],
+    pub size_mm: [f64; 3],
+    pub area_mm2: f64,
+    pub volume_mm3: f64,
+    /// Connected pieces (vertex-connected).
+    pub shells: usize,
+    /// Edges used by one triangle only: holes in the surface.
+    pub boundary_edges: usize,
+    /// Edges used by more than two triangles.
+    pub non_manifold_edges: usize,
+    /// Edges shared by two triangles that run them in the same direction (one of the two is
+    /// wound the wrong way).
+    pub inconsistent_edges: usize,
+    /// Triangles that used a vertex twice (after welding) and were dropped.
+    pub degenerate_dropped: usize,
+    /// Triangles with three distinct vertices but no area (slivers); kept, because dropping
+    /// one would open the surface.
+    pub zero_area_triangles: usize,
+    /// Shells that were turned inside out and have been flipped.
+    pub shells_flipped: usize,
+    /// Every edge shared by exactly two triangles.
+    pub watertight: bool,
+    /// Every edge runs in opposite directions in its two triangles.
+    pub oriented: bool,
+    pub warnings: Vec<String>,
+}
+
+/// A mesh together with its report. `mesh` is the repaired one.
+#[derive(Debug, Clone)]
+pub struct CheckedMesh {
+    pub mesh: Mesh,
+    pub report: MeshReport,
+}
+
+impl MeshReport {
+    /// Why later stages (split, lattice, estimates) cannot use this mesh, if they cannot.
+    pub fn solid_problem(&self) -> Option<String> {
+        let mut why = Vec::new();
+        if self.boundary_edges > 0 {
+            why.push(format!(
+                "it is open ({} boundary edges)",
+                self.boundary_edges
+            ));
+        }
+        if self.non_manifold_edges > 0 {
+            why.push(format!(
+                "it is non-manifold ({} edges shared by more than two triangles)",
+                self.non_manifold_edges
+            ));
+        }
+        if self.inconsistent_edges > 0 {
+            why.push(format!(
+                "its triangles are not consistently oriented ({} edges)",
+                self.inconsistent_edges
+            ));
+        }
+        if why.is_empty() && self.volume_mm3 <= 0.0 {
+            why.push("it encloses no volume".into());
+        }
+        if why.is_empty() {
+            None
+        } else {
+            Some(format!(
+                "not a closed solid: {}; repair it in CAD or a mesh tool first",
+                why.join(", ")
+            ))
+        }
+    }
+}
+
+impl CheckedMesh {
+    /// The mesh if it is a closed, oriented solid; otherwise the reason it is not.
+    pub fn require_solid(&self) -> Result<&Mesh, String> {
+        match self.report.solid_problem() {
+            None => Ok(&self.mesh),
+            Some(why) => Err(why),
+        }
+    }
+}
+
+/// Per-edge topology counts of a mesh.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EdgeCounts {
+    pub boundary: usize,
+    pub non_manifold: usize,
+    pub inconsistent: usize,
+}
+
+impl EdgeCounts {
+    pub fn is_closed_and_oriented(&self) -> bool {
+        *self == EdgeCounts::default()
+    }
+}
+
+/// Counts boundary, non-manifold and inconsistently oriented edges in linear time.
+///
+/// Builds the outgoing-edge lists of every vertex (a counting sort of the 3T directed edges by
+/// their start vertex), then looks at each undirected edge {a, b} once: how often a->b occurs
+/// and how often b->a. Vertices have a handful of edges, so the scans are short; the vertex
+/// loop runs in parallel.
+pub fn edge_counts(vertex_count: usize, triangles: &[[u32; 3]]) -> EdgeCounts {
+    let n = vertex_count;
+    let mut start = vec![0u32; n + 1];
+    for t in triangles {
+        for &a in t {
+            start[a as usize + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut targets = vec![0u32; triangles.len() * 3];
+    for t in triangles {
+        for k in 0..3 {
+            let (a, b) = (t[k] as usize, t[(k + 1) % 3]);
+            targets[fill[a] as usize] = b;
+            fill[a] += 1;
+        }
+    }
+    drop(fill);
+    let out = |a: usize| &targets[start[a] as usize..start[a + 1] as usize];
+    (0..n)
+        .into_par_iter()
+        .fold(EdgeCounts::default, |mut acc, a| {
+            let list = out(a);
+            for (k, &b) in list.iter().enumerate() {
+                // Handle each undirected edge at its first a->b occurrence in a's list, and
+                // from the smaller end when both directions exist.
+                if list[..k].contains(&b) {
+                    continue;
+                }
+                let forward = list.iter().filter(|&&x| x == b).count();
+                let backward = out(b as usize).iter().filter(|&&x| x as usize == a).count();
+                if backward > 0 && (b as usize) < a {
+                    continue;
+                }
+                match (forward, backward) {
+                    (1, 1) => {}
+                    (1, 0) | (0, 1) => acc.boundary += 1,
+                    (2, 0) | (0, 2) => acc.inconsistent += 1,
+                    _ => acc.non_manifold += 1,
+                }
+            }
+            acc
+        })
+        .reduce(EdgeCounts::default, |a, b| EdgeCounts {
+            boundary: a.boundary + b.boundary,
+            non_manifold: a.non_manifold + b.non_manifold,
+            inconsistent: a.inconsistent + b.inconsistent,
+        })
+}
+
+/// Labels each triangle with its shell (connected by shared vertices); returns the labels
+/// (0..shells) and the number of shells.
+pub fn shell_labels(vertex_count: usize, triangles: &[[u32; 3]]) -> (Vec<u32>, usize) {
+    let mut parent: Vec<u32> = (0..vertex_count as u32).collect();
+    fn find(parent: &mut [u32], mut x: u32) -> u32 {
+        while parent[x as usize] != x {
+            let p = parent[x as usize];
+            parent[x as usize] = parent[p as usize];
+            x = p;
+        }
+        x
+    }
+    for t in triangles {
+        let r0 = find(&mut parent, t[0]);
+        for &v in &t[1..] {
+            let r = find(&mut parent, v);
+            if r != r0 {
+                // Union towards the smaller root keeps labels deterministic.
+                let (lo, hi) = if r < r0 { (r, r0) } else { (r0, r) };
+                parent[hi as usize] = lo;
+            }
+        }
+    }
+    let mut label_of_root = vec![u32::MAX; vertex_count];
+    let mut shells = 0u32;
+    let labels = triangles
+        .iter()
+        .map(|t| {
+            let r = find(&mut parent, t[0]) as usize;
+            if label_of_root[r] == u32::MAX {
+                label_of_root[r] = shells;
+                shells += 1;
+            }
+            label_of_root[r]
+        })
+        .collect();
+    (labels, shells as usize)
+}
+
+/// Signed volume (mm³) of each shell, relative to `origin` for accuracy.
+fn shell_volumes(
+    mesh: &Mesh,
+    labels: &[u32],
+    shells: usize,
+    origin: &nalgebra::Point3<f64>,
+) -> Vec<f64> {
+    let mut six = vec![0.0f64; shells];
+    for (t, &s) in mesh.triangles.iter().zip(labels) {
+        let [a, b, c] = mesh.corners(t);
+        six[s as usize] += (a - origin).dot(&(b - origin).cross(&(c - origin)));
+    }
+    six.into_iter().map(|v| v / 6.0).collect()
+}
+
+fn shell_bounds(mesh: &Mesh, labels: &[u32], shells: usize) -> Vec<Aabb> {
+    let mut out: Vec<Option<Aabb>> = vec![None; shells];
+    for (t, &s) in mesh.triangles.iter().zip(labels) {
+        for p in mesh.corners(t) {
+            let bb = out[s as usize].get_or_insert(Aabb { min: p, max: p });
+            bb.min = bb.min.inf(&p);
+            bb.max = bb.max.sup(&p);
+        }
+    }
+    out.into_iter()
+        .map(|b| b.expect("every shell has a triangle"))
+        .collect()
+}
+
+/// Checks a welded mesh (mm) and applies the safe repairs. Never fails: what is wrong ends up
+/// in the report, and [`MeshReport::solid_problem`] tells later stages whether to refuse it.
+pub fn check_and_repair(mut mesh: Mesh, units: Units) -> CheckedMesh {
+    let mut warnings = Vec::new();
+
+    let before = mesh.triangles.len();
+    mesh.triangles
+        .retain(|t| t[0] != t[1] && t[1] != t[2] && t[0] != t[2]);
+    let degenerate_dropped = before - mesh.triangles.len();
+    if degenerate_dropped > 0 {
+        warnings.push(format!(
+            "dropped {degenerate_dropped} degenerate triangles (a corner used twice)"
+        ));
+    }
+    compact_vertices(&mut mesh);
+
+    let bb = mesh.bounds();
+    let diag = bb.map(|b| b.diagonal()).unwrap_or(0.0);
+    // A triangle is a sliver when its area is below 1e-12 of the part's diagonal squared,
+    // which is far below what f32 coordinates can resolve on a part of that size.
+    let sliver_area2 = (1e-12 * diag * diag) * 2.0;
+    let zero_area_triangles = mesh
+        .triangles
+        .par_iter()
+        .filter(|t| {
+            let [a, b, c] = mesh.corners(t);
+            (b - a).cross(&(c - a)).norm() <= sliver_area2
+        })
+        .count();
+    if zero_area_triangles > 0 {
+        warnings.push(format!(
+            "{zero_area_triangles} triangles have (almost) no area; kept so the surface stays closed"
+        ));
+    }
+
+    let edges = edge_counts(mesh.vertices.len(), &mesh.triangles);
+    let (labels, shells) = shell_labels(mesh.vertices.len(), &mesh.triangles);
+    let watertight = edges.boundary == 0 && edges.non_manifold == 0;
+    let oriented = edges.inconsistent == 0;
+
+    // Turn shells that are inside out. A closed, oriented shell with negative volume is either
+    // a cavity inside another shell (correct as it is) or a body exported inside out. We take
+    // it for a cavity when a positive shell's bounding box contains it.
+    let mut shells_flipped = 0;
+    if watertight && oriented && shells > 0 {
+        let origin = bb.map(|b| b.center()).unwrap_or_default();
+        let vols = shell_volumes(&mesh, &labels, shells, &origin);
+        let boxes = shell_bounds(&mesh, &labels, shells);
+        let inside_positive = |s: usize| {
+            (0..shells).any(|o| {
+                o != s
+                    && vols[o] > 0.0
+                    && boxes[o]
+                        .min
+                        .iter()
+                        .zip(boxes[s].min.iter())
+                        .all(|(a, b)| a <= b)
+                    && boxes[o]
+                        .max
+                        .iter()
+                        .zip(boxes[s].max.iter())
+                        .all(|(a, b)| a >= b)
+            })
+        };
+        let flip: Vec<bool> = (0..shells)
+            .map(|s| vols[s] < 0.0 && !inside_positive(s))
+            .collect();
+        shells_flipped = flip.iter().filter(|&&f| f).count();
+        if shells_flipped > 0 {
+            for (t, &s) in mesh.triangles.iter_mut().zip(&labels) {
+                if flip[s as usize] {
+                    t.swap(1, 2);
+                }
+            }
+            warnings.push(if shells_flipped == shells {
+                "all normals pointed inward; the mesh was flipped".to_string()
+            } else {
+                format!("{shells_flipped} of {shells} shells were inside out and were flipped")
+            });
+        }
+    }
+    if edges.boundary > 0 {
+        warnings.push(format!("open mesh: {} boundary edges", edges.boundary));
+    }
+    if edges.non_manifold > 0 {
+        warnings.push(format!(
+            "non-manifold: {} edges shared by more than two triangles",
+            edges.non_manifold
+        ));
+    }
+    if edges.inconsistent > 0 {
+        warnings.push(format!(
+            "inconsistent orientation: {} edges run the same way in both triangles",
+            edges.inconsistent
+        ));
+    }
+
+    let (min, max) = bb.map(|b| (b.min, b.max)).unwrap_or_default();
+    let size = max - min;
+    if let Some(w) = size_warning(size.max(), units) {
+        warnings.push(w);
+    }
+    let report = MeshReport {
+        format: None,
+        units,
+        triangles: mesh.triangles.len(),
+        vertices: mesh.vertices.len(),
+        bbox_min_mm: min.coords.into(),
+        bbox_max_mm: max.coords.into(),
+        size_mm: size.into(),
+        area_mm2: mesh.area_mm2(),
+        volume_mm3: mesh.signed_volume_mm3(),
+        shells,
+        boundary_edges: edges.boundary,
+        non_manifold_edges: edges.non_manifold,
+        inconsistent_edges: edges.inconsistent,
+        degenerate_dropped,
+        zero_area_triangles,
+        shells_flipped,
+        watertight,
+        oriented,
+        warnings,
+    };
+    CheckedMesh { mesh, report }
+}
+
+/// Removes vertices no triangle uses, keeping the order of the others.
+pub fn compact_vertices(mesh: &mut Mesh) {
+    let mut used = vec![false; mesh.vertices.len()];
+    for t in &mesh.triangles {
+        for &i in t {
+            used[i as usize] = true;
+        }
+    }
+    if used.iter().all(|&u| u) {
+        return;
+    }
+    let mut remap = vec![u32::MAX; mesh.vertices.len()];
+    let mut next = 0u32;
+    let mut kept = Vec::with_capacity(mesh.vertices.len());
+    for (i, p) in mesh.vertices.iter().enumerate() {
+        if used[i] {
+            remap[i] = next;
+            next += 1;
+            kept.push(*p);
+        }
+    }
+    mesh.vertices = kept;
+    for t in &mut mesh.triangles {
+        *t = t.map(|i| remap[i as usize]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mesh::test_shapes::cuboid;
+
+    #[test]
+    fn closed_cube_is_watertight_and_oriented() {
+        let c = check_and_repair(cuboid([0.0; 3], [2.0, 3.0, 4.0]), Units::Mm);
+        assert!(c.report.watertight && c.report.oriented);
+        assert_eq!(c.report.shells, 1);
+        assert_eq!(c.report.boundary_edges, 0);
+        assert!((c.report.volume_mm3 - 24.0).abs() < 1e-12);
+        assert!(c.report.solid_problem().is_none());
+    }
+
+    #[test]
+    fn open_box_reports_its_hole_edges() {
+        let mut m = cuboid([0.0; 3], [1.0, 1.0, 1.0]);
+        m.triangles.truncate(10); // remove the two x = max triangles: a square hole of 4 edges
+        let c = check_and_repair(m, Units::Mm);
+        assert_eq!(c.report.boundary_edges, 4);
+        assert!(!c.report.watertight);
+        assert!(
+            c.report
+                .solid_problem()
+                .unwrap()
+                .contains("open (4 boundary edges)")
+        );
+    }
+
+    #[test]
+    fn one_flipped_triangle_gives_three_inconsistent_edges() {
+        let mut m = cuboid([0.0; 3], [1.0, 1.0, 1.0]);
+        m.triangles[0].swap(1, 2);
+        let c = check_and_repair(m, Units::Mm);
+        assert!(c.report.watertight);
+        assert_eq!(c.report.inconsistent_edges, 3);
+        assert!(!c.report.oriented);
+    }
+
+    #[test]
+    fn inverted_cube_is_flipped_but_a_cavity_is_kept() {
+        let mut m = cuboid([0.0; 3], [1.0, 1.0, 1.0]);
+        m.flip();
+        let c = check_and_repair(m, Units::Mm);
+        assert_eq!(c.report.shells_flipped, 1);
+        assert!((c.report.volume_mm3 - 1.0).abs() < 1e-12);
+
+        let mut outer = cuboid([0.0; 3], [10.0, 10.0, 10.0]);
+        let mut cavity = cuboid([4.0; 3], [6.0, 6.0, 6.0]);
+        cavity.flip();
+        outer.append(&cavity);
+        let c = check_and_repair(outer, Units::Mm);
+        assert_eq!(c.report.shells, 2);
+        assert_eq!(c.report.shells_flipped, 0);
+        assert!((c.report.volume_mm3 - (1000.0 - 8.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn non_manifold_edge_and_degenerate_triangle() {
+        // Two cubes sharing one edge: that edge has four triangles.
+        let mut m = cuboid([0.0; 3], [1.0, 1.0, 1.0]);
+        let other = cuboid([1.0, 1.0, 0.0], [2.0, 2.0, 1.0]);
+        m.append(&other);
+        // weld the shared corners (1,1,z) by exact position
+        let mut w = crate::mesh::weld::ExactWelder::with_corner_hint(64);
+        let idx: Vec<u32> = m
+            .vertices
+            .iter()
+            .map(|p| w.index([p.x as f32, p.y as f32, p.z as f32]))
+            .collect();
+        for t in &mut m.triangles {
+            *t = t.map(|i| idx[i as usize]);
+        }
+        m.vertices = w
+            .vertices
+            .iter()
+            .map(|p| nalgebra::Point3::new(p[0] as f64, p[1] as f64, p[2] as f64))
+            .collect();
+        m.triangles.push([0, 0, 1]);
+        let c = check_and_repair(m, Units::Mm);
+        assert_eq!(c.report.degenerate_dropped, 1);
+        assert_eq!(c.report.non_manifold_edges, 1);
+        assert_eq!(c.report.boundary_edges, 0);
+        assert_eq!(c.report.shells, 1);
+    }
+}

@@ -1,0 +1,169 @@
+//! The ground floor: the indexed triangle mesh, STL and 3MF input/output, welding and
+//! topology checks. Nothing here imports any other module of the project.
+
+pub mod check;
+pub mod polygon;
+pub mod stl;
+pub mod threemf;
+pub mod units;
+pub mod weld;
+
+pub use check::{CheckedMesh, MeshReport};
+pub use stl::{LoadOptions, MeshError, load};
+pub use units::Units;
+
+use nalgebra::{Point3, Vector3};
+
+/// An indexed triangle mesh in millimetres. Triangles are counter-clockwise seen from outside
+/// (right-hand rule gives the outward normal) once the mesh has been checked.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Mesh {
+    pub vertices: Vec<Point3<f64>>,
+    pub triangles: Vec<[u32; 3]>,
+}
+
+/// An axis-aligned bounding box in millimetres.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Aabb {
+    pub min: Point3<f64>,
+    pub max: Point3<f64>,
+}
+
+impl Aabb {
+    pub fn size(&self) -> Vector3<f64> {
+        self.max - self.min
+    }
+    pub fn center(&self) -> Point3<f64> {
+        nalgebra::center(&self.min, &self.max)
+    }
+    pub fn diagonal(&self) -> f64 {
+        self.size().norm()
+    }
+}
+
+impl Mesh {
+    pub fn new(vertices: Vec<Point3<f64>>, triangles: Vec<[u32; 3]>) -> Self {
+        Mesh {
+            vertices,
+            triangles,
+        }
+    }
+
+    /// The three corners of triangle `t`.
+    #[inline]
+    pub fn corners(&self, t: &[u32; 3]) -> [Point3<f64>; 3] {
+        [
+            self.vertices[t[0] as usize],
+            self.vertices[t[1] as usize],
+            self.vertices[t[2] as usize],
+        ]
+    }
+
+    /// Bounding box of the vertices that triangles use; `None` for a mesh without triangles.
+    pub fn bounds(&self) -> Option<Aabb> {
+        let mut it = self.triangles.iter().flatten();
+        let first = self.vertices[*it.next()? as usize];
+        let (mut min, mut max) = (first, first);
+        for &i in it {
+            let p = &self.vertices[i as usize];
+            min = min.inf(p);
+            max = max.sup(p);
+        }
+        Some(Aabb { min, max })
+    }
+
+    /// Total surface area in mm².
+    pub fn area_mm2(&self) -> f64 {
+        self.triangles
+            .iter()
+            .map(|t| {
+                let [a, b, c] = self.corners(t);
+                (b - a).cross(&(c - a)).norm() * 0.5
+            })
+            .sum()
+    }
+
+    /// Signed volume in mm³ (positive for a closed mesh with outward normals), by the divergence
+    /// theorem. Coordinates are taken relative to the bounding-box centre so that a part far
+    /// from the origin does not lose digits to cancellation.
+    pub fn signed_volume_mm3(&self) -> f64 {
+        let Some(bb) = self.bounds() else { return 0.0 };
+        let o = bb.center().coords;
+        let six_v: f64 = self
+            .triangles
+            .iter()
+            .map(|t| {
+                let [a, b, c] = self.corners(t);
+                (a.coords - o).dot(&(b.coords - o).cross(&(c.coords - o)))
+            })
+            .sum();
+        six_v / 6.0
+    }
+
+    /// Reverses the winding of every triangle (turns all normals around).
+    pub fn flip(&mut self) {
+        for t in &mut self.triangles {
+            t.swap(1, 2);
+        }
+    }
+
+    /// Applies `f` to every vertex (a rotation, a translation, a unit scale).
+    pub fn map_vertices(&mut self, f: impl Fn(&Point3<f64>) -> Point3<f64>) {
+        for p in &mut self.vertices {
+            *p = f(p);
+        }
+    }
+
+    /// Appends `other` as separate triangles (its vertices are not merged with ours).
+    pub fn append(&mut self, other: &Mesh) {
+        let base = self.vertices.len() as u32;
+        self.vertices.extend_from_slice(&other.vertices);
+        self.triangles
+            .extend(other.triangles.iter().map(|t| t.map(|i| i + base)));
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_shapes {
+    use super::*;
+
+    /// An axis-aligned box from `min` to `max`, outward normals, 12 triangles.
+    pub fn cuboid(min: [f64; 3], max: [f64; 3]) -> Mesh {
+        let v = |i: usize| {
+            Point3::new(
+                if i & 1 == 0 { min[0] } else { max[0] },
+                if i & 2 == 0 { min[1] } else { max[1] },
+                if i & 4 == 0 { min[2] } else { max[2] },
+            )
+        };
+        let vertices = (0..8).map(v).collect();
+        let triangles = vec![
+            [0, 2, 1],
+            [1, 2, 3], // z = min, facing -z
+            [4, 5, 6],
+            [5, 7, 6], // z = max
+            [0, 1, 4],
+            [1, 5, 4], // y = min
+            [2, 6, 3],
+            [3, 6, 7], // y = max
+            [0, 4, 2],
+            [2, 4, 6], // x = min
+            [1, 3, 5],
+            [3, 7, 5], // x = max
+        ];
+        Mesh::new(vertices, triangles)
+    }
+
+    #[test]
+    fn cuboid_volume_area_bounds() {
+        let m = cuboid([1.0, 2.0, 3.0], [4.0, 6.0, 8.0]);
+        assert!((m.signed_volume_mm3() - 3.0 * 4.0 * 5.0).abs() < 1e-12);
+        assert!((m.area_mm2() - 2.0 * (12.0 + 15.0 + 20.0)).abs() < 1e-12);
+        let bb = m.bounds().unwrap();
+        assert_eq!(bb.min, Point3::new(1.0, 2.0, 3.0));
+        assert_eq!(bb.max, Point3::new(4.0, 6.0, 8.0));
+        let mut f = m.clone();
+        f.flip();
+        assert!((f.signed_volume_mm3() + 60.0).abs() < 1e-12);
+    }
+}
