@@ -37,18 +37,14 @@ where
     })?;
     let prefix = format!(".{}.", file_name.to_string_lossy());
     let mut builder = tempfile::Builder::new();
-    builder
-        .prefix(&prefix)
-        .suffix(".tmp");
+    builder.prefix(&prefix).suffix(".tmp");
     // Temporary files are private (0600) by default; an output file is an ordinary file.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
-    let mut tmp = builder
-        .tempfile_in(dir)
-        .map_err(wrap)?;
+    let mut tmp = builder.tempfile_in(dir).map_err(wrap)?;
     {
         let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
         fill(&mut w).map_err(wrap)?;

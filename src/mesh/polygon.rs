@@ -54,6 +54,24 @@ pub fn triangulate_even_odd(
     points: &[[f64; 2]],
     segments: &[[u32; 2]],
 ) -> Result<Vec<[u32; 3]>, PolygonError> {
+    Ok(triangulate_sets(points, &[segments])?
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect())
+}
+
+/// Triangulates the union of several regions at once, each given by its own boundary
+/// segments (even-odd within each set), and tells for every triangle which regions contain it:
+/// bit k of the mask is set when the triangle lies inside set k. Triangles inside none are
+/// left out. Works in O(n log n): one constrained Delaunay triangulation of all boundaries and
+/// one flood fill that toggles a region's bit whenever it crosses one of that region's
+/// segments. Boundaries of different sets may coincide (a segment in two sets toggles both
+/// bits) but must not cross. At most 32 sets.
+pub fn triangulate_sets(
+    points: &[[f64; 2]],
+    sets: &[&[[u32; 2]]],
+) -> Result<Vec<([u32; 3], u32)>, PolygonError> {
+    assert!(sets.len() <= 32, "at most 32 segment sets");
     // Deduplicate points exactly, so that spade's vertex order maps back one to one.
     let mut first_of: HashMap<[u64; 2], u32> = HashMap::with_capacity(points.len());
     let mut unique: Vec<Point2<f64>> = Vec::with_capacity(points.len());
@@ -71,26 +89,26 @@ pub fn triangulate_even_odd(
         });
         to_unique[i] = u as usize;
     }
-    // Cancel segments that occur an even number of times.
-    let mut parity: HashMap<(usize, usize), bool> = HashMap::with_capacity(segments.len());
-    for &[a, b] in segments {
-        let (a, b) = (to_unique[a as usize], to_unique[b as usize]);
-        if a == b {
-            continue;
+    // Which sets each undirected segment toggles (odd count within the set).
+    let mut toggles: HashMap<(usize, usize), u32> = HashMap::new();
+    for (k, set) in sets.iter().enumerate() {
+        for &[a, b] in set.iter() {
+            let (a, b) = (to_unique[a as usize], to_unique[b as usize]);
+            if a != b {
+                *toggles.entry((a.min(b), a.max(b))).or_insert(0) ^= 1 << k;
+            }
         }
-        let key = (a.min(b), a.max(b));
-        let e = parity.entry(key).or_insert(false);
-        *e = !*e;
     }
-    let mut edges: Vec<[usize; 2]> = parity
-        .into_iter()
-        .filter(|&(_, odd)| odd)
-        .map(|((a, b), _)| [a, b])
+    let mut edges: Vec<[usize; 2]> = toggles
+        .iter()
+        .filter(|&(_, &mask)| mask != 0)
+        .map(|(&(a, b), _)| [a, b])
         .collect();
     if edges.is_empty() {
         return Ok(Vec::new());
     }
     edges.sort_unstable();
+    let expected_constraints = edges.len();
     let mut conflicts = 0usize;
     let cdt =
         ConstrainedDelaunayTriangulation::<Point2<f64>>::try_bulk_load_cdt(unique, edges, |_| {
@@ -100,14 +118,28 @@ pub fn triangulate_even_odd(
     if conflicts > 0 {
         return Err(PolygonError::Crossing(conflicts));
     }
-    // Even-odd flood fill from the unbounded face: the faces along the convex hull are inside
-    // exactly when their hull edge is a boundary segment; each further crossing toggles.
-    let mut inside: Vec<Option<bool>> = vec![None; cdt.num_all_faces()];
-    let mut stack: Vec<(FixedFaceHandle<InnerTag>, bool)> = Vec::new();
+    if cdt.num_constraints() != expected_constraints {
+        // spade split a segment at a point lying on it: the boundaries overlap or touch in
+        // a way that the sets do not describe consistently.
+        return Err(PolygonError::Crossing(
+            cdt.num_constraints().abs_diff(expected_constraints),
+        ));
+    }
+    let mask_of = |e: spade::handles::DirectedEdgeHandle<'_, Point2<f64>, (), _, ()>| -> u32 {
+        if !e.as_undirected().is_constraint_edge() {
+            return 0;
+        }
+        let (a, b) = (e.from().fix().index(), e.to().fix().index());
+        toggles.get(&(a.min(b), a.max(b))).copied().unwrap_or(0)
+    };
+    // Flood fill from the unbounded face: the faces along the convex hull start with the
+    // masks of their hull edges; each further crossing toggles the crossed segment's sets.
+    let mut inside: Vec<Option<u32>> = vec![None; cdt.num_all_faces()];
+    let mut stack: Vec<(FixedFaceHandle<InnerTag>, u32)> = Vec::new();
     for h in cdt.convex_hull() {
         for e in [h, h.rev()] {
             if let Some(f) = e.face().as_inner() {
-                stack.push((f.fix(), e.as_undirected().is_constraint_edge()));
+                stack.push((f.fix(), mask_of(e)));
             }
         }
     }
@@ -120,14 +152,16 @@ pub fn triangulate_even_odd(
             if let Some(g) = e.rev().face().as_inner()
                 && inside[g.fix().index()].is_none()
             {
-                stack.push((g.fix(), here ^ e.as_undirected().is_constraint_edge()));
+                stack.push((g.fix(), here ^ mask_of(e)));
             }
         }
     }
     Ok(cdt
         .inner_faces()
-        .filter(|f| inside[f.fix().index()] == Some(true))
-        .map(|f| f.vertices().map(|v| original[v.fix().index()]))
+        .filter_map(|f| {
+            let mask = inside[f.fix().index()].unwrap_or(0);
+            (mask != 0).then(|| (f.vertices().map(|v| original[v.fix().index()]), mask))
+        })
         .collect())
 }
 

@@ -160,44 +160,75 @@ pub fn read_stl(path: &Path) -> Result<RawStl, MeshError> {
             path: path.to_path_buf(),
         });
     }
-    let ascii = looks_ascii(&head);
-    if len >= HEADER_BYTES && head.len() >= HEADER_BYTES as usize {
-        let declared = u32::from_le_bytes([head[80], head[81], head[82], head[83]]) as u64;
-        let expected = HEADER_BYTES + TRIANGLE_BYTES * declared;
-        if expected == len && !ascii {
-            return read_binary(path, reader, declared);
-        }
-        if !ascii {
-            if starts_with_solid(&head) || !is_texty(&head) {
-                return Err(MeshError::SizeMismatch {
-                    path: path.to_path_buf(),
-                    declared,
-                    expected,
-                    actual: len,
-                });
+    let declared = (head.len() >= HEADER_BYTES as usize)
+        .then(|| u32::from_le_bytes([head[80], head[81], head[82], head[83]]) as u64);
+    let binary_size_fits = declared.is_some_and(|n| HEADER_BYTES + TRIANGLE_BYTES * n == len);
+    if starts_with_solid(&head) && is_texty(&head) {
+        // Text that begins with `solid` is ASCII STL, or a broken one: its errors (with line
+        // numbers) say more than a size mismatch would. Only a binary file whose header and
+        // first records happen to be printable could land here; it is read as binary when
+        // the ASCII reading fails and the binary size rule holds.
+        return match read_ascii(path, reader) {
+            Err(e) if binary_size_fits => {
+                let file = File::open(path).map_err(io_err)?;
+                read_binary(
+                    path,
+                    BufReader::with_capacity(1 << 20, file),
+                    declared.unwrap_or(0),
+                )
+                .map_err(|_| e)
             }
-            return Err(not_stl_text(path));
-        }
-    } else if !ascii {
-        return Err(if is_texty(&head) {
-            not_stl_text(path)
-        } else {
-            MeshError::NotStl {
-                path: path.to_path_buf(),
-                detail: format!(
-                    "{len} bytes is shorter than the 84-byte header of a binary STL, and it is not ASCII STL text"
-                ),
-            }
+            other => other,
+        };
+    }
+    if binary_size_fits {
+        return read_binary(path, reader, declared.unwrap_or(0));
+    }
+    if let Some(kind) = known_other_format(&head) {
+        return Err(MeshError::NotStl {
+            path: path.to_path_buf(),
+            detail: format!("it looks like {kind}"),
         });
     }
-    read_ascii(path, reader)
+    if is_texty(&head) {
+        return Err(MeshError::NotStl {
+            path: path.to_path_buf(),
+            detail: "it is text but does not begin with 'solid'".into(),
+        });
+    }
+    match declared {
+        Some(declared) => Err(MeshError::SizeMismatch {
+            path: path.to_path_buf(),
+            declared,
+            expected: HEADER_BYTES + TRIANGLE_BYTES * declared,
+            actual: len,
+        }),
+        None => Err(MeshError::NotStl {
+            path: path.to_path_buf(),
+            detail: format!(
+                "{len} bytes is shorter than the 84-byte header of a binary STL, and it is not ASCII STL text"
+            ),
+        }),
+    }
 }
 
-fn not_stl_text(path: &Path) -> MeshError {
-    MeshError::NotStl {
-        path: path.to_path_buf(),
-        detail: "it is text but does not begin with 'solid' followed by facets".into(),
-    }
+/// Recognises a few common formats by their first bytes, for a clearer message.
+fn known_other_format(head: &[u8]) -> Option<&'static str> {
+    const SIGNATURES: &[(&[u8], &str)] = &[
+        (
+            b"PK\x03\x04",
+            "a ZIP archive (a 3MF file? hybridplan reads STL)",
+        ),
+        (b"\x89PNG", "a PNG image"),
+        (b"%PDF", "a PDF document"),
+        (b"\x1f\x8b", "a gzip-compressed file (decompress it first)"),
+        (b"\xff\xd8\xff", "a JPEG image"),
+        (b"ISO-10303-21", "a STEP file (export STL from CAD)"),
+    ];
+    SIGNATURES
+        .iter()
+        .find(|(sig, _)| head.starts_with(sig))
+        .map(|&(_, kind)| kind)
 }
 
 fn starts_with_solid(head: &[u8]) -> bool {
@@ -211,18 +242,6 @@ fn is_texty(head: &[u8]) -> bool {
     head[..n]
         .iter()
         .all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace())
-}
-
-/// ASCII STL: begins with `solid`, the first block is text, and it shows a facet or an
-/// endsolid. A binary file whose header says `solid` fails the text test on its float bytes.
-fn looks_ascii(head: &[u8]) -> bool {
-    if !starts_with_solid(head) || !is_texty(head) {
-        return false;
-    }
-    let n = head.len().min(4096);
-    let lower = head[..n].to_ascii_lowercase();
-    let has = |w: &[u8]| lower.windows(w.len()).any(|x| x == w);
-    has(b"facet") || has(b"endsolid")
 }
 
 fn read_binary(path: &Path, mut reader: impl Read, count: u64) -> Result<RawStl, MeshError> {

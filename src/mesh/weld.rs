@@ -62,6 +62,8 @@ pub fn merge_within(
     if tolerance.is_nan() || tolerance <= 0.0 || vertices.is_empty() {
         return 0;
     }
+    // Float-to-integer casts saturate, and neighbours are found with saturating additions, so
+    // absurdly large coordinates land in the edge cells instead of overflowing.
     let cell = |p: &Point3<f64>| -> [i64; 3] {
         [
             (p.x / tolerance).floor() as i64,
@@ -79,7 +81,11 @@ pub fn merge_within(
         'search: for dx in -1..=1 {
             for dy in -1..=1 {
                 for dz in -1..=1 {
-                    if let Some(list) = grid.get(&[c[0] + dx, c[1] + dy, c[2] + dz]) {
+                    if let Some(list) = grid.get(&[
+                        c[0].saturating_add(dx),
+                        c[1].saturating_add(dy),
+                        c[2].saturating_add(dz),
+                    ]) {
                         for &k in list {
                             if (kept[k as usize] - p).norm_squared() <= tol2 {
                                 found = Some(k);

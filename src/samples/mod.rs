@@ -10,7 +10,7 @@ use hashbrown::HashMap;
 use nalgebra::Point3;
 
 use crate::mesh::Mesh;
-use crate::mesh::polygon::{PolygonError, signed_area, triangulate_even_odd};
+use crate::mesh::polygon::{PolygonError, signed_area, triangulate_sets};
 
 /// A closed 2D ring: outer boundaries counter-clockwise, holes clockwise (seen from +z).
 pub type Ring = Vec<[f64; 2]>;
@@ -124,23 +124,6 @@ fn insert_points_on(ring: &mut Ring, others: &[[f64; 2]]) -> bool {
     changed
 }
 
-/// Even-odd point-in-region test against a layer's rings.
-fn inside(rings: &[Ring], p: [f64; 2]) -> bool {
-    let mut odd = false;
-    for r in rings {
-        for k in 0..r.len() {
-            let (a, b) = (r[k], r[(k + 1) % r.len()]);
-            if (a[1] > p[1]) != (b[1] > p[1]) {
-                let x = a[0] + (p[1] - a[1]) / (b[1] - a[1]) * (b[0] - a[0]);
-                if x > p[0] {
-                    odd = !odd;
-                }
-            }
-        }
-    }
-    odd
-}
-
 /// Builds the closed union mesh of a stack of layers. Consecutive layers must touch
 /// (`z1` of one is `z0` of the next) and their regions' boundaries may touch or overlap along
 /// segments but must not cross. Vertices are shared exactly between walls and faces, so the
@@ -208,21 +191,21 @@ pub fn extrude_layers(layers: &[Layer]) -> Result<Mesh, PolygonError> {
             .flatten()
             .copied()
             .collect();
-        let mut segments = Vec::new();
+        let mut segments = [Vec::new(), Vec::new()];
         let mut start = 0u32;
-        for r in below.iter().chain(above.iter()) {
-            let n = r.len() as u32;
-            segments.extend((0..n).map(|k| [start + k, start + (k + 1) % n]));
-            start += n;
+        for (k, rings) in [below, above].into_iter().enumerate() {
+            for r in rings {
+                let n = r.len() as u32;
+                segments[k].extend((0..n).map(|i| [start + i, start + (i + 1) % n]));
+                start += n;
+            }
         }
-        for t in triangulate_even_odd(&points, &segments)? {
-            let [a, b, c] = t.map(|i| points[i as usize]);
-            let centroid = [(a[0] + b[0] + c[0]) / 3.0, (a[1] + b[1] + c[1]) / 3.0];
-            let (va, vb, vc) = (vid(a, z), vid(b, z), vid(c, z));
-            if inside(below, centroid) {
-                triangles.push([va, vb, vc]);
-            } else {
-                triangles.push([va, vc, vb]);
+        for (t, mask) in triangulate_sets(&points, &[&segments[0], &segments[1]])? {
+            let [a, b, c] = t.map(|i| vid(points[i as usize], z));
+            match mask {
+                0b01 => triangles.push([a, b, c]), // material below only: faces up
+                0b10 => triangles.push([a, c, b]), // material above only: faces down
+                _ => {}                            // material on both sides: no face
             }
         }
     }
@@ -437,6 +420,36 @@ pub fn block() -> SamplePart {
         layers: vec![layer(0.0, 20.0, vec![rect(0.0, 0.0, 40.0, 30.0)])],
         plate_thickness_mm: None,
         split_height_mm: None,
+    }
+}
+
+/// A large plate for benchmarks: `ribs` sine-shaped ribs, each sampled at `points` points
+/// along its path, on a plate sized to hold them. About 6 x `ribs` x `points` triangles.
+pub fn wavy_plate(ribs: usize, points: usize) -> SamplePart {
+    let pitch = 6.0;
+    let width = pitch * (ribs as f64 + 1.0);
+    let length = 200.0;
+    let ribs = (1..=ribs)
+        .map(|k| {
+            let yc = pitch * k as f64;
+            let path: Vec<[f64; 2]> = (0..points)
+                .map(|i| {
+                    let x = 5.0 + (length - 10.0) * i as f64 / (points - 1) as f64;
+                    [x, yc + 1.5 * (std::f64::consts::TAU * x / 40.0).sin()]
+                })
+                .collect();
+            strip(&path, 1.5)
+        })
+        .collect();
+    SamplePart {
+        name: "wavy_plate",
+        description: "benchmark plate with many finely sampled sine ribs",
+        layers: vec![
+            layer(0.0, 3.0, vec![rect(0.0, 0.0, length, width)]),
+            layer(3.0, 15.0, ribs),
+        ],
+        plate_thickness_mm: Some(3.0),
+        split_height_mm: Some(3.0),
     }
 }
 
