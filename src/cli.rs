@@ -43,7 +43,7 @@ pub struct MeshInputArgs {
     #[arg(long, value_enum, default_value_t = Units::Mm)]
     pub units: Units,
     /// Also merge vertices closer than this distance (mm) after exact welding.
-    #[arg(long, value_name = "MM")]
+    #[arg(long, value_name = "MM", value_parser = positive_mm)]
     pub weld_tol: Option<f64>,
 }
 
@@ -65,6 +65,14 @@ pub struct InspectArgs {
     pub input: MeshInputArgs,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+}
+
+/// A strictly positive, finite length in mm.
+fn positive_mm(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a positive length in mm")),
+    }
 }
 
 /// Runs the parsed command; returns the process exit code.

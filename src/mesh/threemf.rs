@@ -1,7 +1,14 @@
-//! 3MF output (3MF core specification 1.3, millimetre units): several named mesh objects in
-//! one package, either each placed on the build plate as its own item or gathered as the
-//! components of one assembly object (PrusaSlicer then shows one object with several parts,
-//! in their original positions).
+//! 3MF output (3MF core specification 1.3, millimetre units): several named meshes in one
+//! package, either each its own object and build item, or gathered as the parts of one
+//! assembly object.
+//!
+//! An assembly is written the way PrusaSlicer writes its own multi-part objects: one `<object>`
+//! whose mesh holds the parts one after the other (each with its own vertices, so every part
+//! stays a closed shell), and `Metadata/Slic3r_PE_model.config` naming the triangle range of
+//! each part. The core specification's `<components>` would be the textbook form, but
+//! PrusaSlicer 2.5 imports every component as a separate object and arranges them apart on
+//! the bed, so the molded region no longer sits on its baseplate. Other 3MF readers ignore the
+//! config file and see one object made of the parts' shells in their original positions.
 
 use std::io::{self, Seek, Write};
 use std::path::Path;
@@ -46,6 +53,35 @@ pub fn xml_escape(s: &str) -> String {
     out
 }
 
+/// Writes the mesh of one `<object>`: the parts' vertices and triangles one after the other.
+fn write_object(w: &mut impl Write, id: usize, name: &str, parts: &[&Mesh]) -> io::Result<()> {
+    writeln!(
+        w,
+        r#"  <object id="{id}" name="{}" type="model">"#,
+        xml_escape(name)
+    )?;
+    writeln!(w, "   <mesh>\n    <vertices>")?;
+    for p in parts.iter().flat_map(|m| &m.vertices) {
+        // f32 Display is the shortest text that reads back to the same float; STL and
+        // slicers work in f32, and it keeps the file small.
+        writeln!(
+            w,
+            r#"     <vertex x="{}" y="{}" z="{}"/>"#,
+            p.x as f32, p.y as f32, p.z as f32
+        )?;
+    }
+    writeln!(w, "    </vertices>\n    <triangles>")?;
+    let mut base = 0usize;
+    for m in parts {
+        for t in &m.triangles {
+            let [a, b, c] = t.map(|i| i as usize + base);
+            writeln!(w, r#"     <triangle v1="{a}" v2="{b}" v3="{c}"/>"#)?;
+        }
+        base += m.vertices.len();
+    }
+    writeln!(w, "    </triangles>\n   </mesh>\n  </object>")
+}
+
 fn write_model(
     w: &mut impl Write,
     objects: &[NamedMesh],
@@ -58,55 +94,53 @@ fn write_model(
     )?;
     writeln!(w, r#" <metadata name="Application">hybridplan</metadata>"#)?;
     writeln!(w, " <resources>")?;
-    for (k, o) in objects.iter().enumerate() {
-        writeln!(
-            w,
-            r#"  <object id="{}" name="{}" type="model">"#,
-            k + 1,
-            xml_escape(o.name)
-        )?;
-        writeln!(w, "   <mesh>\n    <vertices>")?;
-        for p in &o.mesh.vertices {
-            // f32 Display is the shortest text that reads back to the same float; STL and
-            // slicers work in f32, and it keeps the file small.
-            writeln!(
-                w,
-                r#"     <vertex x="{}" y="{}" z="{}"/>"#,
-                p.x as f32, p.y as f32, p.z as f32
-            )?;
+    let items = match assembly {
+        Some(name) => {
+            let parts: Vec<&Mesh> = objects.iter().map(|o| o.mesh).collect();
+            write_object(w, 1, name, &parts)?;
+            1
         }
-        writeln!(w, "    </vertices>\n    <triangles>")?;
-        for t in &o.mesh.triangles {
-            writeln!(
-                w,
-                r#"     <triangle v1="{}" v2="{}" v3="{}"/>"#,
-                t[0], t[1], t[2]
-            )?;
+        None => {
+            for (k, o) in objects.iter().enumerate() {
+                write_object(w, k + 1, o.name, &[o.mesh])?;
+            }
+            objects.len()
         }
-        writeln!(w, "    </triangles>\n   </mesh>\n  </object>")?;
-    }
-    let assembly_id = objects.len() + 1;
-    if let Some(name) = assembly {
-        writeln!(
-            w,
-            r#"  <object id="{assembly_id}" name="{}" type="model">"#,
-            xml_escape(name)
-        )?;
-        writeln!(w, "   <components>")?;
-        for k in 0..objects.len() {
-            writeln!(w, r#"    <component objectid="{}"/>"#, k + 1)?;
-        }
-        writeln!(w, "   </components>\n  </object>")?;
-    }
+    };
     writeln!(w, " </resources>\n <build>")?;
-    if assembly.is_some() {
-        writeln!(w, r#"  <item objectid="{assembly_id}"/>"#)?;
-    } else {
-        for k in 0..objects.len() {
-            writeln!(w, r#"  <item objectid="{}"/>"#, k + 1)?;
-        }
+    for id in 1..=items {
+        writeln!(w, r#"  <item objectid="{id}"/>"#)?;
     }
     writeln!(w, " </build>\n</model>")
+}
+
+/// PrusaSlicer's per-object config: the name and triangle range of each part of the assembly.
+fn write_prusa_config(w: &mut impl Write, name: &str, objects: &[NamedMesh]) -> io::Result<()> {
+    writeln!(w, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(w, "<config>")?;
+    writeln!(w, r#" <object id="1" instances_count="1">"#)?;
+    writeln!(
+        w,
+        r#"  <metadata type="object" key="name" value="{}"/>"#,
+        xml_escape(name)
+    )?;
+    let mut first = 0usize;
+    for o in objects {
+        let last = first + o.mesh.triangles.len().max(1) - 1;
+        writeln!(w, r#"  <volume firstid="{first}" lastid="{last}">"#)?;
+        writeln!(
+            w,
+            r#"   <metadata type="volume" key="name" value="{}"/>"#,
+            xml_escape(o.name)
+        )?;
+        writeln!(
+            w,
+            r#"   <metadata type="volume" key="volume_type" value="ModelPart"/>"#
+        )?;
+        writeln!(w, "  </volume>")?;
+        first += o.mesh.triangles.len();
+    }
+    writeln!(w, " </object>\n</config>")
 }
 
 /// Writes a 3MF package to any seekable writer.
@@ -130,12 +164,16 @@ pub fn write_3mf_to<W: Write + Seek>(
         write_model(&mut buf, objects, assembly)?;
         buf.flush()?;
     }
+    if let Some(name) = assembly {
+        zip.start_file("Metadata/Slic3r_PE_model.config", opts)?;
+        write_prusa_config(&mut zip, name, objects)?;
+    }
     zip.finish()?;
     Ok(())
 }
 
-/// Writes a 3MF file atomically. With `assembly`, the objects become the parts of one object
-/// of that name; without, each is its own build item.
+/// Writes a 3MF file atomically. With `assembly`, the meshes become the parts of one object of
+/// that name (see the module comment); without, each is its own object and build item.
 pub fn write_3mf(
     path: &Path,
     objects: &[NamedMesh],
@@ -174,12 +212,22 @@ mod tests {
             .read_to_string(&mut model)
             .unwrap();
         assert!(model.contains(r#"unit="millimeter""#));
-        assert!(model.contains(r#"name="base&lt;plate&gt;""#));
         assert!(model.contains(r#"name="part &amp; co""#));
+        // One object holding both parts, each with its own 8 vertices.
+        assert!(model.contains(r#"<object id="1" name="part &amp; co""#));
+        assert_eq!(model.matches("<object ").count(), 1);
         assert_eq!(model.matches("<vertex ").count(), 16);
         assert_eq!(model.matches("<triangle ").count(), 24);
-        assert_eq!(model.matches("<component ").count(), 2);
+        assert!(model.contains(r#"<triangle v1="8" v2="10" v3="9"/>"#));
         assert_eq!(model.matches("<item ").count(), 1);
+        let mut config = String::new();
+        z.by_name("Metadata/Slic3r_PE_model.config")
+            .unwrap()
+            .read_to_string(&mut config)
+            .unwrap();
+        assert!(config.contains(r#"<volume firstid="0" lastid="11">"#));
+        assert!(config.contains(r#"<volume firstid="12" lastid="23">"#));
+        assert!(config.contains(r#"value="base&lt;plate&gt;""#));
         assert!(z.by_name("[Content_Types].xml").is_ok());
         assert!(z.by_name("_rels/.rels").is_ok());
     }

@@ -2,13 +2,30 @@
 //!
 //! Exact welding keys each corner by the bit pattern of its three f32 coordinates (with -0.0
 //! folded into +0.0), which is what CAD exporters mean by "the same vertex": they write shared
-//! corners with identical floats. The hash map is written here rather than taken from stl_io,
-//! whose reader welds through a BTreeMap-free but slower path (see benches/load.rs for figures).
+//! corners with identical floats. Welding is done here while streaming the file, with
+//! hashbrown's fast hasher; stl_io welds through std's SipHash map after collecting the whole
+//! soup (see benches/load.rs for the figures side by side).
 
 use hashbrown::HashMap;
 use nalgebra::Point3;
 
-/// Collects unique vertices by their exact f32 coordinates.
+/// Coordinates smaller than this (in file units) are taken for zero.
+///
+/// CAD exporters (SolidWorks among them, seen in four of the peers' reference models) write
+/// some corners that are exactly 0 in the model as float noise such as 3.85e-17 or -2.7e-16;
+/// bit-exact welding then leaves those corners unwelded and the part looks open. Away from
+/// zero this cannot happen: f32 has 24 bits of mantissa, so noise below 1e-7 relative vanishes
+/// in the rounding. Only near zero does f32 resolve such tiny values, and no real part has a
+/// feature of 1e-10 of its unit (0.1 picometre in mm, 0.1 nm in metres).
+pub const NOISE_FLOOR: f32 = 1e-10;
+
+/// Zero for noise around zero (including -0.0); every other value unchanged.
+#[inline]
+fn flush_noise(c: f32) -> f32 {
+    if c.abs() < NOISE_FLOOR { 0.0 } else { c }
+}
+
+/// Collects unique vertices by their exact f32 coordinates (after [`flush_noise`]).
 pub struct ExactWelder {
     index_of: HashMap<[u32; 3], u32>,
     pub vertices: Vec<[f32; 3]>,
@@ -28,8 +45,7 @@ impl ExactWelder {
     /// Index of the vertex at `p`, adding it if new. `p` must be finite.
     #[inline]
     pub fn index(&mut self, p: [f32; 3]) -> u32 {
-        // Adding 0.0 turns -0.0 into +0.0 and leaves every other value unchanged.
-        let p = [p[0] + 0.0, p[1] + 0.0, p[2] + 0.0];
+        let p = p.map(flush_noise);
         let key = [p[0].to_bits(), p[1].to_bits(), p[2].to_bits()];
         let next = self.vertices.len() as u32;
         let vertices = &mut self.vertices;
@@ -119,10 +135,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn exact_weld_folds_negative_zero_and_keeps_distinct_floats() {
+    fn exact_weld_folds_negative_zero_and_noise_and_keeps_distinct_floats() {
         let mut w = ExactWelder::with_corner_hint(8);
         let a = w.index([0.0, 1.0, 2.0]);
         let b = w.index([-0.0, 1.0, 2.0]);
+        // As written by a SolidWorks export for a corner at x = 0.
+        assert_eq!(w.index([3.85e-17, 1.0, 2.0]), a);
+        assert_eq!(w.index([-2.7e-16, 1.0, 2.0]), a);
+        assert_eq!(w.vertices[a as usize][0].to_bits(), 0);
         let c = w.index([0.0, 1.0, f32::from_bits(2.0f32.to_bits() + 1)]);
         assert_eq!(a, b);
         assert_ne!(a, c);
