@@ -7,9 +7,11 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use nalgebra::{Point3, Vector3};
 
 use crate::mesh::{self, LoadOptions, Units};
-use crate::report;
+use crate::split::{Side, SplitOptions};
+use crate::{plan, report};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -26,6 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// Load and check meshes: counts, bounds, area, volume, shells, watertightness.
     Inspect(InspectArgs),
+    /// Split parts into the printed baseplate and the molded rib region; write both meshes.
+    Split(SplitArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,11 +79,115 @@ fn positive_mm(s: &str) -> Result<f64, String> {
     }
 }
 
+#[derive(Args, Debug)]
+pub struct SplitArgs {
+    /// STL files (binary or ASCII).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Folder for STEM.baseplate.stl, STEM.molded.stl and STEM.split.3mf (created if missing).
+    #[arg(long, short, default_value = ".")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub input: MeshInputArgs,
+    /// Mold opening direction X,Y,Z: the ribs are on the side it points to (default: detected).
+    #[arg(long, value_name = "X,Y,Z", value_parser = vector3, allow_hyphen_values = true)]
+    pub normal: Option<Vector3<f64>>,
+    /// Cut this far (mm) along the normal from the part's lowest point.
+    #[arg(long, value_name = "MM", value_parser = positive_mm, conflicts_with = "plane")]
+    pub height: Option<f64>,
+    /// Cut by the plane through PX,PY,PZ (mm) with normal NX,NY,NZ pointing into the molded side.
+    #[arg(long, value_name = "PX,PY,PZ,NX,NY,NZ", value_parser = plane6, allow_hyphen_values = true, conflicts_with = "normal")]
+    pub plane: Option<(Point3<f64>, Vector3<f64>)>,
+    /// With ribs on both faces of the plate: cut the larger region, the other, or both.
+    #[arg(long, value_enum, default_value_t = Side::Main)]
+    pub side: Side,
+    /// Surface samples for the wall-thickness estimate (0 skips it).
+    #[arg(long, default_value_t = 5000, value_name = "N")]
+    pub thickness_samples: usize,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+impl SplitArgs {
+    pub fn split_options(&self) -> SplitOptions {
+        SplitOptions {
+            normal: self.normal,
+            height_mm: self.height,
+            plane: self.plane,
+            side: self.side,
+            thickness_samples: self.thickness_samples,
+        }
+    }
+}
+
+fn numbers(s: &str, n: usize) -> Result<Vec<f64>, String> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|x| x.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("'{s}' is not {n} comma-separated numbers"))?;
+    if v.len() != n || !v.iter().all(|x| x.is_finite()) {
+        return Err(format!("'{s}' is not {n} comma-separated finite numbers"));
+    }
+    Ok(v)
+}
+
+fn vector3(s: &str) -> Result<Vector3<f64>, String> {
+    let v = numbers(s, 3)?;
+    Ok(Vector3::new(v[0], v[1], v[2]))
+}
+
+fn plane6(s: &str) -> Result<(Point3<f64>, Vector3<f64>), String> {
+    let v = numbers(s, 6)?;
+    Ok((
+        Point3::new(v[0], v[1], v[2]),
+        Vector3::new(v[3], v[4], v[5]),
+    ))
+}
+
 /// Runs the parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> io::Result<i32> {
     match cli.command {
         Command::Inspect(args) => inspect(&args),
+        Command::Split(args) => split(&args),
     }
+}
+
+/// `hybridplan split`: splits each file into baseplate and molded region and writes both
+/// meshes (binary STL, and one 3MF with both as parts of one object) into `--out`. A file that
+/// cannot be split is reported with its reason and the others go on; exit 1 if any failed.
+pub fn split(args: &SplitArgs) -> io::Result<i32> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut failed = 0;
+    for (k, file) in args.files.iter().enumerate() {
+        match plan::split_part(
+            file,
+            &args.input.load_options(),
+            &args.split_options(),
+            &args.out,
+        ) {
+            Ok((result, outputs)) => match args.format {
+                OutputFormat::Json => report::split_json(&mut out, file, &result, &outputs)?,
+                OutputFormat::Table => {
+                    if k > 0 {
+                        writeln!(out)?;
+                    }
+                    report::split_table(&mut out, file, &result, &outputs)?
+                }
+            },
+            Err(e) => {
+                failed += 1;
+                out.flush()?;
+                eprintln!("error: {e}");
+                if args.format == OutputFormat::Json {
+                    report::inspect_error_json(&mut out, file, &e.to_string())?;
+                }
+            }
+        }
+    }
+    out.flush()?;
+    Ok(if failed > 0 { 1 } else { 0 })
 }
 
 /// `hybridplan inspect`: loads and checks each file; a file that cannot be read is reported

@@ -2,11 +2,13 @@
 //!
 //! One part flows one way: STL file -> checked [`mesh::Mesh`] -> split -> interface lattice ->
 //! process estimates -> plan -> reports. Lower modules never import higher ones:
-//! `mesh` and `fsutil` import nothing of the project, `samples` builds on `mesh`,
-//! `report` and `cli` sit on top.
+//! `mesh` and `fsutil` import nothing of the project; `samples` and `split` build on `mesh`;
+//! `plan` composes them; `report` and `cli` sit on top.
 
 pub mod cli;
 pub mod fsutil;
 pub mod mesh;
+pub mod plan;
 pub mod report;
 pub mod samples;
+pub mod split;

@@ -6,6 +6,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::mesh::MeshReport;
+use crate::plan::SplitOutputs;
+use crate::split::Split;
 
 /// One row of `hybridplan inspect --format json`.
 #[derive(Serialize)]
@@ -74,6 +76,115 @@ pub fn inspect_table(w: &mut impl Write, file: &Path, r: &MeshReport) -> io::Res
         Some(why) => writeln!(w, "  {:<20} {why}", "verdict")?,
     }
     for warning in &r.warnings {
+        writeln!(w, "  warning: {warning}")?;
+    }
+    Ok(())
+}
+
+/// One JSON line for a split part: the split's facts, the file and the outputs written.
+pub fn split_json(
+    w: &mut impl Write,
+    file: &Path,
+    split: &Split,
+    outputs: &SplitOutputs,
+) -> io::Result<()> {
+    let mut row = serde_json::to_value(&split.facts)?;
+    if let Some(obj) = row.as_object_mut() {
+        obj.insert("file".into(), file.display().to_string().into());
+        obj.insert(
+            "footprint_loops_mm".into(),
+            serde_json::to_value(&split.footprint.loops_mm)?,
+        );
+        obj.insert(
+            "outputs".into(),
+            serde_json::json!({
+                "baseplate": outputs.baseplate.display().to_string(),
+                "molded": outputs.molded.display().to_string(),
+                "3mf": outputs.three_mf.display().to_string(),
+            }),
+        );
+    }
+    serde_json::to_writer(&mut *w, &row)?;
+    writeln!(w)
+}
+
+/// A readable summary of a split.
+pub fn split_table(
+    w: &mut impl Write,
+    file: &Path,
+    split: &Split,
+    outputs: &SplitOutputs,
+) -> io::Result<()> {
+    let f = &split.facts;
+    writeln!(w, "{}", file.display())?;
+    let n = f.plane_normal;
+    let p = f.plane_point_mm;
+    let mut rows: Vec<(&str, String)> = vec![
+        (
+            "split plane",
+            format!(
+                "through ({:.3}, {:.3}, {:.3}) mm, normal ({:.4}, {:.4}, {:.4}), {}",
+                p[0],
+                p[1],
+                p[2],
+                n[0],
+                n[1],
+                n[2],
+                if f.detected { "detected" } else { "as given" }
+            ),
+        ),
+        ("plate thickness", format!("{:.3} mm", f.plate_thickness_mm)),
+    ];
+    if let Some(pl) = &f.plate {
+        rows.push((
+            "detection",
+            format!(
+                "plate section {:.1} mm2, rib side {:.1} mm2 ({:.0}% of it), flatness {:.3}",
+                pl.plate_section_mm2,
+                pl.rib_side_section_mm2,
+                100.0 * pl.rib_side_section_mm2 / pl.plate_section_mm2,
+                pl.flatness
+            ),
+        ));
+    }
+    rows.extend([
+        (
+            "volumes",
+            format!(
+                "part {:.3} = baseplate {:.3} + molded {:.3} mm3",
+                f.part_volume_mm3, f.baseplate_volume_mm3, f.molded_volume_mm3
+            ),
+        ),
+        (
+            "footprint",
+            format!(
+                "{:.3} mm2 in {} loops",
+                f.footprint_area_mm2,
+                split.footprint.loops_mm.len()
+            ),
+        ),
+        ("rib bodies", f.rib_bodies.to_string()),
+        ("projected area", format!("{:.3} mm2", f.projected_area_mm2)),
+        ("molded height", format!("{:.3} mm", f.molded_height_mm)),
+    ]);
+    if let Some(t) = &f.wall_thickness {
+        rows.push((
+            "wall thickness",
+            format!(
+                "median {:.3}, p95 {:.3}, max {:.3} mm ({} samples)",
+                t.p50_mm, t.p95_mm, t.max_mm, t.samples
+            ),
+        ));
+    }
+    rows.extend([
+        ("baseplate", outputs.baseplate.display().to_string()),
+        ("molded", outputs.molded.display().to_string()),
+        ("3mf", outputs.three_mf.display().to_string()),
+    ]);
+    for (k, v) in rows {
+        writeln!(w, "  {k:<16} {v}")?;
+    }
+    for warning in &f.warnings {
         writeln!(w, "  warning: {warning}")?;
     }
     Ok(())

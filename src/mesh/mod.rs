@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod polygon;
+pub mod section;
 pub mod stl;
 pub mod threemf;
 pub mod units;

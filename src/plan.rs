@@ -1,0 +1,90 @@
+//! One part's whole plan: load, check, split (and, as they land, the interface lattice and the
+//! process estimates). This module composes the lower ones; the command line and the reports
+//! sit on top of it.
+
+use std::path::{Path, PathBuf};
+
+use crate::fsutil::WriteError;
+use crate::mesh::threemf::NamedMesh;
+use crate::mesh::{self, LoadOptions};
+use crate::split::{self, SplitOptions};
+
+/// Why one part of a `split` run failed; the message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum PartError {
+    #[error(transparent)]
+    Load(#[from] mesh::MeshError),
+    #[error("{}: {reason}", path.display())]
+    Part { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+/// The files `split` writes for a part.
+pub struct SplitOutputs {
+    pub baseplate: PathBuf,
+    pub molded: PathBuf,
+    pub three_mf: PathBuf,
+}
+
+/// Loads, checks and splits one part, and writes its meshes into `out_dir`:
+/// `STEM.baseplate.stl`, `STEM.molded.stl` (binary STL, the part's own position, mm) and
+/// `STEM.split.3mf` (both as parts of one object named after the file).
+pub fn split_part(
+    file: &Path,
+    load: &LoadOptions,
+    opts: &SplitOptions,
+    out_dir: &Path,
+) -> Result<(split::Split, SplitOutputs), PartError> {
+    let part_err = |reason: String| PartError::Part {
+        path: file.to_path_buf(),
+        reason,
+    };
+    let checked = mesh::load(file, load)?;
+    let solid = checked.require_solid().map_err(part_err)?;
+    let mut result = split::split(solid, opts).map_err(|e| part_err(e.to_string()))?;
+    let mut warnings = checked.report.warnings.clone();
+    warnings.append(&mut result.facts.warnings);
+    result.facts.warnings = warnings;
+    std::fs::create_dir_all(out_dir).map_err(|e| WriteError {
+        path: out_dir.to_path_buf(),
+        source: e,
+    })?;
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "part".into());
+    let outputs = SplitOutputs {
+        baseplate: out_dir.join(format!("{stem}.baseplate.stl")),
+        molded: out_dir.join(format!("{stem}.molded.stl")),
+        three_mf: out_dir.join(format!("{stem}.split.3mf")),
+    };
+    let (a, (b, c)) = rayon::join(
+        || mesh::stl::write_binary(&outputs.baseplate, &result.baseplate, "baseplate"),
+        || {
+            rayon::join(
+                || mesh::stl::write_binary(&outputs.molded, &result.molded, "molded"),
+                || {
+                    mesh::threemf::write_3mf(
+                        &outputs.three_mf,
+                        &[
+                            NamedMesh {
+                                name: "baseplate",
+                                mesh: &result.baseplate,
+                            },
+                            NamedMesh {
+                                name: "molded",
+                                mesh: &result.molded,
+                            },
+                        ],
+                        Some(&stem),
+                    )
+                },
+            )
+        },
+    );
+    a?;
+    b?;
+    c?;
+    Ok((result, outputs))
+}

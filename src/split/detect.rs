@@ -1,0 +1,441 @@
+//! Finding the plate: its normal, its two faces, and how sure we are.
+//!
+//! A plate with ribs is, along the right axis, a slab of constant cross-section (the plate's
+//! outline) with less material on one or both sides of it (the rib footprint). So:
+//! 1. candidate axes are the normals of the largest planes of the part (facets grouped by plane,
+//!    by area): the plate's bottom face is usually the largest;
+//! 2. along each axis, the flat facets (within 0.5° of perpendicular) mark the levels where the
+//!    section can jump; the exact section area (see `mesh::section`) is taken in the middle of
+//!    every interval between the significant levels;
+//! 3. the plate is the run of intervals whose section is within 3% of the largest one; it must be
+//!    thin compared with its width, and have material beyond it (the ribs) whose section is at
+//!    most 80% of the plate's;
+//! 4. among the axes that pass, the one with the largest plate section wins.
+//!
+//! A block or a sphere has no material beyond its largest slab, and is refused with that reason.
+
+use hashbrown::HashMap;
+use nalgebra::{Point3, Unit, Vector3};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::mesh::Mesh;
+use crate::mesh::section::{Plane, section_area};
+
+/// Facets within this angle of perpendicular to the axis count as flat.
+const FLAT_DEG: f64 = 0.5;
+/// Sections within this fraction of the largest belong to the plate.
+const PLATE_SECTION_TOLERANCE: f64 = 0.03;
+/// The rib side's section may be at most this fraction of the plate's.
+const MAX_FOOTPRINT_FRACTION: f64 = 0.8;
+/// The plate may be at most this thick relative to the square root of its area.
+const MAX_THICKNESS_RATIO: f64 = 0.35;
+/// Rib material on a side counts when its volume is at least this fraction of the part's.
+const MIN_RIB_VOLUME_FRACTION: f64 = 1e-3;
+/// How many of the largest planes are tried as axes.
+const CANDIDATE_PLANES: usize = 8;
+/// How many flat levels (largest first) bound the probing intervals.
+const MAX_LEVELS: usize = 64;
+
+/// What plate detection found along one axis.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlateFinding {
+    /// Unit normal of the plate, pointing from the plate into its (main) rib region.
+    pub axis: [f64; 3],
+    /// Lowest and highest point of the part along the axis (mm).
+    pub lowest_mm: f64,
+    pub highest_mm: f64,
+    /// The plate's face on the far side from the ribs, and on the rib side (mm along the axis).
+    pub bottom_mm: f64,
+    pub top_mm: f64,
+    /// Section area inside the plate (its outline) and just beyond each face (mm²).
+    pub plate_section_mm2: f64,
+    pub rib_side_section_mm2: f64,
+    pub other_side_section_mm2: f64,
+    /// Smallest over largest section within the plate (1 for a perfectly flat slab).
+    pub flatness: f64,
+    /// Approximate rib volume beyond each face (mm³), from the probed sections.
+    pub rib_side_volume_mm3: f64,
+    pub other_side_volume_mm3: f64,
+}
+
+impl PlateFinding {
+    pub fn thickness_mm(&self) -> f64 {
+        self.top_mm - self.bottom_mm
+    }
+    pub fn axis(&self) -> Unit<Vector3<f64>> {
+        Unit::new_normalize(Vector3::from(self.axis))
+    }
+    /// Both sides of the plate carry ribs.
+    pub fn double_sided(&self) -> bool {
+        self.other_side_volume_mm3 > 0.0
+    }
+}
+
+/// Why an axis was not taken, kept for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct RejectedAxis {
+    pub axis: [f64; 3],
+    pub reason: String,
+}
+
+/// The outcome of detection: the plate, if any, and what else was tried.
+#[derive(Debug, Clone, Serialize)]
+pub struct Detection {
+    pub plate: Option<PlateFinding>,
+    pub rejected: Vec<RejectedAxis>,
+    /// The largest plane of the part (its area and normal), for the message when no plate is found.
+    pub largest_plane_mm2: f64,
+    pub largest_plane_normal: [f64; 3],
+}
+
+/// The normals of the largest planes of `mesh`, largest first, one per axis (a normal and its
+/// opposite are the same axis), with each plane's area.
+pub fn largest_planes(mesh: &Mesh, count: usize) -> Vec<(Unit<Vector3<f64>>, f64)> {
+    let diag = mesh
+        .bounds()
+        .map(|b| b.diagonal())
+        .unwrap_or(1.0)
+        .max(1e-12);
+    // Group facets by plane: unit normal to 1e-3 and offset to 1e-5 of the part's diagonal.
+    let mut groups: HashMap<[i64; 4], (Vector3<f64>, f64)> = HashMap::new();
+    for t in &mesh.triangles {
+        let [a, b, c] = mesh.corners(t);
+        let n2 = (b - a).cross(&(c - a));
+        let len = n2.norm();
+        if len == 0.0 {
+            continue;
+        }
+        let n = n2 / len;
+        let d = n.dot(&a.coords);
+        let key = [
+            (n.x * 1e3).round() as i64,
+            (n.y * 1e3).round() as i64,
+            (n.z * 1e3).round() as i64,
+            (d / (1e-5 * diag)).round() as i64,
+        ];
+        let g = groups.entry(key).or_insert((Vector3::zeros(), 0.0));
+        g.0 += n2; // area-weighted normal
+        g.1 += len * 0.5;
+    }
+    let mut planes: Vec<(Vector3<f64>, f64)> = groups.into_values().collect();
+    planes.sort_by(|p, q| q.1.total_cmp(&p.1));
+    let mut axes: Vec<(Unit<Vector3<f64>>, f64)> = Vec::new();
+    for (n, area) in planes {
+        let n = Unit::new_normalize(n);
+        if axes
+            .iter()
+            .any(|(m, _)| n.dot(m).abs() > (1.0f64).to_radians().cos())
+        {
+            continue;
+        }
+        axes.push((n, area));
+        if axes.len() == count {
+            break;
+        }
+    }
+    axes
+}
+
+/// Looks for a plate along `axis` (either direction); `Err` says why there is none.
+pub fn plate_along(mesh: &Mesh, axis: Unit<Vector3<f64>>) -> Result<PlateFinding, String> {
+    let a = axis.into_inner();
+    let (lowest, highest) = mesh
+        .triangles
+        .iter()
+        .flatten()
+        .map(|&i| a.dot(&mesh.vertices[i as usize].coords))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), h| {
+            (lo.min(h), hi.max(h))
+        });
+    let height = highest - lowest;
+    if height.is_nan() || height <= 0.0 {
+        return Err("the part is flat along this axis".into());
+    }
+    let diag = mesh.bounds().map(|b| b.diagonal()).unwrap_or(height);
+    let level_tol = 1e-5 * diag;
+
+    // Flat facets and their levels.
+    let cos_flat = FLAT_DEG.to_radians().cos();
+    let mut flats: Vec<(f64, f64)> = mesh
+        .triangles
+        .par_iter()
+        .filter_map(|t| {
+            let [p, q, r] = mesh.corners(t);
+            let n2 = (q - p).cross(&(r - p));
+            let len = n2.norm();
+            (len > 0.0 && (n2.dot(&a) / len).abs() >= cos_flat)
+                .then(|| (a.dot(&(p.coords + q.coords + r.coords)) / 3.0, len * 0.5))
+        })
+        .collect();
+    flats.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let mut levels: Vec<(f64, f64)> = Vec::new(); // (height, area)
+    for (h, area) in flats {
+        match levels.last_mut() {
+            Some((lh, la)) if h - *lh <= level_tol => {
+                *lh = (*lh * *la + h * area) / (*la + area);
+                *la += area;
+            }
+            _ => levels.push((h, area)),
+        }
+    }
+    let largest = levels.iter().map(|l| l.1).fold(0.0, f64::max);
+    levels.retain(|l| l.1 >= 0.01 * largest);
+    levels.sort_by(|x, y| y.1.total_cmp(&x.1));
+    levels.truncate(MAX_LEVELS);
+    let mut bounds: Vec<f64> = levels
+        .iter()
+        .map(|l| l.0)
+        .filter(|&h| h - lowest > level_tol && highest - h > level_tol)
+        .collect();
+    bounds.push(lowest);
+    bounds.push(highest);
+    bounds.sort_by(f64::total_cmp);
+
+    // Exact section in the middle of every interval.
+    let sections: Vec<f64> = bounds
+        .windows(2)
+        .collect::<Vec<_>>()
+        .par_iter()
+        .map(|w| {
+            let plane = Plane {
+                axis,
+                offset_mm: 0.5 * (w[0] + w[1]),
+            };
+            section_area(mesh, &plane)
+        })
+        .collect();
+    let (imax, &amax) = sections
+        .iter()
+        .enumerate()
+        .max_by(|x, y| x.1.total_cmp(y.1))
+        .ok_or("no section")?;
+    if amax.is_nan() || amax <= 0.0 {
+        return Err("no material found along this axis".into());
+    }
+    let in_plate = |i: usize| sections[i] >= (1.0 - PLATE_SECTION_TOLERANCE) * amax;
+    let mut first = imax;
+    while first > 0 && in_plate(first - 1) {
+        first -= 1;
+    }
+    let mut last = imax;
+    while last + 1 < sections.len() && in_plate(last + 1) {
+        last += 1;
+    }
+    let (bottom, top) = (bounds[first], bounds[last + 1]);
+    let thickness = top - bottom;
+    let flatness = sections[first..=last]
+        .iter()
+        .cloned()
+        .fold(f64::INFINITY, f64::min)
+        / amax;
+    let volume_of = |range: std::ops::Range<usize>| -> f64 {
+        range
+            .map(|i| sections[i] * (bounds[i + 1] - bounds[i]))
+            .sum::<f64>()
+    };
+    let total = volume_of(0..sections.len());
+    let above = volume_of(last + 1..sections.len());
+    let below = volume_of(0..first);
+    let min_rib = MIN_RIB_VOLUME_FRACTION * total;
+    let (above, below) = (
+        if above >= min_rib { above } else { 0.0 },
+        if below >= min_rib { below } else { 0.0 },
+    );
+    if above == 0.0 && below == 0.0 {
+        return Err(format!(
+            "its largest section ({amax:.1} mm²) runs through the whole part: a solid without ribs"
+        ));
+    }
+    if thickness > MAX_THICKNESS_RATIO * amax.sqrt() {
+        return Err(format!(
+            "the slab of largest section ({amax:.1} mm²) is {thickness:.2} mm thick: too thick for a plate"
+        ));
+    }
+    let next_above = if last + 1 < sections.len() {
+        sections[last + 1]
+    } else {
+        0.0
+    };
+    let next_below = if first > 0 { sections[first - 1] } else { 0.0 };
+    for (side_volume, side_section) in [(above, next_above), (below, next_below)] {
+        if side_volume > 0.0 && side_section > MAX_FOOTPRINT_FRACTION * amax {
+            return Err(format!(
+                "the section beyond the slab ({side_section:.1} mm²) is more than {:.0}% of the slab's ({amax:.1} mm²): no ribs standing on a plate",
+                MAX_FOOTPRINT_FRACTION * 100.0
+            ));
+        }
+    }
+    // Orient the axis towards the main (larger) rib region.
+    let finding = if above >= below {
+        PlateFinding {
+            axis: a.into(),
+            lowest_mm: lowest,
+            highest_mm: highest,
+            bottom_mm: bottom,
+            top_mm: top,
+            plate_section_mm2: amax,
+            rib_side_section_mm2: next_above,
+            other_side_section_mm2: if below > 0.0 { next_below } else { 0.0 },
+            flatness,
+            rib_side_volume_mm3: above,
+            other_side_volume_mm3: below,
+        }
+    } else {
+        PlateFinding {
+            axis: (-a).into(),
+            lowest_mm: -highest,
+            highest_mm: -lowest,
+            bottom_mm: -top,
+            top_mm: -bottom,
+            plate_section_mm2: amax,
+            rib_side_section_mm2: next_below,
+            other_side_section_mm2: if above > 0.0 { next_above } else { 0.0 },
+            flatness,
+            rib_side_volume_mm3: below,
+            other_side_volume_mm3: above,
+        }
+    };
+    Ok(finding)
+}
+
+/// Finds the plate by itself (see the module comment), or along `axis` when one is given.
+pub fn detect(mesh: &Mesh, axis: Option<Unit<Vector3<f64>>>) -> Detection {
+    let planes = largest_planes(mesh, CANDIDATE_PLANES);
+    let (largest_plane_mm2, largest_plane_normal) = planes
+        .first()
+        .map(|(n, a)| (*a, (*n).into_inner().into()))
+        .unwrap_or((0.0, [0.0; 3]));
+    let axes: Vec<Unit<Vector3<f64>>> = match axis {
+        Some(a) => vec![a],
+        None => planes.iter().map(|p| p.0).collect(),
+    };
+    type Tried = (Unit<Vector3<f64>>, Result<PlateFinding, String>);
+    let results: Vec<Tried> = axes
+        .par_iter()
+        .map(|&a| (a, plate_along(mesh, a)))
+        .collect();
+    let mut plate: Option<PlateFinding> = None;
+    let mut rejected = Vec::new();
+    for (a, r) in results {
+        match r {
+            Ok(f) => {
+                // With a given axis, its direction says which side the ribs are on.
+                let f = match axis {
+                    Some(given) if given.dot(&f.axis()) < 0.0 => flip_sides(f),
+                    _ => f,
+                };
+                if plate
+                    .as_ref()
+                    .is_none_or(|p| f.plate_section_mm2 > p.plate_section_mm2)
+                {
+                    if let Some(old) = plate.replace(f) {
+                        rejected.push(RejectedAxis {
+                            axis: old.axis,
+                            reason: format!(
+                                "a plate of {:.1} mm², smaller than the chosen one",
+                                old.plate_section_mm2
+                            ),
+                        });
+                    }
+                } else {
+                    rejected.push(RejectedAxis {
+                        axis: f.axis,
+                        reason: format!(
+                            "a plate of {:.1} mm², smaller than the chosen one",
+                            f.plate_section_mm2
+                        ),
+                    });
+                }
+            }
+            Err(reason) => rejected.push(RejectedAxis {
+                axis: a.into_inner().into(),
+                reason,
+            }),
+        }
+    }
+    Detection {
+        plate,
+        rejected,
+        largest_plane_mm2,
+        largest_plane_normal,
+    }
+}
+
+/// The same plate seen with the axis reversed: its other side becomes the rib side.
+fn flip_sides(f: PlateFinding) -> PlateFinding {
+    PlateFinding {
+        axis: [-f.axis[0], -f.axis[1], -f.axis[2]],
+        lowest_mm: -f.highest_mm,
+        highest_mm: -f.lowest_mm,
+        bottom_mm: -f.top_mm,
+        top_mm: -f.bottom_mm,
+        plate_section_mm2: f.plate_section_mm2,
+        rib_side_section_mm2: f.other_side_section_mm2,
+        other_side_section_mm2: f.rib_side_section_mm2,
+        flatness: f.flatness,
+        rib_side_volume_mm3: f.other_side_volume_mm3,
+        other_side_volume_mm3: f.rib_side_volume_mm3,
+    }
+}
+
+/// A point of the plane `axis · x = offset` near the middle of the part.
+pub fn plane_point(mesh: &Mesh, plane: &Plane) -> Point3<f64> {
+    let c = mesh
+        .bounds()
+        .map(|b| b.center())
+        .unwrap_or_else(Point3::origin);
+    plane.project(&c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::samples;
+    use nalgebra::Rotation3;
+
+    #[test]
+    fn finds_every_sample_plate_and_refuses_the_block() {
+        for part in samples::all() {
+            let mesh = part.mesh();
+            let d = detect(&mesh, None);
+            match part.plate_thickness_mm {
+                Some(t) => {
+                    let p = d
+                        .plate
+                        .as_ref()
+                        .unwrap_or_else(|| panic!("{}: {:?}", part.name, d));
+                    assert!(
+                        (p.thickness_mm() - t).abs() < 0.01 * t,
+                        "{}: {} vs {t}",
+                        part.name,
+                        p.thickness_mm()
+                    );
+                    let split = part.split_height_mm.unwrap();
+                    assert!(
+                        (p.top_mm - p.lowest_mm - split).abs() < 1e-9,
+                        "{}",
+                        part.name
+                    );
+                }
+                None => assert!(d.plate.is_none(), "{}: {:?}", part.name, d.plate),
+            }
+        }
+    }
+
+    #[test]
+    fn finds_the_plate_of_a_rotated_part_and_honours_a_given_axis() {
+        let mut mesh = samples::heat_sink().mesh();
+        let rot = Rotation3::from_euler_angles(2.1, -0.4, 0.9);
+        mesh.map_vertices(|p| rot * p);
+        let p = detect(&mesh, None).plate.unwrap();
+        assert!((p.thickness_mm() - 5.0).abs() < 0.05);
+        let z = rot * Vector3::z();
+        assert!(p.axis().dot(&z) > 0.999_999);
+        // Giving the opposite axis makes the (rib-less) other side the "rib side".
+        let given = Unit::new_normalize(-z);
+        let q = detect(&mesh, Some(given)).plate.unwrap();
+        assert!(q.axis().dot(&given) > 0.999_999);
+        assert_eq!(q.rib_side_volume_mm3, 0.0);
+    }
+}

@@ -1,0 +1,563 @@
+//! Split a part into the printed baseplate and the overmolded rib region.
+//!
+//! [`split`] finds the plate ([`detect`]) unless told where to cut, cuts the part there
+//! ([`cut`]), and measures what later stages need: volumes, the footprint where the two meet,
+//! the rib bodies, the projected area along the mold opening direction and the wall thickness.
+
+pub mod cut;
+pub mod detect;
+pub mod thickness;
+
+use nalgebra::{Point3, Unit, Vector3};
+use serde::Serialize;
+
+use crate::mesh::Mesh;
+use crate::mesh::check::shell_labels;
+use crate::mesh::section::Plane;
+pub use cut::{Cap, CutError, CutHalves};
+pub use detect::{Detection, PlateFinding};
+pub use thickness::WallThickness;
+
+/// Which rib region(s) to cut off when the plate carries ribs on both faces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    /// The larger rib region (or the one the given normal points to).
+    #[default]
+    Main,
+    /// The rib region on the other face.
+    Other,
+    /// Both: the baseplate is the plate alone, the molded region both rib regions.
+    Both,
+}
+
+/// Where to cut, when not found automatically.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SplitOptions {
+    /// Mold opening direction: the ribs are on the side it points to. Detected if `None`.
+    pub normal: Option<Vector3<f64>>,
+    /// Cut this far (mm) along the normal from the part's lowest point.
+    pub height_mm: Option<f64>,
+    /// Cut by this plane (point, normal); the molded region is on the normal's side.
+    pub plane: Option<(Point3<f64>, Vector3<f64>)>,
+    pub side: Side,
+    /// Surface samples for the wall-thickness estimate (0: skip it).
+    pub thickness_samples: usize,
+}
+
+/// Why a part could not be split.
+#[derive(Debug, thiserror::Error)]
+pub enum SplitError {
+    #[error("{0}")]
+    NotSolid(String),
+    #[error("no plate found: {0}; give --normal, --height or --plane to cut anyway")]
+    NoPlate(String),
+    #[error("nothing to mold: {0}")]
+    NothingToMold(String),
+    #[error("invalid {what}: {why}")]
+    BadOption { what: &'static str, why: String },
+    #[error("cut failed: {0}")]
+    Cut(#[from] CutError),
+}
+
+/// A cut plane: a point on it and its unit normal, pointing into the molded region.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct SplitPlane {
+    pub point_mm: [f64; 3],
+    pub normal: [f64; 3],
+}
+
+/// The section where the baseplate and the molded region meet, in the cut plane.
+#[derive(Debug, Clone, Serialize)]
+pub struct Footprint {
+    pub area_mm2: f64,
+    /// Closed loops in the plane's 2D coordinates (mm): counter-clockwise around material.
+    pub loops_mm: Vec<Vec<[f64; 2]>>,
+    /// The plane's 2D axes in 3D (u, v), with u × v = the plane normal; origin is the plane point
+    /// nearest to the world origin.
+    pub u_axis: [f64; 3],
+    pub v_axis: [f64; 3],
+    pub origin_mm: [f64; 3],
+}
+
+/// What the split knows about itself. Lengths mm, areas mm², volumes mm³.
+#[derive(Debug, Clone, Serialize)]
+pub struct SplitFacts {
+    pub plane_point_mm: [f64; 3],
+    pub plane_normal: [f64; 3],
+    /// The second cut, when both faces' ribs are cut off.
+    pub second_plane: Option<SplitPlane>,
+    pub side: Side,
+    /// Found by detection (true) or given by the user (false).
+    pub detected: bool,
+    pub plate_thickness_mm: f64,
+    pub footprint_area_mm2: f64,
+    pub part_volume_mm3: f64,
+    pub baseplate_volume_mm3: f64,
+    pub molded_volume_mm3: f64,
+    pub rib_bodies: usize,
+    pub baseplate_bbox_min_mm: [f64; 3],
+    pub baseplate_bbox_max_mm: [f64; 3],
+    pub molded_bbox_min_mm: [f64; 3],
+    pub molded_bbox_max_mm: [f64; 3],
+    /// Area of the molded region projected along the plane normal (mold opening direction).
+    pub projected_area_mm2: f64,
+    /// Height of the molded region along the normal, from the cut plane.
+    pub molded_height_mm: f64,
+    pub max_wall_thickness_mm: Option<f64>,
+    pub wall_thickness: Option<WallThickness>,
+    pub plate: Option<PlateFinding>,
+    /// Other separate bodies in the file, left out of the split (their volumes).
+    pub other_bodies_mm3: Vec<f64>,
+    pub warnings: Vec<String>,
+}
+
+/// The result: both meshes (in the part's own position, mm), the footprint and the facts.
+#[derive(Debug, Clone)]
+pub struct Split {
+    pub baseplate: Mesh,
+    pub molded: Mesh,
+    pub footprint: Footprint,
+    pub facts: SplitFacts,
+}
+
+fn unit(v: Vector3<f64>, what: &'static str) -> Result<Unit<Vector3<f64>>, SplitError> {
+    if !v.iter().all(|c| c.is_finite()) || v.norm() < 1e-12 {
+        return Err(SplitError::BadOption {
+            what,
+            why: "the normal must be a non-zero, finite vector".into(),
+        });
+    }
+    Ok(Unit::new_normalize(v))
+}
+
+/// Keeps the body (a positive shell with the cavities inside it) of largest volume; returns it
+/// and the volumes of the other bodies.
+fn main_body(mesh: &Mesh) -> (Mesh, Vec<f64>) {
+    let (labels, shells) = shell_labels(mesh.vertices.len(), &mesh.triangles);
+    if shells <= 1 {
+        return (mesh.clone(), Vec::new());
+    }
+    let mut parts: Vec<Mesh> = vec![Mesh::new(mesh.vertices.clone(), Vec::new()); shells];
+    for (t, &s) in mesh.triangles.iter().zip(&labels) {
+        parts[s as usize].triangles.push(*t);
+    }
+    let vols: Vec<f64> = parts.iter().map(|p| p.signed_volume_mm3()).collect();
+    let boxes: Vec<_> = parts.iter().map(|p| p.bounds()).collect();
+    // A cavity (negative shell) belongs to the smallest positive shell whose box holds it.
+    let contains = |o: usize, s: usize| match (boxes[o], boxes[s]) {
+        (Some(a), Some(b)) => (0..3).all(|k| a.min[k] <= b.min[k] && a.max[k] >= b.max[k]),
+        _ => false,
+    };
+    let mut owner: Vec<usize> = (0..shells).collect();
+    for s in 0..shells {
+        if vols[s] < 0.0
+            && let Some(o) = (0..shells)
+                .filter(|&o| vols[o] > 0.0 && contains(o, s))
+                .min_by(|&a, &b| vols[a].total_cmp(&vols[b]))
+        {
+            owner[s] = o;
+        }
+    }
+    let body_volume = |b: usize| -> f64 {
+        (0..shells)
+            .filter(|&s| owner[s] == b)
+            .map(|s| vols[s])
+            .sum()
+    };
+    let bodies: Vec<usize> = (0..shells)
+        .filter(|&s| owner[s] == s && vols[s] > 0.0)
+        .collect();
+    let Some(&best) = bodies
+        .iter()
+        .max_by(|&&a, &&b| body_volume(a).total_cmp(&body_volume(b)))
+    else {
+        return (mesh.clone(), Vec::new());
+    };
+    let mut out = Mesh::new(mesh.vertices.clone(), Vec::new());
+    for (t, &s) in mesh.triangles.iter().zip(&labels) {
+        if owner[s as usize] == best {
+            out.triangles.push(*t);
+        }
+    }
+    crate::mesh::check::compact_vertices(&mut out);
+    let others = bodies
+        .iter()
+        .filter(|&&b| b != best)
+        .map(|&b| body_volume(b))
+        .collect();
+    (out, others)
+}
+
+/// Splits a closed, oriented part (mm) into baseplate and molded region.
+pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
+    let mut warnings = Vec::new();
+    let (mesh, other_bodies_mm3) = main_body(part);
+    if !other_bodies_mm3.is_empty() {
+        warnings.push(format!(
+            "the file holds {} bodies; split the largest ({:.1} mm³) and left out the others ({})",
+            other_bodies_mm3.len() + 1,
+            mesh.signed_volume_mm3(),
+            other_bodies_mm3
+                .iter()
+                .map(|v| format!("{v:.1} mm³"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let bounds = mesh
+        .bounds()
+        .ok_or_else(|| SplitError::NotSolid("the part has no triangles".into()))?;
+    let diag = bounds.diagonal();
+    let snap = 1e-6 * diag;
+
+    // Where to cut: a user plane, a user height, or the detected plate (along a user normal).
+    let given_normal = opts.normal.map(|n| unit(n, "--normal")).transpose()?;
+    let mut plate: Option<PlateFinding> = None;
+    let (primary, second, thickness, detected) = if let Some((p, n)) = opts.plane {
+        let n = unit(n, "--plane")?;
+        let plane = Plane::through(&p, n);
+        let lowest = lowest_along(&mesh, n);
+        (plane, None, plane.offset_mm - lowest, false)
+    } else if let Some(h) = opts.height_mm {
+        let n = match given_normal {
+            Some(n) => n,
+            None => {
+                let d = detect::detect(&mesh, None);
+                d.plate.map(|p| p.axis()).ok_or_else(|| {
+                    SplitError::NoPlate(
+                        "--height needs a normal, and none was detected; give --normal too".into(),
+                    )
+                })?
+            }
+        };
+        let lowest = lowest_along(&mesh, n);
+        let highest = -lowest_along(&mesh, Unit::new_unchecked(-n.into_inner()));
+        if !(h > 0.0 && lowest + h < highest) {
+            return Err(SplitError::BadOption {
+                what: "--height",
+                why: format!(
+                    "{h} mm is outside the part, which spans {:.3} mm along the normal",
+                    highest - lowest
+                ),
+            });
+        }
+        let plane = Plane {
+            axis: n,
+            offset_mm: lowest + h,
+        };
+        (plane, None, h, false)
+    } else {
+        let d = detect::detect(&mesh, given_normal);
+        let Some(p) = d.plate.clone() else {
+            let reasons: Vec<String> = d
+                .rejected
+                .iter()
+                .take(3)
+                .map(|r| {
+                    format!(
+                        "along ({:.3}, {:.3}, {:.3}) {}",
+                        r.axis[0], r.axis[1], r.axis[2], r.reason
+                    )
+                })
+                .collect();
+            return Err(SplitError::NoPlate(reasons.join("; ")));
+        };
+        if p.rib_side_volume_mm3 == 0.0 {
+            return Err(SplitError::NothingToMold(
+                "there are no ribs on the side the normal points to".into(),
+            ));
+        }
+        let axis = p.axis();
+        let top = Plane {
+            axis,
+            offset_mm: p.top_mm,
+        };
+        // The other face, seen from the other side: its normal points into the other ribs.
+        let bottom = Plane {
+            axis: Unit::new_unchecked(-axis.into_inner()),
+            offset_mm: -p.bottom_mm,
+        };
+        if p.double_sided() {
+            warnings.push(format!(
+                "ribs on both faces of the plate ({:.1} and {:.1} mm³); cutting {}",
+                p.rib_side_volume_mm3,
+                p.other_side_volume_mm3,
+                match opts.side {
+                    Side::Main => "the larger region (use --side other|both for the rest)",
+                    Side::Other => "the smaller region (--side other)",
+                    Side::Both => "both (--side both)",
+                }
+            ));
+        }
+        let choice = match (opts.side, p.double_sided()) {
+            (Side::Main, _) | (_, false) => (top, None),
+            (Side::Other, true) => (bottom, None),
+            (Side::Both, true) => (top, Some(bottom)),
+        };
+        if opts.side != Side::Main && !p.double_sided() {
+            warnings.push(format!(
+                "--side {:?} asked for, but the plate has ribs on one face only",
+                opts.side
+            ));
+        }
+        let thickness = p.thickness_mm();
+        plate = Some(p);
+        (choice.0, choice.1, thickness, true)
+    };
+
+    let first = cut::cut(&mesh, &primary, snap)?;
+    let (baseplate, molded, caps) = match second {
+        None => (first.below, first.above, vec![(primary, first.cap)]),
+        Some(plane2) => {
+            let again = cut::cut(&first.below, &plane2, snap)?;
+            let mut molded = first.above;
+            molded.append(&again.above);
+            (
+                again.below,
+                molded,
+                vec![(primary, first.cap), (plane2, again.cap)],
+            )
+        }
+    };
+    if molded.triangles.is_empty() {
+        return Err(SplitError::NothingToMold(
+            "no material on the molded side of the plane".into(),
+        ));
+    }
+    if baseplate.triangles.is_empty() {
+        return Err(SplitError::NothingToMold(
+            "no material on the baseplate side of the plane".into(),
+        ));
+    }
+
+    let (_, rib_bodies) = shell_labels(molded.vertices.len(), &molded.triangles);
+    let (primary_plane, primary_cap) = &caps[0];
+    let (u, v) = primary_plane.basis();
+    let origin = primary_plane.project(&Point3::origin());
+    let footprint = Footprint {
+        area_mm2: caps.iter().map(|c| c.1.area_mm2).sum(),
+        loops_mm: primary_cap
+            .loops
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .map(|&i| primary_cap.points_mm[i as usize])
+                    .collect()
+            })
+            .collect(),
+        u_axis: u.into(),
+        v_axis: v.into(),
+        origin_mm: origin.coords.into(),
+    };
+    let axis = primary_plane.axis.into_inner();
+    let projected_area_mm2 = projected_area(&molded, &axis);
+    let molded_height_mm = molded
+        .vertices
+        .iter()
+        .map(|p| primary_plane.distance(p))
+        .fold(0.0, f64::max);
+    let wall = if opts.thickness_samples > 0 {
+        thickness::wall_thickness(&molded, opts.thickness_samples)
+    } else {
+        None
+    };
+    let bb = |m: &Mesh| {
+        m.bounds()
+            .map(|b| (b.min.coords.into(), b.max.coords.into()))
+            .unwrap_or(([0.0; 3], [0.0; 3]))
+    };
+    let (bmin, bmax) = bb(&baseplate);
+    let (mmin, mmax) = bb(&molded);
+    let point = detect::plane_point(&mesh, primary_plane);
+    let facts = SplitFacts {
+        plane_point_mm: point.coords.into(),
+        // + 0.0 turns -0.0 into 0.0 for the reports.
+        plane_normal: axis.map(|c| c + 0.0).into(),
+        second_plane: caps.get(1).map(|(p, _)| SplitPlane {
+            point_mm: detect::plane_point(&mesh, p).coords.into(),
+            normal: p.axis.into_inner().into(),
+        }),
+        side: opts.side,
+        detected,
+        plate_thickness_mm: thickness,
+        footprint_area_mm2: footprint.area_mm2,
+        part_volume_mm3: mesh.signed_volume_mm3(),
+        baseplate_volume_mm3: baseplate.signed_volume_mm3(),
+        molded_volume_mm3: molded.signed_volume_mm3(),
+        rib_bodies,
+        baseplate_bbox_min_mm: bmin,
+        baseplate_bbox_max_mm: bmax,
+        molded_bbox_min_mm: mmin,
+        molded_bbox_max_mm: mmax,
+        projected_area_mm2,
+        molded_height_mm,
+        max_wall_thickness_mm: wall.as_ref().map(|w| w.max_mm),
+        wall_thickness: wall,
+        plate,
+        other_bodies_mm3,
+        warnings,
+    };
+    Ok(Split {
+        baseplate,
+        molded,
+        footprint,
+        facts,
+    })
+}
+
+fn lowest_along(mesh: &Mesh, n: Unit<Vector3<f64>>) -> f64 {
+    mesh.triangles
+        .iter()
+        .flatten()
+        .map(|&i| n.dot(&mesh.vertices[i as usize].coords))
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Area of `mesh` projected along `axis`: the sum of the projected areas of the facets facing
+/// along the axis. For a region without undercuts along the axis (every line parallel to it
+/// crosses the surface at most twice), which a molded region must be to leave the mold, this
+/// is exactly the area of its shadow; with undercuts it counts the overlapping parts twice.
+pub fn projected_area(mesh: &Mesh, axis: &Vector3<f64>) -> f64 {
+    mesh.triangles
+        .iter()
+        .map(|t| {
+            let [a, b, c] = mesh.corners(t);
+            ((b - a).cross(&(c - a)).dot(axis) * 0.5).max(0.0)
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mesh::check::edge_counts;
+    use crate::samples;
+    use nalgebra::Rotation3;
+
+    fn closed(m: &Mesh) -> bool {
+        edge_counts(m.vertices.len(), &m.triangles).is_closed_and_oriented()
+    }
+
+    #[test]
+    fn ribbed_plate_facts_match_the_drawing() {
+        let s = split(
+            &samples::ribbed_plate().mesh(),
+            &SplitOptions {
+                thickness_samples: 3000,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let f = &s.facts;
+        assert!((f.plate_thickness_mm - 3.0).abs() < 1e-9);
+        assert!((f.baseplate_volume_mm3 - 28_800.0).abs() < 1e-6);
+        assert!((f.molded_volume_mm3 - 14_400.0).abs() < 1e-6);
+        assert!((f.footprint_area_mm2 - 1_200.0).abs() < 1e-6);
+        assert!((f.projected_area_mm2 - 1_200.0).abs() < 1e-6);
+        assert!((f.molded_height_mm - 12.0).abs() < 1e-9);
+        assert_eq!(f.rib_bodies, 5);
+        assert_eq!(s.footprint.loops_mm.len(), 5);
+        assert!((f.plane_normal[2] - 1.0).abs() < 1e-12);
+        let w = f.wall_thickness.as_ref().unwrap();
+        assert!((w.p95_mm - 2.0).abs() < 0.02 && w.max_mm < 2.2, "{w:?}");
+        assert!(closed(&s.baseplate) && closed(&s.molded));
+    }
+
+    #[test]
+    fn both_sides_and_the_other_side() {
+        let part = samples::double_sided().mesh();
+        let total = part.signed_volume_mm3();
+        let both = split(
+            &part,
+            &SplitOptions {
+                side: Side::Both,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!((both.facts.baseplate_volume_mm3 - 24_000.0).abs() < 1e-6);
+        assert!((both.facts.molded_volume_mm3 - 7_800.0).abs() < 1e-6);
+        assert_eq!(both.facts.rib_bodies, 5);
+        assert!(both.facts.second_plane.is_some());
+        let other = split(
+            &part,
+            &SplitOptions {
+                side: Side::Other,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!((other.facts.molded_volume_mm3 - 2_400.0).abs() < 1e-6);
+        assert!(
+            (other.facts.baseplate_volume_mm3 + other.facts.molded_volume_mm3 - total).abs() < 1e-6
+        );
+        assert!(other.facts.plane_normal[2] < -0.999);
+    }
+
+    #[test]
+    fn overrides_height_plane_and_refusals() {
+        let mut part = samples::ribbed_plate().mesh();
+        let rot = Rotation3::from_euler_angles(0.4, 1.0, -0.2);
+        part.map_vertices(|p| rot * p);
+        let n = rot * Vector3::z();
+        let s = split(
+            &part,
+            &SplitOptions {
+                normal: Some(n),
+                height_mm: Some(9.0),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        // Below 9 mm: the plate and 6 mm of each rib.
+        assert!((s.facts.baseplate_volume_mm3 - (28_800.0 + 5.0 * 240.0 * 6.0)).abs() < 1e-6);
+        let p = rot * Point3::new(0.0, 0.0, 3.0);
+        let s = split(
+            &part,
+            &SplitOptions {
+                plane: Some((p, n)),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!((s.facts.molded_volume_mm3 - 14_400.0).abs() < 1e-6);
+        assert!((s.facts.plate_thickness_mm - 3.0).abs() < 1e-9);
+
+        let e = split(&samples::block().mesh(), &SplitOptions::default()).unwrap_err();
+        assert!(matches!(e, SplitError::NoPlate(_)), "{e}");
+        let e = split(
+            &part,
+            &SplitOptions {
+                normal: Some(-n),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(e, SplitError::NothingToMold(_)), "{e}");
+        let e = split(
+            &part,
+            &SplitOptions {
+                normal: Some(n),
+                height_mm: Some(100.0),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("--height"), "{e}");
+    }
+
+    #[test]
+    fn several_bodies_split_the_largest() {
+        let mut part = samples::ribbed_plate().mesh();
+        let block = samples::block().mesh();
+        let mut far = block.clone();
+        far.map_vertices(|p| p + Vector3::new(300.0, 0.0, 0.0));
+        part.append(&far);
+        let s = split(&part, &SplitOptions::default()).unwrap();
+        assert_eq!(s.facts.other_bodies_mm3.len(), 1);
+        assert!((s.facts.other_bodies_mm3[0] - 24_000.0).abs() < 1e-6);
+        assert!((s.facts.part_volume_mm3 - 43_200.0).abs() < 1e-6);
+        assert!(s.facts.warnings.iter().any(|w| w.contains("2 bodies")));
+    }
+}
