@@ -1,0 +1,280 @@
+//! Split invariants on every sample, on rotated parts, through the binary, and over random
+//! plates with random ribs (proptest): the plate is found with the generator's thickness, both
+//! halves are closed and oriented, and their volumes add up to the part's.
+
+use std::path::Path;
+use std::process::Command;
+
+use hybridplan::mesh::Mesh;
+use hybridplan::mesh::check::edge_counts;
+use hybridplan::samples::{self, Layer, SamplePart, rect};
+use hybridplan::split::{SplitOptions, split};
+use nalgebra::{Rotation3, Vector3};
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+
+fn closed(m: &Mesh) -> bool {
+    !m.triangles.is_empty() && edge_counts(m.vertices.len(), &m.triangles).is_closed_and_oriented()
+}
+
+/// Checks the split invariants for `part` turned by `rot`.
+fn check_part(part: &SamplePart, rot: Rotation3<f64>) -> Result<(), String> {
+    let mut mesh = part.mesh();
+    mesh.map_vertices(|p| rot * p);
+    let expected_t = part.plate_thickness_mm.expect("a plate sample");
+    let s = split(&mesh, &SplitOptions::default()).map_err(|e| format!("{}: {e}", part.name))?;
+    let f = &s.facts;
+    let name = part.name;
+    if (f.plate_thickness_mm - expected_t).abs() > 0.01 * expected_t {
+        return Err(format!(
+            "{name}: thickness {} vs {expected_t}",
+            f.plate_thickness_mm
+        ));
+    }
+    if !closed(&s.baseplate) || !closed(&s.molded) {
+        return Err(format!("{name}: a half is open"));
+    }
+    let total = mesh.signed_volume_mm3();
+    let sum = s.baseplate.signed_volume_mm3() + s.molded.signed_volume_mm3();
+    if ((sum - total) / total).abs() > 1e-6 {
+        return Err(format!("{name}: {sum} vs {total}"));
+    }
+    if ((total - part.volume_mm3()) / total).abs() > 1e-9 {
+        return Err(format!(
+            "{name}: part volume {total} vs {}",
+            part.volume_mm3()
+        ));
+    }
+    // The normal points from the plate into the ribs, which stand on the generator's top face.
+    let z = rot * Vector3::z();
+    let n = Vector3::from(f.plane_normal);
+    if n.dot(&z).abs() < 1.0 - 1e-9 {
+        return Err(format!("{name}: normal {n:?} vs {z:?}"));
+    }
+    Ok(())
+}
+
+#[test]
+fn every_plate_sample_under_many_rotations() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    for part in samples::all()
+        .iter()
+        .filter(|p| p.plate_thickness_mm.is_some())
+    {
+        check_part(part, Rotation3::identity()).unwrap();
+        for _ in 0..12 {
+            let angles = (-3.2f64..3.2, -3.2f64..3.2, -3.2f64..3.2)
+                .new_tree(&mut runner)
+                .unwrap()
+                .current();
+            check_part(
+                part,
+                Rotation3::from_euler_angles(angles.0, angles.1, angles.2),
+            )
+            .unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_block_is_refused() {
+    let e = split(&samples::block().mesh(), &SplitOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("no plate found"), "{e}");
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_hybridplan"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn split_command_writes_closed_halves_of_a_rotated_stl() {
+    let dir = tempfile::tempdir().unwrap();
+    let part = samples::curved_ribs();
+    let mut mesh = part.mesh();
+    let rot = Rotation3::from_euler_angles(0.9, -2.0, 0.3);
+    mesh.map_vertices(|p| rot * p + Vector3::new(500.0, -200.0, 40.0));
+    let file = dir.path().join("turned.stl");
+    hybridplan::mesh::stl::write_binary(&file, &mesh, "turned").unwrap();
+    let out = dir.path().join("out");
+    let o = run(&[
+        "split",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for key in [
+        "plane_point_mm",
+        "plane_normal",
+        "plate_thickness_mm",
+        "footprint_area_mm2",
+        "baseplate_volume_mm3",
+        "molded_volume_mm3",
+        "rib_bodies",
+        "max_wall_thickness_mm",
+        "projected_area_mm2",
+    ] {
+        assert!(
+            j.get(key).is_some_and(|v| !v.is_null()),
+            "missing {key}: {j}"
+        );
+    }
+    assert!((j["plate_thickness_mm"].as_f64().unwrap() - 3.0).abs() < 0.03);
+    assert_eq!(j["rib_bodies"], 4);
+    // The STL holds f32 coordinates of a part moved 500 mm away: volumes to 1e-6 still.
+    let total = j["part_volume_mm3"].as_f64().unwrap();
+    let sum =
+        j["baseplate_volume_mm3"].as_f64().unwrap() + j["molded_volume_mm3"].as_f64().unwrap();
+    assert!(((sum - total) / total).abs() < 1e-6, "{sum} vs {total}");
+    // Rib walls are 2 mm thick.
+    let wall = j["wall_thickness"]["p50_mm"].as_f64().unwrap();
+    assert!((wall - 2.0).abs() < 0.05, "{wall}");
+
+    let stl = |s: &str| out.join(format!("turned.{s}.stl"));
+    let o = run(&[
+        "inspect",
+        stl("baseplate").to_str().unwrap(),
+        stl("molded").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success());
+    let rows: Vec<serde_json::Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for r in &rows {
+        assert_eq!(r["watertight"], true, "{r}");
+        assert_eq!(r["oriented"], true, "{r}");
+        assert_eq!(r["boundary_edges"], 0);
+        assert_eq!(r["non_manifold_edges"], 0);
+    }
+    let written: f64 = rows.iter().map(|r| r["volume_mm3"].as_f64().unwrap()).sum();
+    assert!(
+        ((written - total) / total).abs() < 1e-6,
+        "{written} vs {total}"
+    );
+    assert!(out.join("turned.split.3mf").exists());
+    // Nothing half-written is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn split_command_refuses_plateless_and_open_parts_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let block = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/block.stl");
+    let o = run(&[
+        "split",
+        block.to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("block.stl") && err.contains("no plate found"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    let mut open = samples::ribbed_plate().mesh();
+    open.triangles.pop();
+    let file = dir.path().join("open.stl");
+    hybridplan::mesh::stl::write_binary(&file, &open, "open").unwrap();
+    let o = run(&[
+        "split",
+        file.to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("open.stl") && err.contains("not a closed solid"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().count() == 1,
+        "nothing written for failures"
+    );
+}
+
+/// A random plate with parallel ribs: each rib flush with the plate edge or set in from it at
+/// either end, random thickness and height.
+fn random_plate() -> impl Strategy<Value = (SamplePart, [f64; 3])> {
+    (
+        40.0f64..150.0,
+        30.0f64..100.0,
+        1.5f64..6.0,
+        prop::collection::vec(
+            (0.8f64..3.0, 3.0f64..20.0, prop::bool::ANY, prop::bool::ANY),
+            1..6,
+        ),
+        (-3.2f64..3.2, -3.2f64..3.2, -3.2f64..3.2),
+    )
+        .prop_map(|(w, d, t, ribs, rot)| {
+            let pitch = d / (ribs.len() as f64 + 1.0);
+            // Ribs of different heights: the molded region is the union, built as layers.
+            let rings_at = |z: f64| -> Vec<Vec<[f64; 2]>> {
+                ribs.iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.1 > z)
+                    .map(|(k, &(rt, _, flush0, flush1))| {
+                        let y = pitch * (k as f64 + 1.0);
+                        let half = rt.min(pitch * 0.8) / 2.0;
+                        let x0 = if flush0 { 0.0 } else { 2.0 };
+                        let x1 = if flush1 { w } else { w - 2.0 };
+                        rect(x0, y - half, x1, y + half)
+                    })
+                    .collect()
+            };
+            let mut heights: Vec<f64> = ribs.iter().map(|r| r.1).collect();
+            heights.sort_by(f64::total_cmp);
+            heights.dedup();
+            let mut layers = vec![Layer {
+                z0: 0.0,
+                z1: t,
+                rings: vec![rect(0.0, 0.0, w, d)],
+            }];
+            let mut z = 0.0;
+            for h in heights {
+                layers.push(Layer {
+                    z0: t + z,
+                    z1: t + h,
+                    rings: rings_at(z),
+                });
+                z = h;
+            }
+            let part = SamplePart {
+                name: "random_plate",
+                description: "proptest plate",
+                layers,
+                plate_thickness_mm: Some(t),
+                split_height_mm: Some(t),
+            };
+            (part, [rot.0, rot.1, rot.2])
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #[test]
+    fn random_plates_with_random_ribs_split_cleanly((part, rot) in random_plate()) {
+        let r = Rotation3::from_euler_angles(rot[0], rot[1], rot[2]);
+        if let Err(e) = check_part(&part, r) {
+            return Err(TestCaseError::fail(e));
+        }
+    }
+}
