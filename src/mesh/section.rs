@@ -58,39 +58,80 @@ impl Plane {
 
 /// Area (mm²) of the section of a closed, oriented mesh by `plane`.
 pub fn section_area(mesh: &Mesh, plane: &Plane) -> f64 {
-    let a = plane.axis.into_inner();
-    let origin = plane.project(&Point3::origin());
-    let twice: f64 = mesh
+    section_areas(mesh, plane.axis, &[plane.offset_mm])[0]
+}
+
+/// Areas (mm²) of the sections at several heights along `axis` (sorted ascending), in one pass
+/// over the triangles: each triangle finds the heights it spans by binary search, so the cost
+/// is O(n log k + crossings) instead of O(n k).
+pub fn section_areas(mesh: &Mesh, axis: Unit<Vector3<f64>>, heights: &[f64]) -> Vec<f64> {
+    let a = axis.into_inner();
+    let vertex_heights: Vec<f64> = mesh.vertices.par_iter().map(|v| a.dot(&v.coords)).collect();
+    section_areas_with(mesh, axis, &vertex_heights, heights)
+}
+
+/// [`section_areas`] with the vertices' heights along `axis` already computed.
+pub fn section_areas_with(
+    mesh: &Mesh,
+    axis: Unit<Vector3<f64>>,
+    vertex_heights: &[f64],
+    heights: &[f64],
+) -> Vec<f64> {
+    debug_assert!(heights.windows(2).all(|w| w[0] <= w[1]));
+    let a = axis.into_inner();
+    let k = heights.len();
+    let twice = mesh
         .triangles
         .par_iter()
-        .map(|t| {
-            let p = mesh.corners(t);
-            let s = p.map(|v| plane.distance(&v));
-            let above = s.map(|d| d >= 0.0);
-            if above[0] == above[1] && above[1] == above[2] {
-                return 0.0;
-            }
-            // The two crossing edges, in the triangle's own order.
-            let mut hits = [Point3::origin(); 2];
-            let mut n = 0;
-            for k in 0..3 {
-                let j = (k + 1) % 3;
-                if above[k] != above[j] {
-                    let f = s[k] / (s[k] - s[j]);
-                    hits[n] = p[k] + (p[j] - p[k]) * f;
-                    n += 1;
+        .fold(
+            || vec![0.0f64; k],
+            |mut acc, t| {
+                let h = t.map(|i| vertex_heights[i as usize]);
+                let lo = h[0].min(h[1]).min(h[2]);
+                let hi = h[0].max(h[1]).max(h[2]);
+                // Heights in (lo, hi]: a vertex exactly at a height counts as above it.
+                let first = heights.partition_point(|&x| x <= lo);
+                let last = heights.partition_point(|&x| x <= hi);
+                if first >= last {
+                    return acc;
                 }
-            }
-            // Orient the segment so that the material (behind the face) is on its left.
-            let face_normal = (p[1] - p[0]).cross(&(p[2] - p[0]));
-            let (mut u, mut v) = (hits[0] - origin, hits[1] - origin);
-            if (v - u).dot(&a.cross(&face_normal)) < 0.0 {
-                std::mem::swap(&mut u, &mut v);
-            }
-            u.cross(&v).dot(&a)
-        })
-        .sum();
-    twice * 0.5
+                let p = mesh.corners(t);
+                let face_normal = (p[1] - p[0]).cross(&(p[2] - p[0]));
+                let along = a.cross(&face_normal);
+                for (i, &level) in heights.iter().enumerate().take(last).skip(first) {
+                    let s = h.map(|x| x - level);
+                    let above = s.map(|d| d >= 0.0);
+                    let mut hits = [Vector3::zeros(); 2];
+                    let mut n = 0;
+                    for e in 0..3 {
+                        let j = (e + 1) % 3;
+                        if above[e] != above[j] {
+                            let f = s[e] / (s[e] - s[j]);
+                            // Coordinates relative to the plane's point nearest the origin.
+                            hits[n] = (p[e].coords + (p[j] - p[e]) * f) - a * level;
+                            n += 1;
+                        }
+                    }
+                    // Orient the segment so that the material (behind the face) is on its left.
+                    let (mut u, mut v) = (hits[0], hits[1]);
+                    if (v - u).dot(&along) < 0.0 {
+                        std::mem::swap(&mut u, &mut v);
+                    }
+                    acc[i] += u.cross(&v).dot(&a);
+                }
+                acc
+            },
+        )
+        .reduce(
+            || vec![0.0f64; k],
+            |mut x, y| {
+                for (a, b) in x.iter_mut().zip(y) {
+                    *a += b;
+                }
+                x
+            },
+        );
+    twice.into_iter().map(|t| t * 0.5).collect()
 }
 
 #[cfg(test)]
@@ -108,6 +149,30 @@ mod tests {
         assert!((section_area(&m, &x) - 6.0).abs() < 1e-12);
         let outside = Plane::through(&Point3::new(0.0, 0.0, 5.0), Vector3::z_axis());
         assert_eq!(section_area(&m, &outside), 0.0);
+    }
+
+    #[test]
+    fn many_sections_in_one_pass_match_one_at_a_time() {
+        let m = crate::samples::heat_sink().mesh();
+        let heights: Vec<f64> = (0..40).map(|i| -1.0 + i as f64 * 0.97).collect();
+        let all = section_areas(&m, Vector3::z_axis(), &heights);
+        for (h, a) in heights.iter().zip(&all) {
+            let one = section_area(
+                &m,
+                &Plane::through(&Point3::new(0.0, 0.0, *h), Vector3::z_axis()),
+            );
+            let expected = if *h < 0.0 || *h > 35.0 {
+                0.0
+            } else if *h < 5.0 {
+                3000.0
+            } else {
+                15.0 * 1.2 * 50.0
+            };
+            assert!(
+                (a - one).abs() < 1e-9 && (a - expected).abs() < 1e-9,
+                "{h}: {a} {one}"
+            );
+        }
     }
 
     #[test]

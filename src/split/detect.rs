@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::mesh::Mesh;
-use crate::mesh::section::{Plane, section_area};
+use crate::mesh::section::{Plane, section_areas_with};
 
 /// Facets within this angle of perpendicular to the axis count as flat.
 const FLAT_DEG: f64 = 0.5;
@@ -89,35 +89,79 @@ pub struct Detection {
     pub largest_plane_normal: [f64; 3],
 }
 
-/// The normals of the largest planes of `mesh`, largest first, one per axis (a normal and its
-/// opposite are the same axis), with each plane's area.
-pub fn largest_planes(mesh: &Mesh, count: usize) -> Vec<(Unit<Vector3<f64>>, f64)> {
-    let diag = mesh
-        .bounds()
-        .map(|b| b.diagonal())
-        .unwrap_or(1.0)
-        .max(1e-12);
-    // Group facets by plane: unit normal to 1e-3 and offset to 1e-5 of the part's diagonal.
-    let mut groups: HashMap<[i64; 4], (Vector3<f64>, f64)> = HashMap::new();
-    for t in &mesh.triangles {
-        let [a, b, c] = mesh.corners(t);
-        let n2 = (b - a).cross(&(c - a));
-        let len = n2.norm();
-        if len == 0.0 {
-            continue;
+/// Per-facet data computed once and shared by every axis tried.
+pub struct Facets<'a> {
+    pub mesh: &'a Mesh,
+    /// Unit normals (zero for facets without area).
+    pub normals: Vec<Vector3<f64>>,
+    pub areas_mm2: Vec<f64>,
+    pub diagonal_mm: f64,
+}
+
+impl<'a> Facets<'a> {
+    pub fn new(mesh: &'a Mesh) -> Self {
+        let (normals, areas_mm2) = mesh
+            .triangles
+            .par_iter()
+            .map(|t| {
+                let [a, b, c] = mesh.corners(t);
+                let n2 = (b - a).cross(&(c - a));
+                let len = n2.norm();
+                if len > 0.0 {
+                    (n2 / len, len * 0.5)
+                } else {
+                    (Vector3::zeros(), 0.0)
+                }
+            })
+            .unzip();
+        let diagonal_mm = mesh
+            .bounds()
+            .map(|b| b.diagonal())
+            .unwrap_or(1.0)
+            .max(1e-12);
+        Facets {
+            mesh,
+            normals,
+            areas_mm2,
+            diagonal_mm,
         }
-        let n = n2 / len;
-        let d = n.dot(&a.coords);
-        let key = [
-            (n.x * 1e3).round() as i64,
-            (n.y * 1e3).round() as i64,
-            (n.z * 1e3).round() as i64,
-            (d / (1e-5 * diag)).round() as i64,
-        ];
-        let g = groups.entry(key).or_insert((Vector3::zeros(), 0.0));
-        g.0 += n2; // area-weighted normal
-        g.1 += len * 0.5;
     }
+}
+
+/// The normals of the largest planes of the mesh, largest first, one per axis (a normal and its
+/// opposite are the same axis), with each plane's area.
+pub fn largest_planes(facets: &Facets, count: usize) -> Vec<(Unit<Vector3<f64>>, f64)> {
+    let mesh = facets.mesh;
+    let diag = facets.diagonal_mm;
+    // Group facets by plane: unit normal to 1e-3 and offset to 1e-5 of the part's diagonal.
+    type Groups = HashMap<[i64; 4], (Vector3<f64>, f64)>;
+    let groups: Groups = (0..mesh.triangles.len())
+        .into_par_iter()
+        .fold(Groups::new, |mut groups, k| {
+            let (n, area) = (facets.normals[k], facets.areas_mm2[k]);
+            if area == 0.0 {
+                return groups;
+            }
+            let d = n.dot(&mesh.vertices[mesh.triangles[k][0] as usize].coords);
+            let key = [
+                (n.x * 1e3).round() as i64,
+                (n.y * 1e3).round() as i64,
+                (n.z * 1e3).round() as i64,
+                (d / (1e-5 * diag)).round() as i64,
+            ];
+            let g = groups.entry(key).or_insert((Vector3::zeros(), 0.0));
+            g.0 += n * area; // area-weighted normal
+            g.1 += area;
+            groups
+        })
+        .reduce(Groups::new, |mut x, y| {
+            for (k, v) in y {
+                let g = x.entry(k).or_insert((Vector3::zeros(), 0.0));
+                g.0 += v.0;
+                g.1 += v.1;
+            }
+            x
+        });
     let mut planes: Vec<(Vector3<f64>, f64)> = groups.into_values().collect();
     planes.sort_by(|p, q| q.1.total_cmp(&p.1));
     let mut axes: Vec<(Unit<Vector3<f64>>, f64)> = Vec::new();
@@ -138,34 +182,32 @@ pub fn largest_planes(mesh: &Mesh, count: usize) -> Vec<(Unit<Vector3<f64>>, f64
 }
 
 /// Looks for a plate along `axis` (either direction); `Err` says why there is none.
-pub fn plate_along(mesh: &Mesh, axis: Unit<Vector3<f64>>) -> Result<PlateFinding, String> {
+pub fn plate_along(facets: &Facets, axis: Unit<Vector3<f64>>) -> Result<PlateFinding, String> {
+    let mesh = facets.mesh;
     let a = axis.into_inner();
-    let (lowest, highest) = mesh
-        .triangles
+    let vertex_heights: Vec<f64> = mesh.vertices.par_iter().map(|v| a.dot(&v.coords)).collect();
+    let (lowest, highest) = vertex_heights
         .iter()
-        .flatten()
-        .map(|&i| a.dot(&mesh.vertices[i as usize].coords))
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), h| {
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &h| {
             (lo.min(h), hi.max(h))
         });
     let height = highest - lowest;
     if height.is_nan() || height <= 0.0 {
         return Err("the part is flat along this axis".into());
     }
-    let diag = mesh.bounds().map(|b| b.diagonal()).unwrap_or(height);
-    let level_tol = 1e-5 * diag;
+    let level_tol = 1e-5 * facets.diagonal_mm;
 
     // Flat facets and their levels.
     let cos_flat = FLAT_DEG.to_radians().cos();
-    let mut flats: Vec<(f64, f64)> = mesh
-        .triangles
-        .par_iter()
-        .filter_map(|t| {
-            let [p, q, r] = mesh.corners(t);
-            let n2 = (q - p).cross(&(r - p));
-            let len = n2.norm();
-            (len > 0.0 && (n2.dot(&a) / len).abs() >= cos_flat)
-                .then(|| (a.dot(&(p.coords + q.coords + r.coords)) / 3.0, len * 0.5))
+    let mut flats: Vec<(f64, f64)> = (0..mesh.triangles.len())
+        .into_par_iter()
+        .filter_map(|k| {
+            let area = facets.areas_mm2[k];
+            (area > 0.0 && facets.normals[k].dot(&a).abs() >= cos_flat).then(|| {
+                let t = mesh.triangles[k];
+                let h = t.map(|i| vertex_heights[i as usize]);
+                ((h[0] + h[1] + h[2]) / 3.0, area)
+            })
         })
         .collect();
     flats.sort_by(|x, y| x.0.total_cmp(&y.0));
@@ -193,18 +235,8 @@ pub fn plate_along(mesh: &Mesh, axis: Unit<Vector3<f64>>) -> Result<PlateFinding
     bounds.sort_by(f64::total_cmp);
 
     // Exact section in the middle of every interval.
-    let sections: Vec<f64> = bounds
-        .windows(2)
-        .collect::<Vec<_>>()
-        .par_iter()
-        .map(|w| {
-            let plane = Plane {
-                axis,
-                offset_mm: 0.5 * (w[0] + w[1]),
-            };
-            section_area(mesh, &plane)
-        })
-        .collect();
+    let mids: Vec<f64> = bounds.windows(2).map(|w| 0.5 * (w[0] + w[1])).collect();
+    let sections = section_areas_with(mesh, axis, &vertex_heights, &mids);
     let (imax, &amax) = sections
         .iter()
         .enumerate()
@@ -301,7 +333,8 @@ pub fn plate_along(mesh: &Mesh, axis: Unit<Vector3<f64>>) -> Result<PlateFinding
 
 /// Finds the plate by itself (see the module comment), or along `axis` when one is given.
 pub fn detect(mesh: &Mesh, axis: Option<Unit<Vector3<f64>>>) -> Detection {
-    let planes = largest_planes(mesh, CANDIDATE_PLANES);
+    let facets = Facets::new(mesh);
+    let planes = largest_planes(&facets, CANDIDATE_PLANES);
     let (largest_plane_mm2, largest_plane_normal) = planes
         .first()
         .map(|(n, a)| (*a, (*n).into_inner().into()))
@@ -313,7 +346,7 @@ pub fn detect(mesh: &Mesh, axis: Option<Unit<Vector3<f64>>>) -> Detection {
     type Tried = (Unit<Vector3<f64>>, Result<PlateFinding, String>);
     let results: Vec<Tried> = axes
         .par_iter()
-        .map(|&a| (a, plate_along(mesh, a)))
+        .map(|&a| (a, plate_along(&facets, a)))
         .collect();
     let mut plate: Option<PlateFinding> = None;
     let mut rejected = Vec::new();
