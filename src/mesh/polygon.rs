@@ -165,6 +165,254 @@ pub fn triangulate_sets(
         .collect())
 }
 
+/// Triangulates a region given as closed rings (indices into `points`; outer boundaries
+/// counter-clockwise, holes clockwise), keeping every ring vertex, and returns
+/// counter-clockwise triangles. This is the fast path for plane sections with many points:
+/// rings are grouped into polygons with their holes and ear-clipped (the `earcut` crate) in
+/// parallel; points that ear clipping drops because they are exactly collinear with their
+/// neighbours are put back by fanning the triangle on that boundary edge. The result is checked
+/// (every ring edge is a triangle edge once, the areas agree); if the check fails, for input
+/// that ear clipping does not handle (touching or crossing rings), the constrained Delaunay
+/// path ([`triangulate_even_odd`]) does the work instead.
+pub fn triangulate_rings(
+    points: &[[f64; 2]],
+    rings: &[Vec<u32>],
+) -> Result<Vec<[u32; 3]>, PolygonError> {
+    let segments = ring_segments(rings);
+    if let Some(tris) = ear_clip_rings(points, rings)
+        && conforms(points, &segments, &tris)
+    {
+        return Ok(tris);
+    }
+    triangulate_even_odd(points, &segments)
+}
+
+/// Twice the signed area of a triangle.
+#[inline]
+fn orient(a: [f64; 2], b: [f64; 2], c: [f64; 2]) -> f64 {
+    (b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1])
+}
+
+/// Does `tris` triangulate exactly the region bounded by `segments`: every segment is a
+/// directed triangle edge exactly once, no triangle edge runs against a segment, every
+/// triangle is counter-clockwise, and the areas agree?
+fn conforms(points: &[[f64; 2]], segments: &[[u32; 2]], tris: &[[u32; 3]]) -> bool {
+    let mut edges: HashMap<(u32, u32), u32> = HashMap::with_capacity(tris.len() * 3);
+    let mut area2 = 0.0;
+    for t in tris {
+        let a2 = orient(
+            points[t[0] as usize],
+            points[t[1] as usize],
+            points[t[2] as usize],
+        );
+        if a2.is_nan() || a2 <= 0.0 {
+            return false;
+        }
+        area2 += a2;
+        for k in 0..3 {
+            *edges.entry((t[k], t[(k + 1) % 3])).or_insert(0) += 1;
+        }
+    }
+    let boundary_ok = segments
+        .iter()
+        .all(|&[a, b]| edges.get(&(a, b)) == Some(&1) && !edges.contains_key(&(b, a)));
+    let expected2 = 2.0 * signed_area(points, segments);
+    let scale = tris.len().max(1) as f64 * f64::EPSILON * 64.0;
+    boundary_ok && (area2 - expected2).abs() <= scale * expected2.abs().max(1e-300)
+}
+
+/// Ear clipping of ring groups; `None` when the rings cannot be grouped (an empty or
+/// open ring, a hole outside every outer ring).
+fn ear_clip_rings(points: &[[f64; 2]], rings: &[Vec<u32>]) -> Option<Vec<[u32; 3]>> {
+    use rayon::prelude::*;
+    let area = |r: &Vec<u32>| -> f64 {
+        let n = r.len();
+        (0..n)
+            .map(|k| {
+                let (p, q) = (points[r[k] as usize], points[r[(k + 1) % n] as usize]);
+                p[0] * q[1] - q[0] * p[1]
+            })
+            .sum::<f64>()
+            * 0.5
+    };
+    let bbox = |r: &Vec<u32>| -> [f64; 4] {
+        r.iter().fold(
+            [
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ],
+            |b, &i| {
+                let p = points[i as usize];
+                [
+                    b[0].min(p[0]),
+                    b[1].min(p[1]),
+                    b[2].max(p[0]),
+                    b[3].max(p[1]),
+                ]
+            },
+        )
+    };
+    let inside = |r: &Vec<u32>, p: [f64; 2]| -> bool {
+        let mut odd = false;
+        let n = r.len();
+        for k in 0..n {
+            let (a, b) = (points[r[k] as usize], points[r[(k + 1) % n] as usize]);
+            if (a[1] > p[1]) != (b[1] > p[1])
+                && p[0] < a[0] + (p[1] - a[1]) / (b[1] - a[1]) * (b[0] - a[0])
+            {
+                odd = !odd;
+            }
+        }
+        odd
+    };
+    if rings.iter().any(|r| r.len() < 3) {
+        return None;
+    }
+    let areas: Vec<f64> = rings.iter().map(area).collect();
+    let boxes: Vec<[f64; 4]> = rings.iter().map(bbox).collect();
+    let outers: Vec<usize> = (0..rings.len()).filter(|&k| areas[k] > 0.0).collect();
+    let mut holes_of: Vec<Vec<usize>> = vec![Vec::new(); rings.len()];
+    for h in (0..rings.len()).filter(|&k| areas[k] < 0.0) {
+        let hb = boxes[h];
+        // A point of the hole strictly inside its outer: the middle of its first edge.
+        let (p, q) = (points[rings[h][0] as usize], points[rings[h][1] as usize]);
+        let probe = [0.5 * (p[0] + q[0]), 0.5 * (p[1] + q[1])];
+        let owner = outers
+            .iter()
+            .copied()
+            .filter(|&o| {
+                let ob = boxes[o];
+                ob[0] <= hb[0] && ob[1] <= hb[1] && ob[2] >= hb[2] && ob[3] >= hb[3]
+            })
+            .filter(|&o| inside(&rings[o], probe))
+            .min_by(|&a, &b| areas[a].total_cmp(&areas[b]))?;
+        holes_of[owner].push(h);
+    }
+    let groups: Vec<Option<Vec<[u32; 3]>>> = outers
+        .par_iter()
+        .map(|&o| {
+            let members: Vec<usize> = std::iter::once(o)
+                .chain(holes_of[o].iter().copied())
+                .collect();
+            let mut ids: Vec<u32> = Vec::new();
+            let mut starts: Vec<u32> = Vec::new();
+            for (k, &r) in members.iter().enumerate() {
+                if k > 0 {
+                    starts.push(ids.len() as u32);
+                }
+                ids.extend_from_slice(&rings[r]);
+            }
+            if ids.len() >= (1 << 26) {
+                return None;
+            }
+            let mut out: Vec<u32> = Vec::new();
+            earcut::Earcut::new().earcut(
+                ids.iter().map(|&i| points[i as usize]),
+                &starts,
+                &mut out,
+            );
+            let mut tris: Vec<[u32; 3]> = out
+                .chunks_exact(3)
+                .map(|c| {
+                    let t = [ids[c[0] as usize], ids[c[1] as usize], ids[c[2] as usize]];
+                    let [a, b, cc] = t.map(|i| points[i as usize]);
+                    if orient(a, b, cc) < 0.0 {
+                        [t[0], t[2], t[1]]
+                    } else {
+                        t
+                    }
+                })
+                .collect();
+            restore_dropped(points, members.iter().map(|&r| &rings[r]), &mut tris)?;
+            Some(tris)
+        })
+        .collect();
+    let mut all = Vec::new();
+    for g in groups {
+        all.extend(g?);
+    }
+    Some(all)
+}
+
+/// Puts back ring vertices that ear clipping dropped (exactly collinear with their kept
+/// neighbours): each run of dropped vertices between kept vertices a and b lies on the
+/// triangle edge a -> b, whose triangle is replaced by a fan through them.
+fn restore_dropped<'r>(
+    points: &[[f64; 2]],
+    rings: impl Iterator<Item = &'r Vec<u32>>,
+    tris: &mut Vec<[u32; 3]>,
+) -> Option<()> {
+    let mut used: HashMap<u32, ()> = HashMap::with_capacity(tris.len() * 2);
+    for t in tris.iter() {
+        for &i in t {
+            used.insert(i, ());
+        }
+    }
+    let mut runs: Vec<(u32, Vec<u32>, u32)> = Vec::new();
+    for r in rings {
+        let n = r.len();
+        let start = (0..n).find(|&k| used.contains_key(&r[k]))?;
+        let mut k = start;
+        loop {
+            let a = r[k];
+            let mut dropped = Vec::new();
+            let mut j = (k + 1) % n;
+            while !used.contains_key(&r[j]) {
+                dropped.push(r[j]);
+                j = (j + 1) % n;
+            }
+            if !dropped.is_empty() {
+                runs.push((a, dropped, r[j]));
+            }
+            k = j;
+            if k == start {
+                break;
+            }
+        }
+    }
+    if runs.is_empty() {
+        return Some(());
+    }
+    let mut tri_of: HashMap<(u32, u32), usize> = HashMap::with_capacity(tris.len() * 3);
+    let index = |tri_of: &mut HashMap<(u32, u32), usize>, i: usize, t: &[u32; 3]| {
+        for k in 0..3 {
+            tri_of.insert((t[k], t[(k + 1) % 3]), i);
+        }
+    };
+    for (i, t) in tris.iter().enumerate() {
+        index(&mut tri_of, i, t);
+    }
+    // Runs are handled one at a time: a triangle with two dropped runs on its edges is fanned
+    // for the first, and the fan triangle on the second edge is fanned again.
+    for (a, dropped, b) in runs {
+        let &i = tri_of.get(&(a, b))?;
+        let t = tris[i];
+        let c = t.into_iter().find(|&v| v != a && v != b)?;
+        let chain: Vec<u32> = std::iter::once(a)
+            .chain(dropped)
+            .chain(std::iter::once(b))
+            .collect();
+        for (k, w) in chain.windows(2).enumerate() {
+            let [p, q, r] = [w[0], w[1], c].map(|v| points[v as usize]);
+            if orient(p, q, r) <= 0.0 {
+                return None;
+            }
+            let fan = [w[0], w[1], c];
+            let slot = if k == 0 {
+                tris[i] = fan;
+                i
+            } else {
+                tris.push(fan);
+                tris.len() - 1
+            };
+            index(&mut tri_of, slot, &fan);
+        }
+    }
+    Some(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +460,71 @@ mod tests {
             let [a, b, c] = t.map(|i| points[i as usize]);
             (b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1]) > 0.0
         }));
+    }
+
+    #[test]
+    fn ring_fast_path_keeps_collinear_points_and_handles_holes() {
+        // The same square with collinear side points and a hole: ear clipping drops the side
+        // points, the fix-up puts them back.
+        let points = vec![
+            [0.0, 0.0],
+            [5.0, 0.0],
+            [10.0, 0.0],
+            [10.0, 5.0],
+            [10.0, 10.0],
+            [5.0, 10.0],
+            [0.0, 10.0],
+            [0.0, 5.0],
+            [4.0, 4.0],
+            [4.0, 6.0],
+            [6.0, 6.0],
+            [6.0, 4.0],
+            [20.0, 0.0],
+            [22.0, 0.0],
+            [22.0, 2.0],
+        ];
+        let rings = vec![
+            (0..8).collect::<Vec<u32>>(),
+            vec![8, 9, 10, 11],
+            vec![12, 13, 14],
+        ];
+        let fast = ear_clip_rings(&points, &rings).unwrap();
+        let segs = ring_segments(&rings);
+        assert!(conforms(&points, &segs, &fast));
+        assert!((area_of(&points, &fast) - 98.0).abs() < 1e-12);
+        let tris = triangulate_rings(&points, &rings).unwrap();
+        assert_eq!(tris.len(), fast.len());
+        // A ring touching itself at a point goes through the fallback and is still right.
+        let bow = vec![
+            [0.0, 0.0],
+            [2.0, 0.0],
+            [1.0, 1.0],
+            [2.0, 2.0],
+            [0.0, 2.0],
+            [1.0, 1.0],
+        ];
+        let tris = triangulate_rings(&bow, &[vec![0, 1, 2, 3, 4, 5]]);
+        if let Ok(t) = tris {
+            assert!((area_of(&bow, &t) - 2.0).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn dropped_collinear_points_are_fanned_back_in() {
+        // A square triangulated without its two collinear side points 1 and 3.
+        let points = vec![
+            [0.0, 0.0],
+            [1.0, 0.0],
+            [2.0, 0.0],
+            [2.0, 1.0],
+            [2.0, 2.0],
+            [0.0, 2.0],
+        ];
+        let ring = vec![0u32, 1, 2, 3, 4, 5];
+        let mut tris = vec![[0, 2, 4], [0, 4, 5]];
+        restore_dropped(&points, std::iter::once(&ring), &mut tris).unwrap();
+        assert_eq!(tris.len(), 4);
+        assert!(conforms(&points, &ring_segments(&[ring]), &tris));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::mesh::Mesh;
 use crate::mesh::check::{compact_vertices, edge_counts};
-use crate::mesh::polygon::{PolygonError, triangulate_even_odd};
+use crate::mesh::polygon::{PolygonError, triangulate_rings};
 use crate::mesh::section::Plane;
 
 /// Why a cut failed. Each is a defect of the input (or, for `OpenHalf`, of this code): the
@@ -220,7 +220,8 @@ fn build_cap(
     };
     // Reverse the lower half's edges: the cap runs counter-clockwise around material.
     let segments: Vec<[u32; 2]> = seam.iter().map(|&(a, b)| [local(b), local(a)]).collect();
-    let triangles = triangulate_even_odd(&points, &segments)?;
+    let loops = chain_loops(&segments);
+    let triangles = triangulate_rings(&points, &loops)?;
     let area_mm2 = triangles
         .iter()
         .map(|t| {
@@ -229,7 +230,7 @@ fn build_cap(
         })
         .sum();
     let cap = Cap {
-        loops: chain_loops(&segments),
+        loops,
         points_mm: points,
         triangles,
         area_mm2,
