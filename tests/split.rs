@@ -281,7 +281,10 @@ proptest! {
 
 #[test]
 fn halves_share_their_seam_vertices_exactly_and_do_not_overlap() {
-    for part in samples::all().iter().filter(|p| p.plate_thickness_mm.is_some()) {
+    for part in samples::all()
+        .iter()
+        .filter(|p| p.plate_thickness_mm.is_some())
+    {
         let mut mesh = part.mesh();
         let rot = Rotation3::from_euler_angles(1.1, 0.5, -0.7);
         mesh.map_vertices(|p| rot * p);
@@ -292,13 +295,30 @@ fn halves_share_their_seam_vertices_exactly_and_do_not_overlap() {
         let key = |p: &nalgebra::Point3<f64>| [p.x.to_bits(), p.y.to_bits(), p.z.to_bits()];
         let base: std::collections::HashSet<_> = s.baseplate.vertices.iter().map(key).collect();
         let tol = 1e-6 * mesh.bounds().unwrap().diagonal();
-        let seam: Vec<_> = s.molded.vertices.iter().filter(|p| dist(p).abs() <= tol).collect();
+        let seam: Vec<_> = s
+            .molded
+            .vertices
+            .iter()
+            .filter(|p| dist(p).abs() <= tol)
+            .collect();
         assert!(!seam.is_empty(), "{}", part.name);
         for p in &seam {
-            assert!(base.contains(&key(p)), "{}: seam vertex {p:?} not shared", part.name);
+            assert!(
+                base.contains(&key(p)),
+                "{}: seam vertex {p:?} not shared",
+                part.name
+            );
         }
         // Every molded vertex is on or in front of the plane, every baseplate vertex on or behind.
-        assert!(s.molded.vertices.iter().all(|p| dist(p) >= -tol), "{}", part.name);
-        assert!(s.baseplate.vertices.iter().all(|p| dist(p) <= tol), "{}", part.name);
+        assert!(
+            s.molded.vertices.iter().all(|p| dist(p) >= -tol),
+            "{}",
+            part.name
+        );
+        assert!(
+            s.baseplate.vertices.iter().all(|p| dist(p) <= tol),
+            "{}",
+            part.name
+        );
     }
 }

@@ -143,6 +143,34 @@ fn write_prusa_config(w: &mut impl Write, name: &str, objects: &[NamedMesh]) -> 
     writeln!(w, " </object>\n</config>")
 }
 
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// A writer that hands its bytes on in chunks of about [`CHUNK_BYTES`] through a channel.
+struct ChunkWriter {
+    buf: Vec<u8>,
+    tx: std::sync::mpsc::SyncSender<Vec<u8>>,
+}
+
+impl Write for ChunkWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK_BYTES {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK_BYTES + 4096));
+        self.tx
+            .send(chunk)
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "3MF writer stopped"))
+    }
+}
+
 /// Writes a 3MF package to any seekable writer.
 pub fn write_3mf_to<W: Write + Seek>(
     w: W,
@@ -159,11 +187,31 @@ pub fn write_3mf_to<W: Write + Seek>(
     zip.start_file("_rels/.rels", opts)?;
     zip.write_all(RELS.as_bytes())?;
     zip.start_file("3D/3dmodel.model", opts)?;
-    {
-        let mut buf = io::BufWriter::with_capacity(1 << 20, &mut zip);
-        write_model(&mut buf, objects, assembly)?;
-        buf.flush()?;
-    }
+    // Formatting the XML and compressing it take about as long as each other on a large mesh:
+    // one thread formats 1 MB chunks while this one compresses the previous ones.
+    std::thread::scope(|scope| -> io::Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let producer = scope.spawn(move || -> io::Result<()> {
+            let mut w = ChunkWriter {
+                buf: Vec::with_capacity(CHUNK_BYTES + 4096),
+                tx,
+            };
+            write_model(&mut w, objects, assembly)?;
+            w.flush()
+        });
+        let mut written = Ok(());
+        for chunk in rx {
+            if let Err(e) = zip.write_all(&chunk) {
+                // Dropping the receiver stops the producer at its next send.
+                written = Err(e);
+                break;
+            }
+        }
+        let produced = producer
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("3MF formatting thread failed")));
+        written.and(produced)
+    })?;
     if let Some(name) = assembly {
         zip.start_file("Metadata/Slic3r_PE_model.config", opts)?;
         write_prusa_config(&mut zip, name, objects)?;
