@@ -322,3 +322,33 @@ fn halves_share_their_seam_vertices_exactly_and_do_not_overlap() {
         );
     }
 }
+
+#[test]
+fn split_output_does_not_depend_on_the_number_of_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut mesh = samples::grid_plate().mesh();
+    let rot = Rotation3::from_euler_angles(0.3, 0.2, 0.1);
+    mesh.map_vertices(|p| rot * p);
+    let file = dir.path().join("grid.stl");
+    hybridplan::mesh::stl::write_binary(&file, &mesh, "grid").unwrap();
+    let run_with = |threads: &str, out: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_hybridplan"))
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["split", file.to_str().unwrap(), "--format", "json", "--out"])
+            .arg(dir.path().join(out))
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        let mut j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        j.as_object_mut().unwrap().remove("outputs");
+        let meshes: Vec<Vec<u8>> = ["baseplate", "molded"]
+            .iter()
+            .map(|k| std::fs::read(dir.path().join(out).join(format!("grid.{k}.stl"))).unwrap())
+            .collect();
+        (j, meshes)
+    };
+    let one = run_with("1", "one");
+    let four = run_with("4", "four");
+    assert_eq!(one.0, four.0);
+    assert!(one.1 == four.1, "meshes differ between 1 and 4 threads");
+}

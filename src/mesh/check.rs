@@ -282,7 +282,13 @@ pub fn check_and_repair(mut mesh: Mesh, units: Units) -> CheckedMesh {
     // a cavity inside another shell (correct as it is) or a body exported inside out. We take
     // it for a cavity when a positive shell's bounding box contains it.
     let mut shells_flipped = 0;
-    if watertight && oriented && shells > 0 {
+    let mut volume_mm3 = mesh.signed_volume_mm3();
+    if watertight && oriented && shells == 1 && volume_mm3 < 0.0 {
+        mesh.flip();
+        volume_mm3 = -volume_mm3;
+        shells_flipped = 1;
+        warnings.push("all normals pointed inward; the mesh was flipped".to_string());
+    } else if watertight && oriented && shells > 1 {
         let origin = bb.map(|b| b.center()).unwrap_or_default();
         let vols = shell_volumes(&mesh, &labels, shells, &origin);
         let boxes = shell_bounds(&mesh, &labels, shells);
@@ -317,6 +323,7 @@ pub fn check_and_repair(mut mesh: Mesh, units: Units) -> CheckedMesh {
             } else {
                 format!("{shells_flipped} of {shells} shells were inside out and were flipped")
             });
+            volume_mm3 = mesh.signed_volume_mm3();
         }
     }
     if edges.boundary > 0 {
@@ -349,7 +356,7 @@ pub fn check_and_repair(mut mesh: Mesh, units: Units) -> CheckedMesh {
         bbox_max_mm: max.coords.into(),
         size_mm: size.into(),
         area_mm2: mesh.area_mm2(),
-        volume_mm3: mesh.signed_volume_mm3(),
+        volume_mm3,
         shells,
         boundary_edges: edges.boundary,
         non_manifold_edges: edges.non_manifold,

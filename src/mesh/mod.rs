@@ -14,6 +14,22 @@ pub use stl::{LoadOptions, MeshError, load};
 pub use units::Units;
 
 use nalgebra::{Point3, Vector3};
+use rayon::prelude::*;
+
+/// Items per chunk of the deterministic parallel sums.
+pub const SUM_CHUNK: usize = 1 << 14;
+
+/// Sums `f` over `items` in parallel and deterministically: fixed chunks are summed in
+/// parallel and the partial sums added in order, so the result does not depend on how the
+/// threads shared the work (rayon's own `sum` may add in a different order on every run).
+pub fn par_sum<T: Sync>(items: &[T], f: impl Fn(&T) -> f64 + Sync) -> f64 {
+    items
+        .par_chunks(SUM_CHUNK)
+        .map(|c| c.iter().map(&f).sum::<f64>())
+        .collect::<Vec<f64>>()
+        .into_iter()
+        .sum()
+}
 
 /// An indexed triangle mesh in millimetres. Triangles are counter-clockwise seen from outside
 /// (right-hand rule gives the outward normal) once the mesh has been checked.
@@ -75,13 +91,10 @@ impl Mesh {
 
     /// Total surface area in mm².
     pub fn area_mm2(&self) -> f64 {
-        self.triangles
-            .iter()
-            .map(|t| {
-                let [a, b, c] = self.corners(t);
-                (b - a).cross(&(c - a)).norm() * 0.5
-            })
-            .sum()
+        par_sum(&self.triangles, |t| {
+            let [a, b, c] = self.corners(t);
+            (b - a).cross(&(c - a)).norm() * 0.5
+        })
     }
 
     /// Signed volume in mm³ (positive for a closed mesh with outward normals), by the divergence
@@ -90,14 +103,10 @@ impl Mesh {
     pub fn signed_volume_mm3(&self) -> f64 {
         let Some(bb) = self.bounds() else { return 0.0 };
         let o = bb.center().coords;
-        let six_v: f64 = self
-            .triangles
-            .iter()
-            .map(|t| {
-                let [a, b, c] = self.corners(t);
-                (a.coords - o).dot(&(b.coords - o).cross(&(c.coords - o)))
-            })
-            .sum();
+        let six_v = par_sum(&self.triangles, |t| {
+            let [a, b, c] = self.corners(t);
+            (a.coords - o).dot(&(b.coords - o).cross(&(c.coords - o)))
+        });
         six_v / 6.0
     }
 

@@ -80,12 +80,13 @@ pub fn section_areas_with(
     debug_assert!(heights.windows(2).all(|w| w[0] <= w[1]));
     let a = axis.into_inner();
     let k = heights.len();
-    let twice = mesh
+    // Fixed chunks, partial sums added in order: the same result on every run.
+    let partials: Vec<Vec<f64>> = mesh
         .triangles
-        .par_iter()
-        .fold(
-            || vec![0.0f64; k],
-            |mut acc, t| {
+        .par_chunks(super::SUM_CHUNK)
+        .map(|chunk| {
+            let mut acc = vec![0.0f64; k];
+            for t in chunk {
                 let h = t.map(|i| vertex_heights[i as usize]);
                 let lo = h[0].min(h[1]).min(h[2]);
                 let hi = h[0].max(h[1]).max(h[2]);
@@ -93,7 +94,7 @@ pub fn section_areas_with(
                 let first = heights.partition_point(|&x| x <= lo);
                 let last = heights.partition_point(|&x| x <= hi);
                 if first >= last {
-                    return acc;
+                    continue;
                 }
                 let p = mesh.corners(t);
                 let face_normal = (p[1] - p[0]).cross(&(p[2] - p[0]));
@@ -119,18 +120,16 @@ pub fn section_areas_with(
                     }
                     acc[i] += u.cross(&v).dot(&a);
                 }
-                acc
-            },
-        )
-        .reduce(
-            || vec![0.0f64; k],
-            |mut x, y| {
-                for (a, b) in x.iter_mut().zip(y) {
-                    *a += b;
-                }
-                x
-            },
-        );
+            }
+            acc
+        })
+        .collect();
+    let mut twice = vec![0.0f64; k];
+    for part in partials {
+        for (t, p) in twice.iter_mut().zip(part) {
+            *t += p;
+        }
+    }
     twice.into_iter().map(|t| t * 0.5).collect()
 }
 

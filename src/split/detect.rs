@@ -135,35 +135,43 @@ pub fn largest_planes(facets: &Facets, count: usize) -> Vec<(Unit<Vector3<f64>>,
     let diag = facets.diagonal_mm;
     // Group facets by plane: unit normal to 1e-3 and offset to 1e-5 of the part's diagonal.
     type Groups = HashMap<[i64; 4], (Vector3<f64>, f64)>;
-    let groups: Groups = (0..mesh.triangles.len())
-        .into_par_iter()
-        .fold(Groups::new, |mut groups, k| {
-            let (n, area) = (facets.normals[k], facets.areas_mm2[k]);
-            if area == 0.0 {
-                return groups;
+    // Fixed chunks merged in order, and ties broken by the plane's key: the same planes in the
+    // same order on every run.
+    let partials: Vec<Groups> = (0..mesh.triangles.len())
+        .collect::<Vec<usize>>()
+        .par_chunks(crate::mesh::SUM_CHUNK)
+        .map(|chunk| {
+            let mut groups = Groups::new();
+            for &k in chunk {
+                let (n, area) = (facets.normals[k], facets.areas_mm2[k]);
+                if area == 0.0 {
+                    continue;
+                }
+                let d = n.dot(&mesh.vertices[mesh.triangles[k][0] as usize].coords);
+                let key = [
+                    (n.x * 1e3).round() as i64,
+                    (n.y * 1e3).round() as i64,
+                    (n.z * 1e3).round() as i64,
+                    (d / (1e-5 * diag)).round() as i64,
+                ];
+                let g = groups.entry(key).or_insert((Vector3::zeros(), 0.0));
+                g.0 += n * area; // area-weighted normal
+                g.1 += area;
             }
-            let d = n.dot(&mesh.vertices[mesh.triangles[k][0] as usize].coords);
-            let key = [
-                (n.x * 1e3).round() as i64,
-                (n.y * 1e3).round() as i64,
-                (n.z * 1e3).round() as i64,
-                (d / (1e-5 * diag)).round() as i64,
-            ];
-            let g = groups.entry(key).or_insert((Vector3::zeros(), 0.0));
-            g.0 += n * area; // area-weighted normal
-            g.1 += area;
             groups
         })
-        .reduce(Groups::new, |mut x, y| {
-            for (k, v) in y {
-                let g = x.entry(k).or_insert((Vector3::zeros(), 0.0));
-                g.0 += v.0;
-                g.1 += v.1;
-            }
-            x
-        });
-    let mut planes: Vec<(Vector3<f64>, f64)> = groups.into_values().collect();
-    planes.sort_by(|p, q| q.1.total_cmp(&p.1));
+        .collect();
+    let mut groups = Groups::new();
+    for part in partials {
+        for (k, v) in part {
+            let g = groups.entry(k).or_insert((Vector3::zeros(), 0.0));
+            g.0 += v.0;
+            g.1 += v.1;
+        }
+    }
+    let mut planes: Vec<([i64; 4], (Vector3<f64>, f64))> = groups.into_iter().collect();
+    planes.sort_by(|p, q| q.1.1.total_cmp(&p.1.1).then(p.0.cmp(&q.0)));
+    let planes = planes.into_iter().map(|(_, v)| v);
     let mut axes: Vec<(Unit<Vector3<f64>>, f64)> = Vec::new();
     for (n, area) in planes {
         let n = Unit::new_normalize(n);
