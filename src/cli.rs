@@ -115,7 +115,6 @@ impl SplitArgs {
             height_mm: self.height,
             plane: self.plane,
             side: self.side,
-            thickness_samples: self.thickness_samples,
         }
     }
 }
@@ -165,6 +164,7 @@ pub fn split(args: &SplitArgs) -> io::Result<i32> {
             file,
             &args.input.load_options(),
             &args.split_options(),
+            args.thickness_samples,
             &args.out,
         ) {
             Ok((result, outputs)) => match args.format {

@@ -27,13 +27,15 @@ pub struct SplitOutputs {
     pub three_mf: PathBuf,
 }
 
-/// Loads, checks and splits one part, and writes its meshes into `out_dir`:
+/// Loads, checks and splits one part, measures the molded region's wall thickness from
+/// `thickness_samples` surface points (0 skips it), and writes its meshes into `out_dir`:
 /// `STEM.baseplate.stl`, `STEM.molded.stl` (binary STL, the part's own position, mm) and
 /// `STEM.split.3mf` (both as parts of one object named after the file).
 pub fn split_part(
     file: &Path,
     load: &LoadOptions,
     opts: &SplitOptions,
+    thickness_samples: usize,
     out_dir: &Path,
 ) -> Result<(split::Split, SplitOutputs), PartError> {
     let part_err = |reason: String| PartError::Part {
@@ -59,6 +61,27 @@ pub fn split_part(
         molded: out_dir.join(format!("{stem}.molded.stl")),
         three_mf: out_dir.join(format!("{stem}.split.3mf")),
     };
+    // The wall-thickness rays and the three writes are independent: run them side by side.
+    let (wall, written) = rayon::join(
+        || {
+            (thickness_samples > 0)
+                .then(|| split::thickness::wall_thickness(&result.molded, thickness_samples))
+                .flatten()
+        },
+        || write_split(&result, &outputs, &stem),
+    );
+    written?;
+    result.facts.max_wall_thickness_mm = wall.as_ref().map(|w| w.max_mm);
+    result.facts.wall_thickness = wall;
+    Ok((result, outputs))
+}
+
+/// Writes both halves as binary STL and together as one 3MF, in parallel.
+fn write_split(
+    result: &split::Split,
+    outputs: &SplitOutputs,
+    stem: &str,
+) -> Result<(), WriteError> {
     let (a, (b, c)) = rayon::join(
         || mesh::stl::write_binary(&outputs.baseplate, &result.baseplate, "baseplate"),
         || {
@@ -77,14 +100,11 @@ pub fn split_part(
                                 mesh: &result.molded,
                             },
                         ],
-                        Some(&stem),
+                        Some(stem),
                     )
                 },
             )
         },
     );
-    a?;
-    b?;
-    c?;
-    Ok((result, outputs))
+    a.and(b).and(c)
 }

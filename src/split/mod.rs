@@ -41,8 +41,6 @@ pub struct SplitOptions {
     /// Cut by this plane (point, normal); the molded region is on the normal's side.
     pub plane: Option<(Point3<f64>, Vector3<f64>)>,
     pub side: Side,
-    /// Surface samples for the wall-thickness estimate (0: skip it).
-    pub thickness_samples: usize,
 }
 
 /// Why a part could not be split.
@@ -119,6 +117,17 @@ pub struct Split {
     pub molded: Mesh,
     pub footprint: Footprint,
     pub facts: SplitFacts,
+}
+
+impl Split {
+    /// Measures the molded region's wall thickness from `samples` surface points (see
+    /// [`thickness`]) and records it in the facts. Kept out of [`split`] so that callers can
+    /// run it while the meshes are being written.
+    pub fn measure_wall_thickness(&mut self, samples: usize) {
+        let wall = thickness::wall_thickness(&self.molded, samples);
+        self.facts.max_wall_thickness_mm = wall.as_ref().map(|w| w.max_mm);
+        self.facts.wall_thickness = wall;
+    }
 }
 
 fn unit(v: Vector3<f64>, what: &'static str) -> Result<Unit<Vector3<f64>>, SplitError> {
@@ -357,11 +366,6 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
         .iter()
         .map(|p| primary_plane.distance(p))
         .fold(0.0, f64::max);
-    let wall = if opts.thickness_samples > 0 {
-        thickness::wall_thickness(&molded, opts.thickness_samples)
-    } else {
-        None
-    };
     let bb = |m: &Mesh| {
         m.bounds()
             .map(|b| (b.min.coords.into(), b.max.coords.into()))
@@ -392,8 +396,8 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
         molded_bbox_max_mm: mmax,
         projected_area_mm2,
         molded_height_mm,
-        max_wall_thickness_mm: wall.as_ref().map(|w| w.max_mm),
-        wall_thickness: wall,
+        max_wall_thickness_mm: None,
+        wall_thickness: None,
         plate,
         other_bodies_mm3,
         warnings,
@@ -441,14 +445,8 @@ mod tests {
 
     #[test]
     fn ribbed_plate_facts_match_the_drawing() {
-        let s = split(
-            &samples::ribbed_plate().mesh(),
-            &SplitOptions {
-                thickness_samples: 3000,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let mut s = split(&samples::ribbed_plate().mesh(), &SplitOptions::default()).unwrap();
+        s.measure_wall_thickness(3000);
         let f = &s.facts;
         assert!((f.plate_thickness_mm - 3.0).abs() < 1e-9);
         assert!((f.baseplate_volume_mm3 - 28_800.0).abs() < 1e-6);
