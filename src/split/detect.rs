@@ -24,8 +24,12 @@ use crate::mesh::section::{Plane, section_areas_with};
 
 /// Facets within this angle of perpendicular to the axis count as flat.
 const FLAT_DEG: f64 = 0.5;
-/// Sections within this fraction of the largest belong to the plate.
+/// Sections within this fraction of the largest belong to the plate (in the middle of an
+/// interval between flat levels)...
 const PLATE_SECTION_TOLERANCE: f64 = 0.03;
+/// ...and within this fraction just inside its faces, where chamfers, countersinks and
+/// fillets of real plates change the section a little.
+const PLATE_EDGE_TOLERANCE: f64 = 0.15;
 /// The rib side's section may be at most this fraction of the plate's.
 const MAX_FOOTPRINT_FRACTION: f64 = 0.8;
 /// The plate may be at most this thick relative to the square root of its area.
@@ -169,11 +173,17 @@ pub fn largest_planes(facets: &Facets, count: usize) -> Vec<(Unit<Vector3<f64>>,
             g.1 += v.1;
         }
     }
-    let mut planes: Vec<([i64; 4], (Vector3<f64>, f64))> = groups.into_iter().collect();
+    type Keyed = ([i64; 4], (Vector3<f64>, f64));
+    let mut planes: Vec<Keyed> = groups.into_iter().collect();
     planes.sort_by(|p, q| q.1.1.total_cmp(&p.1.1).then(p.0.cmp(&q.0)));
     let planes = planes.into_iter().map(|(_, v)| v);
     let mut axes: Vec<(Unit<Vector3<f64>>, f64)> = Vec::new();
     for (n, area) in planes {
+        // Planes as large as the last one taken are all taken: which of several equal planes
+        // made the cut must not decide the result.
+        if axes.len() >= count && axes.last().is_some_and(|l| area < l.1 * (1.0 - 1e-9)) {
+            break;
+        }
         let n = Unit::new_normalize(n);
         if axes
             .iter()
@@ -182,9 +192,6 @@ pub fn largest_planes(facets: &Facets, count: usize) -> Vec<(Unit<Vector3<f64>>,
             continue;
         }
         axes.push((n, area));
-        if axes.len() == count {
-            break;
-        }
     }
     axes
 }
@@ -242,10 +249,28 @@ pub fn plate_along(facets: &Facets, axis: Unit<Vector3<f64>>) -> Result<PlateFin
     bounds.push(highest);
     bounds.sort_by(f64::total_cmp);
 
-    // Exact section in the middle of every interval.
-    let mids: Vec<f64> = bounds.windows(2).map(|w| 0.5 * (w[0] + w[1])).collect();
-    let sections = section_areas_with(mesh, axis, &vertex_heights, &mids);
-    let (imax, &amax) = sections
+    // Exact sections in every interval: just above its lower bound, in its middle and just
+    // below its upper bound. A flat slab has the same section at all three; a sloped wall
+    // does not, and would otherwise pass for a plate.
+    let probes: Vec<f64> = bounds
+        .windows(2)
+        .flat_map(|w| {
+            let eps = (0.02 * (w[1] - w[0])).min(1e-3 * facets.diagonal_mm);
+            [w[0] + eps, 0.5 * (w[0] + w[1]), w[1] - eps]
+        })
+        .collect();
+    let probed = section_areas_with(mesh, axis, &vertex_heights, &probes);
+    let (low, mid, high): (Vec<f64>, Vec<f64>, Vec<f64>) =
+        probed.chunks_exact(3).map(|c| (c[0], c[1], c[2])).fold(
+            (Vec::new(), Vec::new(), Vec::new()),
+            |(mut l, mut m, mut h), (a, b, c)| {
+                l.push(a);
+                m.push(b);
+                h.push(c);
+                (l, m, h)
+            },
+        );
+    let (imax, &amax) = mid
         .iter()
         .enumerate()
         .max_by(|x, y| x.1.total_cmp(y.1))
@@ -253,29 +278,37 @@ pub fn plate_along(facets: &Facets, axis: Unit<Vector3<f64>>) -> Result<PlateFin
     if amax.is_nan() || amax <= 0.0 {
         return Err("no material found along this axis".into());
     }
-    let in_plate = |i: usize| sections[i] >= (1.0 - PLATE_SECTION_TOLERANCE) * amax;
+    let floor = (1.0 - PLATE_SECTION_TOLERANCE) * amax;
+    let edge_floor = (1.0 - PLATE_EDGE_TOLERANCE) * amax;
+    let in_plate = |i: usize| mid[i] >= floor && low[i] >= edge_floor && high[i] >= edge_floor;
+    if !in_plate(imax) {
+        return Err(format!(
+            "the largest section ({amax:.1} mm²) changes within its slab ({:.1} to {:.1} mm²): sloped walls, not a plate",
+            low[imax], high[imax]
+        ));
+    }
     let mut first = imax;
     while first > 0 && in_plate(first - 1) {
         first -= 1;
     }
     let mut last = imax;
-    while last + 1 < sections.len() && in_plate(last + 1) {
+    while last + 1 < mid.len() && in_plate(last + 1) {
         last += 1;
     }
     let (bottom, top) = (bounds[first], bounds[last + 1]);
     let thickness = top - bottom;
-    let flatness = sections[first..=last]
-        .iter()
-        .cloned()
+    let flatness = (first..=last)
+        .flat_map(|i| [low[i], mid[i], high[i]])
         .fold(f64::INFINITY, f64::min)
         / amax;
+    // Simpson's rule over each interval (exact for sections varying linearly or quadratically).
     let volume_of = |range: std::ops::Range<usize>| -> f64 {
         range
-            .map(|i| sections[i] * (bounds[i + 1] - bounds[i]))
+            .map(|i| (low[i] + 4.0 * mid[i] + high[i]) / 6.0 * (bounds[i + 1] - bounds[i]))
             .sum::<f64>()
     };
-    let total = volume_of(0..sections.len());
-    let above = volume_of(last + 1..sections.len());
+    let total = volume_of(0..mid.len());
+    let above = volume_of(last + 1..mid.len());
     let below = volume_of(0..first);
     let min_rib = MIN_RIB_VOLUME_FRACTION * total;
     let (above, below) = (
@@ -292,16 +325,20 @@ pub fn plate_along(facets: &Facets, axis: Unit<Vector3<f64>>) -> Result<PlateFin
             "the slab of largest section ({amax:.1} mm²) is {thickness:.2} mm thick: too thick for a plate"
         ));
     }
-    let next_above = if last + 1 < sections.len() {
-        sections[last + 1]
+    // Just beyond each face against just inside it: the step down from plate to ribs.
+    let next_above = if last + 1 < mid.len() {
+        low[last + 1]
     } else {
         0.0
     };
-    let next_below = if first > 0 { sections[first - 1] } else { 0.0 };
-    for (side_volume, side_section) in [(above, next_above), (below, next_below)] {
-        if side_volume > 0.0 && side_section > MAX_FOOTPRINT_FRACTION * amax {
+    let next_below = if first > 0 { high[first - 1] } else { 0.0 };
+    for (side_volume, outside, inside) in [
+        (above, next_above, high[last]),
+        (below, next_below, low[first]),
+    ] {
+        if side_volume > 0.0 && outside > MAX_FOOTPRINT_FRACTION * inside {
             return Err(format!(
-                "the section beyond the slab ({side_section:.1} mm²) is more than {:.0}% of the slab's ({amax:.1} mm²): no ribs standing on a plate",
+                "the section just beyond the slab ({outside:.1} mm²) is more than {:.0}% of the section just inside it ({inside:.1} mm²): no ribs standing on a plate",
                 MAX_FOOTPRINT_FRACTION * 100.0
             ));
         }

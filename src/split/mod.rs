@@ -233,20 +233,29 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
             Some(n) => n,
             None => {
                 let d = detect::detect(&mesh, None);
-                d.plate.map(|p| p.axis()).ok_or_else(|| {
-                    SplitError::NoPlate(
-                        "--height needs a normal, and none was detected; give --normal too".into(),
-                    )
-                })?
+                let n = d.plate.map(|p| p.axis()).ok_or_else(|| SplitError::BadOption {
+                    what: "--height",
+                    why: "it is measured along a normal, and no plate normal was found: give --normal too".into(),
+                })?;
+                warnings.push(format!(
+                    "--height without --normal: measured along the detected plate normal ({:.4}, {:.4}, {:.4})",
+                    n.x, n.y, n.z
+                ));
+                n
             }
         };
         let lowest = lowest_along(&mesh, n);
         let highest = -lowest_along(&mesh, Unit::new_unchecked(-n.into_inner()));
         if !(h > 0.0 && lowest + h < highest) {
+            let which = if other_bodies_mm3.is_empty() {
+                "the part"
+            } else {
+                "the largest body (the one that is split)"
+            };
             return Err(SplitError::BadOption {
                 what: "--height",
                 why: format!(
-                    "{h} mm is outside the part, which spans {:.3} mm along the normal",
+                    "{h} mm is outside {which}, which spans {:.3} mm along the normal",
                     highest - lowest
                 ),
             });
@@ -289,7 +298,7 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
         };
         if p.double_sided() {
             warnings.push(format!(
-                "ribs on both faces of the plate ({:.1} and {:.1} mm³); cutting {}",
+                "ribs on both faces of the plate (about {:.0} and {:.0} mm³); cutting {}",
                 p.rib_side_volume_mm3,
                 p.other_side_volume_mm3,
                 match opts.side {
