@@ -21,7 +21,8 @@ use nalgebra::Point3;
 use super::Mesh;
 use super::check::{CheckedMesh, check_and_repair};
 use super::units::Units;
-use super::weld::{ExactWelder, merge_within};
+use super::weld::{ExactWelder, flush_noise, merge_within, weld_parallel};
+use rayon::prelude::*;
 
 /// Why a mesh file could not be loaded. Every message names the file and the problem.
 #[derive(Debug, thiserror::Error)]
@@ -254,46 +255,53 @@ fn read_binary(path: &Path, mut reader: impl Read, count: u64) -> Result<RawStl,
             path: path.to_path_buf(),
         });
     }
-    let mut header = [0u8; HEADER_BYTES as usize];
-    reader.read_exact(&mut header).map_err(io_err)?;
-    // The count was checked against the real file size, so reserving from it is safe.
-    let mut welder = ExactWelder::with_corner_hint(count as usize * 3);
-    let mut triangles: Vec<[u32; 3]> = Vec::with_capacity(count as usize);
-    const CHUNK: usize = 20_000;
-    let mut buf = vec![0u8; CHUNK * TRIANGLE_BYTES as usize];
-    let mut done: u64 = 0;
-    while done < count {
-        let n = (count - done).min(CHUNK as u64) as usize;
-        let bytes = &mut buf[..n * TRIANGLE_BYTES as usize];
-        reader.read_exact(bytes).map_err(io_err)?;
-        for (k, rec) in bytes.chunks_exact(TRIANGLE_BYTES as usize).enumerate() {
-            let f = |o: usize| f32::from_le_bytes([rec[o], rec[o + 1], rec[o + 2], rec[o + 3]]);
-            let mut tri = [0u32; 3];
-            for (c, slot) in tri.iter_mut().enumerate() {
-                let o = 12 + 12 * c;
-                let p = [f(o), f(o + 4), f(o + 8)];
-                if !(p[0].is_finite() && p[1].is_finite() && p[2].is_finite()) {
-                    return Err(MeshError::NonFinite {
-                        path: path.to_path_buf(),
-                        triangle: done + k as u64,
-                    });
-                }
-                *slot = welder.index(p);
-            }
-            triangles.push(tri);
-        }
-        done += n as u64;
-        if welder.len() as u64 >= MAX_VERTICES {
-            return Err(MeshError::TooManyVertices {
-                path: path.to_path_buf(),
-                count: welder.len() as u64,
-                limit: MAX_VERTICES,
-            });
-        }
+    // The count was checked against the real file size, so reading that much is safe.
+    let total = HEADER_BYTES as usize + count as usize * TRIANGLE_BYTES as usize;
+    let mut bytes = Vec::with_capacity(total);
+    (&mut reader)
+        .take(total as u64)
+        .read_to_end(&mut bytes)
+        .map_err(io_err)?;
+    if bytes.len() != total {
+        return Err(MeshError::SizeMismatch {
+            path: path.to_path_buf(),
+            declared: count,
+            expected: total as u64,
+            actual: bytes.len() as u64,
+        });
     }
+    let records = &bytes[HEADER_BYTES as usize..];
+    // Parse in parallel; the first non-finite coordinate (by triangle) is the error.
+    let soup: Vec<[[f32; 3]; 3]> = records
+        .par_chunks_exact(TRIANGLE_BYTES as usize)
+        .map(|rec| {
+            let f = |o: usize| f32::from_le_bytes([rec[o], rec[o + 1], rec[o + 2], rec[o + 3]]);
+            [12, 24, 36].map(|o| [f(o), f(o + 4), f(o + 8)].map(flush_noise))
+        })
+        .collect();
+    drop(bytes);
+    let corners = soup.as_flattened();
+    if let Some(bad) = corners
+        .par_iter()
+        .position_first(|p| !(p[0].is_finite() && p[1].is_finite() && p[2].is_finite()))
+    {
+        return Err(MeshError::NonFinite {
+            path: path.to_path_buf(),
+            triangle: bad as u64 / 3,
+        });
+    }
+    let (vertices, index) = weld_parallel(corners);
+    if vertices.len() as u64 >= MAX_VERTICES {
+        return Err(MeshError::TooManyVertices {
+            path: path.to_path_buf(),
+            count: vertices.len() as u64,
+            limit: MAX_VERTICES,
+        });
+    }
+    let triangles = index.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
     Ok(RawStl {
         format: StlFormat::Binary,
-        vertices: welder.vertices,
+        vertices,
         triangles,
         warnings: Vec::new(),
     })

@@ -21,7 +21,7 @@ pub const NOISE_FLOOR: f32 = 1e-10;
 
 /// Zero for noise around zero (including -0.0); every other value unchanged.
 #[inline]
-fn flush_noise(c: f32) -> f32 {
+pub fn flush_noise(c: f32) -> f32 {
     if c.abs() < NOISE_FLOOR { 0.0 } else { c }
 }
 
@@ -62,6 +62,83 @@ impl ExactWelder {
     pub fn is_empty(&self) -> bool {
         self.vertices.is_empty()
     }
+}
+
+/// Number of shards of the parallel weld: small enough tables to stay in cache.
+const SHARDS: usize = 64;
+
+/// Which shard a key belongs to (a fixed hash, so the result never depends on the run).
+#[inline]
+fn shard_of(key: &[u32; 3]) -> usize {
+    let mut h = (key[0] as u64) ^ ((key[1] as u64) << 21) ^ ((key[2] as u64) << 42);
+    h ^= (key[1] as u64) >> 11 ^ (key[2] as u64) >> 22;
+    h = h.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 58) as usize % SHARDS
+}
+
+/// Welds corners (already flushed with [`flush_noise`]) into unique vertices in parallel and
+/// returns the vertices in order of first use and, for each corner, its vertex index.
+///
+/// The corners are sorted into 64 shards by a hash of their coordinates; each shard is welded
+/// with its own small hash table (cache-resident, where one table for a million vertices is
+/// not), in parallel; a last sequential pass numbers the vertices in order of first use, the
+/// same numbering as the streaming [`ExactWelder`] gives.
+pub fn weld_parallel(corners: &[[f32; 3]]) -> (Vec<[f32; 3]>, Vec<u32>) {
+    use rayon::prelude::*;
+    let keys: Vec<[u32; 3]> = corners.par_iter().map(|p| p.map(f32::to_bits)).collect();
+    let shard: Vec<u8> = keys.par_iter().map(|k| shard_of(k) as u8).collect();
+    // Corner indices of each shard, in corner order.
+    let mut members: Vec<Vec<u32>> = vec![Vec::with_capacity(keys.len() / SHARDS + 16); SHARDS];
+    for (c, &s) in shard.iter().enumerate() {
+        members[s as usize].push(c as u32);
+    }
+    // Each shard: local vertex ids in order of first use within the shard.
+    let local: Vec<(Vec<u32>, Vec<u32>)> = members
+        .par_iter()
+        .map(|list| {
+            let mut table: HashMap<[u32; 3], u32> = HashMap::with_capacity(list.len() / 4 + 16);
+            let mut firsts: Vec<u32> = Vec::new(); // corner of each local vertex's first use
+            let ids = list
+                .iter()
+                .map(|&c| {
+                    let next = firsts.len() as u32;
+                    *table.entry(keys[c as usize]).or_insert_with(|| {
+                        firsts.push(c);
+                        next
+                    })
+                })
+                .collect();
+            (ids, firsts)
+        })
+        .collect();
+    // A provisional id (shard offset + local id) for every corner.
+    let mut offset = vec![0u32; SHARDS + 1];
+    for s in 0..SHARDS {
+        offset[s + 1] = offset[s] + local[s].1.len() as u32;
+    }
+    let mut provisional = vec![0u32; keys.len()];
+    for s in 0..SHARDS {
+        for (&c, &id) in members[s].iter().zip(&local[s].0) {
+            provisional[c as usize] = offset[s] + id;
+        }
+    }
+    // Renumber in order of first use.
+    let total = offset[SHARDS] as usize;
+    let mut final_id = vec![u32::MAX; total];
+    let mut vertices = Vec::with_capacity(total);
+    let index = provisional
+        .iter()
+        .enumerate()
+        .map(|(c, &p)| {
+            let slot = &mut final_id[p as usize];
+            if *slot == u32::MAX {
+                *slot = vertices.len() as u32;
+                vertices.push(corners[c]);
+            }
+            *slot
+        })
+        .collect();
+    (vertices, index)
 }
 
 /// Merges vertices closer than `tolerance` (same unit as the points) and rewrites the
@@ -147,6 +224,22 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_eq!(w.len(), 2);
+    }
+
+    #[test]
+    fn parallel_weld_numbers_vertices_like_the_streaming_welder() {
+        let corners: Vec<[f32; 3]> = (0..5000u32)
+            .map(|k| {
+                let v = (k * 7919) % 1300;
+                [(v % 13) as f32, (v / 13 % 10) as f32, (v / 130) as f32]
+            })
+            .collect();
+        let mut w = ExactWelder::with_corner_hint(corners.len());
+        let streamed: Vec<u32> = corners.iter().map(|&p| w.index(p)).collect();
+        let (vertices, index) = weld_parallel(&corners);
+        assert_eq!(index, streamed);
+        assert_eq!(vertices, w.vertices);
+        assert_eq!(vertices.len(), 1300);
     }
 
     #[test]
