@@ -171,20 +171,18 @@ pub fn triangulate_sets(
 /// rings are grouped into polygons with their holes and ear-clipped (the `earcut` crate) in
 /// parallel; points that ear clipping drops because they are exactly collinear with their
 /// neighbours are put back by fanning the triangle on that boundary edge. The result is checked
-/// (every ring edge is a triangle edge once, the areas agree); if the check fails, for input
+/// polygon by polygon (every ring edge is a triangle edge once, the areas agree); if a check
+/// fails, for input
 /// that ear clipping does not handle (touching or crossing rings), the constrained Delaunay
 /// path ([`triangulate_even_odd`]) does the work instead.
 pub fn triangulate_rings(
     points: &[[f64; 2]],
     rings: &[Vec<u32>],
 ) -> Result<Vec<[u32; 3]>, PolygonError> {
-    let segments = ring_segments(rings);
-    if let Some(tris) = ear_clip_rings(points, rings)
-        && conforms(points, &segments, &tris)
-    {
+    if let Some(tris) = ear_clip_rings(points, rings) {
         return Ok(tris);
     }
-    triangulate_even_odd(points, &segments)
+    triangulate_even_odd(points, &ring_segments(rings))
 }
 
 /// Twice the signed area of a triangle.
@@ -221,8 +219,9 @@ fn conforms(points: &[[f64; 2]], segments: &[[u32; 2]], tris: &[[u32; 3]]) -> bo
     boundary_ok && (area2 - expected2).abs() <= scale * expected2.abs().max(1e-300)
 }
 
-/// Ear clipping of ring groups; `None` when the rings cannot be grouped (an empty or
-/// open ring, a hole outside every outer ring).
+/// Ear clipping of ring groups, each checked with [`conforms`]; `None` when the rings cannot
+/// be grouped (an empty or open ring, a hole outside every outer ring) or a group's
+/// triangulation fails its check.
 fn ear_clip_rings(points: &[[f64; 2]], rings: &[Vec<u32>]) -> Option<Vec<[u32; 3]>> {
     use rayon::prelude::*;
     let area = |r: &Vec<u32>| -> f64 {
@@ -326,7 +325,9 @@ fn ear_clip_rings(points: &[[f64; 2]], rings: &[Vec<u32>]) -> Option<Vec<[u32; 3
                 })
                 .collect();
             restore_dropped(points, members.iter().map(|&r| &rings[r]), &mut tris)?;
-            Some(tris)
+            // Checked group by group (in parallel, and each check small enough for the cache).
+            let group_rings: Vec<Vec<u32>> = members.iter().map(|&r| rings[r].clone()).collect();
+            conforms(points, &ring_segments(&group_rings), &tris).then_some(tris)
         })
         .collect();
     let mut all = Vec::new();

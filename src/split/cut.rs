@@ -154,18 +154,30 @@ pub fn cut(mesh: &Mesh, plane: &Plane, snap_mm: f64) -> Result<CutHalves, CutErr
         }
     }
 
-    // The lower half's open edges all lie in the plane: they bound the section.
-    let in_plane_edges: HashSet<(u32, u32)> = below_tris
-        .iter()
-        .flat_map(|t| (0..3).map(move |k| (t[k], t[(k + 1) % 3])))
-        .filter(|&(a, b)| on_plane[a as usize] && on_plane[b as usize])
-        .collect();
-    let mut seam: Vec<(u32, u32)> = in_plane_edges
-        .iter()
-        .filter(|&&(a, b)| !in_plane_edges.contains(&(b, a)))
-        .copied()
+    // The lower half's open edges all lie in the plane: they bound the section. They are the
+    // in-plane edges of one half whose twin lies in the other half; whichever half has fewer
+    // in-plane edges is searched (for a plate, usually the ribs' side).
+    let in_plane = |tris: &[[u32; 3]]| -> Vec<(u32, u32)> {
+        tris.par_iter()
+            .flat_map_iter(|t| (0..3).map(move |k| (t[k], t[(k + 1) % 3])))
+            .filter(|&(a, b)| on_plane[a as usize] && on_plane[b as usize])
+            .collect()
+    };
+    let (below_edges, above_edges) =
+        rayon::join(|| in_plane(&below_tris), || in_plane(&above_tris));
+    let (edges, reverse) = if above_edges.len() < below_edges.len() {
+        (above_edges, true)
+    } else {
+        (below_edges, false)
+    };
+    let set: HashSet<(u32, u32)> = edges.iter().copied().collect();
+    let mut seam: Vec<(u32, u32)> = edges
+        .into_iter()
+        .filter(|&(a, b)| !set.contains(&(b, a)))
+        .map(|(a, b)| if reverse { (b, a) } else { (a, b) })
         .collect();
     seam.sort_unstable();
+    seam.dedup();
 
     let (cap, seam_ids) = build_cap(&vertices, plane, &seam)?;
     for t in &cap.triangles {
@@ -207,16 +219,20 @@ fn build_cap(
     }
     let (e1, e2) = plane.basis();
     let origin = plane.project(&Point3::origin());
-    let mut local_of: HashMap<u32, u32> = HashMap::new();
+    // Seam vertices numbered 0.. in order of first appearance (a dense table, not a hash map:
+    // a section can have hundreds of thousands of points).
+    let mut local_of: Vec<u32> = vec![u32::MAX; vertices.len()];
     let mut points: Vec<[f64; 2]> = Vec::new();
     let mut ids: Vec<u32> = Vec::new();
     let mut local = |v: u32| -> u32 {
-        *local_of.entry(v).or_insert_with(|| {
+        let slot = &mut local_of[v as usize];
+        if *slot == u32::MAX {
             let d = vertices[v as usize] - origin;
             points.push([d.dot(&e1), d.dot(&e2)]);
             ids.push(v);
-            (points.len() - 1) as u32
-        })
+            *slot = (points.len() - 1) as u32;
+        }
+        *slot
     };
     // Reverse the lower half's edges: the cap runs counter-clockwise around material.
     let segments: Vec<[u32; 2]> = seam.iter().map(|&(a, b)| [local(b), local(a)]).collect();
@@ -241,24 +257,41 @@ fn build_cap(
 /// Chains directed segments into closed loops (at a vertex where several loops touch, the
 /// first unused outgoing segment is taken; the loops' union is the same either way).
 pub fn chain_loops(segments: &[[u32; 2]]) -> Vec<Vec<u32>> {
-    let mut out_of: HashMap<u32, Vec<usize>> = HashMap::new();
+    // Outgoing segments of each vertex, as a compressed table (vertices are 0..n).
+    let n = segments
+        .iter()
+        .map(|s| s[0].max(s[1]) as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let mut start = vec![0u32; n + 1];
+    for s in segments {
+        start[s[0] as usize + 1] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut outgoing = vec![0u32; segments.len()];
     for (k, s) in segments.iter().enumerate() {
-        out_of.entry(s[0]).or_default().push(k);
+        outgoing[fill[s[0] as usize] as usize] = k as u32;
+        fill[s[0] as usize] += 1;
     }
     let mut used = vec![false; segments.len()];
     let mut loops = Vec::new();
-    for start in 0..segments.len() {
-        if used[start] {
+    for first in 0..segments.len() {
+        if used[first] {
             continue;
         }
         let mut ring = Vec::new();
-        let mut k = start;
+        let mut k = first;
         loop {
             used[k] = true;
             ring.push(segments[k][0]);
-            let next = out_of
-                .get(&segments[k][1])
-                .and_then(|list| list.iter().copied().find(|&j| !used[j]));
+            let v = segments[k][1] as usize;
+            let next = outgoing[start[v] as usize..start[v + 1] as usize]
+                .iter()
+                .map(|&j| j as usize)
+                .find(|&j| !used[j]);
             match next {
                 Some(j) => k = j,
                 None => break,
