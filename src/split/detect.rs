@@ -3,7 +3,8 @@
 //! A plate with ribs is, along the right axis, a slab of constant cross-section (the plate's
 //! outline) with less material on one or both sides of it (the rib footprint). So:
 //! 1. candidate axes are the normals of the largest planes of the part (facets grouped by plane,
-//!    by area): the plate's bottom face is usually the largest;
+//!    by area; planes under 2% of the largest are not tried): the plate's bottom face is
+//!    usually the largest;
 //! 2. along each axis, the flat facets (within 0.5° of perpendicular) mark the levels where the
 //!    section can jump; the exact section area (see `mesh::section`) is taken in the middle of
 //!    every interval between the significant levels;
@@ -38,6 +39,9 @@ const MAX_THICKNESS_RATIO: f64 = 0.35;
 const MIN_RIB_VOLUME_FRACTION: f64 = 1e-3;
 /// How many of the largest planes are tried as axes.
 const CANDIDATE_PLANES: usize = 8;
+/// Planes smaller than this fraction of the largest are not tried: a plate has a flat face of
+/// its own size, and a part's largest plane is at most a few times larger than that.
+const MIN_CANDIDATE_FRACTION: f64 = 0.02;
 /// How many flat levels (largest first) bound the probing intervals.
 const MAX_LEVELS: usize = 64;
 
@@ -386,7 +390,11 @@ pub fn detect(mesh: &Mesh, axis: Option<Unit<Vector3<f64>>>) -> Detection {
         .unwrap_or((0.0, [0.0; 3]));
     let axes: Vec<Unit<Vector3<f64>>> = match axis {
         Some(a) => vec![a],
-        None => planes.iter().map(|p| p.0).collect(),
+        None => planes
+            .iter()
+            .filter(|p| p.1 >= MIN_CANDIDATE_FRACTION * largest_plane_mm2)
+            .map(|p| p.0)
+            .collect(),
     };
     type Tried = (Unit<Vector3<f64>>, Result<PlateFinding, String>);
     let results: Vec<Tried> = axes
