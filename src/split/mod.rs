@@ -8,6 +8,8 @@ pub mod cut;
 pub mod detect;
 pub mod thickness;
 
+use std::borrow::Cow;
+
 use nalgebra::{Point3, Unit, Vector3};
 use serde::Serialize;
 
@@ -142,10 +144,10 @@ fn unit(v: Vector3<f64>, what: &'static str) -> Result<Unit<Vector3<f64>>, Split
 
 /// Keeps the body (a positive shell with the cavities inside it) of largest volume; returns it
 /// and the volumes of the other bodies.
-fn main_body(mesh: &Mesh) -> (Mesh, Vec<f64>) {
+fn main_body(mesh: &Mesh) -> (Cow<'_, Mesh>, Vec<f64>) {
     let (labels, shells) = shell_labels(mesh.vertices.len(), &mesh.triangles);
     if shells <= 1 {
-        return (mesh.clone(), Vec::new());
+        return (Cow::Borrowed(mesh), Vec::new());
     }
     let mut parts: Vec<Mesh> = vec![Mesh::new(mesh.vertices.clone(), Vec::new()); shells];
     for (t, &s) in mesh.triangles.iter().zip(&labels) {
@@ -181,7 +183,7 @@ fn main_body(mesh: &Mesh) -> (Mesh, Vec<f64>) {
         .iter()
         .max_by(|&&a, &&b| body_volume(a).total_cmp(&body_volume(b)))
     else {
-        return (mesh.clone(), Vec::new());
+        return (Cow::Borrowed(mesh), Vec::new());
     };
     let mut out = Mesh::new(mesh.vertices.clone(), Vec::new());
     for (t, &s) in mesh.triangles.iter().zip(&labels) {
@@ -190,12 +192,12 @@ fn main_body(mesh: &Mesh) -> (Mesh, Vec<f64>) {
         }
     }
     crate::mesh::check::compact_vertices(&mut out);
-    let others = bodies
+    let others: Vec<f64> = bodies
         .iter()
         .filter(|&&b| b != best)
         .map(|&b| body_volume(b))
         .collect();
-    (out, others)
+    (Cow::Owned(out), others)
 }
 
 /// Splits a closed, oriented part (mm) into baseplate and molded region.

@@ -67,7 +67,7 @@ pub fn wall_thickness(mesh: &Mesh, samples: usize) -> Option<WallThickness> {
     let mut build_time = Duration::ZERO;
     let bvh = build_bvh2_from_tris(&tris, BvhBuildParams::fastest_build(), &mut build_time);
     let max_t = (2.0 * diag) as f32;
-    let cast = |origin: Vec3A, dir: Vec3A| -> Option<f64> {
+    let cast = |origin: Vec3A, dir: Vec3A, max_t: f32| -> Option<f64> {
         let mut hit = RayHit::none();
         bvh.ray_traverse(Ray::new(origin, dir, 0.0, max_t), &mut hit, |ray, id| {
             tris[bvh.primitive_indices[id] as usize].intersect(ray)
@@ -107,14 +107,17 @@ pub fn wall_thickness(mesh: &Mesh, samples: usize) -> Option<WallThickness> {
             let p = a + (b - a) * s + (c - a) * t;
             let n = (b - a).cross(&(c - a)).try_normalize(0.0)?;
             let origin = p - n * step;
-            let toi = cast(to_f32(origin - centre), to_f32(-n))?;
+            let toi = cast(to_f32(origin - centre), to_f32(-n), max_t)?;
             let through = toi + step;
             let mid = to_f32(origin - n * (toi * 0.5) - centre);
             let (u, v) = perpendicular_pair(&n);
+            // A wall further than half the ray thickness cannot lower the result, so the ball
+            // rays stop there: shorter rays visit fewer nodes.
+            let reach = (0.5 * through) as f32;
             let nearest = (0..BALL_RAYS)
                 .filter_map(|k| {
                     let a = std::f64::consts::TAU * k as f64 / BALL_RAYS as f64;
-                    cast(mid, to_f32(u * a.cos() + v * a.sin()))
+                    cast(mid, to_f32(u * a.cos() + v * a.sin()), reach)
                 })
                 .fold(f64::INFINITY, f64::min);
             Some(through.min(2.0 * nearest))
