@@ -78,14 +78,18 @@ impl Mesh {
 
     /// Bounding box of the vertices that triangles use; `None` for a mesh without triangles.
     pub fn bounds(&self) -> Option<Aabb> {
-        let mut it = self.triangles.iter().flatten();
-        let first = self.vertices[*it.next()? as usize];
-        let (mut min, mut max) = (first, first);
-        for &i in it {
-            let p = &self.vertices[i as usize];
-            min = min.inf(p);
-            max = max.sup(p);
-        }
+        let first = self.vertices[*self.triangles.first()?.first()? as usize];
+        // Min and max do not depend on the order of combining, so this is deterministic.
+        let (min, max) = self
+            .triangles
+            .par_chunks(SUM_CHUNK)
+            .map(|chunk| {
+                chunk.iter().flatten().fold((first, first), |(lo, hi), &i| {
+                    let p = &self.vertices[i as usize];
+                    (lo.inf(p), hi.sup(p))
+                })
+            })
+            .reduce(|| (first, first), |a, b| (a.0.inf(&b.0), a.1.sup(&b.1)));
         Some(Aabb { min, max })
     }
 
@@ -98,11 +102,13 @@ impl Mesh {
     }
 
     /// Signed volume in mm³ (positive for a closed mesh with outward normals), by the divergence
-    /// theorem. Coordinates are taken relative to the bounding-box centre so that a part far
-    /// from the origin does not lose digits to cancellation.
+    /// theorem. Coordinates are taken relative to one of the mesh's own vertices so that a part
+    /// far from the origin does not lose digits to cancellation.
     pub fn signed_volume_mm3(&self) -> f64 {
-        let Some(bb) = self.bounds() else { return 0.0 };
-        let o = bb.center().coords;
+        let Some(t) = self.triangles.first() else {
+            return 0.0;
+        };
+        let o = self.vertices[t[0] as usize].coords;
         let six_v = par_sum(&self.triangles, |t| {
             let [a, b, c] = self.corners(t);
             (a.coords - o).dot(&(b.coords - o).cross(&(c.coords - o)))

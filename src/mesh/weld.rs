@@ -85,13 +85,22 @@ fn shard_of(key: &[u32; 3]) -> usize {
 /// same numbering as the streaming [`ExactWelder`] gives.
 pub fn weld_parallel(corners: &[[f32; 3]]) -> (Vec<[f32; 3]>, Vec<u32>) {
     use rayon::prelude::*;
-    let keys: Vec<[u32; 3]> = corners.par_iter().map(|p| p.map(f32::to_bits)).collect();
-    let shard: Vec<u8> = keys.par_iter().map(|k| shard_of(k) as u8).collect();
-    // Corner indices of each shard, in corner order.
-    let mut members: Vec<Vec<u32>> = vec![Vec::with_capacity(keys.len() / SHARDS + 16); SHARDS];
-    for (c, &s) in shard.iter().enumerate() {
-        members[s as usize].push(c as u32);
+    // Each shard gets its keys (with their corner numbers) in one contiguous list, so that its
+    // welding reads memory in order instead of jumping around the whole corner array.
+    let shard: Vec<u8> = corners
+        .par_iter()
+        .map(|p| shard_of(&p.map(f32::to_bits)) as u8)
+        .collect();
+    let mut counts = [0usize; SHARDS];
+    for &s in &shard {
+        counts[s as usize] += 1;
     }
+    let mut members: Vec<Vec<([u32; 3], u32)>> =
+        counts.iter().map(|&n| Vec::with_capacity(n)).collect();
+    for (c, (p, &s)) in corners.iter().zip(&shard).enumerate() {
+        members[s as usize].push((p.map(f32::to_bits), c as u32));
+    }
+    drop(shard);
     // Each shard: local vertex ids in order of first use within the shard.
     let local: Vec<(Vec<u32>, Vec<u32>)> = members
         .par_iter()
@@ -100,9 +109,9 @@ pub fn weld_parallel(corners: &[[f32; 3]]) -> (Vec<[f32; 3]>, Vec<u32>) {
             let mut firsts: Vec<u32> = Vec::new(); // corner of each local vertex's first use
             let ids = list
                 .iter()
-                .map(|&c| {
+                .map(|&(key, c)| {
                     let next = firsts.len() as u32;
-                    *table.entry(keys[c as usize]).or_insert_with(|| {
+                    *table.entry(key).or_insert_with(|| {
                         firsts.push(c);
                         next
                     })
@@ -116,9 +125,9 @@ pub fn weld_parallel(corners: &[[f32; 3]]) -> (Vec<[f32; 3]>, Vec<u32>) {
     for s in 0..SHARDS {
         offset[s + 1] = offset[s] + local[s].1.len() as u32;
     }
-    let mut provisional = vec![0u32; keys.len()];
+    let mut provisional = vec![0u32; corners.len()];
     for s in 0..SHARDS {
-        for (&c, &id) in members[s].iter().zip(&local[s].0) {
+        for (&(_, c), &id) in members[s].iter().zip(&local[s].0) {
             provisional[c as usize] = offset[s] + id;
         }
     }
