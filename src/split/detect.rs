@@ -2,9 +2,8 @@
 //!
 //! A plate with ribs is, along the right axis, a slab of constant cross-section (the plate's
 //! outline) with less material on one or both sides of it (the rib footprint). So:
-//! 1. candidate axes are the normals of the largest planes of the part (facets grouped by plane,
-//!    by area; planes under 2% of the largest are not tried): the plate's bottom face is
-//!    usually the largest;
+//! 1. candidate axes are the facet directions of largest area (facets grouped by direction;
+//!    directions under 2% of the largest are not tried): the plate's faces usually lead;
 //! 2. along each axis, the flat facets (within 0.5° of perpendicular) mark the levels where the
 //!    section can jump; the exact section area (see `mesh::section`) is taken in the middle of
 //!    every interval between the significant levels;
@@ -136,15 +135,18 @@ impl<'a> Facets<'a> {
     }
 }
 
-/// The normals of the largest planes of the mesh, largest first, one per axis (a normal and its
-/// opposite are the same axis), with each plane's area.
+/// The facet directions of largest total area, largest first, one per axis (a normal and its
+/// opposite are the same axis), with that area.
+///
+/// Facets are grouped by direction (unit normal rounded to 10⁻³, its sign turned to one
+/// hemisphere), not by plane: a plate's faces all share one direction, and grouping by
+/// direction needs far fewer groups than by plane on parts with many small walls (on the
+/// benchmark plate, a few thousand against 400,000), which made this step five times faster.
 pub fn largest_planes(facets: &Facets, count: usize) -> Vec<(Unit<Vector3<f64>>, f64)> {
     let mesh = facets.mesh;
-    let diag = facets.diagonal_mm;
-    // Group facets by plane: unit normal to 1e-3 and offset to 1e-5 of the part's diagonal.
-    type Groups = HashMap<[i64; 4], (Vector3<f64>, f64)>;
-    // Fixed chunks merged in order, and ties broken by the plane's key: the same planes in the
-    // same order on every run.
+    type Groups = HashMap<[i64; 3], (Vector3<f64>, f64)>;
+    // Fixed chunks merged in order, and ties broken by the key: the same axes in the same
+    // order on every run.
     let partials: Vec<Groups> = (0..mesh.triangles.len())
         .collect::<Vec<usize>>()
         .par_chunks(crate::mesh::SUM_CHUNK)
@@ -155,13 +157,16 @@ pub fn largest_planes(facets: &Facets, count: usize) -> Vec<(Unit<Vector3<f64>>,
                 if area == 0.0 {
                     continue;
                 }
-                let d = n.dot(&mesh.vertices[mesh.triangles[k][0] as usize].coords);
-                let key = [
+                let mut key = [
                     (n.x * 1e3).round() as i64,
                     (n.y * 1e3).round() as i64,
                     (n.z * 1e3).round() as i64,
-                    (d / (1e-5 * diag)).round() as i64,
                 ];
+                let mut n = n;
+                if key.iter().find(|&&c| c != 0).is_some_and(|&c| c < 0) {
+                    key = key.map(|c| -c);
+                    n = -n;
+                }
                 let g = groups.entry(key).or_insert((Vector3::zeros(), 0.0));
                 g.0 += n * area; // area-weighted normal
                 g.1 += area;
@@ -177,7 +182,7 @@ pub fn largest_planes(facets: &Facets, count: usize) -> Vec<(Unit<Vector3<f64>>,
             g.1 += v.1;
         }
     }
-    type Keyed = ([i64; 4], (Vector3<f64>, f64));
+    type Keyed = ([i64; 3], (Vector3<f64>, f64));
     let mut planes: Vec<Keyed> = groups.into_iter().collect();
     planes.sort_by(|p, q| q.1.1.total_cmp(&p.1.1).then(p.0.cmp(&q.0)));
     let planes = planes.into_iter().map(|(_, v)| v);
