@@ -371,6 +371,28 @@ pub fn check_and_repair(mut mesh: Mesh, units: Units) -> CheckedMesh {
     CheckedMesh { mesh, report }
 }
 
+/// The mesh made of `triangles` over the shared `vertices`, keeping only the vertices it uses
+/// (in their order) and renumbering the triangles; the shared array is not copied whole.
+pub fn submesh(vertices: &[nalgebra::Point3<f64>], mut triangles: Vec<[u32; 3]>) -> Mesh {
+    let mut remap = vec![u32::MAX; vertices.len()];
+    for t in &triangles {
+        for &i in t {
+            remap[i as usize] = 0;
+        }
+    }
+    let mut kept = Vec::new();
+    for (i, slot) in remap.iter_mut().enumerate() {
+        if *slot == 0 {
+            *slot = kept.len() as u32;
+            kept.push(vertices[i]);
+        }
+    }
+    for t in &mut triangles {
+        *t = t.map(|i| remap[i as usize]);
+    }
+    Mesh::new(kept, triangles)
+}
+
 /// Removes vertices no triangle uses, keeping the order of the others.
 pub fn compact_vertices(mesh: &mut Mesh) {
     let mut used = vec![false; mesh.vertices.len()];

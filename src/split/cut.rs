@@ -16,7 +16,7 @@ use nalgebra::Point3;
 use rayon::prelude::*;
 
 use crate::mesh::Mesh;
-use crate::mesh::check::{compact_vertices, edge_counts};
+use crate::mesh::check::{edge_counts, submesh};
 use crate::mesh::polygon::{PolygonError, triangulate_rings};
 use crate::mesh::section::Plane;
 
@@ -186,10 +186,9 @@ pub fn cut(mesh: &Mesh, plane: &Plane, snap_mm: f64) -> Result<CutHalves, CutErr
         above_tris.push([g[0], g[2], g[1]]);
     }
 
-    let mut halves = Vec::with_capacity(2);
-    for (name, tris) in [("lower", below_tris), ("upper", above_tris)] {
-        let mut m = Mesh::new(vertices.clone(), tris);
-        compact_vertices(&mut m);
+    // Both halves are built and checked side by side.
+    let build = |name: &'static str, tris: Vec<[u32; 3]>| -> Result<Mesh, CutError> {
+        let m = submesh(&vertices, tris);
         let e = edge_counts(m.vertices.len(), &m.triangles);
         if !e.is_closed_and_oriented() {
             return Err(CutError::OpenHalf {
@@ -199,10 +198,10 @@ pub fn cut(mesh: &Mesh, plane: &Plane, snap_mm: f64) -> Result<CutHalves, CutErr
                 inconsistent: e.inconsistent,
             });
         }
-        halves.push(m);
-    }
-    let above = halves.pop().unwrap_or_default();
-    let below = halves.pop().unwrap_or_default();
+        Ok(m)
+    };
+    let (below, above) = rayon::join(|| build("lower", below_tris), || build("upper", above_tris));
+    let (below, above) = (below?, above?);
     Ok(CutHalves { below, above, cap })
 }
 
