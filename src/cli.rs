@@ -156,32 +156,46 @@ pub fn run(cli: Cli) -> io::Result<i32> {
 /// meshes (binary STL, and one 3MF with both as parts of one object) into `--out`. A file that
 /// cannot be split is reported with its reason and the others go on; exit 1 if any failed.
 pub fn split(args: &SplitArgs) -> io::Result<i32> {
+    let (load, opts) = (args.input.load_options(), args.split_options());
+    each_file(
+        &args.files,
+        args.format,
+        |file| plan::split_part(file, &load, &opts, args.thickness_samples, &args.out),
+        |out, file, (result, outputs)| report::split_json(out, file, result, outputs),
+        |out, file, (result, outputs)| report::split_table(out, file, result, outputs),
+    )
+}
+
+/// Runs `process` on every file in turn and prints each result as JSON (one line) or as a
+/// table. A file that fails is reported on standard error with its reason (and, in JSON, as a
+/// row with an `error` key) and the others go on. Returns exit code 1 if any file failed.
+fn each_file<T, E: std::fmt::Display>(
+    files: &[PathBuf],
+    format: OutputFormat,
+    mut process: impl FnMut(&std::path::Path) -> Result<T, E>,
+    json: impl Fn(&mut dyn Write, &std::path::Path, &T) -> io::Result<()>,
+    table: impl Fn(&mut dyn Write, &std::path::Path, &T) -> io::Result<()>,
+) -> io::Result<i32> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut failed = 0;
-    for (k, file) in args.files.iter().enumerate() {
-        match plan::split_part(
-            file,
-            &args.input.load_options(),
-            &args.split_options(),
-            args.thickness_samples,
-            &args.out,
-        ) {
-            Ok((result, outputs)) => match args.format {
-                OutputFormat::Json => report::split_json(&mut out, file, &result, &outputs)?,
+    for (k, file) in files.iter().enumerate() {
+        match process(file) {
+            Ok(result) => match format {
+                OutputFormat::Json => json(&mut out, file, &result)?,
                 OutputFormat::Table => {
                     if k > 0 {
                         writeln!(out)?;
                     }
-                    report::split_table(&mut out, file, &result, &outputs)?
+                    table(&mut out, file, &result)?
                 }
             },
             Err(e) => {
                 failed += 1;
                 out.flush()?;
                 eprintln!("error: {e}");
-                if args.format == OutputFormat::Json {
-                    report::inspect_error_json(&mut out, file, &e.to_string())?;
+                if format == OutputFormat::Json {
+                    report::error_json(&mut out, file, &e.to_string())?;
                 }
             }
         }
@@ -194,30 +208,11 @@ pub fn split(args: &SplitArgs) -> io::Result<i32> {
 /// (with its path and reason) and the others go on. Exit 1 if any file failed to load.
 pub fn inspect(args: &InspectArgs) -> io::Result<i32> {
     let opts = args.input.load_options();
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let mut failed = 0;
-    for (k, file) in args.files.iter().enumerate() {
-        match mesh::load(file, &opts) {
-            Ok(checked) => match args.format {
-                OutputFormat::Json => report::inspect_json(&mut out, file, &checked.report)?,
-                OutputFormat::Table => {
-                    if k > 0 {
-                        writeln!(out)?;
-                    }
-                    report::inspect_table(&mut out, file, &checked.report)?
-                }
-            },
-            Err(e) => {
-                failed += 1;
-                out.flush()?;
-                eprintln!("error: {e}");
-                if args.format == OutputFormat::Json {
-                    report::inspect_error_json(&mut out, file, &e.to_string())?;
-                }
-            }
-        }
-    }
-    out.flush()?;
-    Ok(if failed > 0 { 1 } else { 0 })
+    each_file(
+        &args.files,
+        args.format,
+        |file| mesh::load(file, &opts),
+        |out, file, checked| report::inspect_json(out, file, &checked.report),
+        |out, file, checked| report::inspect_table(out, file, &checked.report),
+    )
 }

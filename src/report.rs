@@ -18,7 +18,7 @@ pub struct InspectRow<'a> {
 }
 
 /// Writes one JSON object (one line) for a checked file.
-pub fn inspect_json(w: &mut impl Write, file: &Path, report: &MeshReport) -> io::Result<()> {
+pub fn inspect_json(w: &mut dyn Write, file: &Path, report: &MeshReport) -> io::Result<()> {
     let row = InspectRow {
         file: file.display().to_string(),
         report,
@@ -27,8 +27,8 @@ pub fn inspect_json(w: &mut impl Write, file: &Path, report: &MeshReport) -> io:
     writeln!(w)
 }
 
-/// One JSON line for a file that could not be read.
-pub fn inspect_error_json(w: &mut impl Write, file: &Path, error: &str) -> io::Result<()> {
+/// One JSON line for a file that could not be processed.
+pub fn error_json(w: &mut dyn Write, file: &Path, error: &str) -> io::Result<()> {
     let row = serde_json::json!({ "file": file.display().to_string(), "error": error });
     serde_json::to_writer(&mut *w, &row)?;
     writeln!(w)
@@ -39,7 +39,7 @@ fn fmt3(v: &[f64; 3]) -> String {
 }
 
 /// A readable block of the checks for one file.
-pub fn inspect_table(w: &mut impl Write, file: &Path, r: &MeshReport) -> io::Result<()> {
+pub fn inspect_table(w: &mut dyn Write, file: &Path, r: &MeshReport) -> io::Result<()> {
     let yes_no = |b: bool| if b { "yes" } else { "NO" };
     let format = r
         .format
@@ -83,7 +83,7 @@ pub fn inspect_table(w: &mut impl Write, file: &Path, r: &MeshReport) -> io::Res
 
 /// One JSON line for a split part: the split's facts, the file and the outputs written.
 pub fn split_json(
-    w: &mut impl Write,
+    w: &mut dyn Write,
     file: &Path,
     split: &Split,
     outputs: &SplitOutputs,
@@ -110,7 +110,7 @@ pub fn split_json(
 
 /// A readable summary of a split.
 pub fn split_table(
-    w: &mut impl Write,
+    w: &mut dyn Write,
     file: &Path,
     split: &Split,
     outputs: &SplitOutputs,
