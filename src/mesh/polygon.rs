@@ -427,10 +427,9 @@ mod tests {
             .sum()
     }
 
-    #[test]
-    fn square_with_hole_and_collinear_points_keeps_every_vertex() {
-        // Outer 10x10 square with an extra collinear point on each side; 2x2 hole.
-        let points = vec![
+    /// Outer 10x10 square with an extra collinear point on each side (0..8), 2x2 hole (8..12).
+    fn square_with_hole() -> Vec<[f64; 2]> {
+        vec![
             [0.0, 0.0],
             [5.0, 0.0],
             [10.0, 0.0],
@@ -443,7 +442,12 @@ mod tests {
             [4.0, 6.0],
             [6.0, 6.0],
             [6.0, 4.0],
-        ];
+        ]
+    }
+
+    #[test]
+    fn square_with_hole_and_collinear_points_keeps_every_vertex() {
+        let points = square_with_hole();
         let rings = vec![(0..8).collect::<Vec<u32>>(), vec![8, 9, 10, 11]];
         let segs = ring_segments(&rings);
         let tris = triangulate_even_odd(&points, &segs).unwrap();
@@ -465,25 +469,9 @@ mod tests {
 
     #[test]
     fn ring_fast_path_keeps_collinear_points_and_handles_holes() {
-        // The same square with collinear side points and a hole: ear clipping drops the side
-        // points, the fix-up puts them back.
-        let points = vec![
-            [0.0, 0.0],
-            [5.0, 0.0],
-            [10.0, 0.0],
-            [10.0, 5.0],
-            [10.0, 10.0],
-            [5.0, 10.0],
-            [0.0, 10.0],
-            [0.0, 5.0],
-            [4.0, 4.0],
-            [4.0, 6.0],
-            [6.0, 6.0],
-            [6.0, 4.0],
-            [20.0, 0.0],
-            [22.0, 0.0],
-            [22.0, 2.0],
-        ];
+        // The same square with collinear side points and a hole, and a separate triangle.
+        let mut points = square_with_hole();
+        points.extend([[20.0, 0.0], [22.0, 0.0], [22.0, 2.0]]);
         let rings = vec![
             (0..8).collect::<Vec<u32>>(),
             vec![8, 9, 10, 11],
