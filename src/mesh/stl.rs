@@ -255,31 +255,37 @@ fn read_binary(path: &Path, mut reader: impl Read, count: u64) -> Result<RawStl,
             path: path.to_path_buf(),
         });
     }
-    // The count was checked against the real file size, so reading that much is safe.
-    let total = HEADER_BYTES as usize + count as usize * TRIANGLE_BYTES as usize;
-    let mut bytes = Vec::with_capacity(total);
-    (&mut reader)
-        .take(total as u64)
-        .read_to_end(&mut bytes)
-        .map_err(io_err)?;
-    if bytes.len() != total {
-        return Err(MeshError::SizeMismatch {
-            path: path.to_path_buf(),
-            declared: count,
-            expected: total as u64,
-            actual: bytes.len() as u64,
-        });
-    }
-    let records = &bytes[HEADER_BYTES as usize..];
-    // Parse in parallel; the first non-finite coordinate (by triangle) is the error.
-    let soup: Vec<[[f32; 3]; 3]> = records
-        .par_chunks_exact(TRIANGLE_BYTES as usize)
-        .map(|rec| {
+    // The count was checked against the real file size, so reserving from it is safe. The
+    // records are read in blocks of 8 MB into one reused buffer and each block is parsed in
+    // parallel: the file is never held whole.
+    let mut header = [0u8; HEADER_BYTES as usize];
+    reader.read_exact(&mut header).map_err(io_err)?;
+    const BLOCK: usize = 160_000; // triangles per block (8 MB)
+    let mut block = vec![0u8; BLOCK * TRIANGLE_BYTES as usize];
+    let mut soup: Vec<[[f32; 3]; 3]> = Vec::with_capacity(count as usize);
+    let mut done = 0u64;
+    while done < count {
+        let n = (count - done).min(BLOCK as u64) as usize;
+        let bytes = &mut block[..n * TRIANGLE_BYTES as usize];
+        reader.read_exact(bytes).map_err(|source| {
+            if source.kind() == io::ErrorKind::UnexpectedEof {
+                MeshError::SizeMismatch {
+                    path: path.to_path_buf(),
+                    declared: count,
+                    expected: HEADER_BYTES + TRIANGLE_BYTES * count,
+                    actual: HEADER_BYTES + TRIANGLE_BYTES * done,
+                }
+            } else {
+                io_err(source)
+            }
+        })?;
+        soup.par_extend(bytes.par_chunks_exact(TRIANGLE_BYTES as usize).map(|rec| {
             let f = |o: usize| f32::from_le_bytes([rec[o], rec[o + 1], rec[o + 2], rec[o + 3]]);
             [12, 24, 36].map(|o| [f(o), f(o + 4), f(o + 8)].map(flush_noise))
-        })
-        .collect();
-    drop(bytes);
+        }));
+        done += n as u64;
+    }
+    drop(block);
     let corners = soup.as_flattened();
     if let Some(bad) = corners
         .par_iter()
