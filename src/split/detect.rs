@@ -96,41 +96,34 @@ pub struct Detection {
     pub largest_plane_normal: [f64; 3],
 }
 
-/// Per-facet data computed once and shared by every axis tried.
+/// The mesh with what every axis tried needs of it.
 pub struct Facets<'a> {
     pub mesh: &'a Mesh,
-    /// Unit normals (zero for facets without area).
-    pub normals: Vec<Vector3<f64>>,
-    pub areas_mm2: Vec<f64>,
     pub diagonal_mm: f64,
 }
 
 impl<'a> Facets<'a> {
     pub fn new(mesh: &'a Mesh) -> Self {
-        let (normals, areas_mm2) = mesh
-            .triangles
-            .par_iter()
-            .map(|t| {
-                let [a, b, c] = mesh.corners(t);
-                let n2 = (b - a).cross(&(c - a));
-                let len = n2.norm();
-                if len > 0.0 {
-                    (n2 / len, len * 0.5)
-                } else {
-                    (Vector3::zeros(), 0.0)
-                }
-            })
-            .unzip();
         let diagonal_mm = mesh
             .bounds()
             .map(|b| b.diagonal())
             .unwrap_or(1.0)
             .max(1e-12);
-        Facets {
-            mesh,
-            normals,
-            areas_mm2,
-            diagonal_mm,
+        Facets { mesh, diagonal_mm }
+    }
+
+    /// Unit normal and area of facet `k` (zero normal for a facet without area). Computed
+    /// when needed rather than stored: it is a cross product, cheaper than fetching 32 bytes
+    /// per facet from memory that had to be filled first.
+    #[inline]
+    pub fn normal_and_area(&self, k: usize) -> (Vector3<f64>, f64) {
+        let [a, b, c] = self.mesh.corners(&self.mesh.triangles[k]);
+        let n2 = (b - a).cross(&(c - a));
+        let len = n2.norm();
+        if len > 0.0 {
+            (n2 / len, len * 0.5)
+        } else {
+            (Vector3::zeros(), 0.0)
         }
     }
 }
@@ -153,7 +146,7 @@ pub fn largest_planes(facets: &Facets, count: usize) -> Vec<(Unit<Vector3<f64>>,
         .map(|chunk| {
             let mut groups = Groups::new();
             for &k in chunk {
-                let (n, area) = (facets.normals[k], facets.areas_mm2[k]);
+                let (n, area) = facets.normal_and_area(k);
                 if area == 0.0 {
                     continue;
                 }
@@ -226,8 +219,8 @@ pub fn plate_along(facets: &Facets, axis: Unit<Vector3<f64>>) -> Result<PlateFin
     let mut flats: Vec<(f64, f64)> = (0..mesh.triangles.len())
         .into_par_iter()
         .filter_map(|k| {
-            let area = facets.areas_mm2[k];
-            (area > 0.0 && facets.normals[k].dot(&a).abs() >= cos_flat).then(|| {
+            let (n, area) = facets.normal_and_area(k);
+            (area > 0.0 && n.dot(&a).abs() >= cos_flat).then(|| {
                 let t = mesh.triangles[k];
                 let h = t.map(|i| vertex_heights[i as usize]);
                 ((h[0] + h[1] + h[2]) / 3.0, area)
