@@ -4,13 +4,19 @@
 //!     cargo bench --bench load            # figures on standard output
 //!
 //! Each figure is the median of several runs after one warm-up (the file is in the page
-//! cache for all three, so the comparison is of CPU work, not of the disk).
+//! cache for all of them, so the comparison is of CPU work, not of the disk). `cat` to
+//! /dev/null barely touches the data (the kernel can splice it), so reading the file into
+//! memory is shown too, as the floor of any loader.
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use hybridplan::mesh::{self, LoadOptions};
+
+// The same allocator as the hybridplan binary, so that the figures are the command's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -55,6 +61,7 @@ fn main() {
             .unwrap();
         assert!(st.success());
     });
+    let read = time(runs, || std::fs::read(&file).unwrap());
     let ours = time(runs, || mesh::load(&file, &LoadOptions::default()).unwrap());
     let read_only = time(runs, || mesh::stl::read_stl(&file).unwrap());
     let stl_io = time(3, || {
@@ -72,6 +79,11 @@ fn main() {
     );
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!("cat > /dev/null            {:8.1} ms", ms(cat));
+    println!(
+        "std::fs::read into memory  {:8.1} ms  ({:.1} x cat)",
+        ms(read),
+        ms(read) / ms(cat)
+    );
     println!(
         "hybridplan read+weld       {:8.1} ms  ({:.1} x cat)",
         ms(read_only),
