@@ -13,9 +13,8 @@
 use std::io::{self, Seek, Write};
 use std::path::Path;
 
-use zip::write::SimpleFileOptions;
-
 use super::Mesh;
+use super::package::Package;
 
 /// A mesh with the name it gets in the 3MF file.
 pub struct NamedMesh<'a> {
@@ -53,90 +52,113 @@ pub fn xml_escape(s: &str) -> String {
     out
 }
 
-/// Writes the mesh of one `<object>`: the parts' vertices and triangles one after the other.
-///
-/// The lines are formatted by hand with `ryu` (shortest text that reads back to the same f32,
-/// like `Display`, but several times faster) and `itoa`: for a million triangles this is
-/// a third of the time of writing the 3MF.
-fn write_object(w: &mut impl Write, id: usize, name: &str, parts: &[&Mesh]) -> io::Result<()> {
-    writeln!(
-        w,
-        r#"  <object id="{id}" name="{}" type="model">"#,
-        xml_escape(name)
-    )?;
-    writeln!(w, "   <mesh>\n    <vertices>")?;
-    let mut line: Vec<u8> = Vec::with_capacity(1 << 16);
-    let mut floats = ryu::Buffer::new();
-    let mut ints = itoa::Buffer::new();
-    for p in parts.iter().flat_map(|m| &m.vertices) {
-        // STL and slicers work in f32; its shortest text keeps the file small.
-        line.extend_from_slice(b"<vertex x=\"");
-        line.extend_from_slice(floats.format(p.x as f32).as_bytes());
-        line.extend_from_slice(b"\" y=\"");
-        line.extend_from_slice(floats.format(p.y as f32).as_bytes());
-        line.extend_from_slice(b"\" z=\"");
-        line.extend_from_slice(floats.format(p.z as f32).as_bytes());
-        line.extend_from_slice(b"\"/>\n");
-        if line.len() >= 60_000 {
-            w.write_all(&line)?;
-            line.clear();
-        }
-    }
-    w.write_all(&line)?;
-    line.clear();
-    writeln!(w, "    </vertices>\n    <triangles>")?;
-    let mut base = 0usize;
-    for m in parts {
-        for t in &m.triangles {
-            let [a, b, c] = t.map(|i| i as usize + base);
-            line.extend_from_slice(b"<triangle v1=\"");
-            line.extend_from_slice(ints.format(a).as_bytes());
-            line.extend_from_slice(b"\" v2=\"");
-            line.extend_from_slice(ints.format(b).as_bytes());
-            line.extend_from_slice(b"\" v3=\"");
-            line.extend_from_slice(ints.format(c).as_bytes());
-            line.extend_from_slice(b"\"/>\n");
-            if line.len() >= 60_000 {
-                w.write_all(&line)?;
-                line.clear();
-            }
-        }
-        base += m.vertices.len();
-    }
-    w.write_all(&line)?;
-    writeln!(w, "    </triangles>\n   </mesh>\n  </object>")
+/// A piece of the model XML: text, or a range of one mesh's vertices or triangles.
+enum Piece<'a> {
+    Text(String),
+    Vertices(&'a Mesh, std::ops::Range<usize>),
+    /// Triangles, with the index of the mesh's first vertex in its object.
+    Triangles(&'a Mesh, std::ops::Range<usize>, usize),
 }
 
-fn write_model(
-    w: &mut impl Write,
-    objects: &[NamedMesh],
-    assembly: Option<&str>,
-) -> io::Result<()> {
-    writeln!(w, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-    writeln!(
-        w,
-        r#"<model unit="millimeter" xml:lang="en-US" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02">"#
-    )?;
-    writeln!(w, r#" <metadata name="Application">hybridplan</metadata>"#)?;
-    writeln!(w, " <resources>")?;
-    let items = match assembly {
-        Some(name) => {
-            let parts: Vec<&Mesh> = objects.iter().map(|o| o.mesh).collect();
-            write_object(w, 1, name, &parts)?;
-            1
-        }
-        None => {
-            for (k, o) in objects.iter().enumerate() {
-                write_object(w, k + 1, o.name, &[o.mesh])?;
-            }
-            objects.len()
-        }
+/// Vertices or triangles per piece: about a megabyte of XML.
+const PIECE_ITEMS: usize = 20_000;
+
+/// The model XML as pieces small enough to render and compress in parallel.
+fn model_pieces<'a>(objects: &[NamedMesh<'a>], assembly: Option<&str>) -> Vec<Piece<'a>> {
+    let mut pieces = vec![Piece::Text(
+        concat!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>"#,
+            "\n",
+            r#"<model unit="millimeter" xml:lang="en-US" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02">"#,
+            "\n",
+            r#" <metadata name="Application">hybridplan</metadata>"#,
+            "\n <resources>\n"
+        )
+        .to_string(),
+    )];
+    let groups: Vec<(String, Vec<&'a Mesh>)> = match assembly {
+        Some(name) => vec![(name.to_string(), objects.iter().map(|o| o.mesh).collect())],
+        None => objects
+            .iter()
+            .map(|o| (o.name.to_string(), vec![o.mesh]))
+            .collect(),
     };
-    writeln!(w, " </resources>\n <build>")?;
-    for id in 1..=items {
-        writeln!(w, r#"  <item objectid="{id}"/>"#)?;
+    for (id, (name, parts)) in groups.iter().enumerate() {
+        pieces.push(Piece::Text(format!(
+            "  <object id=\"{}\" name=\"{}\" type=\"model\">\n   <mesh>\n    <vertices>\n",
+            id + 1,
+            xml_escape(name)
+        )));
+        for m in parts {
+            for start in (0..m.vertices.len()).step_by(PIECE_ITEMS) {
+                pieces.push(Piece::Vertices(
+                    m,
+                    start..(start + PIECE_ITEMS).min(m.vertices.len()),
+                ));
+            }
+        }
+        pieces.push(Piece::Text("    </vertices>\n    <triangles>\n".into()));
+        let mut base = 0usize;
+        for m in parts {
+            for start in (0..m.triangles.len()).step_by(PIECE_ITEMS) {
+                pieces.push(Piece::Triangles(
+                    m,
+                    start..(start + PIECE_ITEMS).min(m.triangles.len()),
+                    base,
+                ));
+            }
+            base += m.vertices.len();
+        }
+        pieces.push(Piece::Text(
+            "    </triangles>\n   </mesh>\n  </object>\n".into(),
+        ));
     }
-    writeln!(w, " </build>\n</model>")
+    let mut tail = String::from(" </resources>\n <build>\n");
+    for id in 1..=groups.len() {
+        tail.push_str(&format!("  <item objectid=\"{id}\"/>\n"));
+    }
+    tail.push_str(" </build>\n</model>\n");
+    pieces.push(Piece::Text(tail));
+    pieces
+}
+
+/// Renders one piece. Vertex and triangle lines are formatted by hand with `ryu` (the
+/// shortest text that reads back to the same f32, like `Display`, several times faster) and
+/// `itoa`. Coordinates are written as f32: STL and slicers work in f32, and it keeps the file
+/// small.
+fn render(piece: &Piece) -> Vec<u8> {
+    match piece {
+        Piece::Text(t) => t.as_bytes().to_vec(),
+        Piece::Vertices(m, range) => {
+            let mut out = Vec::with_capacity(range.len() * 48);
+            let mut f = ryu::Buffer::new();
+            for p in &m.vertices[range.clone()] {
+                out.extend_from_slice(b"<vertex x=\"");
+                out.extend_from_slice(f.format(p.x as f32).as_bytes());
+                out.extend_from_slice(b"\" y=\"");
+                out.extend_from_slice(f.format(p.y as f32).as_bytes());
+                out.extend_from_slice(b"\" z=\"");
+                out.extend_from_slice(f.format(p.z as f32).as_bytes());
+                out.extend_from_slice(b"\"/>\n");
+            }
+            out
+        }
+        Piece::Triangles(m, range, base) => {
+            let mut out = Vec::with_capacity(range.len() * 40);
+            let mut n = itoa::Buffer::new();
+            for t in &m.triangles[range.clone()] {
+                let [a, b, c] = t.map(|i| i as usize + base);
+                out.extend_from_slice(b"<triangle v1=\"");
+                out.extend_from_slice(n.format(a).as_bytes());
+                out.extend_from_slice(b"\" v2=\"");
+                out.extend_from_slice(n.format(b).as_bytes());
+                out.extend_from_slice(b"\" v3=\"");
+                out.extend_from_slice(n.format(c).as_bytes());
+                out.extend_from_slice(b"\"/>\n");
+            }
+            out
+        }
+    }
 }
 
 /// PrusaSlicer's per-object config: the name and triangle range of each part of the assembly.
@@ -168,80 +190,32 @@ fn write_prusa_config(w: &mut impl Write, name: &str, objects: &[NamedMesh]) -> 
     writeln!(w, " </object>\n</config>")
 }
 
-const CHUNK_BYTES: usize = 1 << 20;
-
-/// A writer that hands its bytes on in chunks of about [`CHUNK_BYTES`] through a channel.
-struct ChunkWriter {
-    buf: Vec<u8>,
-    tx: std::sync::mpsc::SyncSender<Vec<u8>>,
-}
-
-impl Write for ChunkWriter {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= CHUNK_BYTES {
-            self.flush()?;
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK_BYTES + 4096));
-        self.tx
-            .send(chunk)
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "3MF writer stopped"))
-    }
-}
-
-/// Writes a 3MF package to any seekable writer.
+/// Writes a 3MF package to any seekable writer. The model is rendered and compressed in
+/// parallel pieces (see [`super::package`]).
 pub fn write_3mf_to<W: Write + Seek>(
     w: W,
     objects: &[NamedMesh],
     assembly: Option<&str>,
 ) -> io::Result<()> {
-    let mut zip = zip::ZipWriter::new(w);
-    let opts = SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .compression_level(Some(1))
-        .large_file(true);
-    zip.start_file("[Content_Types].xml", opts)?;
-    zip.write_all(CONTENT_TYPES.as_bytes())?;
-    zip.start_file("_rels/.rels", opts)?;
-    zip.write_all(RELS.as_bytes())?;
-    zip.start_file("3D/3dmodel.model", opts)?;
-    // Formatting the XML and compressing it take about as long as each other on a large mesh:
-    // one thread formats 1 MB chunks while this one compresses the previous ones.
-    std::thread::scope(|scope| -> io::Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
-        let producer = scope.spawn(move || -> io::Result<()> {
-            let mut w = ChunkWriter {
-                buf: Vec::with_capacity(CHUNK_BYTES + 4096),
-                tx,
-            };
-            write_model(&mut w, objects, assembly)?;
-            w.flush()
-        });
-        let mut written = Ok(());
-        for chunk in rx {
-            if let Err(e) = zip.write_all(&chunk) {
-                // Dropping the receiver stops the producer at its next send.
-                written = Err(e);
-                break;
-            }
-        }
-        let produced = producer
-            .join()
-            .unwrap_or_else(|_| Err(io::Error::other("3MF formatting thread failed")));
-        written.and(produced)
-    })?;
+    let mut pkg = Package::new(w)?;
+    pkg.add_small("[Content_Types].xml", CONTENT_TYPES.as_bytes())?;
+    pkg.add_small("_rels/.rels", RELS.as_bytes())?;
+    let pieces = model_pieces(objects, assembly);
+    // Upper bound of the XML size: the longest vertex line is 3 x 15 + 31 bytes, the longest
+    // triangle line 3 x 10 + 38 bytes (u32 indices).
+    let bound = objects
+        .iter()
+        .map(|o| 76 * o.mesh.vertices.len() as u64 + 68 * o.mesh.triangles.len() as u64)
+        .sum::<u64>()
+        + 4096
+        + 256 * objects.len() as u64;
+    pkg.add_deflated("3D/3dmodel.model", &pieces, bound, render)?;
     if let Some(name) = assembly {
-        zip.start_file("Metadata/Slic3r_PE_model.config", opts)?;
-        write_prusa_config(&mut zip, name, objects)?;
+        let mut config = Vec::new();
+        write_prusa_config(&mut config, name, objects)?;
+        pkg.add_small("Metadata/Slic3r_PE_model.config", &config)?;
     }
-    zip.finish()?;
+    pkg.finish()?;
     Ok(())
 }
 
