@@ -21,6 +21,32 @@ fn closed(m: &Mesh) -> bool {
 fn check_part(part: &SamplePart, rot: Rotation3<f64>) -> Result<(), String> {
     let mut mesh = part.mesh();
     mesh.map_vertices(|p| rot * p);
+    check_mesh(part, rot, mesh, 1e-9)
+}
+
+/// The same through a binary STL file, as a user's part arrives: coordinates rounded to f32
+/// after the rotation, so the plate's faces are no longer exactly planar.
+fn check_part_via_stl(part: &SamplePart, rot: Rotation3<f64>) -> Result<(), String> {
+    let mut mesh = part.mesh();
+    mesh.map_vertices(|p| rot * p);
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let file = dir.path().join("part.stl");
+    hybridplan::mesh::stl::write_binary(&file, &mesh, part.name).map_err(|e| e.to_string())?;
+    let loaded = hybridplan::mesh::load(&file, &Default::default()).map_err(|e| e.to_string())?;
+    if let Some(why) = loaded.report.solid_problem() {
+        return Err(format!("{}: {why}", part.name));
+    }
+    check_mesh(part, rot, loaded.mesh, 1e-6)
+}
+
+/// `volume_tol`: relative tolerance between the mesh's volume and the closed form (the f32
+/// rounding of an STL file moves it by about 1e-7).
+fn check_mesh(
+    part: &SamplePart,
+    rot: Rotation3<f64>,
+    mesh: Mesh,
+    volume_tol: f64,
+) -> Result<(), String> {
     let expected_t = part.plate_thickness_mm.expect("a plate sample");
     let s = split(&mesh, &SplitOptions::default()).map_err(|e| format!("{}: {e}", part.name))?;
     let f = &s.facts;
@@ -39,7 +65,7 @@ fn check_part(part: &SamplePart, rot: Rotation3<f64>) -> Result<(), String> {
     if ((sum - total) / total).abs() > 1e-6 {
         return Err(format!("{name}: {sum} vs {total}"));
     }
-    if ((total - part.volume_mm3()) / total).abs() > 1e-9 {
+    if ((total - part.volume_mm3()) / total).abs() > volume_tol {
         return Err(format!(
             "{name}: part volume {total} vs {}",
             part.volume_mm3()
@@ -67,11 +93,9 @@ fn every_plate_sample_under_many_rotations() {
                 .new_tree(&mut runner)
                 .unwrap()
                 .current();
-            check_part(
-                part,
-                Rotation3::from_euler_angles(angles.0, angles.1, angles.2),
-            )
-            .unwrap();
+            let rot = Rotation3::from_euler_angles(angles.0, angles.1, angles.2);
+            check_part(part, rot).unwrap();
+            check_part_via_stl(part, rot).unwrap();
         }
     }
 }
@@ -275,6 +299,9 @@ proptest! {
         let r = Rotation3::from_euler_angles(rot[0], rot[1], rot[2]);
         if let Err(e) = check_part(&part, r) {
             return Err(TestCaseError::fail(e));
+        }
+        if let Err(e) = check_part_via_stl(&part, r) {
+            return Err(TestCaseError::fail(format!("via STL: {e}")));
         }
     }
 }
