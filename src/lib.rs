@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod fsutil;
+pub mod interface;
 pub mod mesh;
 pub mod plan;
 pub mod report;

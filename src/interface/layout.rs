@@ -1,0 +1,680 @@
+//! Pore patterns in 2D: where the pores of the porous interface go inside the rib footprint.
+//!
+//! The footprint comes as closed loops in the split plane's 2D coordinates (counter-clockwise
+//! around material, clockwise around holes). Pores are laid on a lattice (square grid of square
+//! pores, or staggered rows of round pores), turned by the pattern angle and shifted by the
+//! phase. The rule for the edge of the footprint: a pore is kept only if it lies wholly inside
+//! the footprint and at least the margin away from its boundary; any other pore is dropped,
+//! never clipped, so no sliver below the printable minimum can appear.
+//!
+//! Thin ribs are the normal case: a lattice laid over a 2 mm rib places a pore only where a
+//! lattice point happens to fall near the rib's middle. A thin footprint piece (twice its area
+//! over its perimeter under two lattice pitches) also gets a single row of round pores along
+//! its middle, sized to it, and keeps whichever of the two holds more pores: the pore diameter
+//! is the piece's largest inscribed width less the margins (at most the requested pore size),
+//! and pores are placed greedily along the piece, one pitch apart. A piece too narrow even for
+//! that (narrower than the printable minimum plus two margins) is reported by number, with its
+//! width and what to change.
+
+use serde::Serialize;
+
+/// The lattice of the pores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Pattern {
+    /// Square pores on a square grid.
+    Grid,
+    /// Round pores in staggered (hexagonal) rows.
+    Hex,
+}
+
+/// What to lay out. Lengths in mm.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LayoutParams {
+    pub pattern: Pattern,
+    /// Pore width (side of a square pore, diameter of a round one).
+    pub pore_mm: f64,
+    /// Wall (strut) between neighbouring pores.
+    pub wall_mm: f64,
+    /// Least distance from a pore to the footprint's edge.
+    pub margin_mm: f64,
+    /// Turn of the lattice, counter-clockwise from the plane's first axis.
+    pub angle_deg: f64,
+    /// Shift of the lattice along its own axes.
+    pub phase_mm: [f64; 2],
+    /// Smallest pore the printer can make (the single-row fallback goes no smaller).
+    pub min_pore_mm: f64,
+    /// Segments of a round pore's outline.
+    pub round_segments: usize,
+}
+
+/// One pore: its centre and its outline (counter-clockwise), mm in the plane.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pore {
+    pub center_mm: [f64; 2],
+    pub outline_mm: Vec<[f64; 2]>,
+    pub area_mm2: f64,
+}
+
+/// The pores and what the layout knows about them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Layout {
+    pub pores: Vec<Pore>,
+    pub footprint_area_mm2: f64,
+    pub pore_area_mm2: f64,
+    /// Pore area over footprint area.
+    pub area_fraction: f64,
+    /// Footprint pieces that got a single row of pores sized to them.
+    pub single_row_pieces: usize,
+    /// What could not be done, and what to change.
+    pub notes: Vec<String>,
+}
+
+type Ring = Vec<[f64; 2]>;
+
+fn ring_area(r: &Ring) -> f64 {
+    let n = r.len();
+    (0..n)
+        .map(|k| {
+            let (p, q) = (r[k], r[(k + 1) % n]);
+            p[0] * q[1] - q[0] * p[1]
+        })
+        .sum::<f64>()
+        * 0.5
+}
+
+fn inside_ring(r: &Ring, p: [f64; 2]) -> bool {
+    let mut odd = false;
+    let n = r.len();
+    for k in 0..n {
+        let (a, b) = (r[k], r[(k + 1) % n]);
+        if (a[1] > p[1]) != (b[1] > p[1])
+            && p[0] < a[0] + (p[1] - a[1]) / (b[1] - a[1]) * (b[0] - a[0])
+        {
+            odd = !odd;
+        }
+    }
+    odd
+}
+
+fn point_segment_distance(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (x, y) = (a[0] + t * dx - p[0], a[1] + t * dy - p[1]);
+    (x * x + y * y).sqrt()
+}
+
+fn segments_cross(a: [f64; 2], b: [f64; 2], c: [f64; 2], d: [f64; 2]) -> bool {
+    let o = |p: [f64; 2], q: [f64; 2], r: [f64; 2]| {
+        (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+    };
+    let (d1, d2, d3, d4) = (o(a, b, c), o(a, b, d), o(c, d, a), o(c, d, b));
+    (d1 > 0.0) != (d2 > 0.0) && (d3 > 0.0) != (d4 > 0.0)
+}
+
+fn segment_distance(a: [f64; 2], b: [f64; 2], c: [f64; 2], d: [f64; 2]) -> f64 {
+    if segments_cross(a, b, c, d) {
+        return 0.0;
+    }
+    point_segment_distance(a, c, d)
+        .min(point_segment_distance(b, c, d))
+        .min(point_segment_distance(c, a, b))
+        .min(point_segment_distance(d, a, b))
+}
+
+/// The boundary segments of a piece bucketed in a uniform grid, for distance queries that
+/// look at the nearby segments only.
+struct SegmentGrid {
+    origin: [f64; 2],
+    cell: f64,
+    nx: usize,
+    ny: usize,
+    buckets: Vec<Vec<u32>>,
+    segments: Vec<([f64; 2], [f64; 2])>,
+}
+
+impl SegmentGrid {
+    fn new(segments: Vec<([f64; 2], [f64; 2])>, bbox: [f64; 4]) -> Self {
+        let (w, h) = ((bbox[2] - bbox[0]).max(1e-9), (bbox[3] - bbox[1]).max(1e-9));
+        // About one segment per cell on average, at most 512 cells a side.
+        let cell = ((w * h) / segments.len().max(1) as f64)
+            .sqrt()
+            .max(w.max(h) / 512.0);
+        let nx = ((w / cell).ceil() as usize).max(1);
+        let ny = ((h / cell).ceil() as usize).max(1);
+        let mut grid = SegmentGrid {
+            origin: [bbox[0], bbox[1]],
+            cell,
+            nx,
+            ny,
+            buckets: vec![Vec::new(); nx * ny],
+            segments,
+        };
+        for (k, &(a, b)) in grid.segments.iter().enumerate() {
+            let (i0, j0) = grid.cell_of([a[0].min(b[0]), a[1].min(b[1])]);
+            let (i1, j1) = grid.cell_of([a[0].max(b[0]), a[1].max(b[1])]);
+            for j in j0..=j1 {
+                for i in i0..=i1 {
+                    grid.buckets[j * nx + i].push(k as u32);
+                }
+            }
+        }
+        grid
+    }
+
+    fn cell_of(&self, p: [f64; 2]) -> (usize, usize) {
+        let i = ((p[0] - self.origin[0]) / self.cell)
+            .floor()
+            .clamp(0.0, (self.nx - 1) as f64);
+        let j = ((p[1] - self.origin[1]) / self.cell)
+            .floor()
+            .clamp(0.0, (self.ny - 1) as f64);
+        (i as usize, j as usize)
+    }
+
+    /// Segments whose cells meet the box [x0, y0, x1, y1] (each once).
+    fn near(&self, b: [f64; 4]) -> Vec<u32> {
+        let (i0, j0) = self.cell_of([b[0], b[1]]);
+        let (i1, j1) = self.cell_of([b[2], b[3]]);
+        let mut out: Vec<u32> = (j0..=j1)
+            .flat_map(|j| {
+                (i0..=i1).flat_map(move |i| self.buckets[j * self.nx + i].iter().copied())
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Distance from `p` to the nearest segment: rings of cells outwards until the next ring
+    /// cannot hold anything nearer.
+    fn distance(&self, p: [f64; 2]) -> f64 {
+        let (ci, cj) = self.cell_of(p);
+        let mut best = f64::INFINITY;
+        let reach = self.nx.max(self.ny);
+        for r in 0..=reach {
+            let (i0, i1) = (ci.saturating_sub(r), (ci + r).min(self.nx - 1));
+            let (j0, j1) = (cj.saturating_sub(r), (cj + r).min(self.ny - 1));
+            for j in j0..=j1 {
+                for i in i0..=i1 {
+                    if i != i0 && i != i1 && j != j0 && j != j1 {
+                        continue; // inside the ring: done in an earlier round
+                    }
+                    for &k in &self.buckets[j * self.nx + i] {
+                        let (a, b) = self.segments[k as usize];
+                        best = best.min(point_segment_distance(p, a, b));
+                    }
+                }
+            }
+            // Everything not yet seen is at least r cells away from p's cell.
+            if best <= r as f64 * self.cell {
+                break;
+            }
+        }
+        best
+    }
+}
+
+/// A footprint piece: an outer ring with the holes inside it.
+struct Piece {
+    rings: Vec<Ring>,
+    area_mm2: f64,
+    bbox: [f64; 4],
+    grid: SegmentGrid,
+}
+
+impl Piece {
+    fn contains(&self, p: [f64; 2]) -> bool {
+        self.rings.iter().filter(|r| inside_ring(r, p)).count() % 2 == 1
+    }
+
+    /// Distance from `p` to the nearest edge.
+    fn clearance(&self, p: [f64; 2]) -> f64 {
+        self.grid.distance(p)
+    }
+
+    /// Is the (convex) pore wholly inside, at least `margin` from every edge?
+    fn holds(&self, pore: &Ring, center: [f64; 2], margin: f64) -> bool {
+        if !self.contains(center) {
+            return false;
+        }
+        let b = pore.iter().fold(
+            [
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ],
+            |b, p| {
+                [
+                    b[0].min(p[0]),
+                    b[1].min(p[1]),
+                    b[2].max(p[0]),
+                    b[3].max(p[1]),
+                ]
+            },
+        );
+        let n = pore.len();
+        for k in self
+            .grid
+            .near([b[0] - margin, b[1] - margin, b[2] + margin, b[3] + margin])
+        {
+            let (a, bb) = self.grid.segments[k as usize];
+            for e in 0..n {
+                if segment_distance(pore[e], pore[(e + 1) % n], a, bb) < margin {
+                    return false;
+                }
+            }
+        }
+        // A whole hole inside the pore would not come near its edges.
+        !self
+            .rings
+            .iter()
+            .skip(1)
+            .any(|h| h.first().is_some_and(|&p| inside_ring(pore, p)))
+    }
+}
+
+/// Groups loops into pieces: each counter-clockwise ring with the clockwise rings inside it.
+fn pieces(loops: &[Ring]) -> Vec<Piece> {
+    let areas: Vec<f64> = loops.iter().map(ring_area).collect();
+    let mut out: Vec<(usize, Vec<usize>)> = (0..loops.len())
+        .filter(|&k| areas[k] > 0.0 && loops[k].len() >= 3)
+        .map(|k| (k, Vec::new()))
+        .collect();
+    for h in (0..loops.len()).filter(|&k| areas[k] < 0.0 && loops[k].len() >= 3) {
+        let (p, q) = (loops[h][0], loops[h][1]);
+        let probe = [0.5 * (p[0] + q[0]), 0.5 * (p[1] + q[1])];
+        if let Some(owner) = out
+            .iter_mut()
+            .filter(|(o, _)| inside_ring(&loops[*o], probe))
+            .min_by(|a, b| areas[a.0].total_cmp(&areas[b.0]))
+        {
+            owner.1.push(h);
+        }
+    }
+    out.into_iter()
+        .map(|(o, holes)| {
+            let rings: Vec<Ring> = std::iter::once(o)
+                .chain(holes)
+                .map(|k| loops[k].clone())
+                .collect();
+            let area_mm2 = rings.iter().map(ring_area).sum();
+            let bbox = rings[0].iter().fold(
+                [
+                    f64::INFINITY,
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    f64::NEG_INFINITY,
+                ],
+                |b, p| {
+                    [
+                        b[0].min(p[0]),
+                        b[1].min(p[1]),
+                        b[2].max(p[0]),
+                        b[3].max(p[1]),
+                    ]
+                },
+            );
+            let segments = rings
+                .iter()
+                .flat_map(|r| (0..r.len()).map(move |k| (r[k], r[(k + 1) % r.len()])))
+                .collect();
+            let grid = SegmentGrid::new(segments, bbox);
+            Piece {
+                rings,
+                area_mm2,
+                bbox,
+                grid,
+            }
+        })
+        .collect()
+}
+
+fn square(center: [f64; 2], side: f64, u: [f64; 2], v: [f64; 2]) -> Ring {
+    let h = side / 2.0;
+    [(-h, -h), (h, -h), (h, h), (-h, h)]
+        .iter()
+        .map(|&(a, b)| {
+            [
+                center[0] + a * u[0] + b * v[0],
+                center[1] + a * u[1] + b * v[1],
+            ]
+        })
+        .collect()
+}
+
+fn round(center: [f64; 2], diameter: f64, segments: usize) -> Ring {
+    // The polygon's edges stay outside the circle's inscribed polygon: vertices on the circle.
+    let r = diameter / 2.0;
+    (0..segments)
+        .map(|k| {
+            let a = std::f64::consts::TAU * k as f64 / segments as f64;
+            [center[0] + r * a.cos(), center[1] + r * a.sin()]
+        })
+        .collect()
+}
+
+fn pore(outline: Ring, center: [f64; 2]) -> Pore {
+    let area_mm2 = ring_area(&outline);
+    Pore {
+        center_mm: center,
+        outline_mm: outline,
+        area_mm2,
+    }
+}
+
+/// Lattice pores inside `piece`.
+fn lattice(piece: &Piece, p: &LayoutParams) -> Vec<Pore> {
+    let a = p.angle_deg.to_radians();
+    let (u, v) = ([a.cos(), a.sin()], [-a.sin(), a.cos()]);
+    let pitch = p.pore_mm + p.wall_mm;
+    let (row, shift) = match p.pattern {
+        Pattern::Grid => (pitch, 0.0),
+        Pattern::Hex => (pitch * 3f64.sqrt() / 2.0, pitch / 2.0),
+    };
+    // The piece's extent in lattice coordinates.
+    let corners = [
+        [piece.bbox[0], piece.bbox[1]],
+        [piece.bbox[2], piece.bbox[1]],
+        [piece.bbox[2], piece.bbox[3]],
+        [piece.bbox[0], piece.bbox[3]],
+    ];
+    let along = |q: [f64; 2], d: [f64; 2]| q[0] * d[0] + q[1] * d[1];
+    let (mut s0, mut s1, mut t0, mut t1) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
+    for c in corners {
+        s0 = s0.min(along(c, u));
+        s1 = s1.max(along(c, u));
+        t0 = t0.min(along(c, v));
+        t1 = t1.max(along(c, v));
+    }
+    let mut out = Vec::new();
+    let j0 = ((t0 - p.phase_mm[1]) / row).floor() as i64 - 1;
+    let j1 = ((t1 - p.phase_mm[1]) / row).ceil() as i64 + 1;
+    for j in j0..=j1 {
+        let t = p.phase_mm[1] + j as f64 * row;
+        let offset = if j.rem_euclid(2) == 1 { shift } else { 0.0 };
+        let i0 = ((s0 - p.phase_mm[0] - offset) / pitch).floor() as i64 - 1;
+        let i1 = ((s1 - p.phase_mm[0] - offset) / pitch).ceil() as i64 + 1;
+        for i in i0..=i1 {
+            let s = p.phase_mm[0] + offset + i as f64 * pitch;
+            let c = [s * u[0] + t * v[0], s * u[1] + t * v[1]];
+            let outline = match p.pattern {
+                Pattern::Grid => square(c, p.pore_mm, u, v),
+                Pattern::Hex => round(c, p.pore_mm, p.round_segments),
+            };
+            if piece.holds(&outline, c, p.margin_mm) {
+                out.push(pore(outline, c));
+            }
+        }
+    }
+    out
+}
+
+/// A single row of round pores along a thin piece, sized to it; `Err` gives the piece's width
+/// when it is too narrow for any printable pore.
+fn single_row(piece: &Piece, p: &LayoutParams) -> Result<Vec<Pore>, f64> {
+    // Candidate centres on a fine grid inside the piece; their clearance tells the local
+    // half-width. The step is a tenth of the smallest pore, so the best candidate is within
+    // 7% of that pore of the true middle.
+    let (w, h) = (piece.bbox[2] - piece.bbox[0], piece.bbox[3] - piece.bbox[1]);
+    let step = (p.min_pore_mm / 10.0).max((w * h / 4e6).sqrt());
+    let mut candidates: Vec<([f64; 2], f64)> = Vec::new();
+    let mut y = piece.bbox[1] + step / 2.0;
+    while y < piece.bbox[3] {
+        // Where this row is inside the piece (even-odd crossings).
+        let mut xs: Vec<f64> = piece
+            .rings
+            .iter()
+            .flat_map(|r| (0..r.len()).map(move |k| (r[k], r[(k + 1) % r.len()])))
+            .filter(|(a, b)| (a[1] > y) != (b[1] > y))
+            .map(|(a, b)| a[0] + (y - a[1]) / (b[1] - a[1]) * (b[0] - a[0]))
+            .collect();
+        xs.sort_by(f64::total_cmp);
+        for span in xs.chunks_exact(2) {
+            let mut x = piece.bbox[0] + ((span[0] - piece.bbox[0]) / step).ceil() * step;
+            while x < span[1] {
+                let c = [x, y];
+                candidates.push((c, piece.clearance(c)));
+                x += step;
+            }
+        }
+        y += step;
+    }
+    let best = candidates.iter().map(|c| c.1).fold(0.0, f64::max);
+    // 2% below the widest pore that fits, so that a row of centres, not a single line of
+    // grid points, can hold it.
+    let d = (0.98 * 2.0 * (best - p.margin_mm)).min(p.pore_mm);
+    if d < p.min_pore_mm {
+        return Err(2.0 * best);
+    }
+    let needed = d / 2.0 + p.margin_mm;
+    let mut feasible: Vec<([f64; 2], f64)> = candidates
+        .into_iter()
+        .filter(|c| c.1 >= needed - 1e-12)
+        .collect();
+    // Along the piece: by the principal axis of the feasible centres.
+    let n = feasible.len() as f64;
+    let (mx, my) = feasible
+        .iter()
+        .fold((0.0, 0.0), |(x, y), c| (x + c.0[0] / n, y + c.0[1] / n));
+    let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
+    for c in &feasible {
+        let (dx, dy) = (c.0[0] - mx, c.0[1] - my);
+        sxx += dx * dx;
+        sxy += dx * dy;
+        syy += dy * dy;
+    }
+    let theta = 0.5 * (2.0 * sxy).atan2(sxx - syy);
+    let axis = [theta.cos(), theta.sin()];
+    feasible.sort_by(|a, b| {
+        let ka = a.0[0] * axis[0] + a.0[1] * axis[1];
+        let kb = b.0[0] * axis[0] + b.0[1] * axis[1];
+        ka.total_cmp(&kb).then(b.1.total_cmp(&a.1))
+    });
+    let pitch = d + p.wall_mm;
+    let mut out: Vec<Pore> = Vec::new();
+    for (c, _) in feasible {
+        // Pores are accepted in order along the piece, so only the last few can be near.
+        let far = out.iter().rev().take(8).all(|q| {
+            let (dx, dy) = (q.center_mm[0] - c[0], q.center_mm[1] - c[1]);
+            (dx * dx + dy * dy).sqrt() >= pitch
+        });
+        if far {
+            let outline = round(c, d, p.round_segments);
+            if piece.holds(&outline, c, p.margin_mm) {
+                out.push(pore(outline, c));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Lays out the pores in the footprint given as loops (mm, in the split plane).
+pub fn lay_out(loops: &[Vec<[f64; 2]>], params: &LayoutParams) -> Layout {
+    let mut pores = Vec::new();
+    let mut notes = Vec::new();
+    let mut single_row_pieces = 0;
+    let pieces = pieces(loops);
+    let footprint_area_mm2: f64 = pieces.iter().map(|p| p.area_mm2).sum();
+    for (k, piece) in pieces.iter().enumerate() {
+        let found = lattice(piece, params);
+        // A thin piece (twice its area over its perimeter, which is its width for a strip,
+        // under two lattice pitches) may hold more pores in one row along its middle than the
+        // lattice happens to place: the better of the two is taken.
+        let perimeter: f64 = piece
+            .grid
+            .segments
+            .iter()
+            .map(|(a, b)| ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt())
+            .sum();
+        let thin = 2.0 * piece.area_mm2 / perimeter.max(1e-12)
+            < 2.0 * (params.pore_mm + 2.0 * params.margin_mm);
+        if !thin && !found.is_empty() {
+            pores.extend(found);
+            continue;
+        }
+        match single_row(piece, params) {
+            Ok(row) if row.len() > found.len() => {
+                single_row_pieces += 1;
+                pores.extend(row);
+            }
+            Ok(_) | Err(_) if !found.is_empty() => pores.extend(found),
+            Ok(_) => notes.push(format!(
+                "footprint piece {k} ({:.1} mm²) got no pore: lower --margin-mm or --pore-mm",
+                piece.area_mm2
+            )),
+            Err(width) => notes.push(format!(
+                "footprint piece {k} ({:.1} mm², at most {width:.2} mm wide) is too narrow for any printable pore: it needs {:.2} mm (printable minimum {:.2} + 2 x margin {:.2}); lower --margin-mm",
+                piece.area_mm2,
+                params.min_pore_mm + 2.0 * params.margin_mm,
+                params.min_pore_mm,
+                params.margin_mm
+            )),
+        }
+    }
+    if single_row_pieces > 0 {
+        notes.push(format!(
+            "{single_row_pieces} footprint piece(s) too thin for the {:?} lattice got a single row of round pores sized to them",
+            params.pattern
+        ));
+    }
+    // + 0.0: an empty f64 sum is -0.0.
+    let pore_area_mm2 = pores.iter().map(|p| p.area_mm2).sum::<f64>() + 0.0;
+    Layout {
+        pores,
+        footprint_area_mm2,
+        pore_area_mm2,
+        area_fraction: if footprint_area_mm2 > 0.0 {
+            pore_area_mm2 / footprint_area_mm2
+        } else {
+            0.0
+        },
+        single_row_pieces,
+        notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pattern: Pattern) -> LayoutParams {
+        LayoutParams {
+            pattern,
+            pore_mm: 1.0,
+            wall_mm: 1.0,
+            margin_mm: 0.5,
+            angle_deg: 0.0,
+            phase_mm: [0.0, 0.0],
+            min_pore_mm: 0.8,
+            round_segments: 16,
+        }
+    }
+
+    fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Ring {
+        vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+    }
+
+    /// Every pore inside the footprint, at least the margin from its edges, and pores apart by
+    /// at least the wall.
+    fn assert_valid(loops: &[Ring], layout: &Layout, p: &LayoutParams) {
+        let pieces = pieces(loops);
+        for pore in &layout.pores {
+            assert!(
+                pieces.iter().any(|pc| pc.holds(
+                    &pore.outline_mm,
+                    pore.center_mm,
+                    p.margin_mm - 1e-9
+                )),
+                "pore at {:?} breaks the margin",
+                pore.center_mm
+            );
+        }
+    }
+
+    #[test]
+    fn square_grid_in_a_rectangle_matches_the_count_by_hand() {
+        // 20 x 10 mm, margin 0.5: pore centres need x in [1, 19], y in [1, 9] (half pore 0.5
+        // + margin 0.5); pitch 2 from 0: x = 2..18 (9), y = 2..8 (4) -> 36 pores.
+        let loops = vec![rect(0.0, 0.0, 20.0, 10.0)];
+        let p = params(Pattern::Grid);
+        let l = lay_out(&loops, &p);
+        assert_eq!(l.pores.len(), 36);
+        assert!((l.pore_area_mm2 - 36.0).abs() < 1e-9);
+        assert!((l.area_fraction - 36.0 / 200.0).abs() < 1e-12);
+        assert_valid(&loops, &l, &p);
+        // Shifted by half a pitch: x = 1..19 (10), y = 1..9 (5) -> 50 pores.
+        let shifted = LayoutParams {
+            phase_mm: [1.0, 1.0],
+            ..p
+        };
+        assert_eq!(lay_out(&loops, &shifted).pores.len(), 50);
+    }
+
+    #[test]
+    fn hex_rows_are_staggered_and_a_hole_is_respected() {
+        let mut loops = vec![rect(0.0, 0.0, 30.0, 30.0)];
+        let mut hole = rect(10.0, 10.0, 20.0, 20.0);
+        hole.reverse();
+        loops.push(hole);
+        let p = params(Pattern::Hex);
+        let l = lay_out(&loops, &p);
+        assert!(l.pores.len() > 100, "{}", l.pores.len());
+        assert_valid(&loops, &l, &p);
+        assert!(l.pores.iter().all(|q| {
+            let c = q.center_mm;
+            !(c[0] > 9.0 && c[0] < 21.0 && c[1] > 9.0 && c[1] < 21.0)
+        }));
+        // Rows 2 * sqrt(3)/2 apart, every other row shifted by 1.
+        let mut ys: Vec<f64> = l.pores.iter().map(|q| q.center_mm[1]).collect();
+        ys.sort_by(f64::total_cmp);
+        ys.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
+        assert!((ys[1] - ys[0] - 3f64.sqrt()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn thin_ribs_get_a_single_row_and_too_thin_ones_a_reason() {
+        // A 2 mm rib, 60 mm long, turned by 30 degrees: no room for the 1 mm lattice with
+        // 0.5 mm margins on a 2 mm pitch in general, but a row of about 0.9 mm pores fits.
+        let a = 30f64.to_radians();
+        let (c, s) = (a.cos(), a.sin());
+        let rib: Ring = [(0.0, -1.0), (60.0, -1.0), (60.0, 1.0), (0.0, 1.0)]
+            .iter()
+            .map(|&(x, y)| [x * c - y * s, x * s + y * c])
+            .collect();
+        let p = LayoutParams {
+            pore_mm: 1.5,
+            ..params(Pattern::Grid)
+        };
+        let l = lay_out(std::slice::from_ref(&rib), &p);
+        assert_eq!(l.single_row_pieces, 1);
+        // Pore ~0.9 mm, pitch ~1.9 mm along 60 mm less the end margins: about 30 pores.
+        assert!(
+            l.pores.len() >= 25 && l.pores.len() <= 32,
+            "{}",
+            l.pores.len()
+        );
+        assert_valid(std::slice::from_ref(&rib), &l, &p);
+        assert!(l.notes.iter().any(|n| n.contains("single row")));
+        // A 1.2 mm rib cannot hold a 0.8 mm pore with 0.5 mm margins.
+        let narrow = rect(0.0, 0.0, 40.0, 1.2);
+        let l = lay_out(&[narrow], &p);
+        assert!(l.pores.is_empty());
+        assert!(
+            l.notes.iter().any(|n| n.contains("too narrow")),
+            "{:?}",
+            l.notes
+        );
+    }
+}
