@@ -1,8 +1,11 @@
 //! Pore layouts on the footprints of the bundled samples, as the split finds them.
 
-use hybridplan::interface::{LayoutParams, Pattern, lay_out};
+use hybridplan::interface::{LayoutParams, Pattern, PlaneFrame, add_pores_and_pins, lay_out};
+use hybridplan::mesh::check::edge_counts;
+use hybridplan::mesh::section::Plane;
 use hybridplan::samples;
 use hybridplan::split::{SplitOptions, split};
+use nalgebra::{Point3, Unit, Vector3};
 
 fn params(pattern: Pattern) -> LayoutParams {
     LayoutParams {
@@ -56,6 +59,20 @@ fn every_sample_footprint_gets_pores_inside_its_margin_or_a_reason() {
                 }
             }
             assert!(l.area_fraction > 0.0 || l.pores.is_empty());
+            // Pores apart: centres at least a pore plus most of a wall from each other.
+            for (k, a) in l.pores.iter().enumerate() {
+                for b in &l.pores[k + 1..] {
+                    let d = ((a.center_mm[0] - b.center_mm[0]).powi(2)
+                        + (a.center_mm[1] - b.center_mm[1]).powi(2))
+                    .sqrt();
+                    let size = |q: &hybridplan::interface::Pore| (q.area_mm2).sqrt();
+                    assert!(
+                        d >= 0.5 * (size(a) + size(b)) + 0.5 * p.wall_mm,
+                        "{}: pores overlap",
+                        part.name
+                    );
+                }
+            }
             assert!(
                 (l.footprint_area_mm2 - s.facts.footprint_area_mm2).abs()
                     < 1e-6 * s.facts.footprint_area_mm2.max(1.0)
@@ -78,6 +95,50 @@ fn every_sample_footprint_gets_pores_inside_its_margin_or_a_reason() {
                 }
                 _ => {}
             }
+        }
+    }
+}
+
+#[test]
+fn pores_and_pins_on_every_sample_keep_both_halves_closed_and_the_volume() {
+    for part in samples::all()
+        .iter()
+        .filter(|p| p.plate_thickness_mm.is_some())
+    {
+        let s = split(&part.mesh(), &SplitOptions::default()).unwrap();
+        let n = Unit::new_normalize(Vector3::from(s.facts.plane_normal));
+        let plane = Plane::through(&Point3::from(s.facts.plane_point_mm), n);
+        let frame = PlaneFrame::of(plane);
+        for pattern in [Pattern::Grid, Pattern::Hex] {
+            let l = lay_out(&s.footprint.loops_mm, &params(pattern));
+            if l.pores.is_empty() {
+                continue;
+            }
+            let rings: Vec<Vec<[f64; 2]>> = l.pores.iter().map(|p| p.outline_mm.clone()).collect();
+            let depth = (s.facts.plate_thickness_mm - 1.0).min(1.2);
+            let (b, m) = add_pores_and_pins(&s.baseplate, &s.molded, &frame, &rings, depth, 1e-6)
+                .unwrap_or_else(|e| panic!("{} {:?}: {e}", part.name, pattern));
+            for half in [&b, &m] {
+                assert!(
+                    edge_counts(half.vertices.len(), &half.triangles).is_closed_and_oriented(),
+                    "{}",
+                    part.name
+                );
+            }
+            let moved = l.pore_area_mm2 * depth;
+            let (vb, vm) = (b.signed_volume_mm3(), m.signed_volume_mm3());
+            assert!(
+                (vb - (s.facts.baseplate_volume_mm3 - moved)).abs() < 1e-6 * vb,
+                "{}",
+                part.name
+            );
+            assert!(
+                (vm - (s.facts.molded_volume_mm3 + moved)).abs() < 1e-6 * vm,
+                "{}",
+                part.name
+            );
+            let total = s.facts.part_volume_mm3;
+            assert!(((vb + vm - total) / total).abs() < 1e-9, "{}", part.name);
         }
     }
 }

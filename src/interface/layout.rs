@@ -16,6 +16,7 @@
 //! that (narrower than the printable minimum plus two margins) is reported by number, with its
 //! width and what to change.
 
+use hashbrown::HashMap;
 use serde::Serialize;
 
 /// The lattice of the pores.
@@ -484,16 +485,27 @@ fn single_row(piece: &Piece, p: &LayoutParams) -> Result<Vec<Pore>, f64> {
     });
     let pitch = d + p.wall_mm;
     let mut out: Vec<Pore> = Vec::new();
+    // Accepted centres bucketed by pitch-sized cells: a new one looks at the 3 x 3 cells
+    // around it (a piece can be a network, like a rib grid, so "the last few" is not enough).
+    let mut taken: HashMap<(i64, i64), Vec<[f64; 2]>> = HashMap::new();
+    let cell = |c: [f64; 2]| ((c[0] / pitch).floor() as i64, (c[1] / pitch).floor() as i64);
     for (c, _) in feasible {
-        // Pores are accepted in order along the piece, so only the last few can be near.
-        let far = out.iter().rev().take(8).all(|q| {
-            let (dx, dy) = (q.center_mm[0] - c[0], q.center_mm[1] - c[1]);
-            (dx * dx + dy * dy).sqrt() >= pitch
+        let (i, j) = cell(c);
+        let far = (-1..=1).all(|di| {
+            (-1..=1).all(|dj| {
+                taken.get(&(i + di, j + dj)).is_none_or(|list| {
+                    list.iter().all(|q| {
+                        let (dx, dy) = (q[0] - c[0], q[1] - c[1]);
+                        (dx * dx + dy * dy).sqrt() >= pitch
+                    })
+                })
+            })
         });
         if far {
             let outline = round(c, d, p.round_segments);
             if piece.holds(&outline, c, p.margin_mm) {
                 out.push(pore(outline, c));
+                taken.entry((i, j)).or_default().push(c);
             }
         }
     }
@@ -589,6 +601,29 @@ mod tests {
     /// Every pore inside the footprint, at least the margin from its edges, and pores apart by
     /// at least the wall.
     fn assert_valid(loops: &[Ring], layout: &Layout, p: &LayoutParams) {
+        for (k, a) in layout.pores.iter().enumerate() {
+            for b in &layout.pores[k + 1..] {
+                let n = a.outline_mm.len();
+                let m = b.outline_mm.len();
+                let gap = (0..n)
+                    .flat_map(|i| (0..m).map(move |j| (i, j)))
+                    .map(|(i, j)| {
+                        segment_distance(
+                            a.outline_mm[i],
+                            a.outline_mm[(i + 1) % n],
+                            b.outline_mm[j],
+                            b.outline_mm[(j + 1) % m],
+                        )
+                    })
+                    .fold(f64::INFINITY, f64::min);
+                assert!(
+                    gap >= p.wall_mm * 0.9,
+                    "pores {:?} and {:?} only {gap} apart",
+                    a.center_mm,
+                    b.center_mm
+                );
+            }
+        }
         let pieces = pieces(loops);
         for pore in &layout.pores {
             assert!(

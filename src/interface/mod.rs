@@ -3,5 +3,7 @@
 //! estimates). Imports only `mesh` and `models`, like `split` and `process`.
 
 pub mod layout;
+pub mod pores;
 
 pub use layout::{Layout, LayoutParams, Pattern, Pore, lay_out};
+pub use pores::{PlaneFrame, PoreError, add_pores_and_pins};

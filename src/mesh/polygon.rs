@@ -414,6 +414,54 @@ fn restore_dropped<'r>(
     Some(())
 }
 
+/// Chains directed segments into closed loops (at a vertex where several loops touch, the
+/// first unused outgoing segment is taken; the loops' union is the same either way).
+pub fn chain_loops(segments: &[[u32; 2]]) -> Vec<Vec<u32>> {
+    // Outgoing segments of each vertex, as a compressed table (vertices are 0..n).
+    let n = segments
+        .iter()
+        .map(|s| s[0].max(s[1]) as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let mut start = vec![0u32; n + 1];
+    for s in segments {
+        start[s[0] as usize + 1] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut outgoing = vec![0u32; segments.len()];
+    for (k, s) in segments.iter().enumerate() {
+        outgoing[fill[s[0] as usize] as usize] = k as u32;
+        fill[s[0] as usize] += 1;
+    }
+    let mut used = vec![false; segments.len()];
+    let mut loops = Vec::new();
+    for first in 0..segments.len() {
+        if used[first] {
+            continue;
+        }
+        let mut ring = Vec::new();
+        let mut k = first;
+        loop {
+            used[k] = true;
+            ring.push(segments[k][0]);
+            let v = segments[k][1] as usize;
+            let next = outgoing[start[v] as usize..start[v + 1] as usize]
+                .iter()
+                .map(|&j| j as usize)
+                .find(|&j| !used[j]);
+            match next {
+                Some(j) => k = j,
+                None => break,
+            }
+        }
+        loops.push(ring);
+    }
+    loops
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

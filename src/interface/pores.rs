@@ -1,0 +1,315 @@
+//! Pores and pins in 3D, built exactly from the 2D layout.
+//!
+//! The baseplate's face in the cut plane (the plate's top face and the interface, facing along
+//! the normal) and the molded region's face in the plane (the interface, facing against it)
+//! are each re-triangulated with the pores as holes, keeping every boundary vertex, so they
+//! still meet the rest of their meshes edge to edge. Each pore becomes, in the baseplate, a
+//! blind hole of the given depth (walls facing into the void, a floor facing up) and, in the
+//! molded region, a pin filling it exactly (the same walls reversed, a bottom facing down).
+//! Both meshes compute every pore vertex from the same 2D point by the same expression, so
+//! pores and pins coincide bit for bit, and the volume the baseplate loses is the volume the
+//! molded region gains: the sum stays the part's volume.
+//!
+//! An exact construction rather than a mesh boolean (boolmesh and friends): the pores are
+//! prisms on a plane face, the case booleans find hardest (coplanar faces everywhere), and
+//! building them directly costs a triangulation of the face and a few triangles per pore edge.
+
+use hashbrown::HashMap;
+use nalgebra::{Point3, Vector3};
+
+use crate::mesh::Mesh;
+use crate::mesh::check::edge_counts;
+use crate::mesh::polygon::{PolygonError, chain_loops, triangulate_rings};
+use crate::mesh::section::Plane;
+
+/// Why pores could not be added.
+#[derive(Debug, thiserror::Error)]
+pub enum PoreError {
+    #[error("the {0} has no face in the cut plane to put pores into")]
+    NoFace(&'static str),
+    #[error("the {0}'s face in the cut plane cannot be triangulated with the pores: {1}")]
+    Face(&'static str, PolygonError),
+    #[error(
+        "the {half} is not closed after adding the pores ({boundary} open, {non_manifold} non-manifold edges)"
+    )]
+    Open {
+        half: &'static str,
+        boundary: usize,
+        non_manifold: usize,
+    },
+}
+
+/// The plane's 2D frame: a point and two unit axes with u × v = the plane normal.
+#[derive(Debug, Clone, Copy)]
+pub struct PlaneFrame {
+    pub plane: Plane,
+    pub origin: Point3<f64>,
+    pub u: Vector3<f64>,
+    pub v: Vector3<f64>,
+}
+
+impl PlaneFrame {
+    /// The frame [`Plane::basis`] gives, with the origin at the plane's point nearest the world
+    /// origin (the frame the split's footprint loops are in).
+    pub fn of(plane: Plane) -> Self {
+        let (u, v) = plane.basis();
+        PlaneFrame {
+            plane,
+            origin: plane.project(&Point3::origin()),
+            u,
+            v,
+        }
+    }
+
+    fn to_2d(self, p: &Point3<f64>) -> [f64; 2] {
+        let d = p - self.origin;
+        [d.dot(&self.u), d.dot(&self.v)]
+    }
+
+    /// The 3D point of 2D `q`, `below` mm behind the plane.
+    fn to_3d(self, q: [f64; 2], below: f64) -> Point3<f64> {
+        self.origin + self.u * q[0] + self.v * q[1] - self.plane.axis.into_inner() * below
+    }
+}
+
+/// Re-triangulates the face of `mesh` lying in the plane and facing `facing` (+1 along the
+/// normal, -1 against it) with `pores` (counter-clockwise 2D rings) as holes, and adds a prism
+/// of depth `depth_mm` behind the plane at each pore: a blind hole for the face looking along
+/// the normal (the baseplate), a pin for the one looking against it (the molded region).
+fn punch(
+    mesh: &Mesh,
+    frame: &PlaneFrame,
+    facing: f64,
+    pores: &[Vec<[f64; 2]>],
+    depth_mm: f64,
+    snap_mm: f64,
+    half: &'static str,
+) -> Result<Mesh, PoreError> {
+    let n = frame.plane.axis.into_inner();
+    let on_plane: Vec<bool> = mesh
+        .vertices
+        .iter()
+        .map(|p| frame.plane.distance(p).abs() <= snap_mm)
+        .collect();
+    let (face, rest): (Vec<[u32; 3]>, Vec<[u32; 3]>) = mesh.triangles.iter().partition(|t| {
+        if !t.iter().all(|&i| on_plane[i as usize]) {
+            return false;
+        }
+        let [a, b, c] = mesh.corners(t);
+        (b - a).cross(&(c - a)).dot(&n) * facing > 0.0
+    });
+    if face.is_empty() {
+        return Err(PoreError::NoFace(half));
+    }
+    // The face's boundary: its directed edges whose twin is not in the face.
+    let edges: hashbrown::HashSet<(u32, u32)> = face
+        .iter()
+        .flat_map(|t| (0..3).map(move |k| (t[k], t[(k + 1) % 3])))
+        .collect();
+    let mut boundary: Vec<(u32, u32)> = edges
+        .iter()
+        .filter(|&&(a, b)| !edges.contains(&(b, a)))
+        .copied()
+        .collect();
+    boundary.sort_unstable();
+
+    let mut vertices = mesh.vertices.clone();
+    let mut points: Vec<[f64; 2]> = Vec::new();
+    let mut ids: Vec<u32> = Vec::new();
+    let mut local_of: HashMap<u32, u32> = HashMap::new();
+    let mut local = |v: u32, points: &mut Vec<[f64; 2]>, ids: &mut Vec<u32>| -> u32 {
+        *local_of.entry(v).or_insert_with(|| {
+            points.push(frame.to_2d(&mesh.vertices[v as usize]));
+            ids.push(v);
+            (points.len() - 1) as u32
+        })
+    };
+    // Seen from the tip of the normal, the boundary of a face looking along it runs
+    // counter-clockwise around it; of a face looking against it, clockwise: turn those.
+    let segments: Vec<[u32; 2]> = boundary
+        .iter()
+        .map(|&(a, b)| {
+            let (la, lb) = (
+                local(a, &mut points, &mut ids),
+                local(b, &mut points, &mut ids),
+            );
+            if facing > 0.0 { [la, lb] } else { [lb, la] }
+        })
+        .collect();
+    let mut rings = chain_loops(&segments);
+    // Pore rings, clockwise (holes), on new vertices in the plane and at depth.
+    let mut tops: Vec<Vec<u32>> = Vec::with_capacity(pores.len());
+    let mut bottoms: Vec<Vec<u32>> = Vec::with_capacity(pores.len());
+    for pore in pores {
+        let mut ring = Vec::with_capacity(pore.len());
+        let (mut top, mut bottom) = (Vec::new(), Vec::new());
+        for &q in pore {
+            points.push(q);
+            ring.push((points.len() - 1) as u32);
+            vertices.push(frame.to_3d(q, 0.0));
+            top.push((vertices.len() - 1) as u32);
+            vertices.push(frame.to_3d(q, depth_mm));
+            bottom.push((vertices.len() - 1) as u32);
+        }
+        ids.extend(&top);
+        ring.reverse();
+        rings.push(ring);
+        tops.push(top);
+        bottoms.push(bottom);
+    }
+    let flat = triangulate_rings(&points, &rings).map_err(|e| PoreError::Face(half, e))?;
+    let mut triangles = rest;
+    for t in flat {
+        let g = t.map(|i| ids[i as usize]);
+        triangles.push(if facing > 0.0 { g } else { [g[0], g[2], g[1]] });
+    }
+    for (pore, (top, bottom)) in pores.iter().zip(tops.iter().zip(&bottoms)) {
+        let k = pore.len();
+        for i in 0..k {
+            let j = (i + 1) % k;
+            // For a counter-clockwise ring, (t_i, t_j, b_j), (t_i, b_j, b_i) face into the
+            // prism: right for a hole's walls (towards the void); a pin's face out of it.
+            let quad = [[top[i], top[j], bottom[j]], [top[i], bottom[j], bottom[i]]];
+            for q in quad {
+                triangles.push(if facing > 0.0 { q } else { [q[0], q[2], q[1]] });
+            }
+        }
+        // The floor of a hole faces along the normal, the end of a pin against it.
+        let floor = triangulate_rings(pore, &[(0..k as u32).collect()])
+            .map_err(|e| PoreError::Face(half, e))?;
+        for t in floor {
+            let g = t.map(|i| bottom[i as usize]);
+            triangles.push(if facing > 0.0 { g } else { [g[0], g[2], g[1]] });
+        }
+    }
+    let out = crate::mesh::check::submesh(&vertices, triangles);
+    let e = edge_counts(out.vertices.len(), &out.triangles);
+    if !e.is_closed_and_oriented() {
+        return Err(PoreError::Open {
+            half,
+            boundary: e.boundary,
+            non_manifold: e.non_manifold + e.inconsistent,
+        });
+    }
+    Ok(out)
+}
+
+/// Adds blind pores of `depth_mm` to the baseplate and matching pins to the molded region.
+/// `pores` are counter-clockwise rings in the frame's 2D coordinates, inside the interface
+/// and clear of its edges (see [`super::layout`]); the depth must leave material under them.
+pub fn add_pores_and_pins(
+    baseplate: &Mesh,
+    molded: &Mesh,
+    frame: &PlaneFrame,
+    pores: &[Vec<[f64; 2]>],
+    depth_mm: f64,
+    snap_mm: f64,
+) -> Result<(Mesh, Mesh), PoreError> {
+    let (b, m) = rayon::join(
+        || punch(baseplate, frame, 1.0, pores, depth_mm, snap_mm, "baseplate"),
+        || {
+            punch(
+                molded,
+                frame,
+                -1.0,
+                pores,
+                depth_mm,
+                snap_mm,
+                "molded region",
+            )
+        },
+    );
+    Ok((b?, m?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interface::layout::{LayoutParams, Pattern, lay_out};
+
+    #[test]
+    fn pores_and_pins_coincide_and_keep_the_volume() {
+        // The ribbed plate cut at its top by hand (the split itself sits above this module).
+        let part = crate::samples::grid_plate().mesh();
+        let plane = Plane {
+            axis: Vector3::z_axis(),
+            offset_mm: 3.0,
+        };
+        let halves = crate::mesh::check::check_and_repair(part.clone(), Default::default());
+        assert!(halves.report.watertight);
+        let (below, above) = cut_by_hand(&part, &plane);
+        let frame = PlaneFrame::of(plane);
+        // The interface: the rib grid's footprint, as loops in the frame.
+        let layout = lay_out(
+            &grid_footprint(),
+            &LayoutParams {
+                pattern: Pattern::Grid,
+                pore_mm: 1.0,
+                wall_mm: 0.8,
+                margin_mm: 0.4,
+                angle_deg: 0.0,
+                phase_mm: [0.0, 0.0],
+                min_pore_mm: 0.8,
+                round_segments: 12,
+            },
+        );
+        assert!(layout.pores.len() > 500);
+        let rings: Vec<Vec<[f64; 2]>> = layout.pores.iter().map(|p| p.outline_mm.clone()).collect();
+        let depth = 1.2;
+        let (b, m) = add_pores_and_pins(&below, &above, &frame, &rings, depth, 1e-9).unwrap();
+        let removed = layout.pore_area_mm2 * depth;
+        assert!((b.signed_volume_mm3() - (28_800.0 - removed)).abs() < 1e-6);
+        assert!((m.signed_volume_mm3() - (23_280.0 + removed)).abs() < 1e-6);
+        // Every pin vertex is a pore vertex of the baseplate, bit for bit.
+        let key = |p: &Point3<f64>| [p.x.to_bits(), p.y.to_bits(), p.z.to_bits()];
+        let base: hashbrown::HashSet<_> = b.vertices.iter().map(key).collect();
+        let pins = m.vertices.iter().filter(|p| p.z < 3.0 - 1e-9);
+        let mut count = 0;
+        for p in pins {
+            assert!(base.contains(&key(p)));
+            count += 1;
+        }
+        assert_eq!(count, rings.iter().map(|r| r.len()).sum::<usize>());
+    }
+
+    /// The grid plate's rib footprint in the plane frame of z = 3 (whose u, v are the world's
+    /// x, y up to sign): the sample's grid region with its 24 cells as holes.
+    fn grid_footprint() -> Vec<Vec<[f64; 2]>> {
+        let frame = PlaneFrame::of(Plane {
+            axis: Vector3::z_axis(),
+            offset_mm: 3.0,
+        });
+        let part = crate::samples::grid_plate();
+        part.layers[1]
+            .rings
+            .iter()
+            .map(|r| {
+                let mut ring: Vec<[f64; 2]> = r
+                    .iter()
+                    .map(|q| frame.to_2d(&Point3::new(q[0], q[1], 3.0)))
+                    .collect();
+                // Keep outer rings counter-clockwise in the frame.
+                let area: f64 = (0..ring.len())
+                    .map(|k| {
+                        let (p, q) = (ring[k], ring[(k + 1) % ring.len()]);
+                        p[0] * q[1] - q[0] * p[1]
+                    })
+                    .sum();
+                let outer = crate::samples::ring_area(r) > 0.0;
+                if (area > 0.0) != outer {
+                    ring.reverse();
+                }
+                ring
+            })
+            .collect()
+    }
+
+    /// A plate-top cut of an extruded sample without the split module: the layers below and
+    /// above z = 3 built as separate closed meshes share the footprint face.
+    fn cut_by_hand(_part: &Mesh, _plane: &Plane) -> (Mesh, Mesh) {
+        let s = crate::samples::grid_plate();
+        let below = crate::samples::extrude_layers(&s.layers[..1]).unwrap();
+        let above = crate::samples::extrude_layers(&s.layers[1..]).unwrap();
+        (below, above)
+    }
+}
