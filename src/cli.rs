@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use nalgebra::{Point3, Vector3};
 
+use crate::interface::{LatticeRequest, Pattern};
 use crate::mesh::{self, LoadOptions, Units};
 use crate::split::{Side, SplitOptions};
 use crate::{plan, report};
@@ -29,7 +30,7 @@ pub enum Command {
     /// Load and check meshes: counts, bounds, area, volume, shells, watertightness.
     Inspect(InspectArgs),
     /// Split parts into the printed baseplate and the molded rib region; write both meshes.
-    Split(SplitArgs),
+    Split(Box<SplitArgs>),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,11 +105,61 @@ pub struct SplitArgs {
     /// Surface samples for the wall-thickness estimate (0 skips it).
     #[arg(long, default_value_t = 5000, value_name = "N")]
     pub thickness_samples: usize,
+    /// Porous interface: pores in the baseplate under the ribs, matching pins on the molded
+    /// region (defaults from the printer model; see docs/models.md).
+    #[arg(long, value_enum, default_value_t = Lattice::None)]
+    pub lattice: Lattice,
+    /// Pore width (side of a square pore, diameter of a round one).
+    #[arg(long, value_name = "MM", value_parser = positive_mm)]
+    pub pore_mm: Option<f64>,
+    /// Wall between neighbouring pores.
+    #[arg(long, value_name = "MM", value_parser = positive_mm)]
+    pub wall_mm: Option<f64>,
+    /// Pore depth below the interface.
+    #[arg(long, value_name = "MM", value_parser = positive_mm)]
+    pub depth_mm: Option<f64>,
+    /// Least distance from a pore to the edge of the interface.
+    #[arg(long, value_name = "MM", value_parser = positive_mm)]
+    pub margin_mm: Option<f64>,
+    /// Turn of the pore pattern (degrees, counter-clockwise in the interface plane).
+    #[arg(
+        long,
+        value_name = "DEG",
+        default_value_t = 0.0,
+        allow_hyphen_values = true
+    )]
+    pub angle_deg: f64,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
 }
 
+/// The porous interface to build, if any.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lattice {
+    None,
+    /// Square pores on a square grid.
+    Grid,
+    /// Round pores in staggered rows.
+    Hex,
+}
+
 impl SplitArgs {
+    pub fn lattice_request(&self) -> Option<LatticeRequest> {
+        let pattern = match self.lattice {
+            Lattice::None => return None,
+            Lattice::Grid => Pattern::Grid,
+            Lattice::Hex => Pattern::Hex,
+        };
+        Some(LatticeRequest {
+            pattern,
+            pore_mm: self.pore_mm,
+            wall_mm: self.wall_mm,
+            depth_mm: self.depth_mm,
+            margin_mm: self.margin_mm,
+            angle_deg: self.angle_deg,
+        })
+    }
+
     pub fn split_options(&self) -> SplitOptions {
         SplitOptions {
             normal: self.normal,
@@ -157,12 +208,26 @@ pub fn run(cli: Cli) -> io::Result<i32> {
 /// cannot be split is reported with its reason and the others go on; exit 1 if any failed.
 pub fn split(args: &SplitArgs) -> io::Result<i32> {
     let (load, opts) = (args.input.load_options(), args.split_options());
+    let lattice = args.lattice_request();
     each_file(
         &args.files,
         args.format,
-        |file| plan::split_part(file, &load, &opts, args.thickness_samples, &args.out),
-        |out, file, (result, outputs)| report::split_json(out, file, result, outputs),
-        |out, file, (result, outputs)| report::split_table(out, file, result, outputs),
+        |file| {
+            plan::split_part(
+                file,
+                &load,
+                &opts,
+                lattice.as_ref(),
+                args.thickness_samples,
+                &args.out,
+            )
+        },
+        |out, file, (result, lattice, outputs)| {
+            report::split_json(out, file, result, lattice.as_ref(), outputs)
+        },
+        |out, file, (result, lattice, outputs)| {
+            report::split_table(out, file, result, lattice.as_ref(), outputs)
+        },
     )
 }
 

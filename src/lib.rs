@@ -9,6 +9,7 @@ pub mod cli;
 pub mod fsutil;
 pub mod interface;
 pub mod mesh;
+pub mod models;
 pub mod plan;
 pub mod report;
 pub mod samples;

@@ -4,9 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
+use nalgebra::{Point3, Vector3};
+
 use crate::fsutil::WriteError;
+use crate::interface::{self, InterfaceFrame, LatticeReport, LatticeRequest};
 use crate::mesh::threemf::NamedMesh;
 use crate::mesh::{self, LoadOptions};
+use crate::models;
 use crate::split::{self, SplitOptions};
 
 /// Why one part of a `split` run failed; the message names the file.
@@ -35,9 +39,10 @@ pub fn split_part(
     file: &Path,
     load: &LoadOptions,
     opts: &SplitOptions,
+    lattice: Option<&LatticeRequest>,
     thickness_samples: usize,
     out_dir: &Path,
-) -> Result<(split::Split, SplitOutputs), PartError> {
+) -> Result<(split::Split, Option<LatticeReport>, SplitOutputs), PartError> {
     let part_err = |reason: String| PartError::Part {
         path: file.to_path_buf(),
         reason,
@@ -48,6 +53,36 @@ pub fn split_part(
     let mut warnings = checked.report.warnings.clone();
     warnings.append(&mut result.facts.warnings);
     result.facts.warnings = warnings;
+    let lattice = match lattice {
+        None => None,
+        Some(request) => {
+            let f = &result.footprint;
+            let diag = solid.bounds().map(|b| b.diagonal()).unwrap_or(1.0);
+            let frame = InterfaceFrame {
+                normal: Vector3::from(result.facts.plane_normal),
+                origin_mm: Point3::from(f.origin_mm),
+                u: Vector3::from(f.u_axis),
+                v: Vector3::from(f.v_axis),
+                // The split's own snap distance (see split::split).
+                snap_mm: 1e-6 * diag,
+            };
+            let (b, m, report) = interface::build_lattice(
+                &result.baseplate,
+                &result.molded,
+                &frame,
+                &f.loops_mm,
+                result.facts.plate_thickness_mm,
+                &models::default_printer(),
+                request,
+            )
+            .map_err(|e| part_err(format!("porous interface: {e}")))?;
+            result.baseplate = b;
+            result.molded = m;
+            result.facts.baseplate_volume_mm3 = result.baseplate.signed_volume_mm3();
+            result.facts.molded_volume_mm3 = result.molded.signed_volume_mm3();
+            Some(report)
+        }
+    };
     std::fs::create_dir_all(out_dir).map_err(|e| WriteError {
         path: out_dir.to_path_buf(),
         source: e,
@@ -73,7 +108,7 @@ pub fn split_part(
     written?;
     result.facts.max_wall_thickness_mm = wall.as_ref().map(|w| w.max_mm);
     result.facts.wall_thickness = wall;
-    Ok((result, outputs))
+    Ok((result, lattice, outputs))
 }
 
 /// Writes both halves as binary STL and together as one 3MF, in parallel.

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::interface::LatticeReport;
 use crate::mesh::MeshReport;
 use crate::plan::SplitOutputs;
 use crate::split::Split;
@@ -86,10 +87,24 @@ pub fn split_json(
     w: &mut dyn Write,
     file: &Path,
     split: &Split,
+    lattice: Option<&LatticeReport>,
     outputs: &SplitOutputs,
 ) -> io::Result<()> {
     let mut row = serde_json::to_value(&split.facts)?;
     if let Some(obj) = row.as_object_mut() {
+        match lattice {
+            // The lattice's keys at the top level: pores, pin_area_mm2, pin_area_fraction,
+            // lattice_warnings and the parameters used.
+            Some(l) => {
+                if let serde_json::Value::Object(m) = serde_json::to_value(l)? {
+                    obj.extend(m);
+                }
+            }
+            None => {
+                obj.insert("pores".into(), 0.into());
+                obj.insert("lattice_warnings".into(), serde_json::json!([]));
+            }
+        }
         obj.insert("file".into(), file.display().to_string().into());
         obj.insert(
             "footprint_loops_mm".into(),
@@ -113,6 +128,7 @@ pub fn split_table(
     w: &mut dyn Write,
     file: &Path,
     split: &Split,
+    lattice: Option<&LatticeReport>,
     outputs: &SplitOutputs,
 ) -> io::Result<()> {
     let f = &split.facts;
@@ -176,6 +192,22 @@ pub fn split_table(
             ),
         ));
     }
+    if let Some(l) = lattice {
+        rows.push((
+            "interface",
+            format!(
+                "{} {:?} pores {} mm, walls {} mm, {} mm deep: pins {:.1} mm2 ({:.0}% of the footprint), {:.1} mm3",
+                l.pores,
+                l.pattern,
+                l.pore_mm,
+                l.wall_mm,
+                l.depth_mm,
+                l.pin_area_mm2,
+                100.0 * l.pin_area_fraction,
+                l.pin_volume_mm3
+            ),
+        ));
+    }
     rows.extend([
         ("baseplate", outputs.baseplate.display().to_string()),
         ("molded", outputs.molded.display().to_string()),
@@ -184,7 +216,11 @@ pub fn split_table(
     for (k, v) in rows {
         writeln!(w, "  {k:<16} {v}")?;
     }
-    for warning in &f.warnings {
+    for warning in f
+        .warnings
+        .iter()
+        .chain(lattice.iter().flat_map(|l| &l.lattice_warnings))
+    {
         writeln!(w, "  warning: {warning}")?;
     }
     Ok(())

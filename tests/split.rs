@@ -379,3 +379,69 @@ fn split_output_does_not_depend_on_the_number_of_threads() {
     assert_eq!(one.0, four.0);
     assert!(one.1 == four.1, "meshes differ between 1 and 4 threads");
 }
+
+#[test]
+fn split_with_a_lattice_writes_closed_halves_with_matching_pores_and_pins() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/ribbed_plate.stl");
+    let out = dir.path().join("out");
+    let o = run(&[
+        "split",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+        "--lattice",
+        "hex",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for key in [
+        "pores",
+        "pin_area_mm2",
+        "pin_area_fraction",
+        "lattice_warnings",
+        "depth_mm",
+    ] {
+        assert!(j.get(key).is_some(), "missing {key}: {j}");
+    }
+    let pores = j["pores"].as_u64().unwrap();
+    assert!(pores > 200, "{pores}");
+    // Defaults from the desktop printer: 0.9 mm pores, 1.0 mm (5 layers) deep in a 3 mm plate.
+    assert_eq!(j["pore_mm"], 0.9);
+    assert!((j["depth_mm"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    let moved = j["pin_area_mm2"].as_f64().unwrap() * 1.0;
+    assert!((j["baseplate_volume_mm3"].as_f64().unwrap() - (28_800.0 - moved)).abs() < 1e-6);
+    assert!((j["molded_volume_mm3"].as_f64().unwrap() - (14_400.0 + moved)).abs() < 1e-6);
+    let stl = |s: &str| out.join(format!("ribbed_plate.{s}.stl"));
+    let o = run(&[
+        "inspect",
+        stl("baseplate").to_str().unwrap(),
+        stl("molded").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    for line in String::from_utf8(o.stdout).unwrap().lines() {
+        let r: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(r["watertight"], true, "{r}");
+        assert_eq!(r["oriented"], true, "{r}");
+    }
+    // A depth that leaves no floor is refused with the reason and the limit.
+    let o = run(&[
+        "split",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--lattice",
+        "grid",
+        "--depth-mm",
+        "2.8",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--depth-mm 2.8") && err.contains("at most 2.40"),
+        "{err}"
+    );
+}

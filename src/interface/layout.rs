@@ -517,6 +517,7 @@ pub fn lay_out(loops: &[Vec<[f64; 2]>], params: &LayoutParams) -> Layout {
     let mut pores = Vec::new();
     let mut notes = Vec::new();
     let mut single_row_pieces = 0;
+    let mut too_narrow: Vec<(usize, f64)> = Vec::new();
     let pieces = pieces(loops);
     let footprint_area_mm2: f64 = pieces.iter().map(|p| p.area_mm2).sum();
     for (k, piece) in pieces.iter().enumerate() {
@@ -546,14 +547,25 @@ pub fn lay_out(loops: &[Vec<[f64; 2]>], params: &LayoutParams) -> Layout {
                 "footprint piece {k} ({:.1} mm²) got no pore: lower --margin-mm or --pore-mm",
                 piece.area_mm2
             )),
-            Err(width) => notes.push(format!(
-                "footprint piece {k} ({:.1} mm², at most {width:.2} mm wide) is too narrow for any printable pore: it needs {:.2} mm (printable minimum {:.2} + 2 x margin {:.2}); lower --margin-mm",
-                piece.area_mm2,
-                params.min_pore_mm + 2.0 * params.margin_mm,
-                params.min_pore_mm,
-                params.margin_mm
-            )),
+            Err(width) => {
+                too_narrow.push((k, width));
+            }
         }
+    }
+    if !too_narrow.is_empty() {
+        let widest = too_narrow.iter().map(|t| t.1).fold(0.0, f64::max);
+        notes.push(format!(
+            "{} footprint piece(s) (numbers {}) at most {widest:.2} mm wide are too narrow for any printable pore: one needs {:.2} mm (printable minimum {:.2} + 2 x margin {:.2}); lower --margin-mm",
+            too_narrow.len(),
+            too_narrow
+                .iter()
+                .map(|t| t.0.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            params.min_pore_mm + 2.0 * params.margin_mm,
+            params.min_pore_mm,
+            params.margin_mm
+        ));
     }
     if single_row_pieces > 0 {
         notes.push(format!(

@@ -7,3 +7,196 @@ pub mod pores;
 
 pub use layout::{Layout, LayoutParams, Pattern, Pore, lay_out};
 pub use pores::{PlaneFrame, PoreError, add_pores_and_pins};
+
+use nalgebra::{Point3, Unit, Vector3};
+use serde::Serialize;
+
+use crate::mesh::Mesh;
+use crate::mesh::section::Plane;
+use crate::models::Printer;
+
+/// What the user asked for: a pattern, and any parameter to use instead of the default.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LatticeRequest {
+    pub pattern: Pattern,
+    pub pore_mm: Option<f64>,
+    pub wall_mm: Option<f64>,
+    pub depth_mm: Option<f64>,
+    pub margin_mm: Option<f64>,
+    pub angle_deg: f64,
+}
+
+/// The interface as built: its parameters and what it measures.
+#[derive(Debug, Clone, Serialize)]
+pub struct LatticeReport {
+    pub pattern: Pattern,
+    pub pore_mm: f64,
+    pub wall_mm: f64,
+    pub depth_mm: f64,
+    pub margin_mm: f64,
+    pub angle_deg: f64,
+    /// Number of pores (and of pins).
+    pub pores: usize,
+    /// Cross-section area of the pins, in the interface plane.
+    pub pin_area_mm2: f64,
+    /// Pin area over the interface (footprint) area.
+    pub pin_area_fraction: f64,
+    /// Volume moved from the baseplate into the molded region.
+    pub pin_volume_mm3: f64,
+    pub single_row_pieces: usize,
+    pub lattice_warnings: Vec<String>,
+}
+
+/// The interface plane and the 2D frame the footprint loops are given in, with the distance
+/// within which a vertex counts as lying in the plane.
+#[derive(Debug, Clone, Copy)]
+pub struct InterfaceFrame {
+    pub normal: Vector3<f64>,
+    pub origin_mm: Point3<f64>,
+    pub u: Vector3<f64>,
+    pub v: Vector3<f64>,
+    pub snap_mm: f64,
+}
+
+/// Why the lattice could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum LatticeError {
+    #[error("{0}")]
+    Parameter(String),
+    #[error(transparent)]
+    Pores(#[from] PoreError),
+}
+
+/// Lays out pores in the footprint and builds them into both halves. Returns the new
+/// baseplate and molded region and the report. `plate_thickness_mm` bounds the depth: at
+/// least [`FLOOR_LAYERS`] layers of the plate stay under the pores.
+pub fn build_lattice(
+    baseplate: &Mesh,
+    molded: &Mesh,
+    frame: &InterfaceFrame,
+    footprint: &[Vec<[f64; 2]>],
+    plate_thickness_mm: f64,
+    printer: &Printer,
+    request: &LatticeRequest,
+) -> Result<(Mesh, Mesh, LatticeReport), LatticeError> {
+    let mut params = LayoutParams::for_printer(printer, request.pattern);
+    params.pore_mm = request.pore_mm.unwrap_or(params.pore_mm);
+    params.wall_mm = request.wall_mm.unwrap_or(params.wall_mm);
+    params.margin_mm = request.margin_mm.unwrap_or(params.margin_mm);
+    params.angle_deg = request.angle_deg;
+    let floor_mm = FLOOR_LAYERS * printer.layer_height_mm;
+    let depth_mm = match request.depth_mm {
+        Some(d) if d > plate_thickness_mm - floor_mm + 1e-9 => {
+            return Err(LatticeError::Parameter(format!(
+                "--depth-mm {d} leaves less than {floor_mm:.2} mm ({FLOOR_LAYERS} layers) of the {plate_thickness_mm:.2} mm plate under the pores; use at most {:.2}",
+                plate_thickness_mm - floor_mm
+            )));
+        }
+        Some(d) => d,
+        None => default_depth_mm(printer, plate_thickness_mm).ok_or_else(|| {
+            LatticeError::Parameter(format!(
+                "the {plate_thickness_mm:.2} mm plate is too thin for pores above a floor of {floor_mm:.2} mm"
+            ))
+        })?,
+    };
+    let layout = lay_out(footprint, &params);
+    let mut warnings = layout.notes.clone();
+    let layers = depth_mm / printer.layer_height_mm;
+    if (layers - layers.round()).abs() > 1e-6 {
+        warnings.push(format!(
+            "pore depth {depth_mm} mm is not a whole number of {} mm layers: the slicer will round it",
+            printer.layer_height_mm
+        ));
+    }
+    if params.pore_mm < params.min_pore_mm {
+        warnings.push(format!(
+            "pores of {} mm are below the printable minimum of {} mm (two nozzle diameters): raise --pore-mm",
+            params.pore_mm, params.min_pore_mm
+        ));
+    }
+    if params.wall_mm < 2.0 * printer.extrusion_width_mm - 1e-9 {
+        warnings.push(format!(
+            "walls of {} mm are under two extrusion widths ({} mm): they may print broken; raise --wall-mm",
+            params.wall_mm,
+            2.0 * printer.extrusion_width_mm
+        ));
+    }
+    let plane = Plane::through(&frame.origin_mm, Unit::new_normalize(frame.normal));
+    let pframe = PlaneFrame {
+        plane,
+        origin: frame.origin_mm,
+        u: frame.u,
+        v: frame.v,
+    };
+    let rings: Vec<Vec<[f64; 2]>> = layout.pores.iter().map(|p| p.outline_mm.clone()).collect();
+    let (b, m) = if rings.is_empty() {
+        (baseplate.clone(), molded.clone())
+    } else {
+        add_pores_and_pins(baseplate, molded, &pframe, &rings, depth_mm, frame.snap_mm)?
+    };
+    let report = LatticeReport {
+        pattern: params.pattern,
+        pore_mm: params.pore_mm,
+        wall_mm: params.wall_mm,
+        depth_mm,
+        margin_mm: params.margin_mm,
+        angle_deg: params.angle_deg,
+        pores: layout.pores.len(),
+        pin_area_mm2: layout.pore_area_mm2,
+        pin_area_fraction: layout.area_fraction,
+        pin_volume_mm3: layout.pore_area_mm2 * depth_mm,
+        single_row_pieces: layout.single_row_pieces,
+        lattice_warnings: warnings,
+    };
+    Ok((b, m, report))
+}
+
+/// Layers of solid material left under the pores (see docs/models.md).
+pub const FLOOR_LAYERS: f64 = 3.0;
+/// Pore depth in layers when the plate allows it.
+pub const DEPTH_LAYERS: f64 = 5.0;
+
+impl LayoutParams {
+    /// Defaults derived from the printer (docs/models.md): pores and walls two extrusion
+    /// widths, a margin of one, the smallest pore two nozzle diameters.
+    pub fn for_printer(printer: &Printer, pattern: Pattern) -> Self {
+        let two_widths = 2.0 * printer.extrusion_width_mm;
+        LayoutParams {
+            pattern,
+            pore_mm: (two_widths * 10.0).ceil() / 10.0,
+            wall_mm: two_widths,
+            margin_mm: printer.extrusion_width_mm,
+            angle_deg: 0.0,
+            phase_mm: [0.0, 0.0],
+            min_pore_mm: 2.0 * printer.nozzle_mm,
+            round_segments: 16,
+        }
+    }
+}
+
+/// Default pore depth: five layers, at most the plate thickness less a floor of three layers,
+/// in whole layers; `None` when the plate is too thin for even one layer of pore.
+pub fn default_depth_mm(printer: &Printer, plate_thickness_mm: f64) -> Option<f64> {
+    let layer = printer.layer_height_mm;
+    let room = ((plate_thickness_mm / layer) - FLOOR_LAYERS + 1e-9).floor();
+    let layers = room.min(DEPTH_LAYERS);
+    (layers >= 1.0).then_some(layers * layer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_from_the_desktop_printer() {
+        let p = crate::models::default_printer();
+        let l = LayoutParams::for_printer(&p, Pattern::Grid);
+        assert!((l.pore_mm - 0.9).abs() < 1e-12 && (l.wall_mm - 0.9).abs() < 1e-12);
+        assert!((l.margin_mm - 0.45).abs() < 1e-12 && (l.min_pore_mm - 0.8).abs() < 1e-12);
+        // 3 mm plate: 15 layers, 3 for the floor, 5 for the pores.
+        assert!((default_depth_mm(&p, 3.0).unwrap() - 1.0).abs() < 1e-12);
+        // 1 mm plate: 5 layers, 3 for the floor, 2 for the pores.
+        assert!((default_depth_mm(&p, 1.0).unwrap() - 0.4).abs() < 1e-12);
+        assert!(default_depth_mm(&p, 0.7).is_none());
+    }
+}
