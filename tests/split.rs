@@ -106,6 +106,23 @@ fn the_block_is_refused() {
     assert!(e.to_string().contains("no plate found"), "{e}");
 }
 
+/// Runs `hybridplan split FILE --out OUT --format json EXTRA...`, requires success and
+/// returns the JSON line.
+fn split_json(file: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "split",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
 fn run(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_hybridplan"))
         .args(args)
@@ -123,16 +140,7 @@ fn split_command_writes_closed_halves_of_a_rotated_stl() {
     let file = dir.path().join("turned.stl");
     hybridplan::mesh::stl::write_binary(&file, &mesh, "turned").unwrap();
     let out = dir.path().join("out");
-    let o = run(&[
-        "split",
-        file.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let j = split_json(&file, &out, &[]);
     for key in [
         "plane_point_mm",
         "plane_normal",
@@ -385,18 +393,7 @@ fn split_with_a_lattice_writes_closed_halves_with_matching_pores_and_pins() {
     let dir = tempfile::tempdir().unwrap();
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/ribbed_plate.stl");
     let out = dir.path().join("out");
-    let o = run(&[
-        "split",
-        file.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--format",
-        "json",
-        "--lattice",
-        "hex",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let j = split_json(&file, &out, &["--lattice", "hex"]);
     for key in [
         "pores",
         "pin_area_mm2",

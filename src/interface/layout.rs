@@ -19,6 +19,8 @@
 use hashbrown::HashMap;
 use serde::Serialize;
 
+use crate::mesh::polygon::bbox2;
+
 /// The lattice of the pores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -244,22 +246,7 @@ impl Piece {
         if !self.contains(center) {
             return false;
         }
-        let b = pore.iter().fold(
-            [
-                f64::INFINITY,
-                f64::INFINITY,
-                f64::NEG_INFINITY,
-                f64::NEG_INFINITY,
-            ],
-            |b, p| {
-                [
-                    b[0].min(p[0]),
-                    b[1].min(p[1]),
-                    b[2].max(p[0]),
-                    b[3].max(p[1]),
-                ]
-            },
-        );
+        let b = bbox2(pore);
         let n = pore.len();
         for k in self
             .grid
@@ -306,22 +293,7 @@ fn pieces(loops: &[Ring]) -> Vec<Piece> {
                 .map(|k| loops[k].clone())
                 .collect();
             let area_mm2 = rings.iter().map(ring_area).sum();
-            let bbox = rings[0].iter().fold(
-                [
-                    f64::INFINITY,
-                    f64::INFINITY,
-                    f64::NEG_INFINITY,
-                    f64::NEG_INFINITY,
-                ],
-                |b, p| {
-                    [
-                        b[0].min(p[0]),
-                        b[1].min(p[1]),
-                        b[2].max(p[0]),
-                        b[3].max(p[1]),
-                    ]
-                },
-            );
+            let bbox = bbox2(&rings[0]);
             let segments = rings
                 .iter()
                 .flat_map(|r| (0..r.len()).map(move |k| (r[k], r[(k + 1) % r.len()])))

@@ -37,6 +37,26 @@ pub fn signed_area(points: &[[f64; 2]], segments: &[[u32; 2]]) -> f64 {
         * 0.5
 }
 
+/// Bounding box [x0, y0, x1, y1] of 2D points (infinite and inverted for none).
+pub fn bbox2<'a>(points: impl IntoIterator<Item = &'a [f64; 2]>) -> [f64; 4] {
+    points.into_iter().fold(
+        [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ],
+        |b, p| {
+            [
+                b[0].min(p[0]),
+                b[1].min(p[1]),
+                b[2].max(p[0]),
+                b[3].max(p[1]),
+            ]
+        },
+    )
+}
+
 /// Directed segments of closed rings given as index lists.
 pub fn ring_segments(rings: &[Vec<u32>]) -> Vec<[u32; 2]> {
     rings
@@ -234,25 +254,7 @@ fn ear_clip_rings(points: &[[f64; 2]], rings: &[Vec<u32>]) -> Option<Vec<[u32; 3
             .sum::<f64>()
             * 0.5
     };
-    let bbox = |r: &Vec<u32>| -> [f64; 4] {
-        r.iter().fold(
-            [
-                f64::INFINITY,
-                f64::INFINITY,
-                f64::NEG_INFINITY,
-                f64::NEG_INFINITY,
-            ],
-            |b, &i| {
-                let p = points[i as usize];
-                [
-                    b[0].min(p[0]),
-                    b[1].min(p[1]),
-                    b[2].max(p[0]),
-                    b[3].max(p[1]),
-                ]
-            },
-        )
-    };
+    let bbox = |r: &Vec<u32>| bbox2(r.iter().map(|&i| &points[i as usize]));
     let inside = |r: &Vec<u32>, p: [f64; 2]| -> bool {
         let mut odd = false;
         let n = r.len();
