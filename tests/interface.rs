@@ -142,3 +142,89 @@ fn pores_and_pins_on_every_sample_keep_both_halves_closed_and_the_volume() {
         }
     }
 }
+
+use proptest::prelude::*;
+
+/// A random plate with random parallel ribs (widths 1.5 to 5 mm), turned at random.
+fn random_part() -> impl Strategy<Value = (samples::SamplePart, [f64; 3], f64, f64, Pattern)> {
+    (
+        50.0f64..140.0,
+        40.0f64..90.0,
+        2.5f64..6.0,
+        prop::collection::vec((1.5f64..5.0, 4.0f64..15.0, prop::bool::ANY), 1..5),
+        (-3.2f64..3.2, -3.2f64..3.2, -3.2f64..3.2),
+        0.6f64..1.6,
+        -90.0f64..90.0,
+        prop::bool::ANY,
+    )
+        .prop_map(|(w, d, t, ribs, rot, pore, angle, hex)| {
+            let pitch = d / (ribs.len() as f64 + 1.0);
+            let rings = ribs
+                .iter()
+                .enumerate()
+                .map(|(k, &(rw, _, flush))| {
+                    let y = pitch * (k as f64 + 1.0);
+                    let h = rw.min(pitch * 0.7) / 2.0;
+                    let x0 = if flush { 0.0 } else { 3.0 };
+                    samples::rect(x0, y - h, w - 3.0, y + h)
+                })
+                .collect();
+            let height = ribs.iter().map(|r| r.1).fold(0.0, f64::max);
+            let part = samples::SamplePart {
+                name: "random",
+                description: "proptest part",
+                layers: vec![
+                    samples::Layer {
+                        z0: 0.0,
+                        z1: t,
+                        rings: vec![samples::rect(0.0, 0.0, w, d)],
+                    },
+                    samples::Layer {
+                        z0: t,
+                        z1: t + height,
+                        rings,
+                    },
+                ],
+                plate_thickness_mm: Some(t),
+                split_height_mm: Some(t),
+            };
+            let pattern = if hex { Pattern::Hex } else { Pattern::Grid };
+            (part, [rot.0, rot.1, rot.2], pore, angle, pattern)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+    #[test]
+    fn random_parts_and_lattices_keep_the_invariants((part, rot, pore, angle, pattern) in random_part()) {
+        let mut mesh = part.mesh();
+        let r = nalgebra::Rotation3::from_euler_angles(rot[0], rot[1], rot[2]);
+        mesh.map_vertices(|p| r * p);
+        let s = split(&mesh, &SplitOptions::default()).unwrap();
+        let p = LayoutParams { pore_mm: pore, angle_deg: angle, ..params(pattern) };
+        let l = lay_out(&s.footprint.loops_mm, &p);
+        // Every pore vertex the margin away from every footprint edge.
+        for q in l.pores.iter().flat_map(|p| &p.outline_mm) {
+            for lp in &s.footprint.loops_mm {
+                for k in 0..lp.len() {
+                    prop_assert!(dist(*q, lp[k], lp[(k + 1) % lp.len()]) >= p.margin_mm - 1e-9);
+                }
+            }
+        }
+        if l.pores.is_empty() {
+            prop_assert!(!l.notes.is_empty());
+            return Ok(());
+        }
+        let n = Unit::new_normalize(Vector3::from(s.facts.plane_normal));
+        let frame = PlaneFrame::of(Plane::through(&Point3::from(s.facts.plane_point_mm), n));
+        let rings: Vec<Vec<[f64; 2]>> = l.pores.iter().map(|p| p.outline_mm.clone()).collect();
+        let depth = (s.facts.plate_thickness_mm - 1.0).min(1.2);
+        let (b, m) = add_pores_and_pins(&s.baseplate, &s.molded, &frame, &rings, depth, 1e-6).unwrap();
+        prop_assert!(edge_counts(b.vertices.len(), &b.triangles).is_closed_and_oriented());
+        prop_assert!(edge_counts(m.vertices.len(), &m.triangles).is_closed_and_oriented());
+        let moved = l.pore_area_mm2 * depth;
+        let (vb, vm) = (b.signed_volume_mm3(), m.signed_volume_mm3());
+        prop_assert!((vb - (s.facts.baseplate_volume_mm3 - moved)).abs() < 1e-6 * vb);
+        prop_assert!(((vb + vm - s.facts.part_volume_mm3) / s.facts.part_volume_mm3).abs() < 1e-9);
+    }
+}

@@ -212,7 +212,8 @@ fn orient(a: [f64; 2], b: [f64; 2], c: [f64; 2]) -> f64 {
 }
 
 /// Does `tris` triangulate exactly the region bounded by `segments`: every segment is a
-/// directed triangle edge exactly once, no triangle edge runs against a segment, every
+/// directed triangle edge exactly once, no triangle edge runs against a segment, every other
+/// edge is shared by exactly two triangles in opposite directions (no T-junction), every
 /// triangle is counter-clockwise, and the areas agree?
 fn conforms(points: &[[f64; 2]], segments: &[[u32; 2]], tris: &[[u32; 3]]) -> bool {
     let mut edges: HashMap<(u32, u32), u32> = HashMap::with_capacity(tris.len() * 3);
@@ -234,9 +235,16 @@ fn conforms(points: &[[f64; 2]], segments: &[[u32; 2]], tris: &[[u32; 3]]) -> bo
     let boundary_ok = segments
         .iter()
         .all(|&[a, b]| edges.get(&(a, b)) == Some(&1) && !edges.contains_key(&(b, a)));
+    // Every other edge must be met once from each side: an edge without its twin is a
+    // T-junction (a vertex lying on it, as when the corners of several holes line up).
+    let on_boundary: hashbrown::HashSet<(u32, u32)> =
+        segments.iter().map(|&[a, b]| (a, b)).collect();
+    let interior_ok = edges.iter().all(|(&(a, b), &count)| {
+        on_boundary.contains(&(a, b)) || (count == 1 && edges.get(&(b, a)) == Some(&1))
+    });
     let expected2 = 2.0 * signed_area(points, segments);
     let scale = tris.len().max(1) as f64 * f64::EPSILON * 64.0;
-    boundary_ok && (area2 - expected2).abs() <= scale * expected2.abs().max(1e-300)
+    boundary_ok && interior_ok && (area2 - expected2).abs() <= scale * expected2.abs().max(1e-300)
 }
 
 /// Ear clipping of ring groups, each checked with [`conforms`]; `None` when the rings cannot
