@@ -1,4 +1,4 @@
-//! One part's whole plan: load, check, split (and, as they land, the interface lattice and the
+//! One part's whole plan: load, check, split, the porous interface (and, as they land, the
 //! process estimates). This module composes the lower ones; the command line and the reports
 //! sit on top of it.
 
@@ -31,8 +31,9 @@ pub struct SplitOutputs {
     pub three_mf: PathBuf,
 }
 
-/// Loads, checks and splits one part, measures the molded region's wall thickness from
-/// `thickness_samples` surface points (0 skips it), and writes its meshes into `out_dir`:
+/// Loads, checks and splits one part, builds the porous interface when `lattice` asks for one,
+/// measures the molded region's wall thickness from `thickness_samples` surface points (0 skips
+/// it), and writes its meshes into `out_dir`:
 /// `STEM.baseplate.stl`, `STEM.molded.stl` (binary STL, the part's own position, mm) and
 /// `STEM.split.3mf` (both as parts of one object named after the file).
 pub fn split_part(
@@ -106,8 +107,7 @@ pub fn split_part(
         || write_split(&result, &outputs, &stem),
     );
     written?;
-    result.facts.max_wall_thickness_mm = wall.as_ref().map(|w| w.max_mm);
-    result.facts.wall_thickness = wall;
+    result.set_wall_thickness(wall);
     Ok((result, lattice, outputs))
 }
 

@@ -127,6 +127,11 @@ impl Split {
     /// run it while the meshes are being written.
     pub fn measure_wall_thickness(&mut self, samples: usize) {
         let wall = thickness::wall_thickness(&self.molded, samples);
+        self.set_wall_thickness(wall);
+    }
+
+    /// Records a wall thickness measured elsewhere (see [`Split::measure_wall_thickness`]).
+    pub fn set_wall_thickness(&mut self, wall: Option<WallThickness>) {
         self.facts.max_wall_thickness_mm = wall.as_ref().map(|w| w.max_mm);
         self.facts.wall_thickness = wall;
     }
