@@ -141,6 +141,8 @@ pub enum Lattice {
     Grid,
     /// Round pores in staggered rows.
     Hex,
+    /// Slots across the ribs.
+    Slots,
 }
 
 impl SplitArgs {
@@ -149,6 +151,7 @@ impl SplitArgs {
             Lattice::None => return None,
             Lattice::Grid => Pattern::Grid,
             Lattice::Hex => Pattern::Hex,
+            Lattice::Slots => Pattern::Slots,
         };
         Some(LatticeRequest {
             pattern,

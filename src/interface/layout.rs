@@ -29,7 +29,13 @@ pub enum Pattern {
     Grid,
     /// Round pores in staggered (hexagonal) rows.
     Hex,
+    /// Slots (grooves) across the rib: along thin ribs each slot spans the rib less the
+    /// margins, turned across the rib where it lies; elsewhere rows of slots three pores long.
+    Slots,
 }
+
+/// Length of a lattice slot in pore widths (on wide footprint pieces).
+const SLOT_ASPECT: f64 = 3.0;
 
 /// What to lay out. Lengths in mm.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -110,6 +116,19 @@ fn point_segment_distance(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
     };
     let (x, y) = (a[0] + t * dx - p[0], a[1] + t * dy - p[1]);
     (x * x + y * y).sqrt()
+}
+
+/// The point of segment a-b nearest to `p`, and its distance.
+fn closest_on_segment(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> ([f64; 2], f64) {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let q = [a[0] + t * dx, a[1] + t * dy];
+    (q, ((q[0] - p[0]).powi(2) + (q[1] - p[1]).powi(2)).sqrt())
 }
 
 fn segments_cross(a: [f64; 2], b: [f64; 2], c: [f64; 2], d: [f64; 2]) -> bool {
@@ -194,11 +213,16 @@ impl SegmentGrid {
         out
     }
 
-    /// Distance from `p` to the nearest segment: rings of cells outwards until the next ring
-    /// cannot hold anything nearer.
+    /// Distance from `p` to the nearest segment.
     fn distance(&self, p: [f64; 2]) -> f64 {
+        self.nearest(p).1
+    }
+
+    /// The nearest boundary point to `p` and its distance: rings of cells outwards until the
+    /// next ring cannot hold anything nearer.
+    fn nearest(&self, p: [f64; 2]) -> ([f64; 2], f64) {
         let (ci, cj) = self.cell_of(p);
-        let mut best = f64::INFINITY;
+        let mut best = ([f64::NAN; 2], f64::INFINITY);
         let reach = self.nx.max(self.ny);
         for r in 0..=reach {
             let (i0, i1) = (ci.saturating_sub(r), (ci + r).min(self.nx - 1));
@@ -210,17 +234,89 @@ impl SegmentGrid {
                     }
                     for &k in &self.buckets[j * self.nx + i] {
                         let (a, b) = self.segments[k as usize];
-                        best = best.min(point_segment_distance(p, a, b));
+                        let (q, d) = closest_on_segment(p, a, b);
+                        if d < best.1 {
+                            best = (q, d);
+                        }
                     }
                 }
             }
             // Everything not yet seen is at least r cells away from p's cell.
-            if best <= r as f64 * self.cell {
+            if best.1 <= r as f64 * self.cell {
                 break;
             }
         }
         best
     }
+}
+
+/// Points bucketed in square cells, for "all points within r" queries.
+struct PointBuckets {
+    cell: f64,
+    cells: HashMap<(i64, i64), Vec<[f64; 2]>>,
+}
+
+impl PointBuckets {
+    fn new(points: impl Iterator<Item = [f64; 2]>, cell: f64) -> Self {
+        let mut cells: HashMap<(i64, i64), Vec<[f64; 2]>> = HashMap::new();
+        for q in points {
+            cells
+                .entry(((q[0] / cell).floor() as i64, (q[1] / cell).floor() as i64))
+                .or_default()
+                .push(q);
+        }
+        PointBuckets { cell, cells }
+    }
+
+    fn within(&self, c: [f64; 2], r: f64) -> Vec<[f64; 2]> {
+        let k = (r / self.cell).ceil() as i64;
+        let (ci, cj) = (
+            (c[0] / self.cell).floor() as i64,
+            (c[1] / self.cell).floor() as i64,
+        );
+        let mut out = Vec::new();
+        for i in ci - k..=ci + k {
+            for j in cj - k..=cj + k {
+                if let Some(list) = self.cells.get(&(i, j)) {
+                    out.extend(
+                        list.iter()
+                            .filter(|q| (q[0] - c[0]).powi(2) + (q[1] - c[1]).powi(2) <= r * r),
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Unit principal axis of the points around `c` within `r` (None with fewer than three).
+fn local_axis(points: &PointBuckets, c: [f64; 2], r: f64) -> Option<[f64; 2]> {
+    let near = points.within(c, r);
+    if near.len() < 3 {
+        return None;
+    }
+    let n = near.len() as f64;
+    let (mx, my) = near
+        .iter()
+        .fold((0.0, 0.0), |(x, y), q| (x + q[0] / n, y + q[1] / n));
+    let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
+    for q in &near {
+        let (dx, dy) = (q[0] - mx, q[1] - my);
+        sxx += dx * dx;
+        sxy += dx * dy;
+        syy += dy * dy;
+    }
+    let theta = 0.5 * (2.0 * sxy).atan2(sxx - syy);
+    Some([theta.cos(), theta.sin()])
+}
+
+/// Least distance between two polygons' outlines.
+fn polygon_gap(a: &Ring, b: &Ring) -> f64 {
+    let (n, m) = (a.len(), b.len());
+    (0..n)
+        .flat_map(|i| (0..m).map(move |j| (i, j)))
+        .map(|(i, j)| segment_distance(a[i], a[(i + 1) % n], b[j], b[(j + 1) % m]))
+        .fold(f64::INFINITY, f64::min)
 }
 
 /// A footprint piece: an outer ring with the holes inside it.
@@ -309,9 +405,11 @@ fn pieces(loops: &[Ring]) -> Vec<Piece> {
         .collect()
 }
 
-fn square(center: [f64; 2], side: f64, u: [f64; 2], v: [f64; 2]) -> Ring {
-    let h = side / 2.0;
-    [(-h, -h), (h, -h), (h, h), (-h, h)]
+/// A rectangle `along_u` by `along_v` centred at `center`, sides along the unit vectors u and
+/// v (v a quarter turn counter-clockwise from u), counter-clockwise.
+fn rectangle(center: [f64; 2], along_u: f64, along_v: f64, u: [f64; 2], v: [f64; 2]) -> Ring {
+    let (h, k) = (along_u / 2.0, along_v / 2.0);
+    [(-h, -k), (h, -k), (h, k), (-h, k)]
         .iter()
         .map(|&(a, b)| {
             [
@@ -333,10 +431,16 @@ fn round(center: [f64; 2], diameter: f64, segments: usize) -> Ring {
         .collect()
 }
 
-fn pore(outline: Ring, center: [f64; 2]) -> Pore {
+/// A pore of this outline; its centre is the mean of its vertices (the centre of the
+/// symmetric shapes used here).
+fn pore(outline: Ring) -> Pore {
+    let n = outline.len() as f64;
+    let center_mm = outline
+        .iter()
+        .fold([0.0, 0.0], |c, q| [c[0] + q[0] / n, c[1] + q[1] / n]);
     let area_mm2 = ring_area(&outline);
     Pore {
-        center_mm: center,
+        center_mm,
         outline_mm: outline,
         area_mm2,
     }
@@ -350,6 +454,7 @@ fn lattice(piece: &Piece, p: &LayoutParams) -> Vec<Pore> {
     let (row, shift) = match p.pattern {
         Pattern::Grid => (pitch, 0.0),
         Pattern::Hex => (pitch * 3f64.sqrt() / 2.0, pitch / 2.0),
+        Pattern::Slots => (SLOT_ASPECT * p.pore_mm + p.wall_mm, 0.0),
     };
     // The piece's extent in lattice coordinates.
     let corners = [
@@ -383,11 +488,12 @@ fn lattice(piece: &Piece, p: &LayoutParams) -> Vec<Pore> {
             let s = p.phase_mm[0] + offset + i as f64 * pitch;
             let c = [s * u[0] + t * v[0], s * u[1] + t * v[1]];
             let outline = match p.pattern {
-                Pattern::Grid => square(c, p.pore_mm, u, v),
+                Pattern::Grid => rectangle(c, p.pore_mm, p.pore_mm, u, v),
                 Pattern::Hex => round(c, p.pore_mm, p.round_segments),
+                Pattern::Slots => rectangle(c, p.pore_mm, SLOT_ASPECT * p.pore_mm, u, v),
             };
             if piece.holds(&outline, c, p.margin_mm) {
-                out.push(pore(outline, c));
+                out.push(pore(outline));
             }
         }
     }
@@ -456,29 +562,71 @@ fn single_row(piece: &Piece, p: &LayoutParams) -> Result<Vec<Pore>, f64> {
         ka.total_cmp(&kb).then(b.1.total_cmp(&a.1))
     });
     let pitch = d + p.wall_mm;
+    // The feasible centres bucketed, for the local direction of the piece at a slot.
+    let centres = PointBuckets::new(feasible.iter().map(|f| f.0), pitch);
     let mut out: Vec<Pore> = Vec::new();
-    // Accepted centres bucketed by pitch-sized cells: a new one looks at the 3 x 3 cells
-    // around it (a piece can be a network, like a rib grid, so "the last few" is not enough).
-    let mut taken: HashMap<(i64, i64), Vec<[f64; 2]>> = HashMap::new();
+    // Accepted pores bucketed by pitch-sized cells: a new one looks at the 3 x 3 cells around
+    // it (a piece can be a network, like a rib grid, so "the last few" is not enough).
+    let mut taken: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
     let cell = |c: [f64; 2]| ((c[0] / pitch).floor() as i64, (c[1] / pitch).floor() as i64);
-    for (c, _) in feasible {
+    for (c, clearance) in feasible {
         let (i, j) = cell(c);
-        let far = (-1..=1).all(|di| {
-            (-1..=1).all(|dj| {
-                taken.get(&(i + di, j + dj)).is_none_or(|list| {
-                    list.iter().all(|q| {
-                        let (dx, dy) = (q[0] - c[0], q[1] - c[1]);
-                        (dx * dx + dy * dy).sqrt() >= pitch
-                    })
-                })
-            })
+        let near: Vec<usize> = (-1..=1)
+            .flat_map(|di| (-1..=1).map(move |dj| (i + di, j + dj)))
+            .filter_map(|key| taken.get(&key))
+            .flatten()
+            .copied()
+            .collect();
+        let far = near.iter().all(|&q| {
+            let o = out[q].center_mm;
+            ((o[0] - c[0]).powi(2) + (o[1] - c[1]).powi(2)).sqrt() >= pitch
         });
-        if far {
-            let outline = round(c, d, p.round_segments);
-            if piece.holds(&outline, c, p.margin_mm) {
-                out.push(pore(outline, c));
-                taken.entry((i, j)).or_default().push(c);
+        if !far {
+            continue;
+        }
+        let outline = match p.pattern {
+            Pattern::Slots => {
+                // Across the rib: square to the rib's local direction, the principal axis of
+                // the feasible centres within two pitches; the slot spans the rib's width
+                // there less the margins (2% kept back, as for pores).
+                let along = local_axis(&centres, c, 2.0 * pitch).unwrap_or(axis);
+                let across = [-along[1], along[0]];
+                // Moved across to the middle of the rib (the most clearance on that line).
+                let (mid, clear) = (-20..=20)
+                    .map(|k| {
+                        let t = clearance * k as f64 / 20.0;
+                        let q = [c[0] + t * across[0], c[1] + t * across[1]];
+                        (
+                            q,
+                            if piece.contains(q) {
+                                piece.clearance(q)
+                            } else {
+                                0.0
+                            },
+                        )
+                    })
+                    .fold(
+                        (c, clearance),
+                        |best, x| if x.1 > best.1 { x } else { best },
+                    );
+                let length = 0.98 * 2.0 * (clear - p.margin_mm);
+                rectangle(mid, d, length.max(d), along, across)
             }
+            _ => round(c, d, p.round_segments),
+        };
+        // Slots are longer than the pitch and fan out along a curving rib: keep them a wall
+        // apart from every slot that could reach them, not only their centres.
+        let apart = p.pattern != Pattern::Slots || {
+            let reach = ((2.0 * best + p.wall_mm) / pitch).ceil() as i64 + 1;
+            (-reach..=reach)
+                .flat_map(|di| (-reach..=reach).map(move |dj| (i + di, j + dj)))
+                .filter_map(|key| taken.get(&key))
+                .flatten()
+                .all(|&q| polygon_gap(&out[q].outline_mm, &outline) >= p.wall_mm)
+        };
+        if apart && piece.holds(&outline, c, p.margin_mm) {
+            out.push(pore(outline));
+            taken.entry((i, j)).or_default().push(out.len() - 1);
         }
     }
     Ok(out)
@@ -653,13 +801,65 @@ mod tests {
         assert_valid(&loops, &l, &p);
         assert!(l.pores.iter().all(|q| {
             let c = q.center_mm;
-            !(c[0] > 9.0 && c[0] < 21.0 && c[1] > 9.0 && c[1] < 21.0)
+            // Centres at least radius + margin = 1 mm outside the hole (up to rounding).
+            let (lo, hi) = (9.0 + 1e-9, 21.0 - 1e-9);
+            !(c[0] > lo && c[0] < hi && c[1] > lo && c[1] < hi)
         }));
         // Rows 2 * sqrt(3)/2 apart, every other row shifted by 1.
         let mut ys: Vec<f64> = l.pores.iter().map(|q| q.center_mm[1]).collect();
         ys.sort_by(f64::total_cmp);
         ys.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
         assert!((ys[1] - ys[0] - 3f64.sqrt()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn slots_lie_across_a_turned_rib_and_in_rows_on_a_wide_piece() {
+        // A 3 mm rib, 60 mm long, turned by 30 degrees: slots 1 mm wide across it, each as
+        // long as the rib is wide less the margins (about 2 mm), one pitch (2 mm) apart.
+        let a = 30f64.to_radians();
+        let (c, s) = (a.cos(), a.sin());
+        let rib: Ring = [(0.0, -1.5), (60.0, -1.5), (60.0, 1.5), (0.0, 1.5)]
+            .iter()
+            .map(|&(x, y)| [x * c - y * s, x * s + y * c])
+            .collect();
+        let p = params(Pattern::Slots);
+        let l = lay_out(std::slice::from_ref(&rib), &p);
+        assert!(
+            l.pores.len() >= 26 && l.pores.len() <= 30,
+            "{}",
+            l.pores.len()
+        );
+        assert_valid(std::slice::from_ref(&rib), &l, &p);
+        for slot in &l.pores {
+            // Away from the rib's ends (where the end wall shortens a slot)...
+            let x = slot.center_mm[0] * c + slot.center_mm[1] * s;
+            if !(2.5..=57.5).contains(&x) {
+                continue;
+            }
+            // ...the long side lies across the rib: along (-sin, cos) of the turn.
+            let (p0, p1, p2) = (slot.outline_mm[0], slot.outline_mm[1], slot.outline_mm[2]);
+            let (e1, e2) = (
+                [p1[0] - p0[0], p1[1] - p0[1]],
+                [p2[0] - p1[0], p2[1] - p1[1]],
+            );
+            let long = if e1[0].hypot(e1[1]) > e2[0].hypot(e2[1]) {
+                e1
+            } else {
+                e2
+            };
+            let len = long[0].hypot(long[1]);
+            assert!((len - 0.98 * 2.0 * (1.5 - 0.5)).abs() < 0.1, "{len}");
+            assert!(
+                ((long[0] * -s + long[1] * c) / len).abs() > 0.99,
+                "slot not across the rib"
+            );
+        }
+        // A wide piece: rows of slots 3 pores long, pitch 2 along and 3 + 1 across.
+        let wide = rect(0.0, 0.0, 20.0, 20.0);
+        let l = lay_out(std::slice::from_ref(&wide), &p);
+        assert_valid(&[wide], &l, &p);
+        assert!(l.pores.iter().all(|q| (q.area_mm2 - 3.0).abs() < 1e-9));
+        assert!(l.pores.len() >= 30, "{}", l.pores.len());
     }
 
     #[test]
