@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use nalgebra::{Point3, Vector3};
 
-use crate::interface::{LatticeRequest, Pattern};
+use crate::interface::{LatticeKind, LatticeRequest, Pattern};
 use crate::mesh::{self, LoadOptions, Units};
 use crate::split::{Side, SplitOptions};
 use crate::{plan, report};
@@ -121,6 +121,9 @@ pub struct SplitArgs {
     /// Least distance from a pore to the edge of the interface.
     #[arg(long, value_name = "MM", value_parser = positive_mm)]
     pub margin_mm: Option<f64>,
+    /// With --lattice infill: the infill density of the zone under the interface (percent).
+    #[arg(long, value_name = "PERCENT", default_value_t = 30.0)]
+    pub infill_percent: f64,
     /// Turn of the pore pattern (degrees, counter-clockwise in the interface plane).
     #[arg(
         long,
@@ -143,18 +146,24 @@ pub enum Lattice {
     Hex,
     /// Slots across the ribs.
     Slots,
+    /// Plain meshes; the zone under the interface goes into the 3MF as a modifier volume that
+    /// prints it as open infill (PrusaSlicer).
+    Infill,
 }
 
 impl SplitArgs {
     pub fn lattice_request(&self) -> Option<LatticeRequest> {
-        let pattern = match self.lattice {
+        let kind = match self.lattice {
             Lattice::None => return None,
-            Lattice::Grid => Pattern::Grid,
-            Lattice::Hex => Pattern::Hex,
-            Lattice::Slots => Pattern::Slots,
+            Lattice::Grid => LatticeKind::Pores(Pattern::Grid),
+            Lattice::Hex => LatticeKind::Pores(Pattern::Hex),
+            Lattice::Slots => LatticeKind::Pores(Pattern::Slots),
+            Lattice::Infill => LatticeKind::Infill {
+                density_percent: self.infill_percent,
+            },
         };
         Some(LatticeRequest {
-            pattern,
+            kind,
             pore_mm: self.pore_mm,
             wall_mm: self.wall_mm,
             depth_mm: self.depth_mm,

@@ -54,6 +54,7 @@ pub fn split_part(
     let mut warnings = checked.report.warnings.clone();
     warnings.append(&mut result.facts.warnings);
     result.facts.warnings = warnings;
+    let mut infill_zone: Option<(mesh::Mesh, Vec<(&str, String)>)> = None;
     let lattice = match lattice {
         None => None,
         Some(request) => {
@@ -67,7 +68,7 @@ pub fn split_part(
                 // The split's own snap distance (see split::split).
                 snap_mm: 1e-6 * diag,
             };
-            let (b, m, report) = interface::build_lattice(
+            let built = interface::build_lattice(
                 &result.baseplate,
                 &result.molded,
                 &frame,
@@ -77,11 +78,15 @@ pub fn split_part(
                 request,
             )
             .map_err(|e| part_err(format!("porous interface: {e}")))?;
-            result.baseplate = b;
-            result.molded = m;
+            result.baseplate = built.baseplate;
+            result.molded = built.molded;
             result.facts.baseplate_volume_mm3 = result.baseplate.signed_volume_mm3();
             result.facts.molded_volume_mm3 = result.molded.signed_volume_mm3();
-            Some(report)
+            infill_zone = built.infill_zone.map(|z| {
+                let density = built.report.infill_density_percent.unwrap_or(0.0);
+                (z, interface::infill_zone_settings(density))
+            });
+            Some(built.report)
         }
     };
     std::fs::create_dir_all(out_dir).map_err(|e| WriteError {
@@ -104,40 +109,37 @@ pub fn split_part(
                 .then(|| split::thickness::wall_thickness(&result.molded, thickness_samples))
                 .flatten()
         },
-        || write_split(&result, &outputs, &stem),
+        || write_split(&result, infill_zone.as_ref(), &outputs, &stem),
     );
     written?;
     result.set_wall_thickness(wall);
     Ok((result, lattice, outputs))
 }
 
-/// Writes both halves as binary STL and together as one 3MF, in parallel.
+/// Writes both halves as binary STL and together as one 3MF (with the interface zone as a
+/// modifier volume in infill mode), in parallel.
 fn write_split(
     result: &split::Split,
+    infill_zone: Option<&(mesh::Mesh, Vec<(&str, String)>)>,
     outputs: &SplitOutputs,
     stem: &str,
 ) -> Result<(), WriteError> {
+    let mut parts = vec![NamedMesh::part("baseplate", &result.baseplate)];
+    if let Some((zone, settings)) = infill_zone {
+        parts.push(NamedMesh {
+            name: "interface zone",
+            mesh: zone,
+            modifier: true,
+            settings,
+        });
+    }
+    parts.push(NamedMesh::part("molded", &result.molded));
     let (a, (b, c)) = rayon::join(
         || mesh::stl::write_binary(&outputs.baseplate, &result.baseplate, "baseplate"),
         || {
             rayon::join(
                 || mesh::stl::write_binary(&outputs.molded, &result.molded, "molded"),
-                || {
-                    mesh::threemf::write_3mf(
-                        &outputs.three_mf,
-                        &[
-                            NamedMesh {
-                                name: "baseplate",
-                                mesh: &result.baseplate,
-                            },
-                            NamedMesh {
-                                name: "molded",
-                                mesh: &result.molded,
-                            },
-                        ],
-                        Some(stem),
-                    )
-                },
+                || mesh::threemf::write_3mf(&outputs.three_mf, &parts, Some(stem)),
             )
         },
     );

@@ -192,13 +192,24 @@ pub fn split_table(
             ),
         ));
     }
-    if let Some(l) = lattice {
+    if let Some(l) = lattice
+        && let Some(density) = l.infill_density_percent
+    {
         rows.push((
             "interface",
             format!(
-                "{} {:?} pores {} mm, walls {} mm, {} mm deep: pins {:.1} mm2 ({:.0}% of the footprint), {:.1} mm3",
+                "infill zone {} mm deep printed at {density}% (modifier volume in the 3MF): {:.0}% open to the melt",
+                l.depth_mm,
+                100.0 * l.open_area_fraction.unwrap_or(0.0)
+            ),
+        ));
+    } else if let Some(l) = lattice {
+        rows.push((
+            "interface",
+            format!(
+                "{} {} pores {} mm, walls {} mm, {} mm deep: pins {:.1} mm2 ({:.0}% of the footprint), {:.1} mm3",
                 l.pores,
-                l.pattern,
+                l.lattice,
                 l.pore_mm,
                 l.wall_mm,
                 l.depth_mm,

@@ -442,3 +442,43 @@ fn split_with_a_lattice_writes_closed_halves_with_matching_pores_and_pins() {
         "{err}"
     );
 }
+
+#[test]
+fn infill_mode_keeps_the_meshes_plain_and_puts_the_zone_in_the_3mf_as_a_modifier() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/ribbed_plate.stl");
+    let out = dir.path().join("out");
+    let j = split_json(
+        &file,
+        &out,
+        &["--lattice", "infill", "--infill-percent", "25"],
+    );
+    assert_eq!(j["lattice"], "infill");
+    assert_eq!(j["pores"], 0);
+    assert_eq!(j["infill_density_percent"], 25.0);
+    assert!((j["open_area_fraction"].as_f64().unwrap() - 0.75).abs() < 1e-12);
+    assert!((j["baseplate_volume_mm3"].as_f64().unwrap() - 28_800.0).abs() < 1e-6);
+    // 2 mm ribs are too thin for an open infill zone with two perimeters a side: said.
+    let warnings = j["lattice_warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("prints it solid")),
+        "{warnings:?}"
+    );
+    let mut z =
+        zip::ZipArchive::new(std::fs::File::open(out.join("ribbed_plate.split.3mf")).unwrap())
+            .unwrap();
+    let mut config = String::new();
+    z.by_name("Metadata/Slic3r_PE_model.config")
+        .unwrap()
+        .read_to_string(&mut config)
+        .unwrap();
+    assert!(config.contains(r#"value="interface zone""#));
+    assert!(config.contains(r#"key="volume_type" value="ParameterModifier""#));
+    assert!(config.contains(r#"key="fill_density" value="25%""#));
+    assert!(config.contains(r#"key="top_solid_layers" value="0""#));
+    // Three volumes: baseplate, zone, molded.
+    assert_eq!(config.matches("<volume ").count(), 3);
+}

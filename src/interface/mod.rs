@@ -6,7 +6,7 @@ pub mod layout;
 pub mod pores;
 
 pub use layout::{Layout, LayoutParams, Pattern, Pore, lay_out};
-pub use pores::{PlaneFrame, PoreError, add_pores_and_pins};
+pub use pores::{PlaneFrame, PoreError, add_pores_and_pins, footprint_prism};
 
 use nalgebra::{Point3, Unit, Vector3};
 use serde::Serialize;
@@ -15,10 +15,20 @@ use crate::mesh::Mesh;
 use crate::mesh::section::Plane;
 use crate::models::Printer;
 
+/// How the interface is made porous.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LatticeKind {
+    /// Pores modelled in the meshes, pins on the molded region.
+    Pores(Pattern),
+    /// The meshes stay plain; the 3MF gets a modifier volume (the footprint down to the depth)
+    /// that tells the slicer to print that zone as open infill of this density (percent).
+    Infill { density_percent: f64 },
+}
+
 /// What the user asked for: a pattern, and any parameter to use instead of the default.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LatticeRequest {
-    pub pattern: Pattern,
+    pub kind: LatticeKind,
     pub pore_mm: Option<f64>,
     pub wall_mm: Option<f64>,
     pub depth_mm: Option<f64>,
@@ -29,7 +39,8 @@ pub struct LatticeRequest {
 /// The interface as built: its parameters and what it measures.
 #[derive(Debug, Clone, Serialize)]
 pub struct LatticeReport {
-    pub pattern: Pattern,
+    /// `grid`, `hex`, `slots` or `infill`.
+    pub lattice: String,
     pub pore_mm: f64,
     pub wall_mm: f64,
     pub depth_mm: f64,
@@ -44,7 +55,23 @@ pub struct LatticeReport {
     /// Volume moved from the baseplate into the molded region.
     pub pin_volume_mm3: f64,
     pub single_row_pieces: usize,
+    /// Infill mode: the density the zone is printed at, the fraction of the interface left
+    /// open for the melt (one minus the density) and how deep the melt is expected to reach
+    /// (the zone's depth; the fill check will bound it).
+    pub infill_density_percent: Option<f64>,
+    pub open_area_fraction: Option<f64>,
+    pub expected_fill_depth_mm: Option<f64>,
     pub lattice_warnings: Vec<String>,
+}
+
+/// The print settings of the infill zone's modifier volume (PrusaSlicer keys): the density,
+/// and no solid top layers, so the zone stays open under the interface.
+pub fn infill_zone_settings(density_percent: f64) -> Vec<(&'static str, String)> {
+    vec![
+        ("fill_density", format!("{density_percent}%")),
+        ("top_solid_layers", "0".into()),
+        ("top_solid_min_thickness", "0".into()),
+    ]
 }
 
 /// The interface plane and the 2D frame the footprint loops are given in, with the distance
@@ -67,8 +94,18 @@ pub enum LatticeError {
     Pores(#[from] PoreError),
 }
 
-/// Lays out pores in the footprint and builds them into both halves. Returns the new
-/// baseplate and molded region and the report. `plate_thickness_mm` bounds the depth: at
+/// The result of [`build_lattice`]: both halves, the interface zone as a modifier volume (in
+/// infill mode) and the report.
+pub struct LatticeBuilt {
+    pub baseplate: Mesh,
+    pub molded: Mesh,
+    pub infill_zone: Option<Mesh>,
+    pub report: LatticeReport,
+}
+
+/// Lays out pores in the footprint and builds them into both halves (or, in infill mode,
+/// builds the zone under the interface as a modifier volume). Returns the new baseplate and
+/// molded region and the report. `plate_thickness_mm` bounds the depth: at
 /// least [`FLOOR_LAYERS`] layers of the plate stay under the pores.
 pub fn build_lattice(
     baseplate: &Mesh,
@@ -78,8 +115,12 @@ pub fn build_lattice(
     plate_thickness_mm: f64,
     printer: &Printer,
     request: &LatticeRequest,
-) -> Result<(Mesh, Mesh, LatticeReport), LatticeError> {
-    let mut params = LayoutParams::for_printer(printer, request.pattern);
+) -> Result<LatticeBuilt, LatticeError> {
+    let pattern = match request.kind {
+        LatticeKind::Pores(p) => p,
+        LatticeKind::Infill { .. } => Pattern::Grid,
+    };
+    let mut params = LayoutParams::for_printer(printer, pattern);
     params.pore_mm = request.pore_mm.unwrap_or(params.pore_mm);
     params.wall_mm = request.wall_mm.unwrap_or(params.wall_mm);
     params.margin_mm = request.margin_mm.unwrap_or(params.margin_mm);
@@ -99,15 +140,86 @@ pub fn build_lattice(
             ))
         })?,
     };
-    let layout = lay_out(footprint, &params);
-    let mut warnings = layout.notes.clone();
+    let plane = Plane::through(&frame.origin_mm, Unit::new_normalize(frame.normal));
+    let pframe = PlaneFrame {
+        plane,
+        origin: frame.origin_mm,
+        u: frame.u,
+        v: frame.v,
+    };
+    let mut warnings = Vec::new();
     let layers = depth_mm / printer.layer_height_mm;
     if (layers - layers.round()).abs() > 1e-6 {
         warnings.push(format!(
-            "pore depth {depth_mm} mm is not a whole number of {} mm layers: the slicer will round it",
+            "depth {depth_mm} mm is not a whole number of {} mm layers: the slicer will round it",
             printer.layer_height_mm
         ));
     }
+    if let LatticeKind::Infill { density_percent } = request.kind {
+        if !(density_percent > 0.0 && density_percent < 100.0) {
+            return Err(LatticeError::Parameter(format!(
+                "--infill-percent {density_percent}: must be between 0 and 100"
+            )));
+        }
+        let zone = footprint_prism(&pframe, footprint, depth_mm)?;
+        let area: f64 = footprint
+            .iter()
+            .map(|l| {
+                (0..l.len())
+                    .map(|k| {
+                        let (p, q) = (l[k], l[(k + 1) % l.len()]);
+                        p[0] * q[1] - q[0] * p[1]
+                    })
+                    .sum::<f64>()
+                    * 0.5
+            })
+            .sum();
+        let perimeter: f64 = footprint
+            .iter()
+            .map(|l| {
+                (0..l.len())
+                    .map(|k| {
+                        let (p, q) = (l[k], l[(k + 1) % l.len()]);
+                        ((q[0] - p[0]).powi(2) + (q[1] - p[1]).powi(2)).sqrt()
+                    })
+                    .sum::<f64>()
+            })
+            .sum();
+        // Twice the area over the perimeter: a strip's width.
+        let width = 2.0 * area / perimeter.max(1e-12);
+        // Two perimeters on each side, and room for two infill lines between them.
+        let solid_below = 6.0 * printer.extrusion_width_mm;
+        if width < solid_below {
+            warnings.push(format!(
+                "the interface is about {width:.2} mm wide: under {solid_below:.2} mm (two perimeters on each side and two infill lines) the slicer prints it solid and the infill zone stays closed; use pores (--lattice grid|hex|slots) for ribs this thin"
+            ));
+        }
+        let report = LatticeReport {
+            lattice: "infill".into(),
+            pore_mm: 0.0,
+            wall_mm: 0.0,
+            depth_mm,
+            margin_mm: 0.0,
+            angle_deg: 0.0,
+            pores: 0,
+            pin_area_mm2: 0.0,
+            pin_area_fraction: 0.0,
+            pin_volume_mm3: 0.0,
+            single_row_pieces: 0,
+            infill_density_percent: Some(density_percent),
+            open_area_fraction: Some(1.0 - density_percent / 100.0),
+            expected_fill_depth_mm: Some(depth_mm),
+            lattice_warnings: warnings,
+        };
+        return Ok(LatticeBuilt {
+            baseplate: baseplate.clone(),
+            molded: molded.clone(),
+            infill_zone: Some(zone),
+            report,
+        });
+    }
+    let layout = lay_out(footprint, &params);
+    warnings.extend(layout.notes.iter().cloned());
     if params.pore_mm < params.min_pore_mm {
         warnings.push(format!(
             "pores of {} mm are below the printable minimum of {} mm (two nozzle diameters): raise --pore-mm",
@@ -121,13 +233,6 @@ pub fn build_lattice(
             2.0 * printer.extrusion_width_mm
         ));
     }
-    let plane = Plane::through(&frame.origin_mm, Unit::new_normalize(frame.normal));
-    let pframe = PlaneFrame {
-        plane,
-        origin: frame.origin_mm,
-        u: frame.u,
-        v: frame.v,
-    };
     let rings: Vec<Vec<[f64; 2]>> = layout.pores.iter().map(|p| p.outline_mm.clone()).collect();
     let (b, m) = if rings.is_empty() {
         (baseplate.clone(), molded.clone())
@@ -135,7 +240,7 @@ pub fn build_lattice(
         add_pores_and_pins(baseplate, molded, &pframe, &rings, depth_mm, frame.snap_mm)?
     };
     let report = LatticeReport {
-        pattern: params.pattern,
+        lattice: format!("{pattern:?}").to_lowercase(),
         pore_mm: params.pore_mm,
         wall_mm: params.wall_mm,
         depth_mm,
@@ -146,9 +251,17 @@ pub fn build_lattice(
         pin_area_fraction: layout.area_fraction,
         pin_volume_mm3: layout.pore_area_mm2 * depth_mm,
         single_row_pieces: layout.single_row_pieces,
+        infill_density_percent: None,
+        open_area_fraction: None,
+        expected_fill_depth_mm: None,
         lattice_warnings: warnings,
     };
-    Ok((b, m, report))
+    Ok(LatticeBuilt {
+        baseplate: b,
+        molded: m,
+        infill_zone: None,
+        report,
+    })
 }
 
 /// Layers of solid material left under the pores (see docs/models.md).

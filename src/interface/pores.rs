@@ -194,6 +194,50 @@ fn punch(
     Ok(out)
 }
 
+/// The prism of the footprint (counter-clockwise outer loops, clockwise holes, in the frame's
+/// 2D coordinates) from the plane down to `depth_mm` behind it: the zone under the interface,
+/// as a closed mesh of its own.
+pub fn footprint_prism(
+    frame: &PlaneFrame,
+    loops: &[Vec<[f64; 2]>],
+    depth_mm: f64,
+) -> Result<Mesh, PoreError> {
+    let mut points: Vec<[f64; 2]> = Vec::new();
+    let mut rings: Vec<Vec<u32>> = Vec::new();
+    for l in loops {
+        rings.push((points.len() as u32..(points.len() + l.len()) as u32).collect());
+        points.extend(l);
+    }
+    let n = points.len() as u32;
+    let mut vertices: Vec<Point3<f64>> = points.iter().map(|&q| frame.to_3d(q, 0.0)).collect();
+    vertices.extend(points.iter().map(|&q| frame.to_3d(q, depth_mm)));
+    let face =
+        triangulate_rings(&points, &rings).map_err(|e| PoreError::Face("interface zone", e))?;
+    let mut triangles: Vec<[u32; 3]> = Vec::new();
+    for t in &face {
+        triangles.push(*t); // top, facing along the normal
+        triangles.push([t[0] + n, t[2] + n, t[1] + n]); // bottom, facing against it
+    }
+    for r in &rings {
+        for k in 0..r.len() {
+            let (i, j) = (r[k], r[(k + 1) % r.len()]);
+            // Outward for a counter-clockwise ring (and, run the other way, for a hole).
+            triangles.push([i, j + n, j]);
+            triangles.push([i, i + n, j + n]);
+        }
+    }
+    let m = Mesh::new(vertices, triangles);
+    let e = edge_counts(m.vertices.len(), &m.triangles);
+    if !e.is_closed_and_oriented() {
+        return Err(PoreError::Open {
+            half: "interface zone",
+            boundary: e.boundary,
+            non_manifold: e.non_manifold + e.inconsistent,
+        });
+    }
+    Ok(m)
+}
+
 /// Adds blind pores of `depth_mm` to the baseplate and matching pins to the molded region.
 /// `pores` are counter-clockwise rings in the frame's 2D coordinates, inside the interface
 /// and clear of its edges (see [`super::layout`]); the depth must leave material under them.
@@ -270,6 +314,19 @@ mod tests {
             count += 1;
         }
         assert_eq!(count, rings.iter().map(|r| r.len()).sum::<usize>());
+    }
+
+    #[test]
+    fn the_footprint_prism_is_closed_with_area_times_depth() {
+        let frame = PlaneFrame::of(Plane {
+            axis: Vector3::z_axis(),
+            offset_mm: 3.0,
+        });
+        let zone = footprint_prism(&frame, &grid_footprint(), 1.2).unwrap();
+        // The rib grid's footprint: 1940 mm² (see samples), 1.2 mm below the plane.
+        assert!((zone.signed_volume_mm3() - 1940.0 * 1.2).abs() < 1e-9);
+        let b = zone.bounds().unwrap();
+        assert!((b.max.z - 3.0).abs() < 1e-12 && (b.min.z - 1.8).abs() < 1e-12);
     }
 
     /// The grid plate's rib footprint in the plane frame of z = 3 (whose u, v are the world's

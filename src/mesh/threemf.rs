@@ -20,6 +20,23 @@ use super::package::Package;
 pub struct NamedMesh<'a> {
     pub name: &'a str,
     pub mesh: &'a Mesh,
+    /// In an assembly: a modifier volume (PrusaSlicer's `ParameterModifier`), which is not
+    /// printed itself but changes the print settings of the parts where it overlaps them.
+    pub modifier: bool,
+    /// In an assembly: print settings carried by this part (PrusaSlicer config keys).
+    pub settings: &'a [(&'a str, String)],
+}
+
+impl<'a> NamedMesh<'a> {
+    /// A plain part.
+    pub fn part(name: &'a str, mesh: &'a Mesh) -> Self {
+        NamedMesh {
+            name,
+            mesh,
+            modifier: false,
+            settings: &[],
+        }
+    }
 }
 
 const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -180,10 +197,23 @@ fn write_prusa_config(w: &mut impl Write, name: &str, objects: &[NamedMesh]) -> 
             r#"   <metadata type="volume" key="name" value="{}"/>"#,
             xml_escape(o.name)
         )?;
+        let kind = if o.modifier {
+            "ParameterModifier"
+        } else {
+            "ModelPart"
+        };
         writeln!(
             w,
-            r#"   <metadata type="volume" key="volume_type" value="ModelPart"/>"#
+            r#"   <metadata type="volume" key="volume_type" value="{kind}"/>"#
         )?;
+        for (key, value) in o.settings {
+            writeln!(
+                w,
+                r#"   <metadata type="volume" key="{}" value="{}"/>"#,
+                xml_escape(key),
+                xml_escape(value)
+            )?;
+        }
         writeln!(w, "  </volume>")?;
         first += o.mesh.triangles.len();
     }
@@ -242,13 +272,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.3mf");
         let objs = [
-            NamedMesh {
-                name: "base<plate>",
-                mesh: &a,
-            },
+            NamedMesh::part("base<plate>", &a),
             NamedMesh {
                 name: "molded",
                 mesh: &b,
+                modifier: true,
+                settings: &[("fill_density", "30%".to_string())],
             },
         ];
         write_3mf(&p, &objs, Some("part & co")).unwrap();
@@ -275,6 +304,8 @@ mod tests {
         assert!(config.contains(r#"<volume firstid="0" lastid="11">"#));
         assert!(config.contains(r#"<volume firstid="12" lastid="23">"#));
         assert!(config.contains(r#"value="base&lt;plate&gt;""#));
+        assert!(config.contains(r#"key="volume_type" value="ParameterModifier""#));
+        assert!(config.contains(r#"key="fill_density" value="30%""#));
         assert!(z.by_name("[Content_Types].xml").is_ok());
         assert!(z.by_name("_rels/.rels").is_ok());
     }
