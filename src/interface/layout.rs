@@ -812,16 +812,23 @@ mod tests {
         assert!((ys[1] - ys[0] - 3f64.sqrt()).abs() < 1e-9);
     }
 
+    /// A rib `width` mm wide and 60 mm long, turned by 30 degrees about the origin.
+    fn turned_rib(width: f64) -> Ring {
+        let a = 30f64.to_radians();
+        let (c, s) = (a.cos(), a.sin());
+        let h = width / 2.0;
+        [(0.0, -h), (60.0, -h), (60.0, h), (0.0, h)]
+            .iter()
+            .map(|&(x, y)| [x * c - y * s, x * s + y * c])
+            .collect()
+    }
+
     #[test]
     fn slots_lie_across_a_turned_rib_and_in_rows_on_a_wide_piece() {
         // A 3 mm rib, 60 mm long, turned by 30 degrees: slots 1 mm wide across it, each as
         // long as the rib is wide less the margins (about 2 mm), one pitch (2 mm) apart.
-        let a = 30f64.to_radians();
-        let (c, s) = (a.cos(), a.sin());
-        let rib: Ring = [(0.0, -1.5), (60.0, -1.5), (60.0, 1.5), (0.0, 1.5)]
-            .iter()
-            .map(|&(x, y)| [x * c - y * s, x * s + y * c])
-            .collect();
+        let (c, s) = (30f64.to_radians().cos(), 30f64.to_radians().sin());
+        let rib = turned_rib(3.0);
         let p = params(Pattern::Slots);
         let l = lay_out(std::slice::from_ref(&rib), &p);
         assert!(
@@ -866,12 +873,7 @@ mod tests {
     fn thin_ribs_get_a_single_row_and_too_thin_ones_a_reason() {
         // A 2 mm rib, 60 mm long, turned by 30 degrees: no room for the 1 mm lattice with
         // 0.5 mm margins on a 2 mm pitch in general, but a row of about 0.9 mm pores fits.
-        let a = 30f64.to_radians();
-        let (c, s) = (a.cos(), a.sin());
-        let rib: Ring = [(0.0, -1.0), (60.0, -1.0), (60.0, 1.0), (0.0, 1.0)]
-            .iter()
-            .map(|&(x, y)| [x * c - y * s, x * s + y * c])
-            .collect();
+        let rib = turned_rib(2.0);
         let p = LayoutParams {
             pore_mm: 1.5,
             ..params(Pattern::Grid)
