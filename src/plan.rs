@@ -65,8 +65,8 @@ pub fn split_part(
                 origin_mm: Point3::from(f.origin_mm),
                 u: Vector3::from(f.u_axis),
                 v: Vector3::from(f.v_axis),
-                // The split's own snap distance (see split::split).
-                snap_mm: 1e-6 * diag,
+                // The split's own snap distance.
+                snap_mm: split::SNAP_FRACTION * diag,
             };
             let built = interface::build_lattice(
                 &result.baseplate,

@@ -19,7 +19,7 @@
 use hashbrown::HashMap;
 use serde::Serialize;
 
-use crate::mesh::polygon::bbox2;
+use crate::mesh::polygon::{bbox2, ring_area, ring_perimeter};
 
 /// The lattice of the pores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -81,17 +81,6 @@ pub struct Layout {
 
 type Ring = Vec<[f64; 2]>;
 
-fn ring_area(r: &Ring) -> f64 {
-    let n = r.len();
-    (0..n)
-        .map(|k| {
-            let (p, q) = (r[k], r[(k + 1) % n]);
-            p[0] * q[1] - q[0] * p[1]
-        })
-        .sum::<f64>()
-        * 0.5
-}
-
 fn inside_ring(r: &Ring, p: [f64; 2]) -> bool {
     let mut odd = false;
     let n = r.len();
@@ -107,15 +96,7 @@ fn inside_ring(r: &Ring, p: [f64; 2]) -> bool {
 }
 
 fn point_segment_distance(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
-    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-    let len2 = dx * dx + dy * dy;
-    let t = if len2 > 0.0 {
-        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let (x, y) = (a[0] + t * dx - p[0], a[1] + t * dy - p[1]);
-    (x * x + y * y).sqrt()
+    closest_on_segment(p, a, b).1
 }
 
 /// The point of segment a-b nearest to `p`, and its distance.
@@ -366,7 +347,7 @@ impl Piece {
 
 /// Groups loops into pieces: each counter-clockwise ring with the clockwise rings inside it.
 fn pieces(loops: &[Ring]) -> Vec<Piece> {
-    let areas: Vec<f64> = loops.iter().map(ring_area).collect();
+    let areas: Vec<f64> = loops.iter().map(|r| ring_area(r)).collect();
     let mut out: Vec<(usize, Vec<usize>)> = (0..loops.len())
         .filter(|&k| areas[k] > 0.0 && loops[k].len() >= 3)
         .map(|k| (k, Vec::new()))
@@ -388,7 +369,7 @@ fn pieces(loops: &[Ring]) -> Vec<Piece> {
                 .chain(holes)
                 .map(|k| loops[k].clone())
                 .collect();
-            let area_mm2 = rings.iter().map(ring_area).sum();
+            let area_mm2 = rings.iter().map(|r| ring_area(r)).sum();
             let bbox = bbox2(&rings[0]);
             let segments = rings
                 .iter()
@@ -645,12 +626,7 @@ pub fn lay_out(loops: &[Vec<[f64; 2]>], params: &LayoutParams) -> Layout {
         // A thin piece (twice its area over its perimeter, which is its width for a strip,
         // under two lattice pitches) may hold more pores in one row along its middle than the
         // lattice happens to place: the better of the two is taken.
-        let perimeter: f64 = piece
-            .grid
-            .segments
-            .iter()
-            .map(|(a, b)| ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt())
-            .sum();
+        let perimeter: f64 = piece.rings.iter().map(|r| ring_perimeter(r)).sum();
         let thin = 2.0 * piece.area_mm2 / perimeter.max(1e-12)
             < 2.0 * (params.pore_mm + 2.0 * params.margin_mm);
         if !thin && !found.is_empty() {

@@ -12,6 +12,7 @@ use nalgebra::{Point3, Unit, Vector3};
 use serde::Serialize;
 
 use crate::mesh::Mesh;
+use crate::mesh::polygon::{ring_area, ring_perimeter};
 use crate::mesh::section::Plane;
 use crate::models::Printer;
 
@@ -162,29 +163,8 @@ pub fn build_lattice(
             )));
         }
         let zone = footprint_prism(&pframe, footprint, depth_mm)?;
-        let area: f64 = footprint
-            .iter()
-            .map(|l| {
-                (0..l.len())
-                    .map(|k| {
-                        let (p, q) = (l[k], l[(k + 1) % l.len()]);
-                        p[0] * q[1] - q[0] * p[1]
-                    })
-                    .sum::<f64>()
-                    * 0.5
-            })
-            .sum();
-        let perimeter: f64 = footprint
-            .iter()
-            .map(|l| {
-                (0..l.len())
-                    .map(|k| {
-                        let (p, q) = (l[k], l[(k + 1) % l.len()]);
-                        ((q[0] - p[0]).powi(2) + (q[1] - p[1]).powi(2)).sqrt()
-                    })
-                    .sum::<f64>()
-            })
-            .sum();
+        let area: f64 = footprint.iter().map(|l| ring_area(l)).sum();
+        let perimeter: f64 = footprint.iter().map(|l| ring_perimeter(l)).sum();
         // Twice the area over the perimeter: a strip's width.
         let width = 2.0 * area / perimeter.max(1e-12);
         // Two perimeters on each side, and room for two infill lines between them.

@@ -37,6 +37,29 @@ pub fn signed_area(points: &[[f64; 2]], segments: &[[u32; 2]]) -> f64 {
         * 0.5
 }
 
+/// Signed area (counter-clockwise positive) of one closed ring of points (shoelace).
+pub fn ring_area(ring: &[[f64; 2]]) -> f64 {
+    let n = ring.len();
+    (0..n)
+        .map(|k| {
+            let (p, q) = (ring[k], ring[(k + 1) % n]);
+            p[0] * q[1] - q[0] * p[1]
+        })
+        .sum::<f64>()
+        * 0.5
+}
+
+/// Length of one closed ring of points.
+pub fn ring_perimeter(ring: &[[f64; 2]]) -> f64 {
+    let n = ring.len();
+    (0..n)
+        .map(|k| {
+            let (p, q) = (ring[k], ring[(k + 1) % n]);
+            (q[0] - p[0]).hypot(q[1] - p[1])
+        })
+        .sum()
+}
+
 /// Bounding box [x0, y0, x1, y1] of 2D points (infinite and inverted for none).
 pub fn bbox2<'a>(points: impl IntoIterator<Item = &'a [f64; 2]>) -> [f64; 4] {
     points.into_iter().fold(

@@ -10,7 +10,7 @@ use hashbrown::HashMap;
 use nalgebra::Point3;
 
 use crate::mesh::Mesh;
-use crate::mesh::polygon::{PolygonError, signed_area, triangulate_sets};
+use crate::mesh::polygon::{PolygonError, triangulate_sets};
 
 /// A closed 2D ring: outer boundaries counter-clockwise, holes clockwise (seen from +z).
 pub type Ring = Vec<[f64; 2]>;
@@ -25,18 +25,14 @@ pub struct Layer {
 
 impl Layer {
     pub fn area_mm2(&self) -> f64 {
-        self.rings.iter().map(ring_area).sum()
+        self.rings.iter().map(|r| ring_area(r)).sum()
     }
     pub fn volume_mm3(&self) -> f64 {
         self.area_mm2() * (self.z1 - self.z0)
     }
 }
 
-/// Signed area of one ring (shoelace).
-pub fn ring_area(r: &Ring) -> f64 {
-    let idx: Vec<u32> = (0..r.len() as u32).collect();
-    signed_area(r, &crate::mesh::polygon::ring_segments(&[idx]))
-}
+pub use crate::mesh::polygon::ring_area;
 
 /// Axis-aligned rectangle, counter-clockwise.
 pub fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Ring {

@@ -20,6 +20,9 @@ pub use cut::{Cap, CutError, CutHalves};
 pub use detect::{Detection, PlateFinding};
 pub use thickness::WallThickness;
 
+/// Vertices within this fraction of the part's diagonal of a cut plane count as on it.
+pub const SNAP_FRACTION: f64 = 1e-6;
+
 /// Which rib region(s) to cut off when the plate carries ribs on both faces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -225,7 +228,7 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
         .bounds()
         .ok_or_else(|| SplitError::NotSolid("the part has no triangles".into()))?;
     let diag = bounds.diagonal();
-    let snap = 1e-6 * diag;
+    let snap = SNAP_FRACTION * diag;
 
     // Where to cut: a user plane, a user height, or the detected plate (along a user normal).
     let given_normal = opts.normal.map(|n| unit(n, "--normal")).transpose()?;
