@@ -3,6 +3,16 @@
 
 use serde::Deserialize;
 
+pub mod economics;
+pub mod materials;
+pub mod molding;
+pub mod set;
+
+pub use economics::Economics;
+pub use materials::{Material, Materials};
+pub use molding::Molding;
+pub use set::ModelSet;
+
 /// A printer's geometry (mm).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +32,43 @@ pub const PRINTERS_TOML: &str = include_str!("../models/printers.toml");
 pub struct ModelError {
     pub file: String,
     pub problem: String,
+}
+
+/// Checks every number in a model file: finite and not negative (a negative price, time or
+/// temperature difference has no meaning in these models). Names the key path.
+pub(crate) fn check_numbers(file: &str, table: &toml::Table) -> Result<(), ModelError> {
+    fn walk(file: &str, path: &str, v: &toml::Value) -> Result<(), ModelError> {
+        let bad = |x: f64| ModelError {
+            file: file.to_string(),
+            problem: format!("{path} = {x}: must be a finite, non-negative number"),
+        };
+        match v {
+            toml::Value::Float(x) if !(x.is_finite() && *x >= 0.0) => Err(bad(*x)),
+            toml::Value::Integer(i) if *i < 0 => Err(bad(*i as f64)),
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    walk(file, &p, v)?;
+                }
+                Ok(())
+            }
+            toml::Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    walk(file, &format!("{path}[{i}]"), v)?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+    for (k, v) in table {
+        walk(file, k, v)?;
+    }
+    Ok(())
 }
 
 /// Parses printer models from TOML text (`file` names it in errors) and checks the values.

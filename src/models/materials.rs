@@ -1,0 +1,148 @@
+//! Material data (`models/materials.toml`): thermal, mechanical, price and footprint values
+//! of the printed and molded polymers, and the adhesion of molded-on-printed pairs.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::{ModelError, check_numbers};
+
+/// One polymer. Units are in the names; prices in the economics model's currency.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Material {
+    pub description: String,
+    pub density_g_cm3: f64,
+    /// Granulate for molding.
+    pub price_per_kg: f64,
+    /// Filament for FFF printing.
+    pub filament_price_per_kg: f64,
+    /// Powder for powder-bed fusion, where the material is sold as powder.
+    #[serde(default)]
+    pub powder_price_per_kg: Option<f64>,
+    pub melt_temp_c: f64,
+    pub mold_temp_c: f64,
+    /// Below this the melt stops flowing (used by the pore fill check).
+    pub no_flow_temp_c: f64,
+    pub ejection_temp_c: f64,
+    pub thermal_diffusivity_mm2_s: f64,
+    /// Mean cavity pressure for clamp-force sizing.
+    pub cavity_pressure_mpa: f64,
+    /// Melt viscosity at processing temperature and a shear rate of about 1000 1/s.
+    pub melt_viscosity_pa_s: f64,
+    pub tensile_strength_mpa: f64,
+    /// Variable energy to plasticate one kg (melt enthalpy over the heating efficiency).
+    pub processing_energy_kwh_per_kg: f64,
+    /// Cradle-to-gate greenhouse gas emissions of the polymer.
+    pub co2_kg_per_kg: f64,
+}
+
+impl Material {
+    /// Shear strength from the tensile strength by the von Mises criterion (docs/method.md).
+    pub fn shear_strength_mpa(&self) -> f64 {
+        self.tensile_strength_mpa / 3f64.sqrt()
+    }
+}
+
+/// Adhesion strength of a melt molded onto a printed insert, by pair.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Adhesion {
+    pub other_pairs_mpa: f64,
+    /// Keyed `"PRINTED/MOLDED"`.
+    pub pairs: BTreeMap<String, f64>,
+}
+
+impl Adhesion {
+    /// The adhesion strength of `molded` on `printed` (MPa), and whether the pair is listed.
+    pub fn strength_mpa(&self, printed: &str, molded: &str) -> (f64, bool) {
+        match self.pairs.get(&format!("{printed}/{molded}")) {
+            Some(&v) => (v, true),
+            None => (self.other_pairs_mpa, false),
+        }
+    }
+}
+
+/// All materials and the adhesion table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Materials {
+    pub by_name: BTreeMap<String, Material>,
+    pub adhesion: Adhesion,
+}
+
+impl Materials {
+    /// The material called `name` (case-insensitive), or an error listing the known ones.
+    pub fn get(&self, name: &str) -> Result<(&str, &Material), String> {
+        self.by_name
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(k, m)| (k.as_str(), m))
+            .ok_or_else(|| {
+                format!(
+                    "unknown material '{name}'; known: {}",
+                    self.by_name.keys().cloned().collect::<Vec<_>>().join(", ")
+                )
+            })
+    }
+}
+
+/// The embedded materials model.
+pub const MATERIALS_TOML: &str = include_str!("../../models/materials.toml");
+
+#[derive(Deserialize)]
+struct MaterialsFile {
+    adhesion: Adhesion,
+    #[serde(flatten)]
+    materials: BTreeMap<String, Material>,
+}
+
+/// Parses and checks a materials file (`file` names it in errors).
+pub fn parse_materials(file: &str, text: &str) -> Result<Materials, ModelError> {
+    let err = |problem: String| ModelError {
+        file: file.to_string(),
+        problem,
+    };
+    let value: toml::Table = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+    check_numbers(file, &value)?;
+    let parsed: MaterialsFile = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+    if parsed.materials.is_empty() {
+        return Err(err("no materials defined".into()));
+    }
+    for (name, m) in &parsed.materials {
+        for (key, v) in [
+            ("density_g_cm3", m.density_g_cm3),
+            ("thermal_diffusivity_mm2_s", m.thermal_diffusivity_mm2_s),
+            ("cavity_pressure_mpa", m.cavity_pressure_mpa),
+            ("melt_viscosity_pa_s", m.melt_viscosity_pa_s),
+            ("tensile_strength_mpa", m.tensile_strength_mpa),
+        ] {
+            if v <= 0.0 {
+                return Err(err(format!("{name}.{key} = {v}: must be positive")));
+            }
+        }
+        if !(m.melt_temp_c > m.no_flow_temp_c
+            && m.no_flow_temp_c > m.mold_temp_c
+            && m.ejection_temp_c > m.mold_temp_c
+            && m.melt_temp_c > m.ejection_temp_c)
+        {
+            return Err(err(format!(
+                "{name}: temperatures must satisfy melt_temp_c > no_flow_temp_c > mold_temp_c and melt_temp_c > ejection_temp_c > mold_temp_c (got melt {}, no-flow {}, ejection {}, mold {})",
+                m.melt_temp_c, m.no_flow_temp_c, m.ejection_temp_c, m.mold_temp_c
+            )));
+        }
+    }
+    for pair in parsed.adhesion.pairs.keys() {
+        let known = pair.split_once('/').is_some_and(|(a, b)| {
+            parsed.materials.contains_key(a) && parsed.materials.contains_key(b)
+        });
+        if !known {
+            return Err(err(format!(
+                "adhesion.pairs.\"{pair}\": must be \"PRINTED/MOLDED\" with both materials defined in the file"
+            )));
+        }
+    }
+    Ok(Materials {
+        by_name: parsed.materials,
+        adhesion: parsed.adhesion,
+    })
+}

@@ -1,0 +1,137 @@
+//! Molding data (`models/molding.toml`): machine classes, cycle elements, energy split and
+//! the tooling cost model.
+
+use serde::Deserialize;
+
+use super::{ModelError, check_numbers};
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MoldingProcess {
+    pub injection_pressure_mpa: f64,
+    pub gate_thickness_fraction: f64,
+    pub eject_s: f64,
+    pub insert_placing_manual_s: f64,
+    pub insert_placing_robot_s: f64,
+}
+
+/// One clamp-force class of molding machine.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MoldingMachine {
+    pub clamp_kn: f64,
+    pub max_shot_cm3: f64,
+    pub dry_cycle_s: f64,
+    pub max_stroke_mm: f64,
+    pub drive_power_kw: f64,
+    /// Machine cost per hour (depreciation, space, maintenance), without operator.
+    pub hourly_rate: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MoldingEnergy {
+    pub base_power_fraction: f64,
+}
+
+/// A mold material: aluminium or steel.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ToolMaterial {
+    pub machining_factor: f64,
+    pub material_per_cm3: f64,
+    pub tool_life_shots: f64,
+    pub lead_time_days: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Tooling {
+    pub mold_base_fixed: f64,
+    pub mold_base_area_coeff: f64,
+    pub mold_base_height_exponent: f64,
+    pub plate_margin_mm: f64,
+    pub plate_height_allowance_mm: f64,
+    pub cavity_hours_fixed: f64,
+    pub cavity_hours_area_coeff: f64,
+    pub cavity_hours_area_exponent: f64,
+    pub complexity_hours_coeff: f64,
+    pub complexity_exponent: f64,
+    pub toolmaker_rate_per_h: f64,
+    pub multi_cavity_exponent: f64,
+    pub cavity_counts: Vec<u32>,
+    pub aluminium: ToolMaterial,
+    pub steel: ToolMaterial,
+}
+
+/// The whole molding model.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Molding {
+    pub process: MoldingProcess,
+    pub machines: Vec<MoldingMachine>,
+    pub energy: MoldingEnergy,
+    pub tooling: Tooling,
+}
+
+/// The embedded molding model.
+pub const MOLDING_TOML: &str = include_str!("../../models/molding.toml");
+
+/// Parses and checks a molding file (`file` names it in errors).
+pub fn parse_molding(file: &str, text: &str) -> Result<Molding, ModelError> {
+    let err = |problem: String| ModelError {
+        file: file.to_string(),
+        problem,
+    };
+    let value: toml::Table = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+    check_numbers(file, &value)?;
+    let m: Molding = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+    if m.machines.is_empty() {
+        return Err(err("machines: at least one machine class is needed".into()));
+    }
+    for (i, w) in m.machines.windows(2).enumerate() {
+        if w[1].clamp_kn <= w[0].clamp_kn {
+            return Err(err(format!(
+                "machines[{}].clamp_kn = {}: machine classes must be listed by increasing clamp force",
+                i + 1,
+                w[1].clamp_kn
+            )));
+        }
+    }
+    for (i, mc) in m.machines.iter().enumerate() {
+        if mc.clamp_kn <= 0.0 || mc.max_shot_cm3 <= 0.0 {
+            return Err(err(format!(
+                "machines[{i}]: clamp_kn and max_shot_cm3 must be positive"
+            )));
+        }
+    }
+    if m.tooling.cavity_counts.is_empty() || m.tooling.cavity_counts.contains(&0) {
+        return Err(err(
+            "tooling.cavity_counts: must list positive cavity counts".into(),
+        ));
+    }
+    if !(m.process.gate_thickness_fraction > 0.0 && m.process.gate_thickness_fraction <= 1.0) {
+        return Err(err(format!(
+            "process.gate_thickness_fraction = {}: must be in (0, 1]",
+            m.process.gate_thickness_fraction
+        )));
+    }
+    for (name, t) in [
+        ("aluminium", &m.tooling.aluminium),
+        ("steel", &m.tooling.steel),
+    ] {
+        if t.tool_life_shots < 1.0 {
+            return Err(err(format!(
+                "tooling.{name}.tool_life_shots = {}: must be at least 1",
+                t.tool_life_shots
+            )));
+        }
+    }
+    if m.process.injection_pressure_mpa <= 0.0 || m.tooling.toolmaker_rate_per_h <= 0.0 {
+        return Err(err(
+            "process.injection_pressure_mpa and tooling.toolmaker_rate_per_h must be positive"
+                .into(),
+        ));
+    }
+    Ok(m)
+}
