@@ -2,6 +2,7 @@
 //! the footprint (and, as this stage grows, pores and pins in 3D, printability, fill and bond
 //! estimates). Imports only `mesh` and `models`, like `split` and `process`.
 
+pub mod bond;
 pub mod layout;
 pub mod pores;
 
@@ -14,7 +15,54 @@ use serde::Serialize;
 use crate::mesh::Mesh;
 use crate::mesh::polygon::{ring_area, ring_perimeter};
 use crate::mesh::section::Plane;
-use crate::models::Printer;
+use crate::models::{Material, Printer};
+
+pub use bond::{Bond, BondGeometry, Channel, Fill};
+
+/// The printed and the molded material of the interface, and their adhesion (MPa).
+#[derive(Debug, Clone, Copy)]
+pub struct MaterialPair<'a> {
+    pub printed_name: &'a str,
+    pub printed: &'a Material,
+    pub molded_name: &'a str,
+    pub molded: &'a Material,
+    pub adhesion_mpa: f64,
+    /// The pair is in the adhesion table (otherwise the model's default for other pairs).
+    pub listed: bool,
+}
+
+impl MaterialPair<'_> {
+    /// The warning for a pair without adhesion data.
+    fn adhesion_warning(&self) -> Option<String> {
+        (!self.listed).then(|| {
+            format!(
+                "no adhesion data for {} molded onto {}: the bond estimate uses {} MPa, the model's value for pairs that do not bond; add the pair to materials.toml [adhesion.pairs] if you have a measurement",
+                self.molded_name, self.printed_name, self.adhesion_mpa
+            )
+        })
+    }
+}
+
+/// The printer that makes the baseplate and the materials on both sides of the interface.
+#[derive(Debug, Clone, Copy)]
+pub struct PrintAndMold<'a> {
+    pub printer: &'a Printer,
+    pub pair: &'a MaterialPair<'a>,
+}
+
+/// The bond of a plain interface of `area_mm2` (no lattice).
+pub fn plain_bond(area_mm2: f64, pair: &MaterialPair) -> (Bond, Vec<String>) {
+    let g = BondGeometry {
+        interface_area_mm2: area_mm2,
+        pin_area_mm2: 0.0,
+        pin_side_area_mm2: 0.0,
+        filled_fraction: 1.0,
+    };
+    (
+        bond::bond(&g, pair.molded, pair.adhesion_mpa),
+        pair.adhesion_warning().into_iter().collect(),
+    )
+}
 
 /// How the interface is made porous.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -62,6 +110,12 @@ pub struct LatticeReport {
     pub infill_density_percent: Option<f64>,
     pub open_area_fraction: Option<f64>,
     pub expected_fill_depth_mm: Option<f64>,
+    /// Can the melt fill the pores before it freezes (freeze time, flow length, fill depth).
+    #[serde(flatten)]
+    pub fill: Option<Fill>,
+    /// Load capacity of the interface with and without the lattice (an estimate).
+    #[serde(flatten)]
+    pub bond: Option<Bond>,
     pub lattice_warnings: Vec<String>,
 }
 
@@ -114,9 +168,10 @@ pub fn build_lattice(
     frame: &InterfaceFrame,
     footprint: &[Vec<[f64; 2]>],
     plate_thickness_mm: f64,
-    printer: &Printer,
+    process: &PrintAndMold,
     request: &LatticeRequest,
 ) -> Result<LatticeBuilt, LatticeError> {
+    let (printer, pair) = (process.printer, process.pair);
     let pattern = match request.kind {
         LatticeKind::Pores(p) => p,
         LatticeKind::Infill { .. } => Pattern::Grid,
@@ -148,7 +203,8 @@ pub fn build_lattice(
         u: frame.u,
         v: frame.v,
     };
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = pair.adhesion_warning().into_iter().collect();
+    let area: f64 = footprint.iter().map(|l| ring_area(l)).sum();
     let layers = depth_mm / printer.layer_height_mm;
     if (layers - layers.round()).abs() > 1e-6 {
         warnings.push(format!(
@@ -163,7 +219,6 @@ pub fn build_lattice(
             )));
         }
         let zone = footprint_prism(&pframe, footprint, depth_mm)?;
-        let area: f64 = footprint.iter().map(|l| ring_area(l)).sum();
         let perimeter: f64 = footprint.iter().map(|l| ring_perimeter(l)).sum();
         // Twice the area over the perimeter: a strip's width.
         let width = 2.0 * area / perimeter.max(1e-12);
@@ -174,6 +229,22 @@ pub fn build_lattice(
                 "the interface is about {width:.2} mm wide: under {solid_below:.2} mm (two perimeters on each side and two infill lines) the slicer prints it solid and the infill zone stays closed; use pores (--lattice grid|hex|slots) for ribs this thin"
             ));
         }
+        // Grid infill: lines in two directions, each at half the density, so lines of one
+        // direction lie 2·w/ρ apart; the melt flows into the gaps between them (slits).
+        let rho = density_percent / 100.0;
+        let spacing = 2.0 * printer.extrusion_width_mm / rho;
+        let gap = spacing - printer.extrusion_width_mm;
+        let fill = bond::fill(gap, depth_mm, Channel::Slit, pair.molded);
+        let filled = fill.fill_depth_mm / depth_mm;
+        let geometry = BondGeometry {
+            interface_area_mm2: area,
+            pin_area_mm2: area * (1.0 - rho),
+            // Both sides of every line: 2 sides x 2 directions / spacing per unit area.
+            pin_side_area_mm2: area * 4.0 / spacing * fill.fill_depth_mm,
+            filled_fraction: filled,
+        };
+        fill_warning(&fill, depth_mm, "--infill-percent lower", &mut warnings);
+        let bond = bond::bond(&geometry, pair.molded, pair.adhesion_mpa);
         let report = LatticeReport {
             lattice: "infill".into(),
             pore_mm: 0.0,
@@ -188,7 +259,9 @@ pub fn build_lattice(
             single_row_pieces: 0,
             infill_density_percent: Some(density_percent),
             open_area_fraction: Some(1.0 - density_percent / 100.0),
-            expected_fill_depth_mm: Some(depth_mm),
+            expected_fill_depth_mm: Some(fill.fill_depth_mm),
+            fill: Some(fill),
+            bond: Some(bond),
             lattice_warnings: warnings,
         };
         return Ok(LatticeBuilt {
@@ -214,6 +287,22 @@ pub fn build_lattice(
         ));
     }
     let rings: Vec<Vec<[f64; 2]>> = layout.pores.iter().map(|p| p.outline_mm.clone()).collect();
+    let channel = match pattern {
+        Pattern::Slots => Channel::Slit,
+        Pattern::Grid | Pattern::Hex => Channel::Tube,
+    };
+    let fill = bond::fill(params.pore_mm, depth_mm, channel, pair.molded);
+    if !rings.is_empty() {
+        fill_warning(&fill, depth_mm, "--pore-mm higher", &mut warnings);
+    }
+    let pin_perimeter: f64 = rings.iter().map(|r| ring_perimeter(r)).sum();
+    let geometry = BondGeometry {
+        interface_area_mm2: area,
+        pin_area_mm2: layout.pore_area_mm2,
+        pin_side_area_mm2: pin_perimeter * fill.fill_depth_mm,
+        filled_fraction: fill.fill_depth_mm / depth_mm,
+    };
+    let bond = bond::bond(&geometry, pair.molded, pair.adhesion_mpa);
     let (b, m) = if rings.is_empty() {
         (baseplate.clone(), molded.clone())
     } else {
@@ -233,7 +322,9 @@ pub fn build_lattice(
         single_row_pieces: layout.single_row_pieces,
         infill_density_percent: None,
         open_area_fraction: None,
-        expected_fill_depth_mm: None,
+        expected_fill_depth_mm: Some(fill.fill_depth_mm),
+        fill: Some(fill),
+        bond: Some(bond),
         lattice_warnings: warnings,
     };
     Ok(LatticeBuilt {
@@ -242,6 +333,16 @@ pub fn build_lattice(
         infill_zone: None,
         report,
     })
+}
+
+/// Warns when the melt is expected to freeze before it reaches the bottom of the pores.
+fn fill_warning(fill: &Fill, depth_mm: f64, remedy: &str, warnings: &mut Vec<String>) {
+    if fill.fill_depth_mm < depth_mm - 1e-9 {
+        warnings.push(format!(
+            "the melt is expected to freeze {:.2} mm into the {depth_mm} mm deep pores (freeze time {:.2} s): make --depth-mm {:.2} or less, set {remedy}, or raise the mold temperature in materials.toml",
+            fill.fill_depth_mm, fill.freeze_time_s, fill.fill_depth_mm
+        ));
+    }
 }
 
 /// Layers of solid material left under the pores (see docs/models.md).

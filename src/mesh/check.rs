@@ -507,3 +507,69 @@ mod tests {
         assert_eq!(c.report.shells, 1);
     }
 }
+
+/// Number of surface patches: groups of edge-connected triangles whose normals turn by less
+/// than `crease_deg` across each shared edge (a flat face, a cylinder, a fillet is one patch).
+/// Tooling models count these as the surfaces a mold maker has to machine. n log n (one sort
+/// of the edges) and a union-find.
+pub fn surface_patches(mesh: &Mesh, crease_deg: f64) -> usize {
+    use rayon::slice::ParallelSliceMut;
+    let n = mesh.triangles.len();
+    if n == 0 {
+        return 0;
+    }
+    let normals: Vec<nalgebra::Vector3<f64>> = mesh
+        .triangles
+        .iter()
+        .map(|t| {
+            let [a, b, c] = mesh.corners(t);
+            (b - a)
+                .cross(&(c - a))
+                .try_normalize(0.0)
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut edges: Vec<(u64, u32)> = Vec::with_capacity(3 * n);
+    for (i, t) in mesh.triangles.iter().enumerate() {
+        for k in 0..3 {
+            let (a, b) = (t[k], t[(k + 1) % 3]);
+            let key = ((a.min(b) as u64) << 32) | a.max(b) as u64;
+            edges.push((key, i as u32));
+        }
+    }
+    edges.par_sort_unstable();
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    fn find(p: &mut [u32], mut x: u32) -> u32 {
+        while p[x as usize] != x {
+            p[x as usize] = p[p[x as usize] as usize];
+            x = p[x as usize];
+        }
+        x
+    }
+    let cos_limit = crease_deg.to_radians().cos();
+    for run in edges.chunk_by(|a, b| a.0 == b.0) {
+        // Only a manifold edge (two triangles) joins patches.
+        if let [(_, a), (_, b)] = run
+            && normals[*a as usize].dot(&normals[*b as usize]) >= cos_limit
+        {
+            let (ra, rb) = (find(&mut parent, *a), find(&mut parent, *b));
+            if ra != rb {
+                parent[ra as usize] = rb;
+            }
+        }
+    }
+    (0..n as u32).filter(|&i| find(&mut parent, i) == i).count()
+}
+
+#[cfg(test)]
+mod patch_tests {
+    use super::*;
+
+    #[test]
+    fn a_box_has_six_patches() {
+        let m = crate::mesh::test_shapes::cuboid([0.0; 3], [1.0, 2.0, 3.0]);
+        assert_eq!(surface_patches(&m, 30.0), 6);
+        // Every face turns by 90 degrees: a crease above that merges them all.
+        assert_eq!(surface_patches(&m, 91.0), 1);
+    }
+}

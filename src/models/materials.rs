@@ -38,6 +38,18 @@ pub struct Material {
 }
 
 impl Material {
+    /// Time (s) for the centre of a wall of `wall_mm`, filled at the melt temperature between
+    /// walls held at the mold temperature, to cool to `to_c`: the plate equation (first term of
+    /// the series solution of transient conduction in a slab; docs/method.md):
+    /// t = s² / (π² α) · ln( (4/π) · (T_melt − T_mold) / (T_to − T_mold) ).
+    /// Zero where the log is negative (a target so close to the melt temperature that the
+    /// first-term solution does not apply).
+    pub fn cooling_time_to_s(&self, wall_mm: f64, to_c: f64) -> f64 {
+        let pi = std::f64::consts::PI;
+        let ratio = 4.0 / pi * (self.melt_temp_c - self.mold_temp_c) / (to_c - self.mold_temp_c);
+        (wall_mm * wall_mm / (pi * pi * self.thermal_diffusivity_mm2_s) * ratio.ln()).max(0.0)
+    }
+
     /// Shear strength from the tensile strength by the von Mises criterion (docs/method.md).
     pub fn shear_strength_mpa(&self) -> f64 {
         self.tensile_strength_mpa / 3f64.sqrt()

@@ -1,0 +1,344 @@
+//! The three routes side by side: pure additive (AM), pure injection molding (IM) and the
+//! hybrid (printed baseplate, overmolded ribs); cost per part and its parts, time, energy and
+//! CO2 at a volume, the sweep over volumes, the break-even volumes and the cheapest route
+//! (docs/method.md, "Routes side by side").
+
+use serde::Serialize;
+
+use super::molding::{self, InsertHandling, MoldedShape, MoldingJob, MoldingPlan};
+use crate::models::{Economics, Material, Molding};
+
+/// One printed part as the AM model sees it: machine time and material per part, and the
+/// printer's rates. Money in the economics model's currency.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct PrintRun {
+    /// Machine time per part (a share of a build for powder-bed printers).
+    pub time_per_part_s: f64,
+    /// Material used per part (extruded filament, or part plus refreshed powder).
+    pub material_mm3_per_part: f64,
+    pub price_per_kg: f64,
+    pub hourly_rate: f64,
+    pub power_kw: f64,
+    /// From the order to the first part off the printer (one part, or one build).
+    pub first_part_s: f64,
+}
+
+/// Cost, time, energy and footprint of one route at one volume, per good part.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RouteCost {
+    pub cost_per_part: f64,
+    pub material_cost: f64,
+    pub machine_cost: f64,
+    pub labour_cost: f64,
+    pub energy_cost: f64,
+    pub tooling_cost_per_part: f64,
+    pub changeover_cost_per_part: f64,
+    pub overhead_cost: f64,
+    /// Tooling bought over the amortization period (every tool worn out included).
+    pub tooling_cost: f64,
+    /// The machine cycle: one print, or one molding cycle (all cavities).
+    pub cycle_time_s: f64,
+    pub parts_per_hour_per_machine: f64,
+    /// Machines (printers for AM, molding machines otherwise) the annual volume needs.
+    pub machines_needed: f64,
+    /// Printers the hybrid route needs for its baseplates.
+    pub printers_needed: Option<f64>,
+    pub lead_time_h: f64,
+    pub energy_kwh_per_part: f64,
+    pub co2_kg_per_part: f64,
+    /// The molding set-up, for IM and hybrid.
+    pub molding: Option<MoldingPlan>,
+}
+
+/// Everything the routes need to know of a part.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteInputs<'a> {
+    /// The whole part printed (pure AM), in the printed material.
+    pub am_part: PrintRun,
+    /// The baseplate printed (hybrid), with its pores.
+    pub am_baseplate: PrintRun,
+    /// The whole part molded (pure IM).
+    pub part_shape: MoldedShape,
+    /// The rib region molded onto the baseplate (hybrid).
+    pub rib_shape: MoldedShape,
+    pub printed: &'a Material,
+    pub molded: &'a Material,
+    pub variants: u32,
+    pub inserts: InsertHandling,
+}
+
+/// The models the routes use.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteModels<'a> {
+    pub molding: &'a Molding,
+    pub economics: &'a Economics,
+}
+
+/// Which route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Route {
+    Am,
+    Im,
+    Hybrid,
+}
+
+impl Route {
+    pub const ALL: [Route; 3] = [Route::Am, Route::Im, Route::Hybrid];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Route::Am => "am",
+            Route::Im => "im",
+            Route::Hybrid => "hybrid",
+        }
+    }
+}
+
+/// The cost of printing one good part by `run` in `material`, before overhead, with the scrap
+/// rate `scrap` (parts lost per part printed).
+struct PrintCost {
+    material: f64,
+    machine: f64,
+    labour: f64,
+    energy_kwh: f64,
+    co2_kg: f64,
+}
+
+fn print_cost(run: &PrintRun, material: &Material, econ: &Economics, good: f64) -> PrintCost {
+    let mass_kg = run.material_mm3_per_part * 1e-6 * material.density_g_cm3;
+    let energy_kwh = run.power_kw * run.time_per_part_s / 3600.0 / good;
+    PrintCost {
+        material: mass_kg * run.price_per_kg / good,
+        machine: run.hourly_rate * run.time_per_part_s / 3600.0 / good,
+        labour: econ.am_handling_min_per_part / 60.0 * econ.labour_rate_per_h / good,
+        energy_kwh,
+        co2_kg: energy_kwh * econ.grid_co2_kg_per_kwh + mass_kg / good * material.co2_kg_per_kg,
+    }
+}
+
+/// The pure AM route at `annual_volume`.
+pub fn am(inputs: &RouteInputs, m: &RouteModels, annual_volume: f64) -> RouteCost {
+    let econ = m.economics;
+    let good = 1.0 - econ.scrap_am;
+    let run = &inputs.am_part;
+    let p = print_cost(run, inputs.printed, econ, good);
+    let energy_cost = p.energy_kwh * econ.electricity_price_per_kwh;
+    let direct = p.material + p.machine + p.labour + energy_cost;
+    let per_hour = 3600.0 / run.time_per_part_s;
+    RouteCost {
+        cost_per_part: direct * (1.0 + econ.overhead_fraction),
+        material_cost: p.material,
+        machine_cost: p.machine,
+        labour_cost: p.labour,
+        energy_cost,
+        tooling_cost_per_part: 0.0,
+        changeover_cost_per_part: 0.0,
+        overhead_cost: direct * econ.overhead_fraction,
+        tooling_cost: 0.0,
+        cycle_time_s: run.time_per_part_s,
+        parts_per_hour_per_machine: per_hour,
+        machines_needed: machines(annual_volume, per_hour * good, econ),
+        printers_needed: None,
+        lead_time_h: run.first_part_s / 3600.0,
+        energy_kwh_per_part: p.energy_kwh,
+        co2_kg_per_part: p.co2_kg,
+        molding: None,
+    }
+}
+
+fn machines(annual_volume: f64, good_per_hour: f64, econ: &Economics) -> f64 {
+    (annual_volume / (good_per_hour * econ.working_hours_per_year))
+        .ceil()
+        .max(1.0)
+}
+
+fn from_molding(plan: MoldingPlan, econ: &Economics) -> RouteCost {
+    let direct = plan.direct_cost();
+    RouteCost {
+        cost_per_part: direct * (1.0 + econ.overhead_fraction),
+        material_cost: plan.material_cost,
+        machine_cost: plan.machine_cost,
+        labour_cost: plan.labour_cost,
+        energy_cost: plan.energy_cost,
+        tooling_cost_per_part: plan.tooling_cost_per_part,
+        changeover_cost_per_part: plan.changeover_cost_per_part,
+        overhead_cost: direct * econ.overhead_fraction,
+        tooling_cost: plan.tool.tool_cost * plan.tool.tools_needed,
+        cycle_time_s: plan.cycle.total_s,
+        parts_per_hour_per_machine: plan.parts_per_hour_per_machine,
+        machines_needed: plan.machines_needed,
+        printers_needed: None,
+        lead_time_h: plan.tool.lead_time_days * 24.0 + plan.cycle.total_s / 3600.0,
+        energy_kwh_per_part: plan.energy_kwh,
+        co2_kg_per_part: plan.co2_kg,
+        molding: Some(plan),
+    }
+}
+
+/// The pure IM route: the whole part, one set of cavities per personalised variant.
+pub fn im(
+    inputs: &RouteInputs,
+    m: &RouteModels,
+    annual_volume: f64,
+) -> Result<RouteCost, molding::MoldingError> {
+    let job = MoldingJob {
+        shape: &inputs.part_shape,
+        material: inputs.molded,
+        annual_volume,
+        cavity_sets: inputs.variants.max(1),
+        inserts: None,
+    };
+    let plan = molding::plan(&job, m.molding, m.economics)?;
+    Ok(from_molding(plan, m.economics))
+}
+
+/// The hybrid route: the baseplate printed per part (inserts lost to insert or molding scrap
+/// are paid for), placed in a rib-only mold that serves every variant and overmolded.
+pub fn hybrid(
+    inputs: &RouteInputs,
+    m: &RouteModels,
+    annual_volume: f64,
+) -> Result<RouteCost, molding::MoldingError> {
+    let econ = m.economics;
+    let job = MoldingJob {
+        shape: &inputs.rib_shape,
+        material: inputs.molded,
+        annual_volume,
+        cavity_sets: 1,
+        inserts: Some(inputs.inserts),
+    };
+    let plan = molding::plan(&job, m.molding, econ)?;
+    let good_insert = (1.0 - econ.scrap_insert) * (1.0 - econ.scrap_im);
+    let run = &inputs.am_baseplate;
+    let p = print_cost(run, inputs.printed, econ, good_insert);
+    let mut r = from_molding(plan, econ);
+    let print_energy_cost = p.energy_kwh * econ.electricity_price_per_kwh;
+    let print_direct = p.material + p.machine + p.labour + print_energy_cost;
+    r.material_cost += p.material;
+    r.machine_cost += p.machine;
+    r.labour_cost += p.labour;
+    r.energy_cost += print_energy_cost;
+    r.overhead_cost += print_direct * econ.overhead_fraction;
+    r.cost_per_part += print_direct * (1.0 + econ.overhead_fraction);
+    r.energy_kwh_per_part += p.energy_kwh;
+    r.co2_kg_per_part += p.co2_kg;
+    r.printers_needed = Some(machines(
+        annual_volume,
+        3600.0 / run.time_per_part_s * good_insert,
+        econ,
+    ));
+    // The rib mold and the first baseplate are made side by side.
+    let tool_h = r.lead_time_h - r.cycle_time_s / 3600.0;
+    r.lead_time_h = tool_h.max(run.first_part_s / 3600.0) + r.cycle_time_s / 3600.0;
+    Ok(r)
+}
+
+/// A route's cost, or why it is not available for this part.
+pub fn route(
+    route: Route,
+    inputs: &RouteInputs,
+    m: &RouteModels,
+    annual_volume: f64,
+) -> Result<RouteCost, String> {
+    match route {
+        Route::Am => Ok(am(inputs, m, annual_volume)),
+        Route::Im => im(inputs, m, annual_volume).map_err(|e| e.to_string()),
+        Route::Hybrid => hybrid(inputs, m, annual_volume).map_err(|e| e.to_string()),
+    }
+}
+
+/// The cost per part of each route over a sweep of annual volumes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sweep {
+    pub volumes: Vec<f64>,
+    /// Per route, in [`Route::ALL`] order; `None` where the route is not available.
+    pub am: Vec<Option<f64>>,
+    pub im: Vec<Option<f64>>,
+    pub hybrid: Vec<Option<f64>>,
+}
+
+/// Log-spaced annual volumes from the economics model's sweep range.
+pub fn sweep_volumes(econ: &Economics) -> Vec<f64> {
+    let (lo, hi) = (econ.sweep_min_volume.log10(), econ.sweep_max_volume.log10());
+    let steps = ((hi - lo) * econ.sweep_points_per_decade as f64)
+        .ceil()
+        .max(1.0) as usize;
+    (0..=steps)
+        .map(|i| 10f64.powf(lo + (hi - lo) * i as f64 / steps as f64))
+        .collect()
+}
+
+fn cost(route_: Route, inputs: &RouteInputs, m: &RouteModels, v: f64) -> Option<f64> {
+    route(route_, inputs, m, v).ok().map(|r| r.cost_per_part)
+}
+
+/// Costs of every route over the sweep.
+pub fn sweep(inputs: &RouteInputs, m: &RouteModels) -> Sweep {
+    let volumes = sweep_volumes(m.economics);
+    let of = |r: Route| volumes.iter().map(|&v| cost(r, inputs, m, v)).collect();
+    Sweep {
+        am: of(Route::Am),
+        im: of(Route::Im),
+        hybrid: of(Route::Hybrid),
+        volumes,
+    }
+}
+
+impl Sweep {
+    pub fn costs(&self, r: Route) -> &[Option<f64>] {
+        match r {
+            Route::Am => &self.am,
+            Route::Im => &self.im,
+            Route::Hybrid => &self.hybrid,
+        }
+    }
+}
+
+/// The lowest annual volume in the sweep's range at which routes `a` and `b` cost the same
+/// per part: the first change of sign of their difference along the sweep, refined by
+/// bisection in log volume. `None` where they do not cross in the range.
+pub fn break_even(
+    a: Route,
+    b: Route,
+    sweep: &Sweep,
+    inputs: &RouteInputs,
+    m: &RouteModels,
+) -> Option<f64> {
+    let diff = |i: usize| -> Option<f64> { Some(sweep.costs(a)[i]? - sweep.costs(b)[i]?) };
+    for i in 1..sweep.volumes.len() {
+        let (Some(d0), Some(d1)) = (diff(i - 1), diff(i)) else {
+            continue;
+        };
+        if d0 == 0.0 {
+            return Some(sweep.volumes[i - 1]);
+        }
+        if d0.signum() != d1.signum() {
+            let (mut lo, mut hi) = (sweep.volumes[i - 1].ln(), sweep.volumes[i].ln());
+            for _ in 0..40 {
+                let mid = 0.5 * (lo + hi);
+                let v = mid.exp();
+                let d = match (cost(a, inputs, m, v), cost(b, inputs, m, v)) {
+                    (Some(x), Some(y)) => x - y,
+                    _ => break,
+                };
+                if d.signum() == d0.signum() {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            return Some((0.5 * (lo + hi)).exp());
+        }
+    }
+    None
+}
+
+/// The cheapest available route among `costs` (in [`Route::ALL`] order).
+pub fn cheapest(costs: &[(Route, Option<f64>)]) -> Option<Route> {
+    costs
+        .iter()
+        .filter_map(|&(r, c)| c.map(|c| (r, c)))
+        .min_by(|x, y| x.1.total_cmp(&y.1))
+        .map(|(r, _)| r)
+}
