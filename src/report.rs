@@ -1,5 +1,7 @@
 //! Human- and machine-readable output: tables for people, JSON lines for programs.
 
+pub mod chart;
+
 use std::io::{self, Write};
 use std::path::Path;
 

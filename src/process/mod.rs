@@ -4,3 +4,101 @@
 
 pub mod compare;
 pub mod molding;
+
+use serde::Serialize;
+
+use compare::{Route, RouteCost, RouteInputs, RouteModels, Sweep};
+
+/// A route at the user's volume: its costs, or why it cannot make this part.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum RouteResult {
+    Available(Box<RouteCost>),
+    Unavailable { available: bool, reason: String },
+}
+
+impl RouteResult {
+    pub fn cost(&self) -> Option<&RouteCost> {
+        match self {
+            RouteResult::Available(c) => Some(c),
+            RouteResult::Unavailable { .. } => None,
+        }
+    }
+}
+
+/// The three routes at one volume.
+#[derive(Debug, Clone, Serialize)]
+pub struct Routes {
+    pub am: RouteResult,
+    pub im: RouteResult,
+    pub hybrid: RouteResult,
+}
+
+impl Routes {
+    pub fn get(&self, r: Route) -> &RouteResult {
+        match r {
+            Route::Am => &self.am,
+            Route::Im => &self.im,
+            Route::Hybrid => &self.hybrid,
+        }
+    }
+}
+
+/// Break-even annual volumes of each pair of routes; `None` where the costs do not cross in
+/// the sweep's range.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct BreakEvens {
+    pub am_im: Option<f64>,
+    pub am_hybrid: Option<f64>,
+    pub hybrid_im: Option<f64>,
+}
+
+/// The comparison at the user's volume and across the sweep.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub annual_volume: f64,
+    pub variants: u32,
+    pub routes: Routes,
+    pub break_even_volumes: BreakEvens,
+    /// The cheapest route at the user's volume.
+    pub best_route: Option<Route>,
+    pub sweep: Sweep,
+}
+
+/// Compares the routes for `inputs` at `annual_volume` and over the sweep.
+pub fn compare_routes(
+    inputs: &RouteInputs,
+    models: &RouteModels,
+    annual_volume: f64,
+) -> Comparison {
+    let at = |r: Route| match compare::route(r, inputs, models, annual_volume) {
+        Ok(c) => RouteResult::Available(Box::new(c)),
+        Err(reason) => RouteResult::Unavailable {
+            available: false,
+            reason,
+        },
+    };
+    let routes = Routes {
+        am: at(Route::Am),
+        im: at(Route::Im),
+        hybrid: at(Route::Hybrid),
+    };
+    let sweep = compare::sweep(inputs, models);
+    let be = |a, b| compare::break_even(a, b, &sweep, inputs, models);
+    let costs: Vec<(Route, Option<f64>)> = Route::ALL
+        .iter()
+        .map(|&r| (r, routes.get(r).cost().map(|c| c.cost_per_part)))
+        .collect();
+    Comparison {
+        annual_volume,
+        variants: inputs.variants,
+        best_route: compare::cheapest(&costs),
+        break_even_volumes: BreakEvens {
+            am_im: be(Route::Am, Route::Im),
+            am_hybrid: be(Route::Am, Route::Hybrid),
+            hybrid_im: be(Route::Hybrid, Route::Im),
+        },
+        routes,
+        sweep,
+    }
+}

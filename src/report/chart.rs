@@ -1,0 +1,299 @@
+//! The cost-versus-volume chart as SVG: cost per part of each route over the annual volume
+//! (both axes logarithmic), each line labelled at its end, the break-even points marked and
+//! labelled, the user's volume drawn with the cheapest route there. Hand-written SVG: the
+//! chart is a few lines and labels, and a plotting crate would add fonts and a backend for
+//! no gain.
+
+use std::fmt::Write;
+
+use crate::process::Comparison;
+use crate::process::compare::Route;
+
+const WIDTH: f64 = 960.0;
+const HEIGHT: f64 = 600.0;
+const LEFT: f64 = 90.0;
+const RIGHT: f64 = 200.0;
+const TOP: f64 = 70.0;
+const BOTTOM: f64 = 70.0;
+
+fn colour(r: Route) -> &'static str {
+    match r {
+        Route::Am => "#d62728",
+        Route::Im => "#1f77b4",
+        Route::Hybrid => "#2ca02c",
+    }
+}
+
+fn label(r: Route) -> &'static str {
+    match r {
+        Route::Am => "AM (printed)",
+        Route::Im => "IM (molded)",
+        Route::Hybrid => "Hybrid",
+    }
+}
+
+/// Text safe inside SVG markup.
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A count in a short readable form: 950, 12k, 1.5M.
+pub fn short_count(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{}M", trim(v / 1e6))
+    } else if v >= 1e3 {
+        format!("{}k", trim(v / 1e3))
+    } else {
+        format!("{:.0}", v)
+    }
+}
+
+fn trim(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 10.0 {
+        format!("{x:.1}").trim_end_matches(".0").to_string()
+    } else {
+        format!("{x:.2}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    }
+}
+
+fn money(v: f64, currency: &str) -> String {
+    let symbol = match currency {
+        "EUR" => "€",
+        "USD" => "$",
+        "GBP" => "£",
+        _ => "",
+    };
+    let n = if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    };
+    if symbol.is_empty() {
+        format!("{n} {currency}")
+    } else {
+        format!("{symbol}{n}")
+    }
+}
+
+/// The chart of `c` for the part `title`, costs in `currency`.
+pub fn cost_chart_svg(title: &str, c: &Comparison, currency: &str) -> String {
+    let sweep = &c.sweep;
+    let costs: Vec<f64> = Route::ALL
+        .iter()
+        .flat_map(|&r| sweep.costs(r).iter().flatten().copied())
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .collect();
+    let (lo, hi) = costs
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    let (y0, y1) = if lo.is_finite() {
+        (
+            lo.log10().floor(),
+            hi.log10().ceil().max(lo.log10().floor() + 1.0),
+        )
+    } else {
+        (0.0, 1.0)
+    };
+    let (v0, v1) = (
+        sweep.volumes.first().copied().unwrap_or(1.0).log10(),
+        sweep.volumes.last().copied().unwrap_or(10.0).log10(),
+    );
+    let pw = WIDTH - LEFT - RIGHT;
+    let ph = HEIGHT - TOP - BOTTOM;
+    let x = |v: f64| LEFT + (v.log10() - v0) / (v1 - v0).max(1e-9) * pw;
+    let y = |cost: f64| TOP + (y1 - cost.max(1e-300).log10()) / (y1 - y0) * ph;
+
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="13">
+<rect width="100%" height="100%" fill="white"/>
+<text x="{LEFT}" y="28" font-size="18" font-weight="bold">Cost per part vs annual volume: {}</text>
+<text x="{LEFT}" y="50" fill="#555">{} variant(s); both axes logarithmic; dots mark break-even volumes</text>
+"##,
+        xml_escape(title),
+        c.variants
+    );
+    // Grid and axes.
+    for d in (v0.ceil() as i64)..=(v1.floor() as i64) {
+        let v = 10f64.powi(d as i32);
+        let xv = x(v);
+        let _ = writeln!(
+            s,
+            r##"<line x1="{xv:.1}" y1="{TOP}" x2="{xv:.1}" y2="{:.1}" stroke="#e5e5e5"/><text x="{xv:.1}" y="{:.1}" text-anchor="middle" fill="#333">{}</text>"##,
+            TOP + ph,
+            TOP + ph + 20.0,
+            short_count(v)
+        );
+    }
+    for d in (y0 as i64)..=(y1 as i64) {
+        let cv = 10f64.powi(d as i32);
+        let yv = y(cv);
+        let _ = writeln!(
+            s,
+            r##"<line x1="{LEFT}" y1="{yv:.1}" x2="{:.1}" y2="{yv:.1}" stroke="#e5e5e5"/><text x="{:.1}" y="{:.1}" text-anchor="end" fill="#333">{}</text>"##,
+            LEFT + pw,
+            LEFT - 8.0,
+            yv + 4.0,
+            xml_escape(&money(cv, currency))
+        );
+    }
+    let _ = writeln!(
+        s,
+        r##"<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>
+<text x="{:.1}" y="{:.1}" text-anchor="middle">Annual volume (parts per year)</text>
+<text transform="translate(22 {:.1}) rotate(-90)" text-anchor="middle">Cost per part ({})</text>"##,
+        LEFT + pw / 2.0,
+        HEIGHT - 18.0,
+        TOP + ph / 2.0,
+        xml_escape(currency)
+    );
+    // The user's volume.
+    let xu = x(c.annual_volume.clamp(10f64.powf(v0), 10f64.powf(v1)));
+    let best = c
+        .best_route
+        .map(|r| format!(": {} is cheapest", label(r)))
+        .unwrap_or_default();
+    let _ = writeln!(
+        s,
+        r##"<line x1="{xu:.1}" y1="{TOP}" x2="{xu:.1}" y2="{:.1}" stroke="#555" stroke-dasharray="6 4"/><text x="{:.1}" y="{:.1}" fill="#333">your volume {}{}</text>"##,
+        TOP + ph,
+        xu + 5.0,
+        TOP + 16.0,
+        short_count(c.annual_volume),
+        xml_escape(&best)
+    );
+    // The lines, with their labels at the right end, nudged apart so they never overlap.
+    let mut ends: Vec<(f64, Route, f64)> = Vec::new();
+    for r in Route::ALL {
+        let pts: Vec<String> = sweep
+            .volumes
+            .iter()
+            .zip(sweep.costs(r))
+            .filter_map(|(&v, c)| {
+                c.filter(|c| *c > 0.0)
+                    .map(|c| format!("{:.1},{:.1}", x(v), y(c)))
+            })
+            .collect();
+        if pts.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            r##"<polyline points="{}" fill="none" stroke="{}" stroke-width="2.5"/>"##,
+            pts.join(" "),
+            colour(r)
+        );
+        if let Some((_, Some(last))) = sweep
+            .volumes
+            .iter()
+            .zip(sweep.costs(r))
+            .rev()
+            .find(|(_, c)| c.is_some())
+        {
+            ends.push((y(*last), r, *last));
+        }
+    }
+    ends.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for i in 1..ends.len() {
+        if ends[i].0 < ends[i - 1].0 + 16.0 {
+            ends[i].0 = ends[i - 1].0 + 16.0;
+        }
+    }
+    for (ly, r, last) in &ends {
+        let _ = writeln!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" fill="{}" font-weight="bold">{} {}</text>"##,
+            LEFT + pw + 8.0,
+            ly + 4.0,
+            colour(*r),
+            label(*r),
+            xml_escape(&money(*last, currency))
+        );
+    }
+    // Break-even points.
+    let be = &c.break_even_volumes;
+    for (v, a, b) in [
+        (be.am_im, Route::Am, Route::Im),
+        (be.am_hybrid, Route::Am, Route::Hybrid),
+        (be.hybrid_im, Route::Hybrid, Route::Im),
+    ] {
+        let Some(v) = v else { continue };
+        // The cost there, from the sweep (linear in log-log between the neighbouring points).
+        let Some(cost) = interpolate(&sweep.volumes, sweep.costs(a), v) else {
+            continue;
+        };
+        let (px, py) = (x(v), y(cost));
+        let _ = writeln!(
+            s,
+            r##"<circle cx="{px:.1}" cy="{py:.1}" r="5" fill="white" stroke="#000" stroke-width="2"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#000">{} = {} at {}/yr</text>"##,
+            px + 8.0,
+            py - 8.0,
+            short_name(a),
+            short_name(b),
+            short_count(v)
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+fn short_name(r: Route) -> &'static str {
+    match r {
+        Route::Am => "AM",
+        Route::Im => "IM",
+        Route::Hybrid => "Hybrid",
+    }
+}
+
+/// The value of `ys` at `v` on the log-log polyline through (`xs`, `ys`).
+fn interpolate(xs: &[f64], ys: &[Option<f64>], v: f64) -> Option<f64> {
+    let i = xs.iter().position(|&x| x >= v)?;
+    if i == 0 {
+        return ys[0];
+    }
+    let (x0, x1) = (xs[i - 1].ln(), xs[i].ln());
+    let (y0, y1) = (ys[i - 1]?.ln(), ys[i]?.ln());
+    let t = (v.ln() - x0) / (x1 - x0);
+    Some((y0 + t * (y1 - y0)).exp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_escapes() {
+        assert_eq!(short_count(950.0), "950");
+        assert_eq!(short_count(12_000.0), "12k");
+        assert_eq!(short_count(1_500_000.0), "1.5M");
+        assert_eq!(short_count(42_500.0), "42.5k");
+        assert_eq!(xml_escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+        let xs = [1.0, 10.0, 100.0];
+        let ys = [Some(100.0), Some(10.0), Some(1.0)];
+        assert!(
+            (interpolate(&xs, &ys, 31.622776601683793).unwrap() - 3.1622776601683795).abs() < 1e-9
+        );
+    }
+}
