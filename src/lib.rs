@@ -11,6 +11,7 @@ pub mod interface;
 pub mod mesh;
 pub mod models;
 pub mod plan;
+pub mod process;
 pub mod report;
 pub mod samples;
 pub mod split;

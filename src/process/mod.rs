@@ -1,0 +1,3 @@
+//! Process models: what it takes to make a part by each route.
+
+pub mod powder;
