@@ -1,3 +1,4 @@
 //! Process models: what it takes to make a part by each route.
 
+pub mod fff;
 pub mod powder;
