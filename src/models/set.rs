@@ -1,19 +1,18 @@
 //! The whole set of models a run uses: the embedded defaults, each replaceable by a user file
 //! (`--models DIR` or `--models FILE`, by file name).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::economics::{ECONOMICS_TOML, Economics, parse_economics};
 use super::materials::{MATERIALS_TOML, Materials, parse_materials};
 use super::molding::{MOLDING_TOML, Molding, parse_molding};
-use super::{ModelError, PRINTERS_TOML, Printer, parse_printers};
+use super::{ModelError, PRINTERS_TOML, Printers, parse_printers};
 
 /// Materials, printers, molding and economics.
 #[derive(Debug, Clone)]
 pub struct ModelSet {
     pub materials: Materials,
-    pub printers: BTreeMap<String, Printer>,
+    pub printers: Printers,
     pub molding: Molding,
     pub economics: Economics,
 }

@@ -3,7 +3,9 @@
 //! and `models` only.
 
 pub mod compare;
+pub mod fff;
 pub mod molding;
+pub mod powder;
 
 use serde::Serialize;
 

@@ -1,0 +1,1014 @@
+//! FFF (fused filament) build time and extruded volume from the part's own layer sections.
+//!
+//! The part is sliced at every layer's mid-height in one pass over the triangles. Each layer
+//! gives its contour (exact, from the mesh: loops, their segments and corners) and a raster
+//! of its section. From the raster come what a slicer decides by polygon offsets and
+//! booleans: how long the inner perimeters are (bands of the section eroded step by step),
+//! where the infill region is, and which of it must be solid because a layer within
+//! `top_solid_layers` above or `bottom_solid_layers` below has no material there (top,
+//! bottom, bridges over air or over sparse infill). Each feature's path length then goes
+//! through a motion model of the printer: a trapezoidal speed profile per move with the
+//! classic jerk junction speeds, the same planner PrusaSlicer's G-code time estimate runs;
+//! perimeters on the real contour segments and corners, infill on a zig-zag of lines of the
+//! section's mean chord length. Travels, retractions, Z hops, the cooling slowdown of short
+//! layers and the volumetric limit of the hot end complete the layer time. Equations and
+//! sources: docs/methods.md, "Additive manufacturing: FFF build time".
+
+use hashbrown::HashMap;
+use nalgebra::{Unit, Vector3};
+use rayon::prelude::*;
+
+use crate::mesh::Mesh;
+use crate::mesh::section::Plane;
+use crate::models::FffPrinter;
+
+/// What the user chooses for a print (the CLI's --layer-mm --nozzle-mm --perimeters --infill).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FffSettings {
+    pub layer_mm: f64,
+    pub nozzle_mm: f64,
+    pub perimeters: u32,
+    /// Sparse infill density, 0..1.
+    pub infill_fraction: f64,
+}
+
+impl FffSettings {
+    /// The printer's own profile.
+    pub fn for_printer(p: &FffPrinter) -> Self {
+        FffSettings {
+            layer_mm: p.layer_height_mm,
+            nozzle_mm: p.nozzle_mm,
+            perimeters: p.perimeters,
+            infill_fraction: p.infill_fraction,
+        }
+    }
+}
+
+impl Default for FffSettings {
+    /// 0.4 mm nozzle, 0.2 mm layers, 2 perimeters, 20 % infill: the embedded desktop printer.
+    fn default() -> Self {
+        FffSettings::for_printer(&crate::models::default_printer())
+    }
+}
+
+/// Estimated build: total time, its breakdown and the material.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FffEstimate {
+    pub time_s: f64,
+    pub extruded_mm3: f64,
+    pub layers: usize,
+    /// Perimeter loops (external, inner, small), first layer included.
+    pub perimeters_s: f64,
+    /// Sparse infill.
+    pub infill_s: f64,
+    /// Solid infill: bottom, internal solid, top surfaces, bridges.
+    pub solid_s: f64,
+    /// Travel moves in the plane.
+    pub travel_s: f64,
+    /// Retractions, Z hops and layer changes.
+    pub overhead_s: f64,
+    /// Time added by slowing short layers down for cooling.
+    pub cooling_slowdown_s: f64,
+    /// Path lengths (mm) of perimeters, sparse infill and solid infill.
+    pub perimeter_mm: f64,
+    pub sparse_infill_mm: f64,
+    pub solid_infill_mm: f64,
+    /// Retracted travels (each with a Z hop).
+    pub retractions: usize,
+    /// Raster cell used for the layer regions (mm).
+    pub raster_cell_mm: f64,
+}
+
+/// Largest number of raster cells over all layers (bits of one layer mask set); the cell is
+/// enlarged for parts that would need more, which keeps memory at ~2 × 64 MB.
+const MAX_RASTER_BITS: f64 = (1u64 << 29) as f64;
+/// Infill zig-zags simulated in full before scaling to the layer's count of lines (the
+/// profile is periodic after the first few lines).
+const ZIGZAG_PAIRS: usize = 16;
+
+/// One segment of a layer's contour, material on its left; endpoints keyed by the mesh edge
+/// they lie on, so that neighbouring segments share exact keys.
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    from: [f64; 2],
+    to: [f64; 2],
+    from_key: u64,
+    to_key: u64,
+}
+
+/// Speed, acceleration and line geometry of one kind of extrusion.
+#[derive(Debug, Clone, Copy)]
+struct Feature {
+    speed_mm_s: f64,
+    accel_mm_s2: f64,
+}
+
+/// Flow spacing of adjacent lines of width `w` and height `h` (PrusaSlicer `Flow::spacing`:
+/// a rectangle with semicircular ends overlapping its neighbour).
+fn spacing(w: f64, h: f64) -> f64 {
+    w - h * (1.0 - std::f64::consts::FRAC_PI_4)
+}
+
+/// Cross-section (mm²) of a line of width `w` and height `h`: rectangle with round ends.
+fn cross_section(w: f64, h: f64) -> f64 {
+    (w - h) * h + std::f64::consts::PI * h * h / 4.0
+}
+
+/// The motion planner: moves of given length, direction and nominal speed, with the classic
+/// (Marlin) jerk limits at the junctions, accelerated and decelerated within `accel`.
+struct Planner {
+    jerk: f64,
+}
+
+/// One straight move.
+#[derive(Debug, Clone, Copy)]
+struct Move {
+    len: f64,
+    dir: [f64; 2],
+    speed: f64,
+    accel: f64,
+}
+
+impl Planner {
+    /// Highest speed at which a move may start or end from rest: every axis changes by at
+    /// most the jerk (PrusaSlicer GCodeProcessor `safe_feedrate`).
+    fn safe_speed(&self, m: &Move) -> f64 {
+        if m.dir[0].abs() * m.speed > self.jerk || m.dir[1].abs() * m.speed > self.jerk {
+            m.speed.min(self.jerk)
+        } else {
+            m.speed
+        }
+    }
+
+    /// Highest speed through the junction of `a` into `b` (GCodeProcessor `vmax_junction`:
+    /// per axis, coasting changes by the difference, a reversal by the larger of the two).
+    fn junction_speed(&self, a: &Move, b: &Move) -> f64 {
+        let prev_larger = a.speed > b.speed;
+        let smaller_factor = if prev_larger {
+            b.speed / a.speed
+        } else {
+            a.speed / b.speed
+        };
+        let mut vmax = a.speed.min(b.speed);
+        let mut v_factor = 1.0;
+        let mut limited = false;
+        for axis in 0..2 {
+            let mut v_exit = a.dir[axis] * a.speed;
+            let mut v_entry = b.dir[axis] * b.speed;
+            if prev_larger {
+                v_exit *= smaller_factor;
+            }
+            if limited {
+                v_exit *= v_factor;
+                v_entry *= v_factor;
+            }
+            let jerk = if v_exit > v_entry {
+                if v_entry > 0.0 || v_exit < 0.0 {
+                    v_exit - v_entry
+                } else {
+                    v_exit.max(-v_entry)
+                }
+            } else if v_entry < 0.0 || v_exit > 0.0 {
+                v_entry - v_exit
+            } else {
+                (-v_exit).max(v_entry)
+            };
+            if jerk > self.jerk {
+                v_factor *= self.jerk / jerk;
+                limited = true;
+            }
+        }
+        if limited {
+            vmax *= v_factor;
+        }
+        let (sa, sb) = (self.safe_speed(a), self.safe_speed(b));
+        if sa > 0.99 * vmax && sb > 0.99 * vmax {
+            vmax = sb;
+        }
+        vmax
+    }
+
+    /// Time of a chain of moves that starts and ends at rest-safe speeds: junction limits,
+    /// a backward and a forward pass (no speed that cannot be braked or reached within a
+    /// move), then a trapezoidal profile per move.
+    fn time_s(&self, moves: &[Move]) -> f64 {
+        let n = moves.len();
+        if n == 0 {
+            return 0.0;
+        }
+        // limit[i]: the largest speed at the start of move i; limit[n] at the end.
+        let mut limit = Vec::with_capacity(n + 1);
+        limit.push(self.safe_speed(&moves[0]));
+        for w in moves.windows(2) {
+            limit.push(self.junction_speed(&w[0], &w[1]));
+        }
+        limit.push(self.safe_speed(&moves[n - 1]));
+        for i in (0..n).rev() {
+            let m = &moves[i];
+            limit[i] = limit[i].min((limit[i + 1].powi(2) + 2.0 * m.accel * m.len).sqrt());
+        }
+        for i in 0..n {
+            let m = &moves[i];
+            limit[i + 1] = limit[i + 1].min((limit[i].powi(2) + 2.0 * m.accel * m.len).sqrt());
+        }
+        moves
+            .iter()
+            .enumerate()
+            .map(|(i, m)| trapezoid_s(m.len, limit[i], limit[i + 1], m.speed, m.accel))
+            .sum()
+    }
+}
+
+/// Time (s) of one move of length `len` from speed `u` to `w`, cruising at most at `v`,
+/// accelerating and braking at `a` (speeds already reachable within the move).
+pub fn trapezoid_s(len: f64, u: f64, w: f64, v: f64, a: f64) -> f64 {
+    if len <= 0.0 {
+        return 0.0;
+    }
+    let (u, w) = (u.min(v), w.min(v));
+    let ramps_mm = (2.0 * v * v - u * u - w * w) / (2.0 * a);
+    if ramps_mm <= len {
+        (v - u) / a + (v - w) / a + (len - ramps_mm) / v
+    } else {
+        let peak = ((2.0 * a * len + u * u + w * w) / 2.0).sqrt();
+        (peak - u).max(0.0) / a + (peak - w).max(0.0) / a
+    }
+}
+
+/// Bit rows of one layer's region on the common raster.
+struct Raster {
+    cols: usize,
+    rows: usize,
+    words: usize,
+    origin: [f64; 2],
+    cell: f64,
+}
+
+impl Raster {
+    fn len(&self) -> usize {
+        self.rows * self.words
+    }
+
+    /// Fills the region enclosed by `segments` (non-zero winding, so that touching or
+    /// overlapping bodies are one region): cells whose centres lie inside.
+    fn fill(&self, segments: &[Segment]) -> Vec<u64> {
+        let mut bits = vec![0u64; self.len()];
+        // (row, x, winding step)
+        let mut hits: Vec<(u32, f64, i32)> = Vec::new();
+        let c = self.cell;
+        for s in segments {
+            let (a, b) = (s.from, s.to);
+            if a[1] == b[1] {
+                continue;
+            }
+            let (lo, hi) = if a[1] < b[1] { (a, b) } else { (b, a) };
+            // Material on the left: a segment going down (-y) enters the region from the left.
+            let step = if b[1] < a[1] { 1 } else { -1 };
+            let r0 = ((lo[1] - self.origin[1]) / c - 0.5).ceil().max(0.0) as usize;
+            let r1 = (((hi[1] - self.origin[1]) / c - 0.5).ceil().max(0.0) as usize).min(self.rows);
+            for r in r0..r1 {
+                let y = self.origin[1] + (r as f64 + 0.5) * c;
+                let t = (y - lo[1]) / (hi[1] - lo[1]);
+                hits.push((r as u32, lo[0] + (hi[0] - lo[0]) * t, step));
+            }
+        }
+        hits.sort_unstable_by(|p, q| p.0.cmp(&q.0).then(p.1.total_cmp(&q.1)));
+        let mut i = 0;
+        while i < hits.len() {
+            let row = hits[i].0 as usize;
+            let mut winding = 0;
+            let mut start = 0.0;
+            while i < hits.len() && hits[i].0 as usize == row {
+                let (_, x, step) = hits[i];
+                let was_inside = winding > 0;
+                winding += step;
+                if !was_inside && winding > 0 {
+                    start = x;
+                } else if was_inside && winding <= 0 {
+                    self.set_span(&mut bits, row, start, x);
+                }
+                i += 1;
+            }
+        }
+        bits
+    }
+
+    /// Sets the cells of `row` whose centres lie in [x0, x1).
+    fn set_span(&self, bits: &mut [u64], row: usize, x0: f64, x1: f64) {
+        let c = self.cell;
+        let c0 = ((x0 - self.origin[0]) / c - 0.5).ceil().max(0.0) as usize;
+        let c1 = (((x1 - self.origin[0]) / c - 0.5).ceil().max(0.0) as usize).min(self.cols);
+        let base = row * self.words;
+        for col in c0..c1 {
+            bits[base + col / 64] |= 1u64 << (col % 64);
+        }
+    }
+
+    /// One erosion step: a cell stays when its 4 neighbours (`diagonal`: all 8) are set.
+    /// Alternating the two approximates erosion by a disc (an octagon).
+    fn erode(&self, bits: &[u64], diagonal: bool) -> Vec<u64> {
+        let w = self.words;
+        let mut out = vec![0u64; bits.len()];
+        let row = |r: usize| &bits[r * w..(r + 1) * w];
+        // Cells whose left and right neighbours are set, and the cell itself.
+        let horizontal = |src: &[u64], k: usize| {
+            let left = (src[k] << 1) | if k > 0 { src[k - 1] >> 63 } else { 0 };
+            let right = (src[k] >> 1) | if k + 1 < w { src[k + 1] << 63 } else { 0 };
+            src[k] & left & right
+        };
+        for r in 1..self.rows.saturating_sub(1) {
+            let (up, mid, down) = (row(r - 1), row(r), row(r + 1));
+            for k in 0..w {
+                let mut v = horizontal(mid, k) & up[k] & down[k];
+                if diagonal {
+                    v &= horizontal(up, k) & horizontal(down, k);
+                }
+                out[r * w + k] = v;
+            }
+        }
+        out
+    }
+}
+
+fn popcount(bits: &[u64]) -> u64 {
+    bits.iter().map(|w| w.count_ones() as u64).sum()
+}
+
+/// A layer's contour: area, length, loops and the time to trace each loop at a speed.
+struct Contour {
+    length_mm: f64,
+    /// Loops as ordered segment indices.
+    loops: Vec<Vec<u32>>,
+    islands: usize,
+}
+
+/// Chains a layer's segments into loops through their shared edge keys.
+fn contour(segments: &[Segment]) -> Contour {
+    let mut outgoing: HashMap<u64, u32> = HashMap::with_capacity(segments.len());
+    for (i, s) in segments.iter().enumerate() {
+        outgoing.insert(s.from_key, i as u32);
+    }
+    let mut used = vec![false; segments.len()];
+    let mut loops = Vec::new();
+    let mut islands = 0;
+    for first in 0..segments.len() {
+        if used[first] {
+            continue;
+        }
+        let mut ring = Vec::new();
+        let mut k = first;
+        let mut area2 = 0.0;
+        loop {
+            used[k] = true;
+            ring.push(k as u32);
+            let s = &segments[k];
+            area2 += s.from[0] * s.to[1] - s.to[0] * s.from[1];
+            match outgoing.get(&s.to_key) {
+                Some(&j) if !used[j as usize] => k = j as usize,
+                _ => break,
+            }
+        }
+        if area2 > 0.0 {
+            islands += 1;
+        }
+        loops.push(ring);
+    }
+    let length_mm = segments
+        .iter()
+        .map(|s| (s.to[0] - s.from[0]).hypot(s.to[1] - s.from[1]))
+        .sum();
+    Contour {
+        length_mm,
+        loops,
+        islands,
+    }
+}
+
+/// Everything the estimate derives from the printer and the settings, once.
+struct Profile {
+    h: f64,
+    walls: u32,
+    infill: f64,
+    w: f64,
+    s: f64,
+    s_top: f64,
+    s_first: f64,
+    bridge_w: f64,
+    top_layers: usize,
+    bottom_layers: usize,
+    external: Feature,
+    perimeter: Feature,
+    small: Feature,
+    sparse: Feature,
+    solid: Feature,
+    top: Feature,
+    bridge: Feature,
+    first_layer_speed: f64,
+    first_layer_accel: f64,
+    travel: Feature,
+    small_loop_mm: f64,
+    planner: Planner,
+}
+
+impl Profile {
+    fn new(settings: &FffSettings, p: &FffPrinter) -> Self {
+        let h = settings.layer_mm;
+        // Widths follow the nozzle in the proportions of the printer's profile.
+        let scale = settings.nozzle_mm / p.nozzle_mm;
+        let w = p.extrusion_width_mm * scale;
+        let w_top = p.top_infill_extrusion_width_mm * scale;
+        let w_first = p.first_layer_extrusion_width_mm * scale;
+        let extruding = |speed: f64, accel: f64, width: f64| Feature {
+            // The hot end melts at most max_volumetric_speed.
+            speed_mm_s: speed.min(p.max_volumetric_speed_mm3_s / cross_section(width, h)),
+            accel_mm_s2: accel
+                .min(p.max_acceleration_extruding_mm_s2)
+                .min(p.max_acceleration_xy_mm_s2),
+        };
+        // Bridges are round threads of the nozzle's diameter, a little apart
+        // (PrusaSlicer 2.5 Flow::bridging_flow: width = nozzle, spacing + 0.05 mm).
+        let bridge_w = settings.nozzle_mm;
+        Profile {
+            h,
+            walls: settings.perimeters,
+            infill: settings.infill_fraction,
+            w,
+            s: spacing(w, h),
+            s_top: spacing(w_top, h),
+            s_first: spacing(w_first, h),
+            bridge_w,
+            top_layers: p.top_solid_layers as usize,
+            bottom_layers: p.bottom_solid_layers as usize,
+            external: extruding(
+                p.external_perimeter_speed_mm_s,
+                p.perimeter_acceleration_mm_s2,
+                w,
+            ),
+            perimeter: extruding(p.perimeter_speed_mm_s, p.perimeter_acceleration_mm_s2, w),
+            small: extruding(
+                p.small_perimeter_speed_mm_s,
+                p.perimeter_acceleration_mm_s2,
+                w,
+            ),
+            sparse: extruding(p.infill_speed_mm_s, p.infill_acceleration_mm_s2, w),
+            solid: extruding(p.solid_infill_speed_mm_s, p.infill_acceleration_mm_s2, w),
+            top: extruding(
+                p.top_solid_infill_speed_mm_s,
+                p.infill_acceleration_mm_s2,
+                w_top,
+            ),
+            bridge: Feature {
+                speed_mm_s: p
+                    .bridge_speed_mm_s
+                    .min(p.max_volumetric_speed_mm3_s / bridge_area(bridge_w)),
+                accel_mm_s2: p
+                    .bridge_acceleration_mm_s2
+                    .min(p.max_acceleration_extruding_mm_s2)
+                    .min(p.max_acceleration_xy_mm_s2),
+            },
+            first_layer_speed: p
+                .first_layer_speed_mm_s
+                .min(p.max_volumetric_speed_mm3_s / cross_section(w_first, h)),
+            first_layer_accel: p
+                .first_layer_acceleration_mm_s2
+                .min(p.max_acceleration_extruding_mm_s2)
+                .min(p.max_acceleration_xy_mm_s2),
+            travel: Feature {
+                speed_mm_s: p.travel_speed_mm_s,
+                accel_mm_s2: p.travel_acceleration_mm_s2.min(p.max_acceleration_xy_mm_s2),
+            },
+            small_loop_mm: 2.0 * std::f64::consts::PI * p.small_perimeter_radius_mm,
+            planner: Planner {
+                jerk: p.max_jerk_xy_mm_s,
+            },
+        }
+    }
+
+    /// The feature as printed on the first layer (slower, gentler).
+    fn first_layer(&self, f: Feature) -> Feature {
+        Feature {
+            speed_mm_s: f.speed_mm_s.min(self.first_layer_speed),
+            accel_mm_s2: f.accel_mm_s2.min(self.first_layer_accel),
+        }
+    }
+}
+
+/// Cross-section of a bridge thread of diameter `d`.
+fn bridge_area(d: f64) -> f64 {
+    std::f64::consts::PI * d * d / 4.0
+}
+
+/// Time and length of one layer's features.
+#[derive(Debug, Clone, Copy, Default)]
+struct LayerTime {
+    perimeters_s: f64,
+    infill_s: f64,
+    solid_s: f64,
+    travel_s: f64,
+    overhead_s: f64,
+    cooling_s: f64,
+    perimeter_mm: f64,
+    sparse_mm: f64,
+    solid_mm: f64,
+    extruded_mm3: f64,
+    retractions: usize,
+}
+
+/// Time of tracing `loop_` of the contour once at feature `f`.
+fn loop_time_s(planner: &Planner, segments: &[Segment], loop_: &[u32], f: Feature) -> f64 {
+    let moves: Vec<Move> = loop_
+        .iter()
+        .filter_map(|&k| {
+            let s = &segments[k as usize];
+            let d = [s.to[0] - s.from[0], s.to[1] - s.from[1]];
+            let len = d[0].hypot(d[1]);
+            (len > 1e-9).then(|| Move {
+                len,
+                dir: [d[0] / len, d[1] / len],
+                speed: f.speed_mm_s,
+                accel: f.accel_mm_s2,
+            })
+        })
+        .collect();
+    planner.time_s(&moves)
+}
+
+/// Time of `length_mm` of infill as a zig-zag of lines `chord_mm` long (at 45°, as
+/// PrusaSlicer lays infill), joined by links `link_mm` long along the region's edge.
+fn zigzag_time_s(
+    planner: &Planner,
+    length_mm: f64,
+    chord_mm: f64,
+    link_mm: f64,
+    f: Feature,
+) -> f64 {
+    if length_mm <= 0.0 {
+        return 0.0;
+    }
+    let chord = chord_mm.max(1e-3);
+    let lines = length_mm / chord;
+    let pairs = (lines.ceil() as usize).clamp(1, ZIGZAG_PAIRS);
+    let d = std::f64::consts::FRAC_1_SQRT_2;
+    let mut moves = Vec::with_capacity(2 * pairs);
+    for k in 0..pairs {
+        let sign = if k % 2 == 0 { 1.0 } else { -1.0 };
+        moves.push(Move {
+            len: chord,
+            dir: [sign * d, sign * d],
+            speed: f.speed_mm_s,
+            accel: f.accel_mm_s2,
+        });
+        moves.push(Move {
+            len: link_mm,
+            dir: [1.0, 0.0],
+            speed: f.speed_mm_s,
+            accel: f.accel_mm_s2,
+        });
+    }
+    // Lines plus their links over the simulated pairs, scaled to the layer's lines.
+    planner.time_s(&moves) * lines / pairs as f64
+}
+
+/// Estimates the FFF build of `mesh` printed with `build_axis` up.
+pub fn estimate_fff(
+    mesh: &Mesh,
+    build_axis: &Unit<Vector3<f64>>,
+    settings: &FffSettings,
+    printer: &FffPrinter,
+) -> FffEstimate {
+    let prof = Profile::new(settings, printer);
+    let axis = *build_axis;
+    let (e1, e2) = Plane {
+        axis,
+        offset_mm: 0.0,
+    }
+    .basis();
+    let a = axis.into_inner();
+    let heights: Vec<f64> = mesh.vertices.par_iter().map(|v| a.dot(&v.coords)).collect();
+    let uv: Vec<[f64; 2]> = mesh
+        .vertices
+        .par_iter()
+        .map(|v| [e1.dot(&v.coords), e2.dot(&v.coords)])
+        .collect();
+    // Extent over the vertices that triangles use.
+    let (lo, hi, bb) = mesh
+        .triangles
+        .par_iter()
+        .fold(
+            || {
+                (
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    [
+                        f64::INFINITY,
+                        f64::INFINITY,
+                        f64::NEG_INFINITY,
+                        f64::NEG_INFINITY,
+                    ],
+                )
+            },
+            |(lo, hi, bb), t| {
+                let mut r = (lo, hi, bb);
+                for &i in t {
+                    let (h, p) = (heights[i as usize], uv[i as usize]);
+                    r.0 = r.0.min(h);
+                    r.1 = r.1.max(h);
+                    r.2 = [
+                        r.2[0].min(p[0]),
+                        r.2[1].min(p[1]),
+                        r.2[2].max(p[0]),
+                        r.2[3].max(p[1]),
+                    ];
+                }
+                r
+            },
+        )
+        .reduce(
+            || {
+                (
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    [
+                        f64::INFINITY,
+                        f64::INFINITY,
+                        f64::NEG_INFINITY,
+                        f64::NEG_INFINITY,
+                    ],
+                )
+            },
+            |x, y| {
+                (
+                    x.0.min(y.0),
+                    x.1.max(y.1),
+                    [
+                        x.2[0].min(y.2[0]),
+                        x.2[1].min(y.2[1]),
+                        x.2[2].max(y.2[2]),
+                        x.2[3].max(y.2[3]),
+                    ],
+                )
+            },
+        );
+    let sliceable = hi > lo && prof.h > 0.0;
+    if !sliceable {
+        return FffEstimate::default();
+    }
+    // Whole layers of (almost) the nominal height, sliced at their mid-heights.
+    let n = ((hi - lo) / prof.h).round().max(1.0) as usize;
+    let dz = (hi - lo) / n as f64;
+    let level = |k: usize| lo + (k as f64 + 0.5) * dz;
+
+    // --- one pass over the triangles: the contour segments of every layer -----------------
+    let mut tagged: Vec<(u32, Segment)> = mesh
+        .triangles
+        .par_chunks(crate::mesh::SUM_CHUNK)
+        .flat_map_iter(|chunk| {
+            let mut out = Vec::new();
+            for t in chunk {
+                let h = t.map(|i| heights[i as usize]);
+                let (tlo, thi) = (h[0].min(h[1]).min(h[2]), h[0].max(h[1]).max(h[2]));
+                // Levels in (tlo, thi]: a vertex exactly on a level counts as above it.
+                let mut k = (((tlo - lo) / dz - 0.5).floor().max(0.0)) as usize;
+                while k < n && level(k) <= tlo {
+                    k += 1;
+                }
+                let p = t.map(|i| uv[i as usize]);
+                let face = {
+                    let [p0, p1, p2] = t.map(|i| mesh.vertices[i as usize]);
+                    (p1 - p0).cross(&(p2 - p0))
+                };
+                let along3 = a.cross(&face);
+                let along = [e1.dot(&along3), e2.dot(&along3)];
+                while k < n && level(k) <= thi {
+                    let z = level(k);
+                    let mut pts = [[0.0; 2]; 2];
+                    let mut keys = [0u64; 2];
+                    let mut m = 0;
+                    for e in 0..3 {
+                        let j = (e + 1) % 3;
+                        if (h[e] >= z) != (h[j] >= z) {
+                            // Interpolate from the lower vertex index: both triangles of the
+                            // edge get bit-identical points.
+                            let (x, y) = if t[e] < t[j] { (e, j) } else { (j, e) };
+                            let f = (h[x] - z) / (h[x] - h[y]);
+                            pts[m] = [
+                                p[x][0] + (p[y][0] - p[x][0]) * f,
+                                p[x][1] + (p[y][1] - p[x][1]) * f,
+                            ];
+                            keys[m] = ((t[x] as u64) << 32) | t[y] as u64;
+                            m += 1;
+                        }
+                    }
+                    if m == 2 {
+                        let d = [pts[1][0] - pts[0][0], pts[1][1] - pts[0][1]];
+                        let (i0, i1) = if d[0] * along[0] + d[1] * along[1] < 0.0 {
+                            (1, 0)
+                        } else {
+                            (0, 1)
+                        };
+                        out.push((
+                            k as u32,
+                            Segment {
+                                from: pts[i0],
+                                to: pts[i1],
+                                from_key: keys[i0],
+                                to_key: keys[i1],
+                            },
+                        ));
+                    }
+                    k += 1;
+                }
+            }
+            out
+        })
+        .collect();
+    tagged.par_sort_unstable_by_key(|(k, _)| *k);
+    let mut starts = vec![0usize; n + 1];
+    for (k, _) in &tagged {
+        starts[*k as usize + 1] += 1;
+    }
+    for k in 0..n {
+        starts[k + 1] += starts[k];
+    }
+    let segments: Vec<Segment> = tagged.into_iter().map(|(_, s)| s).collect();
+    let layer_segments = |k: usize| &segments[starts[k]..starts[k + 1]];
+
+    // --- the raster: half a line spacing, coarser only for very large parts ---------------
+    let extent = [bb[2] - bb[0], bb[3] - bb[1]];
+    let fine = prof.s / 2.0;
+    let cell = fine.max((extent[0] * extent[1] * n as f64 / MAX_RASTER_BITS).sqrt());
+    let raster = {
+        let cols = (extent[0] / cell).ceil() as usize + 2;
+        let rows = (extent[1] / cell).ceil() as usize + 2;
+        Raster {
+            cols,
+            rows,
+            words: cols.div_ceil(64),
+            origin: [bb[0] - cell, bb[1] - cell],
+            cell,
+        }
+    };
+    let inside: Vec<Vec<u64>> = (0..n)
+        .into_par_iter()
+        .map(|k| raster.fill(layer_segments(k)))
+        .collect();
+    // Solid where a layer within top_solid_layers above or bottom_solid_layers below has no
+    // material (beyond the part counts as no material: the top, and the bed).
+    let solid: Vec<Vec<u64>> = (0..n)
+        .into_par_iter()
+        .map(|k| {
+            let mut covered_above = vec![u64::MAX; raster.len()];
+            for j in k + 1..=k + prof.top_layers {
+                match inside.get(j) {
+                    Some(m) => covered_above.iter_mut().zip(m).for_each(|(c, b)| *c &= b),
+                    None => covered_above.fill(0),
+                }
+            }
+            let mut covered_below = vec![u64::MAX; raster.len()];
+            for d in 1..=prof.bottom_layers {
+                match k.checked_sub(d) {
+                    Some(j) => covered_below
+                        .iter_mut()
+                        .zip(&inside[j])
+                        .for_each(|(c, b)| *c &= b),
+                    None => covered_below.fill(0),
+                }
+            }
+            inside[k]
+                .iter()
+                .zip(covered_above.iter().zip(&covered_below))
+                .map(|(i, (up, down))| i & !(up & down))
+                .collect()
+        })
+        .collect();
+
+    // --- per layer: regions, paths, times -------------------------------------------------
+    let cell_mm2 = cell * cell;
+    // Erosion depth m holds the cells whose centres lie about (m + ½) cells from the edge.
+    let depth_at = |d_mm: f64| ((d_mm / cell) - 0.5).ceil().max(0.0) as usize;
+    let infill_depth = depth_at(prof.walls as f64 * prof.s);
+    let layer_times: Vec<LayerTime> = (0..n)
+        .into_par_iter()
+        .map(|k| {
+            let segs = layer_segments(k);
+            if segs.is_empty() {
+                return LayerTime::default();
+            }
+            let first = k == 0;
+            let feat = |f: Feature| if first { prof.first_layer(f) } else { f };
+            let cont = contour(segs);
+            // Erode to the infill region, counting cells at each depth.
+            let mut eroded = inside[k].clone();
+            let mut counts = vec![popcount(&eroded)];
+            for m in 0..infill_depth {
+                eroded = raster.erode(&eroded, m % 2 == 1);
+                counts.push(popcount(&eroded));
+            }
+            let count_at = |m: usize| counts.get(m).copied().unwrap_or(0) as f64;
+            let inside_mm2 = count_at(0) * cell_mm2;
+            // Perimeter k occupies the band [k s, (k+1) s) from the edge; its length is the
+            // band's area over s, relative to the outermost band (whose length is the exact
+            // contour length).
+            let band = |w: u32| {
+                count_at(depth_at(w as f64 * prof.s)) - count_at(depth_at((w + 1) as f64 * prof.s))
+            };
+            let outer_band = band(0).max(1.0);
+            // Infill region and its classes.
+            let fill_cells = &eroded;
+            let above = inside.get(k + 1);
+            let below = k.checked_sub(1).map(|j| (&inside[j], &solid[j]));
+            let (mut n_sparse, mut n_solid, mut n_top, mut n_bridge) = (0u64, 0u64, 0u64, 0u64);
+            for (i, &f) in fill_cells.iter().enumerate() {
+                if f == 0 {
+                    continue;
+                }
+                let sol = f & solid[k][i];
+                n_sparse += (f & !sol).count_ones() as u64;
+                let top = sol & !above.map_or(0, |m| m[i]);
+                let bridge = match below {
+                    Some((ins, sd)) if !first => sol & !top & (!ins[i] | (ins[i] & !sd[i])),
+                    _ => 0,
+                };
+                n_top += top.count_ones() as u64;
+                n_bridge += bridge.count_ones() as u64;
+                n_solid += (sol & !top & !bridge).count_ones() as u64;
+            }
+            let (sparse_mm2, solid_mm2, top_mm2, bridge_mm2) = (
+                n_sparse as f64 * cell_mm2,
+                n_solid as f64 * cell_mm2,
+                n_top as f64 * cell_mm2,
+                n_bridge as f64 * cell_mm2,
+            );
+            // Mean chord of the section along a line (Cauchy: π A / P over all directions).
+            let chord = if cont.length_mm > 0.0 {
+                std::f64::consts::PI * inside_mm2 / cont.length_mm
+            } else {
+                0.0
+            };
+            let h = prof.h;
+            let mut lt = LayerTime::default();
+
+            // Perimeters: the external loop on the contour, inner loops scaled by band length.
+            for lp in &cont.loops {
+                let len: f64 = lp
+                    .iter()
+                    .map(|&i| {
+                        let s = &segs[i as usize];
+                        (s.to[0] - s.from[0]).hypot(s.to[1] - s.from[1])
+                    })
+                    .sum();
+                let small = len <= prof.small_loop_mm;
+                for wall in 0..prof.walls {
+                    let ratio = if wall == 0 {
+                        1.0
+                    } else {
+                        band(wall) / outer_band
+                    };
+                    if ratio <= 0.0 {
+                        continue;
+                    }
+                    let f = if small {
+                        prof.small
+                    } else if wall == 0 {
+                        prof.external
+                    } else {
+                        prof.perimeter
+                    };
+                    lt.perimeters_s += loop_time_s(&prof.planner, segs, lp, feat(f)) * ratio;
+                    lt.perimeter_mm += len * ratio;
+                }
+            }
+            let width = if first {
+                prof.s_first + h * (1.0 - std::f64::consts::FRAC_PI_4)
+            } else {
+                prof.w
+            };
+            lt.extruded_mm3 += lt.perimeter_mm * cross_section(width, h);
+
+            // Solid infill: internal solid, top surface, bridges; the first layer is all solid.
+            let s_solid = if first { prof.s_first } else { prof.s };
+            let solid_mm = solid_mm2 / s_solid;
+            let top_mm = top_mm2 / prof.s_top;
+            let bridge_mm = bridge_mm2 / (prof.bridge_w + 0.05);
+            lt.solid_s += zigzag_time_s(
+                &prof.planner,
+                solid_mm,
+                chord,
+                s_solid * std::f64::consts::SQRT_2,
+                feat(prof.solid),
+            );
+            lt.solid_s += zigzag_time_s(
+                &prof.planner,
+                top_mm,
+                chord,
+                prof.s_top * std::f64::consts::SQRT_2,
+                feat(prof.top),
+            );
+            lt.solid_s += zigzag_time_s(
+                &prof.planner,
+                bridge_mm,
+                chord,
+                (prof.bridge_w + 0.05) * std::f64::consts::SQRT_2,
+                feat(prof.bridge),
+            );
+            lt.solid_mm = solid_mm + top_mm + bridge_mm;
+            lt.extruded_mm3 += solid_mm * cross_section(width, h)
+                + top_mm * cross_section(prof.s_top + h * (1.0 - std::f64::consts::FRAC_PI_4), h)
+                + bridge_mm * bridge_area(prof.bridge_w);
+
+            // Sparse infill: lines in two directions (grid), each direction 2 s / density apart;
+            // the ends of both directions alternate along the edge, so a link spans half the
+            // spacing of one direction, at 45° to the edge.
+            if prof.infill > 0.0 {
+                let sparse_mm = sparse_mm2 * prof.infill / prof.s;
+                let link = prof.s / prof.infill * std::f64::consts::SQRT_2;
+                lt.infill_s +=
+                    zigzag_time_s(&prof.planner, sparse_mm, chord, link, feat(prof.sparse));
+                lt.sparse_mm = sparse_mm;
+                lt.extruded_mm3 += sparse_mm * cross_section(prof.w, h);
+            }
+
+            // Travels: one retracted travel into each loop and into each infill region of each
+            // island, one for the layer change; short unretracted hops between the perimeters
+            // of a loop.
+            let regions = [solid_mm, top_mm, bridge_mm, lt.sparse_mm]
+                .iter()
+                .filter(|&&l| l > 0.0)
+                .count();
+            let retracted = 1 + cont.loops.len() + cont.islands.max(1) * regions;
+            let span = (extent[0] * extent[1] / retracted as f64).sqrt() * 0.5;
+            let hop = |len: f64| {
+                let mv = Move {
+                    len,
+                    dir: [std::f64::consts::FRAC_1_SQRT_2; 2],
+                    speed: prof.travel.speed_mm_s,
+                    accel: prof.travel.accel_mm_s2,
+                };
+                prof.planner.time_s(&[mv])
+            };
+            lt.travel_s += retracted as f64 * hop(span)
+                + (cont.loops.len() * (prof.walls as usize).saturating_sub(1)) as f64 * hop(prof.s);
+            lt.retractions = retracted;
+            lt.overhead_s += retracted as f64 * retract_and_hop_s(printer) + z_move_s(printer, dz);
+
+            // Cooling: a layer faster than the threshold is slowed down (not below the minimum
+            // print speed); travels and retractions are not slowed.
+            let extruding_s = lt.perimeters_s + lt.infill_s + lt.solid_s;
+            let other_s = lt.travel_s + lt.overhead_s;
+            let extruded_mm = lt.perimeter_mm + lt.solid_mm + lt.sparse_mm;
+            let target_s = printer.slowdown_below_layer_time_s - other_s;
+            if extruding_s > 0.0 && extruding_s < target_s {
+                let slowest_s = extruded_mm / printer.min_print_speed_mm_s;
+                let stretched = target_s.min(slowest_s).max(extruding_s);
+                lt.cooling_s = stretched - extruding_s;
+            }
+            lt
+        })
+        .collect();
+
+    let mut est = FffEstimate {
+        layers: n,
+        raster_cell_mm: cell,
+        ..FffEstimate::default()
+    };
+    for lt in &layer_times {
+        est.perimeters_s += lt.perimeters_s;
+        est.infill_s += lt.infill_s;
+        est.solid_s += lt.solid_s;
+        est.travel_s += lt.travel_s;
+        est.overhead_s += lt.overhead_s;
+        est.cooling_slowdown_s += lt.cooling_s;
+        est.perimeter_mm += lt.perimeter_mm;
+        est.sparse_infill_mm += lt.sparse_mm;
+        est.solid_infill_mm += lt.solid_mm;
+        est.extruded_mm3 += lt.extruded_mm3;
+        est.retractions += lt.retractions;
+    }
+    est.time_s = est.perimeters_s
+        + est.infill_s
+        + est.solid_s
+        + est.travel_s
+        + est.overhead_s
+        + est.cooling_slowdown_s;
+    est
+}
+
+/// One retraction with its Z hop: retract and re-extrude the filament (E axis at the retract
+/// speed and acceleration, from the E jerk... taken as zero: a conservative bound), lift and
+/// lower the nozzle by `retract_lift_mm` (Z axis).
+fn retract_and_hop_s(p: &FffPrinter) -> f64 {
+    let e = trapezoid_s(
+        p.retract_length_mm,
+        0.0,
+        0.0,
+        p.retract_speed_mm_s,
+        p.max_acceleration_retracting_mm_s2,
+    );
+    2.0 * e + 2.0 * z_move_s(p, p.retract_lift_mm)
+}
+
+/// A Z move of `dz` mm from and to the Z jerk speed.
+fn z_move_s(p: &FffPrinter, dz: f64) -> f64 {
+    let v0 = p.max_jerk_z_mm_s.min(p.max_speed_z_mm_s);
+    trapezoid_s(dz, v0, v0, p.max_speed_z_mm_s, p.max_acceleration_z_mm_s2)
+}
