@@ -11,6 +11,10 @@ use nalgebra::{Point3, Vector3};
 
 use crate::interface::{LatticeKind, LatticeRequest, Pattern};
 use crate::mesh::{self, LoadOptions, Units};
+use crate::models::ModelSet;
+use crate::plan::{EstimateOptions, MaterialChoice, SplitJob};
+use crate::process::fff::FffSettings;
+use crate::process::molding::InsertHandling;
 use crate::split::{Side, SplitOptions};
 use crate::{plan, report};
 
@@ -31,6 +35,133 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Split parts into the printed baseplate and the molded rib region; write both meshes.
     Split(Box<SplitArgs>),
+    /// Compare printing, molding and the hybrid route: cost, time, energy, CO2, break-even.
+    Estimate(Box<EstimateArgs>),
+    /// Everything for a part: split, interface lattice, estimate; writes the meshes, the
+    /// report (JSON, SVG chart) and a summary. Without a file: the bundled ribbed plate.
+    Plan(Box<PlanArgs>),
+}
+
+/// How the routes are estimated: volume, variants, printer and print settings.
+#[derive(Args, Debug, Clone)]
+pub struct EstimateSettingsArgs {
+    /// Parts per year.
+    #[arg(long, default_value_t = 10_000.0, value_name = "N", value_parser = positive_count)]
+    pub volume: f64,
+    /// Personalised variants: pure molding needs a cavity set for each.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub variants: u32,
+    /// Printer of the printers model (fff.NAME, powder.NAME or NAME).
+    #[arg(long, default_value = "desktop_fff", value_name = "NAME")]
+    pub printer: String,
+    /// Layer height for FFF printing.
+    #[arg(long, value_name = "MM", value_parser = positive_mm)]
+    pub layer_mm: Option<f64>,
+    /// Nozzle diameter for FFF printing.
+    #[arg(long, value_name = "MM", value_parser = positive_mm)]
+    pub nozzle_mm: Option<f64>,
+    /// Perimeters (walls) for FFF printing.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub perimeters: Option<u32>,
+    /// Sparse infill density for FFF printing (percent).
+    #[arg(long, value_name = "PERCENT", value_parser = percent)]
+    pub infill: Option<f64>,
+    /// How printed inserts are placed into the mold.
+    #[arg(long, value_enum, default_value_t = Inserts::Manual)]
+    pub inserts: Inserts,
+}
+
+/// Insert placement for overmolding.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inserts {
+    Manual,
+    Robot,
+}
+
+impl EstimateSettingsArgs {
+    /// The estimate options, the FFF settings from the chosen FFF printer's profile with the
+    /// user's changes (the 0.4 mm nozzle, 0.2 mm layers, 2 perimeters, 20 % of the desktop
+    /// printer by default).
+    pub fn options(&self, models: &ModelSet) -> Result<EstimateOptions, String> {
+        let mut fff = match plan::find_printer(&models.printers, &self.printer)? {
+            plan::ChosenPrinter::Fff(p) => FffSettings::for_printer(p),
+            plan::ChosenPrinter::Powder(_) => FffSettings::default(),
+        };
+        if let Some(v) = self.layer_mm {
+            fff.layer_mm = v;
+        }
+        if let Some(v) = self.nozzle_mm {
+            fff.nozzle_mm = v;
+        }
+        if let Some(v) = self.perimeters {
+            fff.perimeters = v;
+        }
+        if let Some(v) = self.infill {
+            fff.infill_fraction = v / 100.0;
+        }
+        if fff.layer_mm > 0.8 * fff.nozzle_mm {
+            return Err(format!(
+                "--layer-mm {} is more than 80 % of the {} mm nozzle: the printer cannot lay such layers",
+                fff.layer_mm, fff.nozzle_mm
+            ));
+        }
+        Ok(EstimateOptions {
+            annual_volume: self.volume,
+            variants: self.variants,
+            printer: self.printer.clone(),
+            fff,
+            inserts: match self.inserts {
+                Inserts::Manual => InsertHandling::Manual,
+                Inserts::Robot => InsertHandling::Robot,
+            },
+        })
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct EstimateArgs {
+    /// STL files (binary or ASCII).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: MeshInputArgs,
+    #[command(flatten)]
+    pub placement: SplitPlacementArgs,
+    /// Surface samples for the wall-thickness estimate.
+    #[arg(long, default_value_t = 5000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub thickness_samples: u64,
+    #[command(flatten)]
+    pub lattice: LatticeArgs,
+    #[command(flatten)]
+    pub materials: MaterialArgs,
+    #[command(flatten)]
+    pub settings: EstimateSettingsArgs,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// STL files (binary or ASCII); none: the bundled ribbed-plate sample.
+    pub files: Vec<PathBuf>,
+    /// Folder for the meshes, STEM.report.json, STEM.report.svg and STEM.summary.txt.
+    #[arg(long, short, default_value = "plan")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub input: MeshInputArgs,
+    #[command(flatten)]
+    pub placement: SplitPlacementArgs,
+    /// Surface samples for the wall-thickness estimate.
+    #[arg(long, default_value_t = 5000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub thickness_samples: u64,
+    #[command(flatten)]
+    pub lattice: LatticeArgs,
+    #[command(flatten)]
+    pub materials: MaterialArgs,
+    #[command(flatten)]
+    pub settings: EstimateSettingsArgs,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +203,22 @@ pub struct InspectArgs {
     pub format: OutputFormat,
 }
 
+/// A count of parts: finite, at least 1.
+fn positive_count(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 1.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a number of parts (1 or more)")),
+    }
+}
+
+/// A percentage from 0 to 100.
+fn percent(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not a percentage from 0 to 100")),
+    }
+}
+
 /// A strictly positive, finite length in mm.
 fn positive_mm(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
@@ -90,6 +237,22 @@ pub struct SplitArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub input: MeshInputArgs,
+    #[command(flatten)]
+    pub placement: SplitPlacementArgs,
+    /// Surface samples for the wall-thickness estimate (0 skips it).
+    #[arg(long, default_value_t = 5000, value_name = "N")]
+    pub thickness_samples: usize,
+    #[command(flatten)]
+    pub lattice: LatticeArgs,
+    #[command(flatten)]
+    pub materials: MaterialArgs,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+/// Where the part is cut (default: detected).
+#[derive(Args, Debug, Clone)]
+pub struct SplitPlacementArgs {
     /// Mold opening direction X,Y,Z: the ribs are on the side it points to (default: detected).
     #[arg(long, value_name = "X,Y,Z", value_parser = vector3, allow_hyphen_values = true)]
     pub normal: Option<Vector3<f64>>,
@@ -102,13 +265,16 @@ pub struct SplitArgs {
     /// With ribs on both faces of the plate: cut the larger region, the other, or both.
     #[arg(long, value_enum, default_value_t = Side::Main)]
     pub side: Side,
-    /// Surface samples for the wall-thickness estimate (0 skips it).
-    #[arg(long, default_value_t = 5000, value_name = "N")]
-    pub thickness_samples: usize,
+}
+
+/// The porous interface.
+#[derive(Args, Debug, Clone)]
+pub struct LatticeArgs {
     /// Porous interface: pores in the baseplate under the ribs, matching pins on the molded
-    /// region (defaults from the printer model; see docs/models.md).
-    #[arg(long, value_enum, default_value_t = Lattice::None)]
-    pub lattice: Lattice,
+    /// region (defaults from the printer model; see docs/models.md). Default: none for
+    /// `split`, grid for `estimate` and `plan`.
+    #[arg(long, value_enum)]
+    pub lattice: Option<Lattice>,
     /// Pore width (side of a square pore, diameter of a round one).
     #[arg(long, value_name = "MM", value_parser = positive_mm)]
     pub pore_mm: Option<f64>,
@@ -132,8 +298,42 @@ pub struct SplitArgs {
         allow_hyphen_values = true
     )]
     pub angle_deg: f64,
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
+}
+
+/// Materials and the model files.
+#[derive(Args, Debug, Clone)]
+pub struct MaterialArgs {
+    /// Molded material: the ribs of the hybrid route, the whole part molded (see --models).
+    #[arg(long, default_value = "PLA", value_name = "NAME")]
+    pub material: String,
+    /// Printed material: the baseplate, the whole part printed (default: --material).
+    #[arg(long, value_name = "NAME")]
+    pub baseplate_material: Option<String>,
+    /// Model files to use instead of the embedded ones: a folder holding any of
+    /// materials.toml, printers.toml, molding.toml, economics.toml, or such a file (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub models: Vec<PathBuf>,
+}
+
+impl MaterialArgs {
+    pub fn choice(&self) -> MaterialChoice {
+        MaterialChoice {
+            molded: self.material.clone(),
+            printed: self
+                .baseplate_material
+                .clone()
+                .unwrap_or_else(|| self.material.clone()),
+        }
+    }
+
+    /// The model set, or the reason it cannot be read (exit 2: a usage error).
+    pub fn model_set(&self) -> Result<ModelSet, String> {
+        let set = ModelSet::load(&self.models).map_err(|e| e.to_string())?;
+        let c = self.choice();
+        set.materials.get(&c.molded)?;
+        set.materials.get(&c.printed)?;
+        Ok(set)
+    }
 }
 
 /// The porous interface to build, if any.
@@ -151,9 +351,10 @@ pub enum Lattice {
     Infill,
 }
 
-impl SplitArgs {
-    pub fn lattice_request(&self) -> Option<LatticeRequest> {
-        let kind = match self.lattice {
+impl LatticeArgs {
+    /// The lattice asked for, `default` when none was named.
+    pub fn lattice_request(&self, default: Lattice) -> Option<LatticeRequest> {
+        let kind = match self.lattice.unwrap_or(default) {
             Lattice::None => return None,
             Lattice::Grid => LatticeKind::Pores(Pattern::Grid),
             Lattice::Hex => LatticeKind::Pores(Pattern::Hex),
@@ -171,7 +372,9 @@ impl SplitArgs {
             angle_deg: self.angle_deg,
         })
     }
+}
 
+impl SplitPlacementArgs {
     pub fn split_options(&self) -> SplitOptions {
         SplitOptions {
             normal: self.normal,
@@ -212,6 +415,8 @@ pub fn run(cli: Cli) -> io::Result<i32> {
     match cli.command {
         Command::Inspect(args) => inspect(&args),
         Command::Split(args) => split(&args),
+        Command::Estimate(args) => estimate(&args),
+        Command::Plan(args) => plan_command(&args),
     }
 }
 
@@ -219,28 +424,110 @@ pub fn run(cli: Cli) -> io::Result<i32> {
 /// meshes (binary STL, and one 3MF with both as parts of one object) into `--out`. A file that
 /// cannot be split is reported with its reason and the others go on; exit 1 if any failed.
 pub fn split(args: &SplitArgs) -> io::Result<i32> {
-    let (load, opts) = (args.input.load_options(), args.split_options());
-    let lattice = args.lattice_request();
+    let models = match args.materials.model_set() {
+        Ok(m) => m,
+        Err(e) => return Ok(usage_error(&e)),
+    };
+    let job = SplitJob {
+        load: args.input.load_options(),
+        split: args.placement.split_options(),
+        lattice: args.lattice.lattice_request(Lattice::None),
+        thickness_samples: args.thickness_samples,
+        models: &models,
+        materials: args.materials.choice(),
+    };
     each_file(
         &args.files,
         args.format,
-        |file| {
-            plan::split_part(
-                file,
-                &load,
-                &opts,
-                lattice.as_ref(),
-                args.thickness_samples,
-                &args.out,
-            )
-        },
-        |out, file, (result, lattice, outputs)| {
-            report::split_json(out, file, result, lattice.as_ref(), outputs)
-        },
-        |out, file, (result, lattice, outputs)| {
-            report::split_table(out, file, result, lattice.as_ref(), outputs)
-        },
+        |file| plan::split_part_with(file, &job, &args.out),
+        |out, file, (p, outputs)| report::split_json(out, file, p, outputs),
+        |out, file, (p, outputs)| report::split_table(out, file, p, outputs),
     )
+}
+
+/// `hybridplan estimate`: splits each file (nothing written) and compares the routes.
+pub fn estimate(args: &EstimateArgs) -> io::Result<i32> {
+    let (models, opts) = match args
+        .materials
+        .model_set()
+        .and_then(|m| args.settings.options(&m).map(|o| (m, o)))
+    {
+        Ok(x) => x,
+        Err(e) => return Ok(usage_error(&e)),
+    };
+    let job = SplitJob {
+        load: args.input.load_options(),
+        split: args.placement.split_options(),
+        lattice: args.lattice.lattice_request(Lattice::Grid),
+        thickness_samples: args.thickness_samples as usize,
+        models: &models,
+        materials: args.materials.choice(),
+    };
+    each_file(
+        &args.files,
+        args.format,
+        |file| plan::estimate_part(file, &job, &opts),
+        |out, file, (p, e)| report::estimate_json(out, file, p, e),
+        |out, file, (p, e)| report::estimate_table(out, file, p, e),
+    )
+}
+
+/// `hybridplan plan`: split, interface, estimate and every output, for each file (or the
+/// bundled ribbed plate, written into the output folder first).
+pub fn plan_command(args: &PlanArgs) -> io::Result<i32> {
+    let (models, opts) = match args
+        .materials
+        .model_set()
+        .and_then(|m| args.settings.options(&m).map(|o| (m, o)))
+    {
+        Ok(x) => x,
+        Err(e) => return Ok(usage_error(&e)),
+    };
+    let files = if args.files.is_empty() {
+        match plan::write_bundled_sample(&args.out) {
+            Ok(f) => {
+                eprintln!("no file given: planning the bundled sample {}", f.display());
+                vec![f]
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(2);
+            }
+        }
+    } else {
+        args.files.clone()
+    };
+    let job = SplitJob {
+        load: args.input.load_options(),
+        split: args.placement.split_options(),
+        lattice: args.lattice.lattice_request(Lattice::Grid),
+        thickness_samples: args.thickness_samples as usize,
+        models: &models,
+        materials: args.materials.choice(),
+    };
+    each_file(
+        &files,
+        args.format,
+        |file| -> Result<report::PlanReports, String> {
+            let planned =
+                plan::plan_part(file, &job, &opts, &args.out).map_err(|e| e.to_string())?;
+            let reports = report::plan_reports(file, &planned, &args.out)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            report::write_plan_reports(&reports).map_err(|e| e.to_string())?;
+            Ok(reports)
+        },
+        |out, _file, reports| {
+            serde_json::to_writer(&mut *out, &reports.json)?;
+            writeln!(out)
+        },
+        |out, _file, reports| out.write_all(reports.summary.as_bytes()),
+    )
+}
+
+/// Reports a usage error (bad options or model files) and gives exit code 2.
+fn usage_error(message: &str) -> i32 {
+    eprintln!("error: {message}");
+    2
 }
 
 /// Runs `process` on every file in turn and prints each result as JSON (one line) or as a

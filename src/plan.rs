@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use nalgebra::{Point3, Vector3};
+use nalgebra::{Point3, Unit, Vector3};
+use serde::Serialize;
 
 use crate::fsutil::WriteError;
 use crate::interface::{
@@ -12,7 +13,12 @@ use crate::interface::{
 };
 use crate::mesh::threemf::NamedMesh;
 use crate::mesh::{self, LoadOptions};
-use crate::models::{self, ModelSet};
+use crate::models::{self, FffPrinter, Material, ModelSet, PowderPrinter, Printers};
+use crate::process::compare::{PrintRun, RouteInputs, RouteModels};
+use crate::process::fff::{self, FffEstimate, FffSettings};
+use crate::process::molding::{InsertHandling, MoldedShape};
+use crate::process::powder::{self, PowderEstimate};
+use crate::process::{self, Comparison};
 use crate::split::{self, SplitOptions};
 
 /// Why one part of a `split` run failed; the message names the file.
@@ -282,4 +288,314 @@ fn write_split(
         },
     );
     a.and(b).and(c)
+}
+
+/// What the estimate needs beyond the split: the volume, the variants, the printer and its
+/// settings, how inserts are placed.
+#[derive(Debug, Clone)]
+pub struct EstimateOptions {
+    pub annual_volume: f64,
+    pub variants: u32,
+    /// A printer of the printers model (`fff.NAME` or `powder.NAME`, or just NAME).
+    pub printer: String,
+    pub fff: FffSettings,
+    pub inserts: InsertHandling,
+}
+
+impl Default for EstimateOptions {
+    fn default() -> Self {
+        EstimateOptions {
+            annual_volume: 10_000.0,
+            variants: 1,
+            printer: "desktop_fff".into(),
+            fff: FffSettings::default(),
+            inserts: InsertHandling::Manual,
+        }
+    }
+}
+
+/// One printed body (the part or its baseplate) on the chosen printer.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum PrintEstimate {
+    Fff(FffEstimate),
+    Powder(PowderEstimate),
+}
+
+/// A printer of the model, found by name.
+pub enum ChosenPrinter<'a> {
+    Fff(&'a FffPrinter),
+    Powder(&'a PowderPrinter),
+}
+
+/// The printer called `name` (`fff.NAME`, `powder.NAME` or NAME), or an error listing them.
+pub fn find_printer<'a>(printers: &'a Printers, name: &str) -> Result<ChosenPrinter<'a>, String> {
+    let (kind, key) = name.split_once('.').unwrap_or(("", name));
+    if kind != "powder"
+        && let Some(p) = printers.fff.get(key)
+    {
+        return Ok(ChosenPrinter::Fff(p));
+    }
+    if kind != "fff"
+        && let Some(p) = printers.powder.get(key)
+    {
+        return Ok(ChosenPrinter::Powder(p));
+    }
+    let known: Vec<String> = printers
+        .fff
+        .keys()
+        .map(|k| format!("fff.{k}"))
+        .chain(printers.powder.keys().map(|k| format!("powder.{k}")))
+        .collect();
+    Err(format!(
+        "unknown printer '{name}'; known: {}",
+        known.join(", ")
+    ))
+}
+
+/// Extents of `mesh` along the footprint's axes u, v and the plate normal n (mm).
+fn extents(mesh: &mesh::Mesh, u: &Vector3<f64>, v: &Vector3<f64>, n: &Vector3<f64>) -> [f64; 3] {
+    let mut lo = [f64::INFINITY; 3];
+    let mut hi = [f64::NEG_INFINITY; 3];
+    for p in &mesh.vertices {
+        for (k, axis) in [u, v, n].into_iter().enumerate() {
+            let d = axis.dot(&p.coords);
+            lo[k] = lo[k].min(d);
+            hi[k] = hi[k].max(d);
+        }
+    }
+    [hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]].map(|d| if d.is_finite() { d } else { 0.0 })
+}
+
+/// Prints `body` (extents `size` along u, v, n) on the chosen printer, the plate down.
+fn print_body(
+    body: &mesh::Mesh,
+    size: [f64; 3],
+    axis: &Unit<Vector3<f64>>,
+    printer: &ChosenPrinter,
+    material: (&str, &Material),
+    settings: &FffSettings,
+) -> Result<(PrintRun, PrintEstimate), String> {
+    let (name, m) = material;
+    match printer {
+        ChosenPrinter::Fff(p) => {
+            let [bx, by, bz] = p.build_volume_mm;
+            let fits = size[2] <= bz
+                && ((size[0] <= bx && size[1] <= by) || (size[0] <= by && size[1] <= bx));
+            if !fits {
+                return Err(format!(
+                    "{:.0} x {:.0} x {:.0} mm does not fit the printer's {bx:.0} x {by:.0} x {bz:.0} mm build volume",
+                    size[0], size[1], size[2]
+                ));
+            }
+            let e = fff::estimate_fff(body, axis, settings, p);
+            let run = PrintRun {
+                time_per_part_s: e.time_s,
+                material_mm3_per_part: e.extruded_mm3,
+                price_per_kg: m.filament_price_per_kg,
+                hourly_rate: p.hourly_rate_eur_h,
+                power_kw: p.power_kw,
+                first_part_s: e.time_s,
+            };
+            Ok((run, PrintEstimate::Fff(e)))
+        }
+        ChosenPrinter::Powder(p) => {
+            let price = m.powder_price_per_kg.ok_or_else(|| {
+                format!("{name} has no powder price in the materials model: powder-bed printers need a powder")
+            })?;
+            let e = powder::estimate_powder(body.signed_volume_mm3(), size, p)
+                .map_err(|e| e.to_string())?;
+            let run = PrintRun {
+                time_per_part_s: e.time_per_part_s,
+                material_mm3_per_part: e.powder_used_mm3_per_part,
+                price_per_kg: price,
+                hourly_rate: p.hourly_rate_eur_h,
+                power_kw: p.power_kw,
+                first_part_s: e.build_time_s + e.cooldown_s,
+            };
+            Ok((run, PrintEstimate::Powder(e)))
+        }
+    }
+}
+
+/// The estimate of one prepared part.
+#[derive(Debug, Clone, Serialize)]
+pub struct Estimate {
+    pub currency: String,
+    pub material: String,
+    pub baseplate_material: String,
+    pub printer: String,
+    pub inserts: InsertHandling,
+    #[serde(flatten)]
+    pub comparison: Comparison,
+    /// Print time of the whole part on the chosen printer (FFF: the whole build).
+    pub am_print_time_s: Option<f64>,
+    pub baseplate_print_time_s: Option<f64>,
+    pub am_print: Option<PrintEstimate>,
+    pub baseplate_print: Option<PrintEstimate>,
+    pub part_shape: MoldedShape,
+    pub rib_shape: MoldedShape,
+}
+
+/// Estimates the three routes for a prepared part (its molded region's wall thickness
+/// measured).
+pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<Estimate, String> {
+    let models = job.models;
+    let (printed_name, printed) = models.materials.get(&job.materials.printed)?;
+    let (molded_name, molded) = models.materials.get(&job.materials.molded)?;
+    let printer = find_printer(&models.printers, &opts.printer)?;
+    let f = &p.split.facts;
+    let n = Vector3::from(f.plane_normal);
+    let axis = Unit::new_normalize(n);
+    let (u, v) = (
+        Vector3::from(p.split.footprint.u_axis),
+        Vector3::from(p.split.footprint.v_axis),
+    );
+    let part_size = extents(&p.part, &u, &v, &n);
+    let plate_size = extents(&p.split.baseplate, &u, &v, &n);
+    let rib_wall = f
+        .wall_thickness
+        .as_ref()
+        .map(|w| w.p95_mm)
+        .unwrap_or(f.plate_thickness_mm);
+    let part_shape = MoldedShape {
+        volume_mm3: f.part_volume_mm3,
+        projected_area_mm2: split::projected_area(&p.part, &n),
+        // Cooling waits for the thickest section: the plate or the ribs.
+        wall_mm: rib_wall.max(f.plate_thickness_mm),
+        length_mm: part_size[0],
+        width_mm: part_size[1],
+        depth_mm: part_size[2],
+        surface_patches: p.part_patches,
+    };
+    let rib_shape = MoldedShape {
+        volume_mm3: f.molded_volume_mm3,
+        projected_area_mm2: f.projected_area_mm2,
+        wall_mm: rib_wall,
+        // The rib mold holds the printed baseplate: it is as large and as deep as the part.
+        length_mm: part_size[0],
+        width_mm: part_size[1],
+        depth_mm: part_size[2],
+        surface_patches: p.molded_patches,
+    };
+    let (am, plate) = rayon::join(
+        || {
+            print_body(
+                &p.part,
+                part_size,
+                &axis,
+                &printer,
+                (printed_name, printed),
+                &opts.fff,
+            )
+        },
+        || {
+            print_body(
+                &p.split.baseplate,
+                plate_size,
+                &axis,
+                &printer,
+                (printed_name, printed),
+                &opts.fff,
+            )
+        },
+    );
+    let time = |r: &Result<(PrintRun, PrintEstimate), String>| {
+        r.as_ref().ok().map(|(run, _)| run.time_per_part_s)
+    };
+    let inputs = RouteInputs {
+        am_part: am.as_ref().map(|(r, _)| *r).map_err(|e| e.clone()),
+        am_baseplate: plate.as_ref().map(|(r, _)| *r).map_err(|e| e.clone()),
+        part_shape,
+        rib_shape,
+        printed,
+        molded,
+        variants: opts.variants.max(1),
+        inserts: opts.inserts,
+    };
+    let route_models = RouteModels {
+        molding: &models.molding,
+        economics: &models.economics,
+    };
+    let comparison = process::compare_routes(&inputs, &route_models, opts.annual_volume);
+    Ok(Estimate {
+        currency: models.economics.currency.clone(),
+        material: molded_name.to_string(),
+        baseplate_material: printed_name.to_string(),
+        printer: opts.printer.clone(),
+        inserts: opts.inserts,
+        comparison,
+        am_print_time_s: time(&am),
+        baseplate_print_time_s: time(&plate),
+        am_print: am.ok().map(|(_, e)| e),
+        baseplate_print: plate.ok().map(|(_, e)| e),
+        part_shape,
+        rib_shape,
+    })
+}
+
+/// Splits a part (nothing written), measures its molded region's walls and estimates the routes.
+pub fn estimate_part(
+    file: &Path,
+    job: &SplitJob,
+    opts: &EstimateOptions,
+) -> Result<(Prepared, Estimate), PartError> {
+    let mut p = prepare(file, job)?;
+    let wall = split::thickness::wall_thickness(&p.split.molded, job.thickness_samples.max(1));
+    p.split.set_wall_thickness(wall);
+    let e = estimate(&p, job, opts).map_err(|reason| PartError::Part {
+        path: file.to_path_buf(),
+        reason,
+    })?;
+    Ok((p, e))
+}
+
+/// A part planned: split, interface, estimate, and the meshes written.
+pub struct Planned {
+    pub prepared: Prepared,
+    pub estimate: Estimate,
+    pub outputs: SplitOutputs,
+}
+
+/// Plans one part: [`estimate_part`], and the split meshes written into `out_dir` while the
+/// routes are estimated.
+pub fn plan_part(
+    file: &Path,
+    job: &SplitJob,
+    opts: &EstimateOptions,
+    out_dir: &Path,
+) -> Result<Planned, PartError> {
+    let mut p = prepare(file, job)?;
+    create_dir(out_dir)?;
+    let stem = stem_of(file);
+    let outputs = split_outputs(out_dir, &stem);
+    let wall = split::thickness::wall_thickness(&p.split.molded, job.thickness_samples.max(1));
+    p.split.set_wall_thickness(wall);
+    let (estimate, written) = rayon::join(
+        || estimate(&p, job, opts),
+        || write_split(&p.split, p.infill_zone.as_ref(), &outputs, &stem),
+    );
+    written?;
+    let estimate = estimate.map_err(|reason| PartError::Part {
+        path: file.to_path_buf(),
+        reason,
+    })?;
+    Ok(Planned {
+        prepared: p,
+        estimate,
+        outputs,
+    })
+}
+
+/// Writes the bundled ribbed-plate sample into `out_dir` (for `plan` without a file) and
+/// returns its path.
+pub fn write_bundled_sample(out_dir: &Path) -> Result<PathBuf, WriteError> {
+    create_dir(out_dir)?;
+    let path = out_dir.join("ribbed_plate.stl");
+    mesh::stl::write_binary(
+        &path,
+        &crate::samples::ribbed_plate().mesh(),
+        "ribbed_plate",
+    )?;
+    Ok(path)
 }

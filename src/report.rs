@@ -7,10 +7,13 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::interface::LatticeReport;
 use crate::mesh::MeshReport;
-use crate::plan::SplitOutputs;
-use crate::split::Split;
+use std::path::PathBuf;
+
+use crate::fsutil::{WriteError, write_atomic};
+use crate::plan::{Estimate, Planned, Prepared, SplitOutputs};
+use crate::process::compare::{Route, RouteCost};
+use chart::short_count;
 
 /// One row of `hybridplan inspect --format json`.
 #[derive(Serialize)]
@@ -88,10 +91,23 @@ pub fn inspect_table(w: &mut dyn Write, file: &Path, r: &MeshReport) -> io::Resu
 pub fn split_json(
     w: &mut dyn Write,
     file: &Path,
-    split: &Split,
-    lattice: Option<&LatticeReport>,
+    prepared: &Prepared,
     outputs: &SplitOutputs,
 ) -> io::Result<()> {
+    let row = split_value(file, prepared, Some(outputs))?;
+    serde_json::to_writer(&mut *w, &row)?;
+    writeln!(w)
+}
+
+/// The split's facts, the lattice's keys (or none), the bond and the outputs as one JSON
+/// object.
+pub fn split_value(
+    file: &Path,
+    prepared: &Prepared,
+    outputs: Option<&SplitOutputs>,
+) -> io::Result<serde_json::Value> {
+    let split = &prepared.split;
+    let lattice = prepared.lattice.as_ref();
     let mut row = serde_json::to_value(&split.facts)?;
     if let Some(obj) = row.as_object_mut() {
         match lattice {
@@ -104,7 +120,15 @@ pub fn split_json(
             }
             None => {
                 obj.insert("pores".into(), 0.into());
-                obj.insert("lattice_warnings".into(), serde_json::json!([]));
+                obj.insert("pin_area_mm2".into(), 0.into());
+                obj.insert("pin_area_fraction".into(), 0.into());
+                if let serde_json::Value::Object(m) = serde_json::to_value(prepared.bond)? {
+                    obj.extend(m);
+                }
+                obj.insert(
+                    "lattice_warnings".into(),
+                    serde_json::to_value(&prepared.bond_warnings)?,
+                );
             }
         }
         obj.insert("file".into(), file.display().to_string().into());
@@ -112,29 +136,60 @@ pub fn split_json(
             "footprint_loops_mm".into(),
             serde_json::to_value(&split.footprint.loops_mm)?,
         );
-        obj.insert(
-            "outputs".into(),
-            serde_json::json!({
-                "baseplate": outputs.baseplate.display().to_string(),
-                "molded": outputs.molded.display().to_string(),
-                "3mf": outputs.three_mf.display().to_string(),
-            }),
-        );
+        if let Some(outputs) = outputs {
+            obj.insert(
+                "outputs".into(),
+                serde_json::json!({
+                    "baseplate": outputs.baseplate.display().to_string(),
+                    "molded": outputs.molded.display().to_string(),
+                    "3mf": outputs.three_mf.display().to_string(),
+                }),
+            );
+        }
     }
-    serde_json::to_writer(&mut *w, &row)?;
-    writeln!(w)
+    Ok(row)
 }
 
 /// A readable summary of a split.
 pub fn split_table(
     w: &mut dyn Write,
     file: &Path,
-    split: &Split,
-    lattice: Option<&LatticeReport>,
+    prepared: &Prepared,
     outputs: &SplitOutputs,
 ) -> io::Result<()> {
-    let f = &split.facts;
     writeln!(w, "{}", file.display())?;
+    for (k, v) in split_rows(prepared) {
+        writeln!(w, "  {k:<16} {v}")?;
+    }
+    for (k, v) in [
+        ("baseplate", outputs.baseplate.display().to_string()),
+        ("molded", outputs.molded.display().to_string()),
+        ("3mf", outputs.three_mf.display().to_string()),
+    ] {
+        writeln!(w, "  {k:<16} {v}")?;
+    }
+    for warning in split_warnings(prepared) {
+        writeln!(w, "  warning: {warning}")?;
+    }
+    Ok(())
+}
+
+/// The split's warnings, then the interface's.
+pub fn split_warnings(prepared: &Prepared) -> impl Iterator<Item = &String> {
+    prepared
+        .split
+        .facts
+        .warnings
+        .iter()
+        .chain(prepared.lattice.iter().flat_map(|l| &l.lattice_warnings))
+        .chain(&prepared.bond_warnings)
+}
+
+/// The rows of the split's table: plane, thickness, volumes, footprint, interface and bond.
+pub fn split_rows(prepared: &Prepared) -> Vec<(&'static str, String)> {
+    let split = &prepared.split;
+    let lattice = prepared.lattice.as_ref();
+    let f = &split.facts;
     let n = f.plane_normal;
     let p = f.plane_point_mm;
     let mut rows: Vec<(&str, String)> = vec![
@@ -221,20 +276,281 @@ pub fn split_table(
             ),
         ));
     }
-    rows.extend([
-        ("baseplate", outputs.baseplate.display().to_string()),
-        ("molded", outputs.molded.display().to_string()),
-        ("3mf", outputs.three_mf.display().to_string()),
-    ]);
-    for (k, v) in rows {
+    let b = &prepared.bond;
+    rows.push((
+        "bond (estimate)",
+        format!(
+            "shear {:.0} N ({:.1} x the plain {:.0} N), pull-off {:.0} N (plain {:.0} N); adhesion {} MPa",
+            b.bond_shear_n,
+            b.shear_ratio,
+            b.bond_shear_plain_n,
+            b.bond_pull_n,
+            b.bond_pull_plain_n,
+            b.adhesion_mpa
+        ),
+    ));
+    rows
+}
+
+/// The estimate of a part as one JSON object: the split's and the interface's keys, then the
+/// comparison (`routes`, `break_even_volumes`, `best_route`, `sweep`, ...), and the outputs.
+pub fn estimate_value(
+    file: &Path,
+    prepared: &Prepared,
+    estimate: &Estimate,
+    outputs: Option<&SplitOutputs>,
+) -> io::Result<serde_json::Value> {
+    let mut row = split_value(file, prepared, outputs)?;
+    if let (Some(obj), serde_json::Value::Object(e)) =
+        (row.as_object_mut(), serde_json::to_value(estimate)?)
+    {
+        obj.extend(e);
+    }
+    Ok(row)
+}
+
+/// One JSON line for an estimated part.
+pub fn estimate_json(
+    w: &mut dyn Write,
+    file: &Path,
+    prepared: &Prepared,
+    estimate: &Estimate,
+) -> io::Result<()> {
+    serde_json::to_writer(&mut *w, &estimate_value(file, prepared, estimate, None)?)?;
+    writeln!(w)
+}
+
+fn fmt_money(v: f64) -> String {
+    if v >= 1000.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// A duration in a readable unit.
+pub fn fmt_duration(s: f64) -> String {
+    if s >= 86_400.0 {
+        format!("{:.1} d", s / 86_400.0)
+    } else if s >= 3600.0 {
+        format!("{:.2} h", s / 3600.0)
+    } else if s >= 60.0 {
+        format!("{:.1} min", s / 60.0)
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
+/// The comparison as a table: one column per route.
+pub fn estimate_rows(estimate: &Estimate) -> String {
+    let c = &estimate.comparison;
+    let cur = &estimate.currency;
+    let mut out = String::new();
+    let routes: Vec<(Route, Option<&RouteCost>)> = Route::ALL
+        .iter()
+        .map(|&r| (r, c.routes.get(r).cost()))
+        .collect();
+    let mut line = |name: &str, f: &dyn Fn(&RouteCost) -> String| {
+        let cells: Vec<String> = routes
+            .iter()
+            .map(|(_, rc)| rc.map(f).unwrap_or_else(|| "-".into()))
+            .collect();
+        out.push_str(&format!(
+            "  {name:<26}{:>14}{:>14}{:>14}\n",
+            cells[0], cells[1], cells[2]
+        ));
+    };
+    line("", &|_| String::new());
+    out.clear();
+    out.push_str(&format!(
+        "  {} parts/year, {} variant(s); {} ribs on a {} baseplate; printer {}\n",
+        short_count(c.annual_volume),
+        c.variants,
+        estimate.material,
+        estimate.baseplate_material,
+        estimate.printer
+    ));
+    out.push_str(&format!(
+        "  {:<26}{:>14}{:>14}{:>14}\n",
+        "", "AM", "IM", "hybrid"
+    ));
+    let mut line = |name: &str, f: &dyn Fn(&RouteCost) -> String| {
+        let cells: Vec<String> = routes
+            .iter()
+            .map(|(_, rc)| rc.map(f).unwrap_or_else(|| "n/a".into()))
+            .collect();
+        out.push_str(&format!(
+            "  {name:<26}{:>14}{:>14}{:>14}\n",
+            cells[0], cells[1], cells[2]
+        ));
+    };
+    line(&format!("cost per part ({cur})"), &|r| {
+        fmt_money(r.cost_per_part)
+    });
+    line("  material", &|r| fmt_money(r.material_cost));
+    line("  machine", &|r| fmt_money(r.machine_cost));
+    line("  labour", &|r| fmt_money(r.labour_cost));
+    line("  energy", &|r| fmt_money(r.energy_cost));
+    line("  tooling", &|r| {
+        fmt_money(r.tooling_cost_per_part + r.changeover_cost_per_part)
+    });
+    line("  overhead", &|r| fmt_money(r.overhead_cost));
+    line(&format!("tooling ({cur})"), &|r| {
+        format!("{:.0}", r.tooling_cost)
+    });
+    line("cycle time", &|r| fmt_duration(r.cycle_time_s));
+    line("parts/h per machine", &|r| {
+        format!("{:.2}", r.parts_per_hour_per_machine)
+    });
+    line("machines for the volume", &|r| match r.printers_needed {
+        Some(p) => format!("{:.0}+{:.0} pr.", r.machines_needed, p),
+        None => format!("{:.0}", r.machines_needed),
+    });
+    line("lead time to 1st part", &|r| {
+        fmt_duration(r.lead_time_h * 3600.0)
+    });
+    line("energy (kWh/part)", &|r| {
+        format!("{:.4}", r.energy_kwh_per_part)
+    });
+    line("CO2 (kg/part)", &|r| format!("{:.4}", r.co2_kg_per_part));
+    for (r, rc) in &routes {
+        if rc.is_none()
+            && let crate::process::RouteResult::Unavailable { reason, .. } = c.routes.get(*r)
+        {
+            out.push_str(&format!("  {} not available: {reason}\n", r.name()));
+        }
+    }
+    let be = |v: Option<f64>| {
+        v.map(|v| format!("{}/yr", short_count(v)))
+            .unwrap_or_else(|| "none".into())
+    };
+    out.push_str(&format!(
+        "  break-even                AM = IM at {}, AM = hybrid at {}, hybrid = IM at {}\n",
+        be(c.break_even_volumes.am_im),
+        be(c.break_even_volumes.am_hybrid),
+        be(c.break_even_volumes.hybrid_im)
+    ));
+    if let Some(best) = c.best_route {
+        out.push_str(&format!(
+            "  cheapest at {}/yr         {}\n",
+            short_count(c.annual_volume),
+            best.name()
+        ));
+    }
+    if let Some(t) = estimate.am_print_time_s {
+        out.push_str(&format!(
+            "  print time, whole part    {}\n",
+            fmt_duration(t)
+        ));
+    }
+    if let Some(t) = estimate.baseplate_print_time_s {
+        out.push_str(&format!(
+            "  print time, baseplate     {}\n",
+            fmt_duration(t)
+        ));
+    }
+    out
+}
+
+/// A readable estimate: the split, then the comparison.
+pub fn estimate_table(
+    w: &mut dyn Write,
+    file: &Path,
+    prepared: &Prepared,
+    estimate: &Estimate,
+) -> io::Result<()> {
+    writeln!(w, "{}", file.display())?;
+    for (k, v) in split_rows(prepared) {
         writeln!(w, "  {k:<16} {v}")?;
     }
-    for warning in f
-        .warnings
-        .iter()
-        .chain(lattice.iter().flat_map(|l| &l.lattice_warnings))
-    {
+    w.write_all(estimate_rows(estimate).as_bytes())?;
+    for warning in split_warnings(prepared) {
         writeln!(w, "  warning: {warning}")?;
     }
     Ok(())
+}
+
+/// The report files `plan` writes for a part.
+pub struct PlanReportFiles {
+    pub json: PathBuf,
+    pub svg: PathBuf,
+    pub png: PathBuf,
+    pub summary: PathBuf,
+}
+
+/// The rendered reports of a planned part: the JSON object, the chart, the summary text.
+pub struct PlanReports {
+    pub json: serde_json::Value,
+    pub svg: String,
+    pub png: Vec<u8>,
+    pub summary: String,
+    pub files: PlanReportFiles,
+}
+
+/// Renders the reports of a planned part (named after `file`, in `out_dir`).
+pub fn plan_reports(file: &Path, planned: &Planned, out_dir: &Path) -> io::Result<PlanReports> {
+    let stem = crate::plan::stem_of(file);
+    let files = PlanReportFiles {
+        json: out_dir.join(format!("{stem}.report.json")),
+        svg: out_dir.join(format!("{stem}.report.svg")),
+        png: out_dir.join(format!("{stem}.report.png")),
+        summary: out_dir.join(format!("{stem}.summary.txt")),
+    };
+    let mut json = estimate_value(
+        file,
+        &planned.prepared,
+        &planned.estimate,
+        Some(&planned.outputs),
+    )?;
+    if let Some(obj) = json.as_object_mut()
+        && let Some(serde_json::Value::Object(outs)) = obj.get_mut("outputs")
+    {
+        outs.insert(
+            "report_json".into(),
+            files.json.display().to_string().into(),
+        );
+        outs.insert("report_svg".into(), files.svg.display().to_string().into());
+        outs.insert("report_png".into(), files.png.display().to_string().into());
+        outs.insert("summary".into(), files.summary.display().to_string().into());
+    }
+    let svg = chart::cost_chart_svg(
+        &stem,
+        &planned.estimate.comparison,
+        &planned.estimate.currency,
+    );
+    let png = chart::svg_to_png(&svg, 1.0).map_err(io::Error::other)?;
+    let mut summary = Vec::new();
+    estimate_table(&mut summary, file, &planned.prepared, &planned.estimate)?;
+    let o = &planned.outputs;
+    for (k, v) in [
+        ("baseplate", &o.baseplate),
+        ("molded", &o.molded),
+        ("3mf", &o.three_mf),
+        ("report", &files.json),
+        ("chart", &files.svg),
+        ("chart (PNG)", &files.png),
+        ("summary", &files.summary),
+    ] {
+        writeln!(summary, "  {k:<16} {}", v.display())?;
+    }
+    Ok(PlanReports {
+        json,
+        svg,
+        png,
+        summary: String::from_utf8_lossy(&summary).into_owned(),
+        files,
+    })
+}
+
+/// Writes the reports of a planned part atomically.
+pub fn write_plan_reports(r: &PlanReports) -> Result<(), WriteError> {
+    write_atomic(&r.files.json, |w| {
+        serde_json::to_writer_pretty(&mut *w, &r.json)?;
+        writeln!(w)
+    })?;
+    write_atomic(&r.files.svg, |w| w.write_all(r.svg.as_bytes()))?;
+    write_atomic(&r.files.png, |w| w.write_all(&r.png))?;
+    write_atomic(&r.files.summary, |w| w.write_all(r.summary.as_bytes()))
 }

@@ -159,13 +159,13 @@ fn inputs<'a>(set: &'a ModelSet, shape: &MoldedShape) -> RouteInputs<'a> {
         first_part_s: 7200.0,
     };
     RouteInputs {
-        am_part: run,
-        am_baseplate: PrintRun {
+        am_part: Ok(run),
+        am_baseplate: Ok(PrintRun {
             time_per_part_s: 3600.0,
             material_mm3_per_part: 25_000.0,
             first_part_s: 3600.0,
             ..run
-        },
+        }),
         part_shape: *shape,
         rib_shape: MoldedShape {
             volume_mm3: 14_400.0,

@@ -51,12 +51,12 @@ pub struct RouteCost {
 }
 
 /// Everything the routes need to know of a part.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RouteInputs<'a> {
-    /// The whole part printed (pure AM), in the printed material.
-    pub am_part: PrintRun,
-    /// The baseplate printed (hybrid), with its pores.
-    pub am_baseplate: PrintRun,
+    /// The whole part printed (pure AM), in the printed material, or why it cannot be.
+    pub am_part: Result<PrintRun, String>,
+    /// The baseplate printed (hybrid), with its pores, or why it cannot be.
+    pub am_baseplate: Result<PrintRun, String>,
     /// The whole part molded (pure IM).
     pub part_shape: MoldedShape,
     /// The rib region molded onto the baseplate (hybrid).
@@ -118,10 +118,9 @@ fn print_cost(run: &PrintRun, material: &Material, econ: &Economics, good: f64) 
 }
 
 /// The pure AM route at `annual_volume`.
-pub fn am(inputs: &RouteInputs, m: &RouteModels, annual_volume: f64) -> RouteCost {
+pub fn am(run: &PrintRun, inputs: &RouteInputs, m: &RouteModels, annual_volume: f64) -> RouteCost {
     let econ = m.economics;
     let good = 1.0 - econ.scrap_am;
-    let run = &inputs.am_part;
     let p = print_cost(run, inputs.printed, econ, good);
     let energy_cost = p.energy_kwh * econ.electricity_price_per_kwh;
     let direct = p.material + p.machine + p.labour + energy_cost;
@@ -196,6 +195,7 @@ pub fn im(
 /// The hybrid route: the baseplate printed per part (inserts lost to insert or molding scrap
 /// are paid for), placed in a rib-only mold that serves every variant and overmolded.
 pub fn hybrid(
+    run: &PrintRun,
     inputs: &RouteInputs,
     m: &RouteModels,
     annual_volume: f64,
@@ -210,7 +210,6 @@ pub fn hybrid(
     };
     let plan = molding::plan(&job, m.molding, econ)?;
     let good_insert = (1.0 - econ.scrap_insert) * (1.0 - econ.scrap_im);
-    let run = &inputs.am_baseplate;
     let p = print_cost(run, inputs.printed, econ, good_insert);
     let mut r = from_molding(plan, econ);
     let print_energy_cost = p.energy_kwh * econ.electricity_price_per_kwh;
@@ -242,9 +241,18 @@ pub fn route(
     annual_volume: f64,
 ) -> Result<RouteCost, String> {
     match route {
-        Route::Am => Ok(am(inputs, m, annual_volume)),
+        Route::Am => {
+            let run = inputs.am_part.as_ref().map_err(|why| why.clone())?;
+            Ok(am(run, inputs, m, annual_volume))
+        }
         Route::Im => im(inputs, m, annual_volume).map_err(|e| e.to_string()),
-        Route::Hybrid => hybrid(inputs, m, annual_volume).map_err(|e| e.to_string()),
+        Route::Hybrid => {
+            let run = inputs
+                .am_baseplate
+                .as_ref()
+                .map_err(|why| format!("the baseplate cannot be printed: {why}"))?;
+            hybrid(run, inputs, m, annual_volume).map_err(|e| e.to_string())
+        }
     }
 }
 

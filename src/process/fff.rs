@@ -52,7 +52,7 @@ impl Default for FffSettings {
 }
 
 /// Estimated build: total time, its breakdown and the material.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct FffEstimate {
     pub time_s: f64,
     pub extruded_mm3: f64,

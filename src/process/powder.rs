@@ -13,7 +13,7 @@
 use crate::models::PowderPrinter;
 
 /// Time, powder, cost and energy per part for one full build of identical parts.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PowderEstimate {
     pub parts_per_build: usize,
     /// The part's bounding box as placed in the build (x, y, z).

@@ -94,6 +94,17 @@ fn money(v: f64, currency: &str) -> String {
     }
 }
 
+/// A decade of money for the axis: €0.01, €1, €10, €1k, €1M.
+fn axis_money(v: f64, currency: &str) -> String {
+    if v >= 1000.0 {
+        money(1.0, currency).replace("1.00", &short_count(v))
+    } else {
+        money(v, currency)
+            .replace(".00", "")
+            .replace("0.100", "0.1")
+    }
+}
+
 /// The chart of `c` for the part `title`, costs in `currency`.
 pub fn cost_chart_svg(title: &str, c: &Comparison, currency: &str) -> String {
     let sweep = &c.sweep;
@@ -156,7 +167,7 @@ pub fn cost_chart_svg(title: &str, c: &Comparison, currency: &str) -> String {
             LEFT + pw,
             LEFT - 8.0,
             yv + 4.0,
-            xml_escape(&money(cv, currency))
+            xml_escape(&axis_money(cv, currency))
         );
     }
     let _ = writeln!(
@@ -232,27 +243,62 @@ pub fn cost_chart_svg(title: &str, c: &Comparison, currency: &str) -> String {
             xml_escape(&money(*last, currency))
         );
     }
-    // Break-even points.
+    // Break-even points, each labelled next to its marker; a label that would overlap one
+    // already placed moves up or down (with a leader line) until it is clear.
     let be = &c.break_even_volumes;
-    for (v, a, b) in [
+    let mut placed: Vec<[f64; 4]> = ends
+        .iter()
+        .map(|(ly, _, _)| [LEFT + pw + 8.0, ly - 10.0, WIDTH, ly + 4.0])
+        .collect();
+    placed.push([xu + 5.0, TOP + 4.0, xu + 400.0, TOP + 20.0]);
+    let mut points: Vec<(f64, Route, Route)> = [
         (be.am_im, Route::Am, Route::Im),
         (be.am_hybrid, Route::Am, Route::Hybrid),
         (be.hybrid_im, Route::Hybrid, Route::Im),
-    ] {
-        let Some(v) = v else { continue };
+    ]
+    .into_iter()
+    .filter_map(|(v, a, b)| v.map(|v| (v, a, b)))
+    .collect();
+    points.sort_by(|p, q| p.0.total_cmp(&q.0));
+    for (v, a, b) in points {
         // The cost there, from the sweep (linear in log-log between the neighbouring points).
         let Some(cost) = interpolate(&sweep.volumes, sweep.costs(a), v) else {
             continue;
         };
         let (px, py) = (x(v), y(cost));
-        let _ = writeln!(
-            s,
-            r##"<circle cx="{px:.1}" cy="{py:.1}" r="5" fill="white" stroke="#000" stroke-width="2"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#000">{} = {} at {}/yr</text>"##,
-            px + 8.0,
-            py - 8.0,
+        let text = format!(
+            "{} = {} at {}/yr",
             short_name(a),
             short_name(b),
             short_count(v)
+        );
+        // About 7 px a character at 12 px.
+        let w = 7.0 * text.chars().count() as f64;
+        let lx = (px + 8.0).min(LEFT + pw - w);
+        let mut ly = py - 10.0;
+        for k in 0..12 {
+            let dy = 18.0 * ((k + 1) / 2) as f64 * if k % 2 == 0 { -1.0 } else { 1.0 };
+            ly = py - 10.0 + dy;
+            let r = [lx, ly - 12.0, lx + w, ly + 3.0];
+            if !placed
+                .iter()
+                .any(|q| r[0] < q[2] && q[0] < r[2] && r[1] < q[3] && q[1] < r[3])
+            {
+                placed.push(r);
+                break;
+            }
+        }
+        if (ly - (py - 10.0)).abs() > 1.0 {
+            let _ = writeln!(
+                s,
+                r##"<line x1="{px:.1}" y1="{py:.1}" x2="{lx:.1}" y2="{:.1}" stroke="#777" stroke-width="1"/>"##,
+                ly - 4.0
+            );
+        }
+        let _ = writeln!(
+            s,
+            r##"<circle cx="{px:.1}" cy="{py:.1}" r="5" fill="white" stroke="#000" stroke-width="2"/><text x="{lx:.1}" y="{ly:.1}" font-size="12" fill="#000" stroke="white" stroke-width="3" paint-order="stroke">{}</text>"##,
+            text
         );
     }
     s.push_str("</svg>\n");
@@ -277,6 +323,43 @@ fn interpolate(xs: &[f64], ys: &[Option<f64>], v: f64) -> Option<f64> {
     let (y0, y1) = (ys[i - 1]?.ln(), ys[i]?.ln());
     let t = (v.ln() - x0) / (x1 - x0);
     Some((y0 + t * (y1 - y0)).exp())
+}
+
+/// The system's fonts, loaded once per process (scanning the font folders takes a while).
+fn fonts() -> std::sync::Arc<resvg::usvg::fontdb::Database> {
+    static FONTS: std::sync::OnceLock<std::sync::Arc<resvg::usvg::fontdb::Database>> =
+        std::sync::OnceLock::new();
+    FONTS
+        .get_or_init(|| {
+            let mut db = resvg::usvg::fontdb::Database::new();
+            db.load_system_fonts();
+            std::sync::Arc::new(db)
+        })
+        .clone()
+}
+
+/// Renders an SVG (the chart) to PNG at `scale` (resvg). Text needs a system font (DejaVu
+/// Sans or any sans-serif); on a machine without fonts the PNG has the lines but no text.
+pub fn svg_to_png(svg: &str, scale: f32) -> Result<Vec<u8>, String> {
+    use resvg::{tiny_skia, usvg};
+    let opt = usvg::Options {
+        fontdb: fonts(),
+        ..usvg::Options::default()
+    };
+    let tree = usvg::Tree::from_str(svg, &opt).map_err(|e| format!("chart SVG: {e}"))?;
+    let size = tree
+        .size()
+        .to_int_size()
+        .scale_by(scale)
+        .ok_or("chart size")?;
+    let mut pixmap =
+        tiny_skia::Pixmap::new(size.width(), size.height()).ok_or("chart size for PNG")?;
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
+    pixmap.encode_png().map_err(|e| format!("chart PNG: {e}"))
 }
 
 #[cfg(test)]

@@ -1,0 +1,231 @@
+//! `hybridplan estimate` and `hybridplan plan` end to end, on the generated samples.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_hybridplan"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn sample(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn f(v: &Value, key: &str) -> f64 {
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key} missing in {v}"))
+}
+
+#[test]
+fn plan_without_a_file_plans_the_bundled_sample_and_writes_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = run(&["plan", "--out", out.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("bundled sample"), "{stderr}");
+    let v: Value = serde_json::from_str(stdout.trim()).unwrap();
+    for name in [
+        "ribbed_plate.stl",
+        "ribbed_plate.baseplate.stl",
+        "ribbed_plate.molded.stl",
+        "ribbed_plate.split.3mf",
+        "ribbed_plate.report.json",
+        "ribbed_plate.report.svg",
+        "ribbed_plate.report.png",
+        "ribbed_plate.summary.txt",
+    ] {
+        let p = out.join(name);
+        assert!(p.metadata().map(|m| m.len() > 0).unwrap_or(false), "{name}");
+    }
+    // The report file holds what was printed.
+    let file: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("ribbed_plate.report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(file["routes"], v["routes"]);
+    assert!(
+        std::fs::read(out.join("ribbed_plate.report.png"))
+            .unwrap()
+            .starts_with(b"\x89PNG")
+    );
+    let svg = std::fs::read_to_string(out.join("ribbed_plate.report.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert!(svg.contains("Hybrid") && svg.contains("your volume 10k"));
+
+    // The JSON shape of the issue.
+    assert_eq!(v["currency"], "EUR");
+    for route in ["am", "im", "hybrid"] {
+        let r = &v["routes"][route];
+        for key in [
+            "cost_per_part",
+            "cycle_time_s",
+            "energy_kwh_per_part",
+            "co2_kg_per_part",
+            "tooling_cost",
+        ] {
+            assert!(f(r, key).is_finite() && f(r, key) >= 0.0, "{route}.{key}");
+        }
+        assert!(f(r, "cost_per_part") > 0.0);
+    }
+    assert!(f(&v, "am_print_time_s") > f(&v, "baseplate_print_time_s"));
+    assert!(f(&v, "baseplate_print_time_s") > 0.0);
+    for pair in ["am_im", "am_hybrid", "hybrid_im"] {
+        let b = &v["break_even_volumes"][pair];
+        assert!(b.is_null() || b.as_f64().unwrap() >= 1.0, "{pair}: {b}");
+    }
+    // The best route is the cheapest of the three at the volume.
+    let best = v["best_route"].as_str().unwrap();
+    let cheapest = ["am", "im", "hybrid"]
+        .into_iter()
+        .min_by(|a, b| {
+            f(&v["routes"][*a], "cost_per_part").total_cmp(&f(&v["routes"][*b], "cost_per_part"))
+        })
+        .unwrap();
+    assert_eq!(best, cheapest);
+    // The default interface is a grid lattice, and it bonds better than a plain interface.
+    assert!(v["pores"].as_u64().unwrap() > 100);
+    assert!(f(&v, "bond_shear_n") > f(&v, "bond_shear_plain_n"));
+    assert!(f(&v, "pin_area_fraction") > 0.0 && f(&v, "pin_area_fraction") < 1.0);
+    // Volumes still add up with the pores and pins.
+    let sum = f(&v, "baseplate_volume_mm3") + f(&v, "molded_volume_mm3");
+    assert!((sum - f(&v, "part_volume_mm3")).abs() <= 1e-6 * f(&v, "part_volume_mm3"));
+    // Hybrid tooling is the rib mold only: no more than pure molding's whole-part mold when
+    // there are many variants.
+    let (_, many, _) = run(&[
+        "estimate",
+        &sample("ribbed_plate.stl"),
+        "--variants",
+        "50",
+        "--format",
+        "json",
+    ]);
+    let many: Value = serde_json::from_str(many.trim()).unwrap();
+    assert!(
+        f(&many["routes"]["im"], "tooling_cost")
+            > 10.0 * f(&many["routes"]["hybrid"], "tooling_cost")
+    );
+}
+
+#[test]
+fn estimate_agrees_with_plan_and_variants_favour_the_hybrid() {
+    let dir = tempfile::tempdir().unwrap();
+    let part = sample("grid_plate.stl");
+    let args = [
+        "--material",
+        "PP",
+        "--baseplate-material",
+        "PLA",
+        "--volume",
+        "20000",
+        "--format",
+        "json",
+    ];
+    let (code, est, err) = run(&[&["estimate", part.as_str()][..], &args].concat());
+    assert_eq!(code, 0, "{err}");
+    let (code, plan, err) = run(&[
+        &["plan", part.as_str(), "--out", dir.path().to_str().unwrap()][..],
+        &args,
+    ]
+    .concat());
+    assert_eq!(code, 0, "{err}");
+    let (est, plan): (Value, Value) = (
+        serde_json::from_str(est.trim()).unwrap(),
+        serde_json::from_str(plan.trim()).unwrap(),
+    );
+    assert_eq!(est["routes"], plan["routes"]);
+    assert_eq!(est["break_even_volumes"], plan["break_even_volumes"]);
+    assert_eq!(
+        (est["material"].as_str(), est["baseplate_material"].as_str()),
+        (Some("PP"), Some("PLA"))
+    );
+    // PP does not stick to PLA: the plain interface is weak, the pins carry the load.
+    assert!(f(&est, "bond_shear_n") > 5.0 * f(&est, "bond_shear_plain_n"));
+    assert!(
+        !est["lattice_warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("no adhesion data"))
+    );
+    // Personalised variants cost pure molding a cavity set each; print and hybrid do not care.
+    let (_, many, _) = run(&[&["estimate", part.as_str(), "--variants", "20"][..], &args].concat());
+    let many: Value = serde_json::from_str(many.trim()).unwrap();
+    let cost = |v: &Value, r: &str| f(&v["routes"][r], "cost_per_part");
+    assert!(cost(&many, "im") > cost(&est, "im"));
+    assert!((cost(&many, "am") - cost(&est, "am")).abs() < 1e-12);
+    assert!((cost(&many, "hybrid") - cost(&est, "hybrid")).abs() < 1e-9 * cost(&est, "hybrid"));
+}
+
+#[test]
+fn bad_options_and_model_files_are_usage_errors_naming_the_problem() {
+    let part = sample("ribbed_plate.stl");
+    let (code, _, err) = run(&["estimate", &part, "--material", "unobtainium"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unobtainium") && err.contains("PLA"), "{err}");
+    let (code, _, err) = run(&["estimate", &part, "--printer", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("nope") && err.contains("desktop_fff"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let eco = dir.path().join("economics.toml");
+    std::fs::write(&eco, "currency = \"EUR\"\nlabour_rate_per_h = -3\n").unwrap();
+    let (code, _, err) = run(&["estimate", &part, "--models", eco.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("economics.toml") && err.contains("labour_rate_per_h"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["estimate", &part, "--volume", "0"]);
+    assert_eq!(code, 2, "{err}");
+    // A broken part is an error naming the file, exit 1.
+    let bad = dir.path().join("bad.stl");
+    std::fs::write(&bad, b"solid x\nfacet normal 0 0 1\n").unwrap();
+    let (code, _, err) = run(&["estimate", bad.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("bad.stl"), "{err}");
+}
+
+#[test]
+fn a_user_economics_file_changes_the_currency_and_the_costs() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("models/economics.toml"),
+    )
+    .unwrap()
+    .replace("currency = \"EUR\"", "currency = \"USD\"")
+    .replace("labour_rate_per_h = 35.0", "labour_rate_per_h = 70.0");
+    std::fs::write(dir.path().join("economics.toml"), text).unwrap();
+    let part = sample("ribbed_plate.stl");
+    let (_, base, _) = run(&["estimate", &part, "--format", "json"]);
+    let (code, user, err) = run(&[
+        "estimate",
+        &part,
+        "--format",
+        "json",
+        "--models",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (base, user): (Value, Value) = (
+        serde_json::from_str(base.trim()).unwrap(),
+        serde_json::from_str(user.trim()).unwrap(),
+    );
+    assert_eq!(user["currency"], "USD");
+    // Twice the labour rate: the AM labour cost doubles.
+    let lab = |v: &Value| f(&v["routes"]["am"], "labour_cost");
+    assert!((lab(&user) - 2.0 * lab(&base)).abs() < 1e-9);
+}
