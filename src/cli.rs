@@ -287,6 +287,10 @@ pub struct LatticeArgs {
     /// Least distance from a pore to the edge of the interface.
     #[arg(long, value_name = "MM", value_parser = positive_mm)]
     pub margin_mm: Option<f64>,
+    /// Dovetail pores: a two-layer neck, then walls flaring out at 45° to the floor (printable
+    /// without support), so the pins lock in pull-off too.
+    #[arg(long)]
+    pub dovetail: bool,
     /// With --lattice infill: the infill density of the zone under the interface (percent).
     #[arg(long, value_name = "PERCENT", default_value_t = 30.0)]
     pub infill_percent: f64,
@@ -370,6 +374,7 @@ impl LatticeArgs {
             depth_mm: self.depth_mm,
             margin_mm: self.margin_mm,
             angle_deg: self.angle_deg,
+            dovetail: self.dovetail,
         })
     }
 }

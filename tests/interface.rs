@@ -1,6 +1,10 @@
 //! Pore layouts on the footprints of the bundled samples, as the split finds them.
 
-use hybridplan::interface::{LayoutParams, Pattern, PlaneFrame, add_pores_and_pins, lay_out};
+use hybridplan::interface::pores::offset_convex;
+use hybridplan::interface::{
+    LayoutParams, Pattern, PlaneFrame, PoreProfile, add_pores_and_pins,
+    add_profiled_pores_and_pins, lay_out,
+};
 use hybridplan::mesh::check::edge_counts;
 use hybridplan::mesh::section::Plane;
 use hybridplan::samples;
@@ -252,6 +256,36 @@ proptest! {
         let moved = l.pore_area_mm2 * depth;
         let (vb, vm) = (b.signed_volume_mm3(), m.signed_volume_mm3());
         prop_assert!((vb - (s.facts.baseplate_volume_mm3 - moved)).abs() < 1e-6 * vb);
+        prop_assert!(((vb + vm - s.facts.part_volume_mm3) / s.facts.part_volume_mm3).abs() < 1e-9);
+
+        // Dovetails: laid out with the flare added to walls and margin, the flared floors
+        // stay the margin inside the footprint and apart by a wall, both halves closed, the
+        // volume kept, the pins bigger than straight ones of the same neck.
+        let profile = PoreProfile { neck_mm: 0.4, flare_mm: depth - 0.4 };
+        let dp = LayoutParams {
+            wall_mm: p.wall_mm + 2.0 * profile.flare_mm / (std::f64::consts::PI / p.round_segments as f64).cos(),
+            margin_mm: p.margin_mm + profile.flare_mm * std::f64::consts::SQRT_2,
+            ..p
+        };
+        let l = lay_out(&s.footprint.loops_mm, &dp);
+        if l.pores.is_empty() {
+            return Ok(());
+        }
+        let rings: Vec<Vec<[f64; 2]>> = l.pores.iter().map(|p| p.outline_mm.clone()).collect();
+        for r in &rings {
+            for q in offset_convex(r, profile.flare_mm) {
+                for lp in &s.footprint.loops_mm {
+                    for k in 0..lp.len() {
+                        prop_assert!(dist(q, lp[k], lp[(k + 1) % lp.len()]) >= p.margin_mm - 1e-6);
+                    }
+                }
+            }
+        }
+        let (b, m) = add_profiled_pores_and_pins(&s.baseplate, &s.molded, &frame, &rings, depth, profile, 1e-6).unwrap();
+        prop_assert!(edge_counts(b.vertices.len(), &b.triangles).is_closed_and_oriented());
+        prop_assert!(edge_counts(m.vertices.len(), &m.triangles).is_closed_and_oriented());
+        let (vb, vm) = (b.signed_volume_mm3(), m.signed_volume_mm3());
+        prop_assert!(s.facts.baseplate_volume_mm3 - vb > l.pore_area_mm2 * depth);
         prop_assert!(((vb + vm - s.facts.part_volume_mm3) / s.facts.part_volume_mm3).abs() < 1e-9);
     }
 }

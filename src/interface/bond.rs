@@ -6,6 +6,8 @@ use serde::Serialize;
 
 use crate::models::Material;
 
+use super::MaterialPair;
+
 /// The shape of the channels the melt flows into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Channel {
@@ -63,6 +65,9 @@ pub struct BondGeometry {
     pub pin_side_area_mm2: f64,
     /// Filled depth over pore depth (1 when the melt fills the pores).
     pub filled_fraction: f64,
+    /// Undercut (dovetail) pins: the printed wall around the necks that must shear for a pin
+    /// to pull out (neck perimeter × neck depth); 0 for straight pins.
+    pub ledge_area_mm2: f64,
 }
 
 /// Load capacity of the interface (N), with the lattice and without it.
@@ -85,16 +90,20 @@ pub struct Bond {
 /// the pins (molded material in shear, by the von Mises shear strength, in proportion to how
 /// far they are filled) and along the remaining contact (adhesion):
 /// F = A_pin·τ_molded·f_fill + (A − A_pin)·τ_adh.
-/// Pull-off with straight pins: adhesion over the contact plus the pins' side walls sheared
-/// out of the pores, at most the pins' own tensile strength:
-/// F = A·τ_adh + min(A_side·τ_adh, A_pin·σ_molded).
-pub fn bond(g: &BondGeometry, molded: &Material, adhesion_mpa: f64) -> Bond {
+/// Pull-off: adhesion over the contact plus what holds the pins in: for straight pins their
+/// side walls' adhesion, for undercut pins the printed neck wall they must shear through,
+/// whichever is more; at most the pins' own tensile strength:
+/// F = A·τ_adh + min(A_pin·σ_molded, max(A_side·τ_adh, A_ledge·τ_printed)).
+pub fn bond(g: &BondGeometry, pair: &MaterialPair, adhesion_mpa: f64) -> Bond {
+    let molded = pair.molded;
     let tau_m = molded.shear_strength_mpa();
     let a = g.interface_area_mm2;
     let pins = g.pin_area_mm2.min(a);
     let plain = a * adhesion_mpa;
     let shear = pins * tau_m * g.filled_fraction.clamp(0.0, 1.0) + (a - pins) * adhesion_mpa;
-    let pull = plain + (g.pin_side_area_mm2 * adhesion_mpa).min(pins * molded.tensile_strength_mpa);
+    let hold = (g.pin_side_area_mm2 * adhesion_mpa)
+        .max(g.ledge_area_mm2 * pair.printed.shear_strength_mpa());
+    let pull = plain + hold.min(pins * molded.tensile_strength_mpa);
     Bond {
         adhesion_mpa,
         molded_shear_strength_mpa: tau_m,
@@ -140,6 +149,14 @@ mod tests {
     fn bond_by_hand() {
         let set = ModelSet::embedded().unwrap();
         let (_, pla) = set.materials.get("PLA").unwrap();
+        let pair = MaterialPair {
+            printed_name: "PLA",
+            printed: pla,
+            molded_name: "PLA",
+            molded: pla,
+            adhesion_mpa: 4.0,
+            listed: true,
+        };
         // 1000 mm2 interface, 250 mm2 of pins, 800 mm2 of pin walls, adhesion 4 MPa,
         // PLA: tensile 60 MPa, shear 60 / sqrt(3) = 34.641 MPa.
         let g = BondGeometry {
@@ -147,8 +164,9 @@ mod tests {
             pin_area_mm2: 250.0,
             pin_side_area_mm2: 800.0,
             filled_fraction: 1.0,
+            ledge_area_mm2: 0.0,
         };
-        let b = bond(&g, pla, 4.0);
+        let b = bond(&g, &pair, 4.0);
         assert!((b.bond_shear_plain_n - 4000.0).abs() < 1e-9);
         // 250 * 34.641 + 750 * 4 = 8660.25 + 3000 = 11660.25 N
         assert!((b.bond_shear_n - (250.0 * 60.0 / 3f64.sqrt() + 3000.0)).abs() < 1e-9);
@@ -161,9 +179,30 @@ mod tests {
                 filled_fraction: 0.5,
                 ..g
             },
-            pla,
+            &pair,
             4.0,
         );
         assert!((half.bond_shear_n - (125.0 * 60.0 / 3f64.sqrt() + 3000.0)).abs() < 1e-9);
+        // Dovetails: 100 mm2 of printed neck wall (shear 34.641 MPa) holds 3464.1 N, more than
+        // the side walls' adhesion: 4000 + min(15000, 3464.10) = 7464.10 N.
+        let dove = bond(
+            &BondGeometry {
+                ledge_area_mm2: 100.0,
+                ..g
+            },
+            &pair,
+            4.0,
+        );
+        assert!((dove.bond_pull_n - (4000.0 + 100.0 * 60.0 / 3f64.sqrt())).abs() < 1e-9);
+        // A ledge stronger than the pins: the pins break first, 4000 + 250 * 60 = 19000 N.
+        let strong = bond(
+            &BondGeometry {
+                ledge_area_mm2: 1000.0,
+                ..g
+            },
+            &pair,
+            4.0,
+        );
+        assert!((strong.bond_pull_n - 19_000.0).abs() < 1e-9);
     }
 }

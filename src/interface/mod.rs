@@ -7,7 +7,10 @@ pub mod layout;
 pub mod pores;
 
 pub use layout::{Layout, LayoutParams, Pattern, Pore, lay_out};
-pub use pores::{PlaneFrame, PoreError, add_pores_and_pins, footprint_prism};
+pub use pores::{
+    PlaneFrame, PoreError, PoreProfile, add_pores_and_pins, add_profiled_pores_and_pins,
+    footprint_prism,
+};
 
 use nalgebra::{Point3, Unit, Vector3};
 use serde::Serialize;
@@ -57,9 +60,10 @@ pub fn plain_bond(area_mm2: f64, pair: &MaterialPair) -> (Bond, Vec<String>) {
         pin_area_mm2: 0.0,
         pin_side_area_mm2: 0.0,
         filled_fraction: 1.0,
+        ledge_area_mm2: 0.0,
     };
     (
-        bond::bond(&g, pair.molded, pair.adhesion_mpa),
+        bond::bond(&g, pair, pair.adhesion_mpa),
         pair.adhesion_warning().into_iter().collect(),
     )
 }
@@ -83,6 +87,9 @@ pub struct LatticeRequest {
     pub depth_mm: Option<f64>,
     pub margin_mm: Option<f64>,
     pub angle_deg: f64,
+    /// Dovetail pores: a straight neck under the interface, then walls flaring out at 45°
+    /// to the floor, so the pins lock in pull-off as well as in shear.
+    pub dovetail: bool,
 }
 
 /// The interface as built: its parameters and what it measures.
@@ -103,6 +110,10 @@ pub struct LatticeReport {
     pub pin_area_fraction: f64,
     /// Volume moved from the baseplate into the molded region.
     pub pin_volume_mm3: f64,
+    /// `straight` or `dovetail`; for a dovetail, the neck's depth and the flare to the floor.
+    pub profile: String,
+    pub neck_mm: f64,
+    pub flare_mm: f64,
     pub single_row_pieces: usize,
     /// Infill mode: the density the zone is printed at, the fraction of the interface left
     /// open for the melt (one minus the density) and how deep the melt is expected to reach
@@ -242,9 +253,10 @@ pub fn build_lattice(
             // Both sides of every line: 2 sides x 2 directions / spacing per unit area.
             pin_side_area_mm2: area * 4.0 / spacing * fill.fill_depth_mm,
             filled_fraction: filled,
+            ledge_area_mm2: 0.0,
         };
         fill_warning(&fill, depth_mm, "--infill-percent lower", &mut warnings);
-        let bond = bond::bond(&geometry, pair.molded, pair.adhesion_mpa);
+        let bond = bond::bond(&geometry, pair, pair.adhesion_mpa);
         let report = LatticeReport {
             lattice: "infill".into(),
             pore_mm: 0.0,
@@ -256,6 +268,9 @@ pub fn build_lattice(
             pin_area_mm2: 0.0,
             pin_area_fraction: 0.0,
             pin_volume_mm3: 0.0,
+            profile: "straight".into(),
+            neck_mm: 0.0,
+            flare_mm: 0.0,
             single_row_pieces: 0,
             infill_density_percent: Some(density_percent),
             open_area_fraction: Some(1.0 - density_percent / 100.0),
@@ -271,8 +286,42 @@ pub fn build_lattice(
             report,
         });
     }
-    let layout = lay_out(footprint, &params);
+    // A dovetail: a neck of two layers, then 45° walls (one layer out per layer down, which
+    // the printer builds without support, as the plate overhangs the pore inward by the
+    // 45° rule). Walls and margin grow by the flare so the floors keep them.
+    let profile = if request.dovetail {
+        let neck = DOVETAIL_NECK_LAYERS * printer.layer_height_mm;
+        let flare = depth_mm - neck;
+        if flare < printer.layer_height_mm - 1e-9 {
+            warnings.push(format!(
+                "pores {depth_mm} mm deep leave no room for a dovetail under a {neck} mm neck: made straight; raise --depth-mm"
+            ));
+            PoreProfile::STRAIGHT
+        } else {
+            PoreProfile {
+                neck_mm: neck,
+                flare_mm: flare,
+            }
+        }
+    } else {
+        PoreProfile::STRAIGHT
+    };
+    // The flared floor is the pore's outline offset by the flare, corners mitred: a corner
+    // moves out by up to flare·√2 (a square's), so the margin grows by that much; side by side
+    // pores face each other edge to edge (squares, slots) or nearly (round pores, whose
+    // vertices move by flare / cos(π / segments)).
+    let mut layout_params = params;
+    layout_params.wall_mm +=
+        2.0 * profile.flare_mm / (std::f64::consts::PI / params.round_segments as f64).cos();
+    layout_params.margin_mm += profile.flare_mm * std::f64::consts::SQRT_2;
+    let layout = lay_out(footprint, &layout_params);
     warnings.extend(layout.notes.iter().cloned());
+    if profile.flare_mm > 0.0 && !layout.notes.is_empty() {
+        warnings.push(format!(
+            "with --dovetail the margin and the walls include the {:.2} mm flare of the pore floors: narrow ribs take no dovetail pores; drop --dovetail or lower --depth-mm for them",
+            profile.flare_mm
+        ));
+    }
     if params.pore_mm < params.min_pore_mm {
         warnings.push(format!(
             "pores of {} mm are below the printable minimum of {} mm (two nozzle diameters): raise --pore-mm",
@@ -301,13 +350,28 @@ pub fn build_lattice(
         pin_area_mm2: layout.pore_area_mm2,
         pin_side_area_mm2: pin_perimeter * fill.fill_depth_mm,
         filled_fraction: fill.fill_depth_mm / depth_mm,
+        // A filled dovetail pin pulls out only by shearing the printed neck wall around it.
+        ledge_area_mm2: if profile.flare_mm > 0.0 && fill.fill_depth_mm >= depth_mm {
+            pin_perimeter * profile.neck_mm
+        } else {
+            0.0
+        },
     };
-    let bond = bond::bond(&geometry, pair.molded, pair.adhesion_mpa);
+    let bond = bond::bond(&geometry, pair, pair.adhesion_mpa);
     let (b, m) = if rings.is_empty() {
         (baseplate.clone(), molded.clone())
     } else {
-        add_pores_and_pins(baseplate, molded, &pframe, &rings, depth_mm, frame.snap_mm)?
+        add_profiled_pores_and_pins(
+            baseplate,
+            molded,
+            &pframe,
+            &rings,
+            depth_mm,
+            profile,
+            frame.snap_mm,
+        )?
     };
+    let pin_volume_mm3 = b.signed_volume_mm3() - baseplate.signed_volume_mm3();
     let report = LatticeReport {
         lattice: format!("{pattern:?}").to_lowercase(),
         pore_mm: params.pore_mm,
@@ -318,7 +382,15 @@ pub fn build_lattice(
         pores: layout.pores.len(),
         pin_area_mm2: layout.pore_area_mm2,
         pin_area_fraction: layout.area_fraction,
-        pin_volume_mm3: layout.pore_area_mm2 * depth_mm,
+        pin_volume_mm3: -pin_volume_mm3,
+        profile: if profile.flare_mm > 0.0 {
+            "dovetail"
+        } else {
+            "straight"
+        }
+        .into(),
+        neck_mm: profile.neck_mm,
+        flare_mm: profile.flare_mm,
         single_row_pieces: layout.single_row_pieces,
         infill_density_percent: None,
         open_area_fraction: None,
@@ -344,6 +416,9 @@ fn fill_warning(fill: &Fill, depth_mm: f64, remedy: &str, warnings: &mut Vec<Str
         ));
     }
 }
+
+/// Layers of the straight neck of a dovetail pore.
+pub const DOVETAIL_NECK_LAYERS: f64 = 2.0;
 
 /// Layers of solid material left under the pores (see docs/models.md).
 pub const FLOOR_LAYERS: f64 = 3.0;

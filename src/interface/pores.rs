@@ -76,12 +76,14 @@ impl PlaneFrame {
 /// normal, -1 against it) with `pores` (counter-clockwise 2D rings) as holes, and adds a prism
 /// of depth `depth_mm` behind the plane at each pore: a blind hole for the face looking along
 /// the normal (the baseplate), a pin for the one looking against it (the molded region).
+#[allow(clippy::too_many_arguments)]
 fn punch(
     mesh: &Mesh,
     frame: &PlaneFrame,
     facing: f64,
     pores: &[Vec<[f64; 2]>],
     depth_mm: f64,
+    profile: PoreProfile,
     snap_mm: f64,
     half: &'static str,
 ) -> Result<Mesh, PoreError> {
@@ -137,25 +139,41 @@ fn punch(
         })
         .collect();
     let mut rings = chain_loops(&segments);
-    // Pore rings, clockwise (holes), on new vertices in the plane and at depth.
-    let mut tops: Vec<Vec<u32>> = Vec::with_capacity(pores.len());
-    let mut bottoms: Vec<Vec<u32>> = Vec::with_capacity(pores.len());
+    // Pore rings, clockwise (holes), on new vertices in the plane; below them the rings of
+    // the profile: straight down to the depth, or down to the neck and out to the flared
+    // bottom ring.
+    let mut levels: Vec<Vec<Vec<u32>>> = Vec::with_capacity(pores.len());
+    let mut floors: Vec<Vec<[f64; 2]>> = Vec::with_capacity(pores.len());
     for pore in pores {
         let mut ring = Vec::with_capacity(pore.len());
-        let (mut top, mut bottom) = (Vec::new(), Vec::new());
+        let floor = if profile.flare_mm > 0.0 {
+            offset_convex(pore, profile.flare_mm)
+        } else {
+            pore.clone()
+        };
+        let mut rings_3d: Vec<(Vec<[f64; 2]>, f64)> = vec![(pore.clone(), 0.0)];
+        if profile.flare_mm > 0.0 {
+            rings_3d.push((pore.clone(), profile.neck_mm));
+        }
+        rings_3d.push((floor.clone(), depth_mm));
+        let mut ids_3d = Vec::with_capacity(rings_3d.len());
+        for (r, below) in &rings_3d {
+            let mut level = Vec::with_capacity(r.len());
+            for &q in r {
+                vertices.push(frame.to_3d(q, *below));
+                level.push((vertices.len() - 1) as u32);
+            }
+            ids_3d.push(level);
+        }
         for &q in pore {
             points.push(q);
             ring.push((points.len() - 1) as u32);
-            vertices.push(frame.to_3d(q, 0.0));
-            top.push((vertices.len() - 1) as u32);
-            vertices.push(frame.to_3d(q, depth_mm));
-            bottom.push((vertices.len() - 1) as u32);
         }
-        ids.extend(&top);
+        ids.extend(&ids_3d[0]);
         ring.reverse();
         rings.push(ring);
-        tops.push(top);
-        bottoms.push(bottom);
+        levels.push(ids_3d);
+        floors.push(floor);
     }
     let flat = triangulate_rings(&points, &rings).map_err(|e| PoreError::Face(half, e))?;
     let mut triangles = rest;
@@ -163,21 +181,26 @@ fn punch(
         let g = t.map(|i| ids[i as usize]);
         triangles.push(if facing > 0.0 { g } else { [g[0], g[2], g[1]] });
     }
-    for (pore, (top, bottom)) in pores.iter().zip(tops.iter().zip(&bottoms)) {
+    for (pore, (level, floor)) in pores.iter().zip(levels.iter().zip(&floors)) {
         let k = pore.len();
-        for i in 0..k {
-            let j = (i + 1) % k;
-            // For a counter-clockwise ring, (t_i, t_j, b_j), (t_i, b_j, b_i) face into the
-            // prism: right for a hole's walls (towards the void); a pin's face out of it.
-            let quad = [[top[i], top[j], bottom[j]], [top[i], bottom[j], bottom[i]]];
-            for q in quad {
-                triangles.push(if facing > 0.0 { q } else { [q[0], q[2], q[1]] });
+        for pair in level.windows(2) {
+            let (top, bottom) = (&pair[0], &pair[1]);
+            for i in 0..k {
+                let j = (i + 1) % k;
+                // For a counter-clockwise ring, (t_i, t_j, b_j), (t_i, b_j, b_i) face into the
+                // prism: right for a hole's walls (towards the void); a pin's face out of it.
+                // The flared walls are planar too: the offset keeps every edge parallel.
+                let quad = [[top[i], top[j], bottom[j]], [top[i], bottom[j], bottom[i]]];
+                for q in quad {
+                    triangles.push(if facing > 0.0 { q } else { [q[0], q[2], q[1]] });
+                }
             }
         }
         // The floor of a hole faces along the normal, the end of a pin against it.
-        let floor = triangulate_rings(pore, &[(0..k as u32).collect()])
+        let bottom = &level[level.len() - 1];
+        let tris = triangulate_rings(floor, &[(0..k as u32).collect()])
             .map_err(|e| PoreError::Face(half, e))?;
-        for t in floor {
+        for t in tris {
             let g = t.map(|i| bottom[i as usize]);
             triangles.push(if facing > 0.0 { g } else { [g[0], g[2], g[1]] });
         }
@@ -238,6 +261,41 @@ pub fn footprint_prism(
     Ok(m)
 }
 
+/// The section of a pore down its depth.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PoreProfile {
+    /// Depth of the straight neck under the interface before the flare starts.
+    pub neck_mm: f64,
+    /// How far the pore's outline moves outward from the neck to the floor (0: straight).
+    pub flare_mm: f64,
+}
+
+impl PoreProfile {
+    pub const STRAIGHT: PoreProfile = PoreProfile {
+        neck_mm: 0.0,
+        flare_mm: 0.0,
+    };
+}
+
+/// A convex counter-clockwise ring moved outward by `d` (every edge parallel to itself, the
+/// corners mitred): the exact offset of a convex polygon.
+pub fn offset_convex(ring: &[[f64; 2]], d: f64) -> Vec<[f64; 2]> {
+    let n = ring.len();
+    let normal = |a: [f64; 2], b: [f64; 2]| {
+        let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+        let l = (dx * dx + dy * dy).sqrt().max(1e-300);
+        [dy / l, -dx / l]
+    };
+    (0..n)
+        .map(|i| {
+            let (p, q, r) = (ring[(i + n - 1) % n], ring[i], ring[(i + 1) % n]);
+            let (n1, n2) = (normal(p, q), normal(q, r));
+            let k = d / (1.0 + n1[0] * n2[0] + n1[1] * n2[1]);
+            [q[0] + k * (n1[0] + n2[0]), q[1] + k * (n1[1] + n2[1])]
+        })
+        .collect()
+}
+
 /// Adds blind pores of `depth_mm` to the baseplate and matching pins to the molded region.
 /// `pores` are counter-clockwise rings in the frame's 2D coordinates, inside the interface
 /// and clear of its edges (see [`super::layout`]); the depth must leave material under them.
@@ -249,8 +307,41 @@ pub fn add_pores_and_pins(
     depth_mm: f64,
     snap_mm: f64,
 ) -> Result<(Mesh, Mesh), PoreError> {
+    add_profiled_pores_and_pins(
+        baseplate,
+        molded,
+        frame,
+        pores,
+        depth_mm,
+        PoreProfile::STRAIGHT,
+        snap_mm,
+    )
+}
+
+/// [`add_pores_and_pins`] with a pore profile: straight, or a dovetail that flares out
+/// below a straight neck (the pores must then be convex, as every layout pattern's are).
+pub fn add_profiled_pores_and_pins(
+    baseplate: &Mesh,
+    molded: &Mesh,
+    frame: &PlaneFrame,
+    pores: &[Vec<[f64; 2]>],
+    depth_mm: f64,
+    profile: PoreProfile,
+    snap_mm: f64,
+) -> Result<(Mesh, Mesh), PoreError> {
     let (b, m) = rayon::join(
-        || punch(baseplate, frame, 1.0, pores, depth_mm, snap_mm, "baseplate"),
+        || {
+            punch(
+                baseplate,
+                frame,
+                1.0,
+                pores,
+                depth_mm,
+                profile,
+                snap_mm,
+                "baseplate",
+            )
+        },
         || {
             punch(
                 molded,
@@ -258,6 +349,7 @@ pub fn add_pores_and_pins(
                 -1.0,
                 pores,
                 depth_mm,
+                profile,
                 snap_mm,
                 "molded region",
             )
@@ -314,6 +406,46 @@ mod tests {
             count += 1;
         }
         assert_eq!(count, rings.iter().map(|r| r.len()).sum::<usize>());
+    }
+
+    #[test]
+    fn dovetail_pores_keep_the_volume_and_match_the_frustum() {
+        let plane = Plane {
+            axis: Vector3::z_axis(),
+            offset_mm: 3.0,
+        };
+        let frame = PlaneFrame::of(plane);
+        let (below, above) = cut_by_hand(&crate::samples::grid_plate().mesh(), &plane);
+        // One square pore 1 x 1 mm in a wide part of the rib grid's footprint (the outer rim
+        // is 5 mm wide at x in [20, 25]), neck 0.4 mm, flared by 0.6 mm to the floor at 1.0.
+        let c = frame.to_2d(&Point3::new(22.5, 40.0, 3.0));
+        let sq = vec![
+            [c[0] - 0.5, c[1] - 0.5],
+            [c[0] + 0.5, c[1] - 0.5],
+            [c[0] + 0.5, c[1] + 0.5],
+            [c[0] - 0.5, c[1] + 0.5],
+        ];
+        let area = crate::mesh::polygon::ring_area(&sq);
+        let sq = if area < 0.0 {
+            sq.into_iter().rev().collect()
+        } else {
+            sq
+        };
+        let profile = PoreProfile {
+            neck_mm: 0.4,
+            flare_mm: 0.6,
+        };
+        let (b, m) =
+            add_profiled_pores_and_pins(&below, &above, &frame, &[sq], 1.0, profile, 1e-9).unwrap();
+        // Neck 1 x 1 x 0.4 = 0.4 mm3; the flare is a frustum of squares 1 and 2.2 mm over
+        // 0.6 mm: h/3 (A0 + A1 + sqrt(A0 A1)) = 0.2 (1 + 4.84 + 2.2) = 1.608 mm3.
+        let pin = 0.4 + 0.2 * (1.0 + 4.84 + 2.2);
+        assert!((b.signed_volume_mm3() - (28_800.0 - pin)).abs() < 1e-9);
+        assert!((m.signed_volume_mm3() - (23_280.0 + pin)).abs() < 1e-9);
+        assert!((b.signed_volume_mm3() + m.signed_volume_mm3() - 52_080.0).abs() < 1e-9);
+        // The offset of a square is the square 2 * 0.6 mm wider.
+        let o = offset_convex(&[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]], 0.6);
+        assert!((o[0][0] + 0.6).abs() < 1e-12 && (o[2][1] - 1.6).abs() < 1e-12);
     }
 
     #[test]
