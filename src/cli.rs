@@ -69,6 +69,11 @@ pub struct EstimateSettingsArgs {
     /// How printed inserts are placed into the mold.
     #[arg(long, value_enum, default_value_t = Inserts::Manual)]
     pub inserts: Inserts,
+    /// Machines of each route you have (printers; molding machines; for the hybrid route,
+    /// molding machines with the printers that feed them): reports their annual output.
+    /// Default: as many as the volume needs.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub fleet: Option<u32>,
 }
 
 /// Insert placement for overmolding.
@@ -114,6 +119,7 @@ impl EstimateSettingsArgs {
                 Inserts::Manual => InsertHandling::Manual,
                 Inserts::Robot => InsertHandling::Robot,
             },
+            fleet: self.fleet,
         })
     }
 }

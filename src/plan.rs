@@ -300,6 +300,8 @@ pub struct EstimateOptions {
     pub printer: String,
     pub fff: FffSettings,
     pub inserts: InsertHandling,
+    /// Machines of each route the user has (`None`: as many as the volume needs).
+    pub fleet: Option<u32>,
 }
 
 impl Default for EstimateOptions {
@@ -310,6 +312,7 @@ impl Default for EstimateOptions {
             printer: "desktop_fff".into(),
             fff: FffSettings::default(),
             inserts: InsertHandling::Manual,
+            fleet: None,
         }
     }
 }
@@ -512,6 +515,7 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
         molded,
         variants: opts.variants.max(1),
         inserts: opts.inserts,
+        fleet: opts.fleet,
     };
     let route_models = RouteModels {
         molding: &models.molding,

@@ -408,6 +408,13 @@ pub fn estimate_rows(estimate: &Estimate) -> String {
         Some(p) => format!("{:.0}+{:.0} pr.", r.machines_needed, p),
         None => format!("{:.0}", r.machines_needed),
     });
+    line("parts/year, fleet", &|r| {
+        format!(
+            "{} ({:.0})",
+            short_count(r.fleet_parts_per_year),
+            r.fleet_machines
+        )
+    });
     line("lead time to 1st part", &|r| {
         fmt_duration(r.lead_time_h * 3600.0)
     });

@@ -177,6 +177,7 @@ fn inputs<'a>(set: &'a ModelSet, shape: &MoldedShape) -> RouteInputs<'a> {
         molded: set.materials.get("PP").unwrap().1,
         variants: 1,
         inserts: InsertHandling::Manual,
+        fleet: None,
     }
 }
 
@@ -210,6 +211,15 @@ fn printing_cost_by_hand() {
     // Printers: 1e6 parts at 0.5 * 0.95 good parts an hour over 4000 h: 526.3 -> 527.
     let am = compare::route(Route::Am, &i, &models, 1e6).unwrap();
     assert_eq!(am.machines_needed, 527.0);
+    // 0.5 * 0.95 * 4000 = 1900 good parts a printer a year; 527 printers make 1,001,300.
+    assert!(close(am.parts_per_year_per_machine, 1900.0, 1e-12));
+    assert!(close(am.fleet_parts_per_year, 527.0 * 1900.0, 1e-12));
+    let fleet = RouteInputs {
+        fleet: Some(10),
+        ..i.clone()
+    };
+    let am = compare::route(Route::Am, &fleet, &models, 1e6).unwrap();
+    assert!(close(am.fleet_parts_per_year, 19_000.0, 1e-12));
 }
 
 #[test]

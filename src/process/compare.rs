@@ -39,8 +39,14 @@ pub struct RouteCost {
     /// The machine cycle: one print, or one molding cycle (all cavities).
     pub cycle_time_s: f64,
     pub parts_per_hour_per_machine: f64,
+    /// Good parts a machine makes in the working hours of a year.
+    pub parts_per_year_per_machine: f64,
     /// Machines (printers for AM, molding machines otherwise) the annual volume needs.
     pub machines_needed: f64,
+    /// The fleet: the user's `--fleet` machines, or the machines needed; for the hybrid
+    /// route, molding machines each fed by the printers it needs.
+    pub fleet_machines: f64,
+    pub fleet_parts_per_year: f64,
     /// Printers the hybrid route needs for its baseplates.
     pub printers_needed: Option<f64>,
     pub lead_time_h: f64,
@@ -65,6 +71,8 @@ pub struct RouteInputs<'a> {
     pub molded: &'a Material,
     pub variants: u32,
     pub inserts: InsertHandling,
+    /// Machines of each route the user has (`None`: as many as the volume needs).
+    pub fleet: Option<u32>,
 }
 
 /// The models the routes use.
@@ -137,7 +145,10 @@ pub fn am(run: &PrintRun, inputs: &RouteInputs, m: &RouteModels, annual_volume: 
         tooling_cost: 0.0,
         cycle_time_s: run.time_per_part_s,
         parts_per_hour_per_machine: per_hour,
+        parts_per_year_per_machine: per_hour * good * econ.working_hours_per_year,
         machines_needed: machines(annual_volume, per_hour * good, econ),
+        fleet_machines: 0.0,
+        fleet_parts_per_year: 0.0,
         printers_needed: None,
         lead_time_h: run.first_part_s / 3600.0,
         energy_kwh_per_part: p.energy_kwh,
@@ -166,7 +177,12 @@ fn from_molding(plan: MoldingPlan, econ: &Economics) -> RouteCost {
         tooling_cost: plan.tool.tool_cost * plan.tool.tools_needed,
         cycle_time_s: plan.cycle.total_s,
         parts_per_hour_per_machine: plan.parts_per_hour_per_machine,
+        parts_per_year_per_machine: plan.parts_per_hour_per_machine
+            * (1.0 - econ.scrap_im)
+            * econ.working_hours_per_year,
         machines_needed: plan.machines_needed,
+        fleet_machines: 0.0,
+        fleet_parts_per_year: 0.0,
         printers_needed: None,
         lead_time_h: plan.tool.lead_time_days * 24.0 + plan.cycle.total_s / 3600.0,
         energy_kwh_per_part: plan.energy_kwh,
@@ -240,7 +256,7 @@ pub fn route(
     m: &RouteModels,
     annual_volume: f64,
 ) -> Result<RouteCost, String> {
-    match route {
+    let mut r = match route {
         Route::Am => {
             let run = inputs.am_part.as_ref().map_err(|why| why.clone())?;
             Ok(am(run, inputs, m, annual_volume))
@@ -253,7 +269,10 @@ pub fn route(
                 .map_err(|why| format!("the baseplate cannot be printed: {why}"))?;
             hybrid(run, inputs, m, annual_volume).map_err(|e| e.to_string())
         }
-    }
+    }?;
+    r.fleet_machines = inputs.fleet.map(f64::from).unwrap_or(r.machines_needed);
+    r.fleet_parts_per_year = r.fleet_machines * r.parts_per_year_per_machine;
+    Ok(r)
 }
 
 /// The cost per part of each route over a sweep of annual volumes.
