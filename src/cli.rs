@@ -130,6 +130,25 @@ pub struct EstimateArgs {
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     #[command(flatten)]
+    pub part: PartPlanArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// STL files (binary or ASCII); none: the bundled ribbed-plate sample.
+    pub files: Vec<PathBuf>,
+    /// Folder for the meshes, STEM.report.json, STEM.report.svg/.png and STEM.summary.txt.
+    #[arg(long, short, default_value = "plan")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub part: PartPlanArgs,
+}
+
+/// What `estimate` and `plan` share: how a part is read, split, given its interface, made
+/// of and estimated, and the output format.
+#[derive(Args, Debug)]
+pub struct PartPlanArgs {
+    #[command(flatten)]
     pub input: MeshInputArgs,
     #[command(flatten)]
     pub placement: SplitPlacementArgs,
@@ -146,28 +165,26 @@ pub struct EstimateArgs {
     pub format: OutputFormat,
 }
 
-#[derive(Args, Debug)]
-pub struct PlanArgs {
-    /// STL files (binary or ASCII); none: the bundled ribbed-plate sample.
-    pub files: Vec<PathBuf>,
-    /// Folder for the meshes, STEM.report.json, STEM.report.svg and STEM.summary.txt.
-    #[arg(long, short, default_value = "plan")]
-    pub out: PathBuf,
-    #[command(flatten)]
-    pub input: MeshInputArgs,
-    #[command(flatten)]
-    pub placement: SplitPlacementArgs,
-    /// Surface samples for the wall-thickness estimate.
-    #[arg(long, default_value_t = 5000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub thickness_samples: u64,
-    #[command(flatten)]
-    pub lattice: LatticeArgs,
-    #[command(flatten)]
-    pub materials: MaterialArgs,
-    #[command(flatten)]
-    pub settings: EstimateSettingsArgs,
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
+impl PartPlanArgs {
+    /// The models (user files over the embedded ones) and the estimate options, or the usage
+    /// error that stops the command.
+    fn models_and_options(&self) -> Result<(ModelSet, EstimateOptions), String> {
+        let models = self.materials.model_set()?;
+        let opts = self.settings.options(&models)?;
+        Ok((models, opts))
+    }
+
+    /// The split job of one part with `models`.
+    fn job<'a>(&self, models: &'a ModelSet) -> SplitJob<'a> {
+        SplitJob {
+            load: self.input.load_options(),
+            split: self.placement.split_options(),
+            lattice: self.lattice.lattice_request(Lattice::Grid),
+            thickness_samples: self.thickness_samples as usize,
+            models,
+            materials: self.materials.choice(),
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -458,25 +475,14 @@ pub fn split(args: &SplitArgs) -> io::Result<i32> {
 
 /// `hybridplan estimate`: splits each file (nothing written) and compares the routes.
 pub fn estimate(args: &EstimateArgs) -> io::Result<i32> {
-    let (models, opts) = match args
-        .materials
-        .model_set()
-        .and_then(|m| args.settings.options(&m).map(|o| (m, o)))
-    {
+    let (models, opts) = match args.part.models_and_options() {
         Ok(x) => x,
         Err(e) => return Ok(usage_error(&e)),
     };
-    let job = SplitJob {
-        load: args.input.load_options(),
-        split: args.placement.split_options(),
-        lattice: args.lattice.lattice_request(Lattice::Grid),
-        thickness_samples: args.thickness_samples as usize,
-        models: &models,
-        materials: args.materials.choice(),
-    };
+    let job = args.part.job(&models);
     each_file(
         &args.files,
-        args.format,
+        args.part.format,
         |file| plan::estimate_part(file, &job, &opts),
         |out, file, (p, e)| report::estimate_json(out, file, p, e),
         |out, file, (p, e)| report::estimate_table(out, file, p, e),
@@ -486,11 +492,7 @@ pub fn estimate(args: &EstimateArgs) -> io::Result<i32> {
 /// `hybridplan plan`: split, interface, estimate and every output, for each file (or the
 /// bundled ribbed plate, written into the output folder first).
 pub fn plan_command(args: &PlanArgs) -> io::Result<i32> {
-    let (models, opts) = match args
-        .materials
-        .model_set()
-        .and_then(|m| args.settings.options(&m).map(|o| (m, o)))
-    {
+    let (models, opts) = match args.part.models_and_options() {
         Ok(x) => x,
         Err(e) => return Ok(usage_error(&e)),
     };
@@ -508,17 +510,10 @@ pub fn plan_command(args: &PlanArgs) -> io::Result<i32> {
     } else {
         args.files.clone()
     };
-    let job = SplitJob {
-        load: args.input.load_options(),
-        split: args.placement.split_options(),
-        lattice: args.lattice.lattice_request(Lattice::Grid),
-        thickness_samples: args.thickness_samples as usize,
-        models: &models,
-        materials: args.materials.choice(),
-    };
+    let job = args.part.job(&models);
     each_file(
         &files,
-        args.format,
+        args.part.format,
         |file| -> Result<report::PlanReports, String> {
             let planned =
                 plan::plan_part(file, &job, &opts, &args.out).map_err(|e| e.to_string())?;

@@ -6,6 +6,7 @@
 
 use std::fmt::Write;
 
+use crate::mesh::threemf::xml_escape;
 use crate::process::Comparison;
 use crate::process::compare::Route;
 
@@ -30,23 +31,6 @@ fn label(r: Route) -> &'static str {
         Route::Im => "IM (molded)",
         Route::Hybrid => "Hybrid",
     }
-}
-
-/// Text safe inside SVG markup.
-pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\t' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A count in a short readable form: 950, 12k, 1.5M.
@@ -372,7 +356,6 @@ mod tests {
         assert_eq!(short_count(12_000.0), "12k");
         assert_eq!(short_count(1_500_000.0), "1.5M");
         assert_eq!(short_count(42_500.0), "42.5k");
-        assert_eq!(xml_escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
         let xs = [1.0, 10.0, 100.0];
         let ys = [Some(100.0), Some(10.0), Some(1.0)];
         assert!(
