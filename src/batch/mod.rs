@@ -303,6 +303,11 @@ fn evaluate_all(
                             let Some(entry) = todo.get(pos) else { break };
                             let t0 = Instant::now();
                             let outcome = guard::catch_part(|| evaluate(entry, eval));
+                            // Stop here, not in the writer: this worker would otherwise
+                            // take the next part before the writer has seen the error.
+                            if fail_fast && outcome.is_err() {
+                                stop.store(true, Ordering::Relaxed);
+                            }
                             let row = Row {
                                 index: entry.index,
                                 file: entry.file.clone(),
@@ -330,10 +335,7 @@ fn evaluate_all(
                     "error: {}: {e}",
                     todo[finished.pos].path.display()
                 ));
-                if fail_fast && !stopped {
-                    stopped = true;
-                    stop.store(true, Ordering::Relaxed);
-                }
+                stopped |= fail_fast;
             }
             pending.insert(finished.pos, finished);
             while let Some(f) = pending.remove(&want) {

@@ -77,9 +77,13 @@ impl Summary {
 
     /// A few readable lines.
     pub fn text(&self) -> String {
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         let mut s = format!(
-            "{} parts: {} ok, {} errors",
-            self.parts, self.ok, self.errors
+            "{}: {} ok, {}",
+            plural(self.parts, "part", "parts"),
+            self.ok,
+            plural(self.errors, "error", "errors")
         );
         if self.missing > 0 {
             s.push_str(&format!(", {} not done", self.missing));
