@@ -1,11 +1,13 @@
 //! The files of a batch folder, and how rows are appended, read back and put in order.
 //!
-//!     batch.json     the run record: catalog fingerprint, options, columns, shard
-//!     results.csv    header + one line per row
-//!     results.jsonl  one JSON object per line per row
-//!     timings.csv    index,file,seconds per row (kept out of the results so that two runs'
-//!                    results are equal byte for byte)
-//!     summary.json   counts and the slowest parts, written at the end
+//! ```text
+//! batch.json     the run record: catalog fingerprint, options, columns, shard
+//! results.csv    header + one line per row
+//! results.jsonl  one JSON object per line per row
+//! timings.csv    index,file,seconds per row (kept out of the results, so that two runs'
+//!                results are equal byte for byte)
+//! summary.json   counts and the slowest parts, written at the end
+//! ```
 //!
 //! Every row is one line in each file, appended with one `write` call, so a run killed at any
 //! moment leaves whole lines and at most one torn last line. Reading back keeps the rows that
