@@ -8,7 +8,9 @@
 //! directory; `HYBRIDPLAN_BIN=/path` overrides both); the bench does not build it. Each setting
 //! runs `RUNS` times into a fresh output folder, after one untimed warm-up run (page cache);
 //! the figure is the median wall time of the whole process (start-up, catalog, evaluation,
-//! result files). `PARTS=N` changes the catalog size.
+//! result files). `PARTS=N` changes the catalog size. The load average before and after each
+//! setting is printed with it: on a machine whose cores are shared, a speed-up below the
+//! number of jobs may be other work, not the batch.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -63,6 +65,14 @@ fn make_catalog(dir: &Path, parts: usize) {
         let name = samples[which].name;
         write_binary(&dir.join(format!("{k:04}_{name}.stl")), &mesh, name).unwrap();
     }
+}
+
+/// The 1-minute load average (Linux), to judge whether other work shared the cores.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(String::from))
+        .unwrap_or_else(|| "?".into())
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -165,11 +175,14 @@ fn main() {
         (format!("default ({cores} cores)"), None),
     ];
     let mut base: Option<f64> = None;
-    println!("| setting | wall time (median of {RUNS}) | parts/s | speed-up | ok / errors |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "| setting | wall time (median of {RUNS}) | parts/s | speed-up | ok / errors | load average before, after |"
+    );
+    println!("|---|---|---|---|---|---|");
     for (name, jobs) in settings {
         let mut times = Vec::new();
         let mut counts = (0, 0);
+        let load_before = load_average();
         for _ in 0..RUNS {
             let (dt, ok, errors) = batch(&bin, &catalog, &out, jobs);
             times.push(dt);
@@ -180,8 +193,10 @@ fn main() {
         let speedup = base.map_or(1.0, |b| b / t);
         base.get_or_insert(t);
         println!(
-            "| {name} | {t:.2} s | {rate:.1} | {speedup:.2} | {} / {} |",
-            counts.0, counts.1
+            "| {name} | {t:.2} s | {rate:.1} | {speedup:.2} | {} / {} | {load_before}, {} |",
+            counts.0,
+            counts.1,
+            load_average()
         );
     }
 }

@@ -221,7 +221,7 @@ fn open_folder(
     record: &RunRecord,
     opts: &BatchOptions,
     rows_in_run: usize,
-) -> Result<Vec<usize>, BatchError> {
+) -> Result<BTreeSet<usize>, BatchError> {
     let Some(existing) = RunRecord::read(out)? else {
         for name in [store::RESULTS_CSV, store::RESULTS_JSONL] {
             if out.join(name).exists() {
@@ -238,7 +238,7 @@ fn open_folder(
         })?;
         record.write(out)?;
         store::rewrite(out, std::iter::empty(), &BTreeMap::new())?;
-        return Ok(Vec::new());
+        return Ok(BTreeSet::new());
     };
     let mut rows = store::read_rows(out)?;
     if !opts.resume {
@@ -270,7 +270,7 @@ fn open_folder(
     });
     let timings = store::read_timings(out);
     store::rewrite(out, rows.values(), &timings)?;
-    Ok(rows.keys().copied().collect())
+    Ok(rows.into_keys().collect())
 }
 
 /// Evaluates `todo` on `jobs` workers and appends the rows in `todo`'s order. Returns how many
