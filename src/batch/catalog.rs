@@ -395,6 +395,76 @@ mod tests {
         ["desktop_fff".to_string()].into()
     }
 
+    fn opts() -> CatalogOptions {
+        CatalogOptions {
+            printers: printers(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn folders_are_sorted_recursive_case_blind_and_skip_the_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for f in [
+            "b.stl",
+            "a/z.STL",
+            "a/y.stl",
+            "c.txt",
+            "out/meshes/0_b/b.molded.stl",
+        ] {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, b"").unwrap();
+        }
+        let c = read_catalog(
+            root,
+            &CatalogOptions {
+                exclude: Some(root.join("out")),
+                ..opts()
+            },
+        )
+        .unwrap();
+        let files: Vec<&str> = c.entries.iter().map(|e| e.file.as_str()).collect();
+        assert_eq!(files, ["a/y.stl", "a/z.STL", "b.stl"]);
+        assert_eq!(c.kind, CatalogKind::Folder);
+        assert_eq!(c.entries[2].index, 2);
+    }
+
+    #[test]
+    fn malformed_manifests_are_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let check = |text: &str, words: &str| {
+            let p = dir.path().join("m.csv");
+            std::fs::write(&p, text).unwrap();
+            let e = read_catalog(&p, &opts()).unwrap_err().to_string();
+            assert!(e.contains("m.csv") && e.contains(words), "{e}");
+        };
+        check("file,units,units\na.stl,mm,cm\n", "`units` appears twice");
+        check("name\na\n", "no `file` column");
+        check("file,units\na.stl,mm,extra\n", "line 2: 3 cells");
+        check("", "empty");
+        check("file,Colour\na.stl,red\n", "unknown column `colour`");
+        // A manifest's rows: paths against its folder, the same file twice, fingerprints.
+        let p = dir.path().join("m.csv");
+        std::fs::write(
+            &p,
+            "# parts\nFILE , Units\n parts/a.stl , cm \nparts/a.stl,\n",
+        )
+        .unwrap();
+        let c = read_catalog(&p, &opts()).unwrap();
+        assert_eq!(c.entries.len(), 2);
+        assert_eq!(c.entries[0].path, dir.path().join("parts/a.stl"));
+        assert_eq!(
+            c.entries[0].overrides.as_ref().unwrap().units,
+            Some(Units::Cm)
+        );
+        assert_eq!(c.entries[1].overrides, Ok(Overrides::default()));
+        let before = c.fingerprint();
+        std::fs::write(&p, "file,units\nparts/a.stl,mm\nparts/a.stl,\n").unwrap();
+        assert_ne!(read_catalog(&p, &opts()).unwrap().fingerprint(), before);
+    }
+
     #[test]
     fn overrides_parse_and_bad_values_name_the_column() {
         let cells = |v: &[(&str, &str)]| -> Vec<(String, String)> {
