@@ -182,7 +182,8 @@ pub fn run(catalog: &Catalog, opts: &BatchOptions) -> Result<BatchOutcome, Batch
     let progress = progress::Progress::new(todo.len(), opts.progress_bar, opts.quiet);
     let (evaluated, stopped_early) = {
         let _quiet = guard::QuietPanics::install();
-        evaluate_all(&todo, &eval, jobs, opts.fail_fast, out, &progress)?
+        let part = |entry: &CatalogEntry| evaluate(entry, &eval);
+        evaluate_all(&todo, &part, jobs, opts.fail_fast, out, &progress)?
     };
     progress.finish();
 
@@ -273,11 +274,12 @@ fn open_folder(
     Ok(rows.into_keys().collect())
 }
 
-/// Evaluates `todo` on `jobs` workers and appends the rows in `todo`'s order. Returns how many
-/// parts were evaluated and whether `fail_fast` stopped the run.
+/// Evaluates `todo` with `part` (that is [`evaluate`]; the tests pass others) on `jobs`
+/// workers and appends the rows in `todo`'s order. Returns how many parts were evaluated and
+/// whether `fail_fast` stopped the run.
 fn evaluate_all(
     todo: &[&CatalogEntry],
-    eval: &EvalOptions,
+    part: &(dyn Fn(&CatalogEntry) -> Result<Figures, String> + Sync),
     jobs: usize,
     fail_fast: bool,
     out: &Path,
@@ -302,7 +304,7 @@ fn evaluate_all(
                             let pos = next.fetch_add(1, Ordering::Relaxed);
                             let Some(entry) = todo.get(pos) else { break };
                             let t0 = Instant::now();
-                            let outcome = guard::catch_part(|| evaluate(entry, eval));
+                            let outcome = guard::catch_part(|| part(entry));
                             // Stop here, not in the writer: this worker would otherwise
                             // take the next part before the writer has seen the error.
                             if fail_fast && outcome.is_err() {
@@ -359,4 +361,88 @@ pub fn known_printers() -> BTreeSet<String> {
     )
     .map(|m| m.into_keys().collect())
     .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(n: usize) -> Vec<CatalogEntry> {
+        (0..n)
+            .map(|index| CatalogEntry {
+                index,
+                file: format!("part{index}.stl"),
+                path: PathBuf::from(format!("part{index}.stl")),
+                overrides: Ok(Overrides::default()),
+                cells: Vec::new(),
+            })
+            .collect()
+    }
+
+    /// Figures that say which part they are of, after a delay that makes later parts finish
+    /// before earlier ones.
+    fn slow_figures(entry: &CatalogEntry) -> Result<Figures, String> {
+        std::thread::sleep(std::time::Duration::from_millis(
+            (7 * (entry.index as u64 % 5)) % 13,
+        ));
+        let mut f = Figures::default();
+        f.set("triangles", entry.index);
+        Ok(f)
+    }
+
+    #[test]
+    fn panics_become_error_rows_and_rows_land_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        store::rewrite(dir.path(), std::iter::empty(), &BTreeMap::new()).unwrap();
+        let all = entries(40);
+        let todo: Vec<&CatalogEntry> = all.iter().collect();
+        let part = |e: &CatalogEntry| {
+            if e.index % 9 == 4 {
+                // Through rayon, as a panic deep inside the split would come.
+                rayon::join(|| (), || panic!("part {} broke", e.index));
+            }
+            slow_figures(e)
+        };
+        let _quiet = guard::QuietPanics::install();
+        let progress = progress::Progress::new(todo.len(), false, true);
+        let (evaluated, stopped) =
+            evaluate_all(&todo, &part, 3, false, dir.path(), &progress).unwrap();
+        assert_eq!((evaluated, stopped), (40, false));
+        let rows = store::read_rows(dir.path()).unwrap();
+        assert_eq!(rows.len(), 40);
+        let text = std::fs::read_to_string(dir.path().join(store::RESULTS_JSONL)).unwrap();
+        for (k, line) in text.lines().enumerate() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["index"], k, "rows in catalog order");
+            if k % 9 == 4 {
+                assert_eq!(v["status"], "error");
+                let e = v["error"].as_str().unwrap();
+                assert!(e.contains(&format!("part {k} broke")), "{e}");
+            } else {
+                assert_eq!(v["triangles"], k);
+            }
+        }
+    }
+
+    #[test]
+    fn fail_fast_stops_taking_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        store::rewrite(dir.path(), std::iter::empty(), &BTreeMap::new()).unwrap();
+        let all = entries(200);
+        let todo: Vec<&CatalogEntry> = all.iter().collect();
+        let part = |e: &CatalogEntry| {
+            if e.index == 3 {
+                Err("bad part".to_string())
+            } else {
+                slow_figures(e)
+            }
+        };
+        let progress = progress::Progress::new(todo.len(), false, true);
+        let (evaluated, stopped) =
+            evaluate_all(&todo, &part, 2, true, dir.path(), &progress).unwrap();
+        assert!(stopped);
+        assert!(evaluated < 10, "{evaluated} evaluated after the error");
+        let rows = store::read_rows(dir.path()).unwrap();
+        assert!(rows.contains_key(&3) && rows.keys().copied().eq(0..rows.len()));
+    }
 }
