@@ -9,11 +9,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use nalgebra::{Point3, Vector3};
 
+use crate::batch::{self, Shard};
 use crate::interface::{LatticeKind, LatticeRequest, Pattern};
 use crate::mesh::{self, LoadOptions, Units};
 use crate::models::ModelSet;
-use crate::plan::{EstimateOptions, MaterialChoice, SplitJob};
-use crate::process::fff::FffSettings;
+use crate::plan::{EstimateOptions, FffChanges, MaterialChoice, SplitJob};
 use crate::process::molding::InsertHandling;
 use crate::split::{Side, SplitOptions};
 use crate::{plan, report};
@@ -40,6 +40,11 @@ pub enum Command {
     /// Everything for a part: split, interface lattice, estimate; writes the meshes, the
     /// report (JSON, SVG chart) and a summary. Without a file: the bundled ribbed plate.
     Plan(Box<PlanArgs>),
+    /// Evaluate every part of a catalog (a folder of STL files or a CSV manifest) in parallel
+    /// into OUT/results.csv and OUT/results.jsonl, one row per part in catalog order.
+    Batch(Box<BatchArgs>),
+    /// Join the output folders of `batch --shard K/N` runs into one result in catalog order.
+    Merge(MergeArgs),
 }
 
 /// How the routes are estimated: volume, variants, printer and print settings.
@@ -88,39 +93,23 @@ impl EstimateSettingsArgs {
     /// user's changes (the 0.4 mm nozzle, 0.2 mm layers, 2 perimeters, 20 % of the desktop
     /// printer by default).
     pub fn options(&self, models: &ModelSet) -> Result<EstimateOptions, String> {
-        let mut fff = match plan::find_printer(&models.printers, &self.printer)? {
-            plan::ChosenPrinter::Fff(p) => FffSettings::for_printer(p),
-            plan::ChosenPrinter::Powder(_) => FffSettings::default(),
-        };
-        if let Some(v) = self.layer_mm {
-            fff.layer_mm = v;
-        }
-        if let Some(v) = self.nozzle_mm {
-            fff.nozzle_mm = v;
-        }
-        if let Some(v) = self.perimeters {
-            fff.perimeters = v;
-        }
-        if let Some(v) = self.infill {
-            fff.infill_fraction = v / 100.0;
-        }
-        if fff.layer_mm > 0.8 * fff.nozzle_mm {
-            return Err(format!(
-                "--layer-mm {} is more than 80 % of the {} mm nozzle: the printer cannot lay such layers",
-                fff.layer_mm, fff.nozzle_mm
-            ));
-        }
-        Ok(EstimateOptions {
-            annual_volume: self.volume,
-            variants: self.variants,
-            printer: self.printer.clone(),
-            fff,
-            inserts: match self.inserts {
+        EstimateOptions::new(
+            models,
+            &self.printer,
+            FffChanges {
+                layer_mm: self.layer_mm,
+                nozzle_mm: self.nozzle_mm,
+                perimeters: self.perimeters,
+                infill_percent: self.infill,
+            },
+            self.volume,
+            self.variants,
+            match self.inserts {
                 Inserts::Manual => InsertHandling::Manual,
                 Inserts::Robot => InsertHandling::Robot,
             },
-            fleet: self.fleet,
-        })
+            self.fleet,
+        )
     }
 }
 
@@ -445,6 +434,8 @@ pub fn run(cli: Cli) -> io::Result<i32> {
         Command::Split(args) => split(&args),
         Command::Estimate(args) => estimate(&args),
         Command::Plan(args) => plan_command(&args),
+        Command::Batch(args) => batch_command(&args),
+        Command::Merge(args) => merge_command(&args),
     }
 }
 
@@ -585,4 +576,182 @@ pub fn inspect(args: &InspectArgs) -> io::Result<i32> {
         |out, file, checked| report::inspect_json(out, file, &checked.report),
         |out, file, checked| report::inspect_table(out, file, &checked.report),
     )
+}
+
+#[derive(Args, Debug)]
+pub struct BatchArgs {
+    /// A folder (every .stl in it, at any depth, in sorted order) or a CSV manifest with a
+    /// `file` column and optional per-row overrides (see docs/batch.md).
+    pub catalog: PathBuf,
+    /// Folder for results.csv, results.jsonl, summary.json, timings.csv, batch.json (and the
+    /// meshes with --meshes); created if missing.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Parts evaluated at once (default: all cores).
+    #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// Evaluate only the rows whose catalog index i has i % N == K (0-based), for running one
+    /// catalog on N machines; join the folders with `hybridplan merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+    /// Continue the run in --out: skip the rows it holds, evaluate the others (starts afresh
+    /// if --out holds none).
+    #[arg(long)]
+    pub resume: bool,
+    /// With --resume: evaluate the rows that ended in an error again.
+    #[arg(long, requires = "resume")]
+    pub retry_errors: bool,
+    /// Stop at the first part that fails (exit 1); the rows finished so far are kept.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Keep each part's split meshes in OUT/meshes/INDEX_STEM/.
+    #[arg(long)]
+    pub meshes: bool,
+    /// No progress bar, error lines or summary on standard error.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Accept (and ignore) manifest columns that are neither `file` nor an override.
+    #[arg(long)]
+    pub ignore_unknown_columns: bool,
+    #[command(flatten)]
+    pub input: MeshInputArgs,
+    /// Mold opening direction X,Y,Z for every part (default: detected); a manifest's `normal`
+    /// column overrides it per row.
+    #[arg(long, value_name = "X,Y,Z", value_parser = vector3, allow_hyphen_values = true)]
+    pub normal: Option<Vector3<f64>>,
+    /// Cut this far (mm) along the normal from each part's lowest point; a manifest's
+    /// `height_mm` column overrides it per row.
+    #[arg(long, value_name = "MM", value_parser = positive_mm)]
+    pub height: Option<f64>,
+    /// With ribs on both faces of the plate: cut the larger region, the other, or both.
+    #[arg(long, value_enum, default_value_t = Side::Main)]
+    pub side: Side,
+    /// Surface samples for the wall-thickness estimate.
+    #[arg(long, default_value_t = 5000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub thickness_samples: u64,
+    #[command(flatten)]
+    pub lattice: LatticeArgs,
+    #[command(flatten)]
+    pub materials: MaterialArgs,
+    #[command(flatten)]
+    pub settings: EstimateSettingsArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The output folders of the shards (`batch --shard K/N --out DIR`), all N of them.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Folder for the merged results (created if missing).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// No summary on standard error.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `hybridplan batch`: evaluates a catalog in parallel into one row per part (see
+/// [`batch`]). Exit 0 when the run finished and at least one part (or no part at all) was
+/// evaluated; 1 when --fail-fast stopped it at an error or no part succeeded; 2 when the
+/// catalog cannot be read or the output folder cannot be used (written to).
+pub fn batch_command(args: &BatchArgs) -> io::Result<i32> {
+    use std::io::IsTerminal;
+    let (models, estimate) = match args
+        .materials
+        .model_set()
+        .and_then(|m| args.settings.options(&m).map(|o| (m, o)))
+    {
+        Ok(x) => x,
+        Err(e) => return Ok(usage_error(&e)),
+    };
+    let catalog_opts = batch::CatalogOptions {
+        ignore_unknown_columns: args.ignore_unknown_columns,
+        exclude: Some(args.out.clone()),
+        printers: batch::known_printers(&models.printers),
+    };
+    let plan_settings = batch::PlanSettings {
+        material: args.materials.material.clone(),
+        baseplate_material: args.materials.baseplate_material.clone(),
+        lattice: args.lattice.lattice_request(Lattice::Grid),
+        estimate,
+        models,
+    };
+    let catalog = match batch::read_catalog(&args.catalog, &catalog_opts) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+    };
+    if catalog.entries.is_empty() {
+        eprintln!(
+            "error: {}: no parts in this catalog",
+            args.catalog.display()
+        );
+        return Ok(1);
+    }
+    let opts = batch::BatchOptions {
+        out_dir: args.out.clone(),
+        jobs: args
+            .jobs
+            .map(usize::from)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        load: args.input.load_options(),
+        split: SplitOptions {
+            normal: args.normal,
+            height_mm: args.height,
+            plane: None,
+            side: args.side,
+        },
+        thickness_samples: args.thickness_samples as usize,
+        write_meshes: args.meshes,
+        shard: args.shard,
+        resume: args.resume,
+        retry_errors: args.retry_errors,
+        fail_fast: args.fail_fast,
+        progress_bar: io::stderr().is_terminal(),
+        quiet: args.quiet,
+        plan: std::sync::Arc::new(plan_settings),
+    };
+    let outcome = match batch::run(&catalog, &opts) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+    };
+    let s = &outcome.summary;
+    if !args.quiet {
+        eprintln!("{}", s.text());
+        eprintln!("results in {}", args.out.display());
+    }
+    let stopped = s.run.as_ref().is_some_and(|r| r.stopped_early);
+    Ok(if stopped || (s.parts > 0 && s.ok == 0) {
+        1
+    } else {
+        0
+    })
+}
+
+/// `hybridplan merge`: joins shard folders into one (see [`batch::merge`]). Exit 1 when the
+/// folders are not the complete shards of one run (the message says what is missing or
+/// different), 2 when the output cannot be written.
+pub fn merge_command(args: &MergeArgs) -> io::Result<i32> {
+    match batch::merge(&args.dirs, &args.out) {
+        Ok(summary) => {
+            if !args.quiet {
+                eprintln!("{}", summary.text());
+                eprintln!("results in {}", args.out.display());
+            }
+            Ok(0)
+        }
+        Err(e @ batch::MergeError::Inputs(_)) => {
+            eprintln!("error: {e}");
+            Ok(1)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(2)
+        }
+    }
 }

@@ -5,6 +5,7 @@
 //! `mesh` and `fsutil` import nothing of the project; `samples` and `split` build on `mesh`;
 //! `plan` composes them; `report` and `cli` sit on top.
 
+pub mod batch;
 pub mod cli;
 pub mod fsutil;
 pub mod interface;

@@ -298,10 +298,87 @@ pub struct EstimateOptions {
     pub variants: u32,
     /// A printer of the printers model (`fff.NAME` or `powder.NAME`, or just NAME).
     pub printer: String,
+    /// The user's changes to the printer's profile, and the settings they give.
+    pub fff_changes: FffChanges,
     pub fff: FffSettings,
     pub inserts: InsertHandling,
     /// Machines of each route the user has (`None`: as many as the volume needs).
     pub fleet: Option<u32>,
+}
+
+/// The user's changes to an FFF printer's profile (`--layer-mm`, `--nozzle-mm`,
+/// `--perimeters`, `--infill`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FffChanges {
+    pub layer_mm: Option<f64>,
+    pub nozzle_mm: Option<f64>,
+    pub perimeters: Option<u32>,
+    pub infill_percent: Option<f64>,
+}
+
+/// The FFF settings of `printer` (its own profile; the desktop printer's for a powder-bed
+/// printer, which prints no filament) with `changes`.
+pub fn fff_settings(
+    models: &ModelSet,
+    printer: &str,
+    changes: &FffChanges,
+) -> Result<FffSettings, String> {
+    let mut fff = match find_printer(&models.printers, printer)? {
+        ChosenPrinter::Fff(p) => FffSettings::for_printer(p),
+        ChosenPrinter::Powder(_) => FffSettings::default(),
+    };
+    if let Some(v) = changes.layer_mm {
+        fff.layer_mm = v;
+    }
+    if let Some(v) = changes.nozzle_mm {
+        fff.nozzle_mm = v;
+    }
+    if let Some(v) = changes.perimeters {
+        fff.perimeters = v;
+    }
+    if let Some(v) = changes.infill_percent {
+        fff.infill_fraction = v / 100.0;
+    }
+    if fff.layer_mm > 0.8 * fff.nozzle_mm {
+        return Err(format!(
+            "--layer-mm {} is more than 80 % of the {} mm nozzle: the printer cannot lay such layers",
+            fff.layer_mm, fff.nozzle_mm
+        ));
+    }
+    Ok(fff)
+}
+
+impl EstimateOptions {
+    /// Options for `printer` with the user's changes to its FFF profile.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        models: &ModelSet,
+        printer: &str,
+        fff_changes: FffChanges,
+        annual_volume: f64,
+        variants: u32,
+        inserts: InsertHandling,
+        fleet: Option<u32>,
+    ) -> Result<Self, String> {
+        Ok(EstimateOptions {
+            annual_volume,
+            variants,
+            printer: printer.to_string(),
+            fff: fff_settings(models, printer, &fff_changes)?,
+            fff_changes,
+            inserts,
+            fleet,
+        })
+    }
+
+    /// The same options on another printer (its own profile, the same changes).
+    pub fn on_printer(&self, models: &ModelSet, printer: &str) -> Result<Self, String> {
+        Ok(EstimateOptions {
+            printer: printer.to_string(),
+            fff: fff_settings(models, printer, &self.fff_changes)?,
+            ..self.clone()
+        })
+    }
 }
 
 impl Default for EstimateOptions {
@@ -310,6 +387,7 @@ impl Default for EstimateOptions {
             annual_volume: 10_000.0,
             variants: 1,
             printer: "desktop_fff".into(),
+            fff_changes: FffChanges::default(),
             fff: FffSettings::default(),
             inserts: InsertHandling::Manual,
             fleet: None,

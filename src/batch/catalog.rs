@@ -1,0 +1,509 @@
+//! Catalogs: the list of parts a batch evaluates, read from a folder of STL files or from a
+//! CSV manifest with per-row overrides.
+//!
+//! A folder catalog holds every `.stl` file under the folder (extension in any case, at any
+//! depth), sorted by its path relative to the folder, so the order (and with it every row's
+//! index) does not depend on the file system's listing order. Symbolic links to files are
+//! followed, links to folders are not (a link back up the tree would never end).
+//!
+//! A manifest is a CSV file with a header. `file` is required; paths in it are relative to the
+//! manifest's folder (absolute ones stay as they are). Every other column is one of
+//! [`OVERRIDE_COLUMNS`]; an empty cell means "the batch's default". A column that is none of
+//! these is an error naming it, because a misspelt override (`matrial`) silently ignored would
+//! give wrong figures for the whole catalog; `--ignore-unknown-columns` accepts informational
+//! columns (a name, a description, a drawing number). A value that cannot be used (a negative
+//! volume, an unknown printer) makes that row an error row; the other rows go on. Lines
+//! starting with `#` are comments; spaces around cells are ignored.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+use nalgebra::Vector3;
+
+use crate::mesh::Units;
+
+/// The manifest column naming the part's STL file.
+pub const FILE_COLUMN: &str = "file";
+
+/// Manifest columns that override a batch default for one row.
+pub const OVERRIDE_COLUMNS: &[&str] = &[
+    "material",
+    "baseplate_material",
+    "printer",
+    "annual_volume",
+    "variants",
+    "normal",
+    "height_mm",
+    "units",
+];
+
+/// Where a catalog came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogKind {
+    Folder,
+    Manifest,
+}
+
+/// The parts of a batch, in catalog order.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub kind: CatalogKind,
+    /// The folder or manifest as given.
+    pub source: PathBuf,
+    pub entries: Vec<CatalogEntry>,
+}
+
+/// One part of a catalog.
+#[derive(Debug, Clone)]
+pub struct CatalogEntry {
+    /// 0-based position in the catalog; the row's identity in every output and in sharding.
+    pub index: usize,
+    /// The file as listed: the manifest's cell, or the path relative to the folder with `/`
+    /// between components.
+    pub file: String,
+    /// Where to read it.
+    pub path: PathBuf,
+    /// The row's overrides, or why they cannot be used (the row becomes an error row).
+    pub overrides: Result<Overrides, String>,
+    /// The non-empty override cells as written (column, text), which identify the row together
+    /// with `file` (see [`Catalog::fingerprint`]).
+    pub cells: Vec<(String, String)>,
+}
+
+/// Per-row settings from a manifest; `None`: the batch's default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// Material of the molded region (checked against the material models once they exist).
+    pub material: Option<String>,
+    /// Material of the printed baseplate.
+    pub baseplate_material: Option<String>,
+    /// A printer of `models/printers.toml`.
+    pub printer: Option<String>,
+    /// Parts per year.
+    pub annual_volume: Option<u64>,
+    /// Different variants (personalised versions) sharing one mold.
+    pub variants: Option<u64>,
+    /// Mold opening direction (as `split --normal`).
+    pub normal: Option<Vector3<f64>>,
+    /// Cut height along the normal (as `split --height`).
+    pub height_mm: Option<f64>,
+    /// Unit of the numbers in the file (as `--units`).
+    pub units: Option<Units>,
+}
+
+/// Why a catalog could not be read at all (as opposed to one row being unusable).
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("{}: cannot read: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: {problem}", path.display())]
+    Manifest { path: PathBuf, problem: String },
+}
+
+/// How to read a catalog.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogOptions {
+    /// Accept manifest columns that are neither `file` nor an override (and ignore them).
+    pub ignore_unknown_columns: bool,
+    /// A folder left out of a folder catalog: the batch's own output folder, when it lies
+    /// inside the catalog (its meshes would otherwise be parts of the next run).
+    pub exclude: Option<PathBuf>,
+    /// Printer names an override may use.
+    pub printers: BTreeSet<String>,
+}
+
+impl Catalog {
+    /// A short hash of what identifies the rows: every entry's index, file and override cells.
+    /// Two runs (shards, or a run and its resumption) belong together only if their catalogs'
+    /// fingerprints agree. The catalog's own path is left out, so that shards run on machines
+    /// that mount the catalog at different places still merge.
+    pub fn fingerprint(&self) -> String {
+        let mut h = crc32fast::Hasher::new();
+        for e in &self.entries {
+            h.update(format!("{}\t{}", e.index, e.file).as_bytes());
+            for (k, v) in &e.cells {
+                h.update(format!("\t{k}={v}").as_bytes());
+            }
+            h.update(b"\n");
+        }
+        format!("{:08x}-{}", h.finalize(), self.entries.len())
+    }
+}
+
+/// Reads a catalog: a folder, or a CSV manifest.
+pub fn read_catalog(path: &Path, opts: &CatalogOptions) -> Result<Catalog, CatalogError> {
+    let meta = std::fs::metadata(path).map_err(|source| CatalogError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if meta.is_dir() {
+        return read_folder(path, opts);
+    }
+    let is_stl = path
+        .extension()
+        .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case("stl"));
+    if is_stl {
+        return Err(CatalogError::Manifest {
+            path: path.to_path_buf(),
+            problem: "is an STL file; a catalog is a folder of STL files or a CSV manifest \
+                      (use `hybridplan split` for single files)"
+                .into(),
+        });
+    }
+    read_manifest(path, opts)
+}
+
+/// Every `.stl` under `root`, sorted by relative path.
+fn read_folder(root: &Path, opts: &CatalogOptions) -> Result<Catalog, CatalogError> {
+    let exclude = opts
+        .exclude
+        .as_ref()
+        .and_then(|p| std::fs::canonicalize(p).ok());
+    let mut found: Vec<(String, PathBuf)> = Vec::new();
+    let mut stack = vec![(root.to_path_buf(), String::new())];
+    while let Some((dir, rel)) = stack.pop() {
+        if let Some(ex) = &exclude
+            && std::fs::canonicalize(&dir).is_ok_and(|d| &d == ex)
+        {
+            continue;
+        }
+        let io = |source| CatalogError::Io {
+            path: dir.clone(),
+            source,
+        };
+        for item in std::fs::read_dir(&dir).map_err(io)? {
+            let item = item.map_err(io)?;
+            let name = item.file_name().to_string_lossy().into_owned();
+            let rel_name = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
+            let path = item.path();
+            let kind = item.file_type().map_err(io)?;
+            if kind.is_dir() {
+                stack.push((path, rel_name));
+            } else if (kind.is_file() || (kind.is_symlink() && path.is_file()))
+                && Path::new(&name)
+                    .extension()
+                    .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case("stl"))
+            {
+                found.push((rel_name, path));
+            }
+        }
+    }
+    found.sort();
+    let entries = found
+        .into_iter()
+        .enumerate()
+        .map(|(index, (file, path))| CatalogEntry {
+            index,
+            file,
+            path,
+            overrides: Ok(Overrides::default()),
+            cells: Vec::new(),
+        })
+        .collect();
+    Ok(Catalog {
+        kind: CatalogKind::Folder,
+        source: root.to_path_buf(),
+        entries,
+    })
+}
+
+fn read_manifest(path: &Path, opts: &CatalogOptions) -> Result<Catalog, CatalogError> {
+    let problem = |problem: String| CatalogError::Manifest {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let text = std::fs::read(path).map_err(|source| CatalogError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_reader(text.as_slice());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| problem(format!("not a CSV manifest: {e}")))?
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    if header.iter().all(|h| h.is_empty()) {
+        return Err(problem(format!(
+            "is empty; a manifest needs a header line with a `{FILE_COLUMN}` column"
+        )));
+    }
+    for (k, h) in header.iter().enumerate() {
+        if header[..k].contains(h) {
+            return Err(problem(format!("column `{h}` appears twice")));
+        }
+    }
+    let file_col = header
+        .iter()
+        .position(|h| h == FILE_COLUMN)
+        .ok_or_else(|| {
+            problem(format!(
+                "has no `{FILE_COLUMN}` column (its columns: {})",
+                header.join(", ")
+            ))
+        })?;
+    let unknown: Vec<&str> = header
+        .iter()
+        .filter(|h| *h != FILE_COLUMN && !OVERRIDE_COLUMNS.contains(&h.as_str()))
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() && !opts.ignore_unknown_columns {
+        let (s, them) = if unknown.len() == 1 {
+            ("", "it")
+        } else {
+            ("s", "them")
+        };
+        return Err(problem(format!(
+            "unknown column{s} `{}` (known: {FILE_COLUMN}, {}); pass --ignore-unknown-columns to ignore {them}",
+            unknown.join("`, `"),
+            OVERRIDE_COLUMNS.join(", ")
+        )));
+    }
+    let base = path.parent().unwrap_or(Path::new(""));
+    let mut entries = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| problem(csv_problem(&e)))?;
+        let index = entries.len();
+        let file = record.get(file_col).unwrap_or("").to_string();
+        let cells: Vec<(String, String)> = header
+            .iter()
+            .zip(record.iter())
+            .filter(|(h, v)| OVERRIDE_COLUMNS.contains(&h.as_str()) && !v.is_empty())
+            .map(|(h, v)| (h.clone(), v.to_string()))
+            .collect();
+        let mut overrides = parse_overrides(&cells, &opts.printers);
+        if file.is_empty() {
+            overrides = Err(format!("empty `{FILE_COLUMN}` cell"));
+        }
+        entries.push(CatalogEntry {
+            index,
+            path: base.join(&file),
+            file,
+            overrides,
+            cells,
+        });
+    }
+    Ok(Catalog {
+        kind: CatalogKind::Manifest,
+        source: path.to_path_buf(),
+        entries,
+    })
+}
+
+/// A CSV error with its line.
+fn csv_problem(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => format!(
+            "line {}: {len} cells, but the header has {expected_len}",
+            pos.as_ref().map(|p| p.line()).unwrap_or(0)
+        ),
+        _ => e.to_string(),
+    }
+}
+
+/// Parses a row's override cells; all problems of the row in one message.
+fn parse_overrides(
+    cells: &[(String, String)],
+    printers: &BTreeSet<String>,
+) -> Result<Overrides, String> {
+    let mut o = Overrides::default();
+    let mut problems = Vec::new();
+    for (column, text) in cells {
+        let bad = |why: &str| format!("{column} '{text}': {why}");
+        match column.as_str() {
+            "material" => o.material = Some(text.clone()),
+            "baseplate_material" => o.baseplate_material = Some(text.clone()),
+            "printer" => {
+                if printers.contains(text) {
+                    o.printer = Some(text.clone());
+                } else {
+                    let known: Vec<&str> = printers.iter().map(String::as_str).collect();
+                    problems.push(bad(&format!(
+                        "no such printer (known: {})",
+                        known.join(", ")
+                    )));
+                }
+            }
+            "annual_volume" => match positive_count(text) {
+                Some(v) => o.annual_volume = Some(v),
+                None => problems.push(bad("must be a positive whole number of parts")),
+            },
+            "variants" => match positive_count(text) {
+                Some(v) => o.variants = Some(v),
+                None => problems.push(bad("must be a positive whole number")),
+            },
+            "normal" => match vector3(text) {
+                Some(v) => o.normal = Some(v),
+                None => problems.push(bad("must be three numbers X,Y,Z, not all zero")),
+            },
+            "height_mm" => match text.parse::<f64>() {
+                Ok(v) if v.is_finite() && v > 0.0 => o.height_mm = Some(v),
+                _ => problems.push(bad("must be a positive length in mm")),
+            },
+            "units" => match Units::from_str(text, true) {
+                Ok(u) => o.units = Some(u),
+                Err(_) => problems.push(bad("must be one of mm, cm, m, in")),
+            },
+            _ => {}
+        }
+    }
+    if problems.is_empty() {
+        Ok(o)
+    } else {
+        Err(format!("bad override: {}", problems.join("; ")))
+    }
+}
+
+fn positive_count(text: &str) -> Option<u64> {
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse::<u64>().ok().filter(|&v| v > 0)
+}
+
+/// Three numbers separated by commas and/or spaces, finite and not all zero.
+fn vector3(text: &str) -> Option<Vector3<f64>> {
+    let v: Vec<f64> = text
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<f64>().ok().filter(|x| x.is_finite()))
+        .collect::<Option<_>>()?;
+    (v.len() == 3 && v.iter().any(|&x| x != 0.0)).then(|| Vector3::new(v[0], v[1], v[2]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn printers() -> BTreeSet<String> {
+        ["desktop_fff".to_string()].into()
+    }
+
+    fn opts() -> CatalogOptions {
+        CatalogOptions {
+            printers: printers(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn folders_are_sorted_recursive_case_blind_and_skip_the_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for f in [
+            "b.stl",
+            "a/z.STL",
+            "a/y.stl",
+            "c.txt",
+            "out/meshes/0_b/b.molded.stl",
+        ] {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, b"").unwrap();
+        }
+        let c = read_catalog(
+            root,
+            &CatalogOptions {
+                exclude: Some(root.join("out")),
+                ..opts()
+            },
+        )
+        .unwrap();
+        let files: Vec<&str> = c.entries.iter().map(|e| e.file.as_str()).collect();
+        assert_eq!(files, ["a/y.stl", "a/z.STL", "b.stl"]);
+        assert_eq!(c.kind, CatalogKind::Folder);
+        assert_eq!(c.entries[2].index, 2);
+    }
+
+    #[test]
+    fn malformed_manifests_are_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let check = |text: &str, words: &str| {
+            let p = dir.path().join("m.csv");
+            std::fs::write(&p, text).unwrap();
+            let e = read_catalog(&p, &opts()).unwrap_err().to_string();
+            assert!(e.contains("m.csv") && e.contains(words), "{e}");
+        };
+        check("file,units,units\na.stl,mm,cm\n", "`units` appears twice");
+        check("name\na\n", "no `file` column");
+        check("file,units\na.stl,mm,extra\n", "line 2: 3 cells");
+        check("", "empty");
+        check("file,Colour\na.stl,red\n", "unknown column `colour`");
+        // A manifest's rows: paths against its folder, the same file twice, fingerprints.
+        let p = dir.path().join("m.csv");
+        std::fs::write(
+            &p,
+            "# parts\nFILE , Units\n parts/a.stl , cm \nparts/a.stl,\n",
+        )
+        .unwrap();
+        let c = read_catalog(&p, &opts()).unwrap();
+        assert_eq!(c.entries.len(), 2);
+        assert_eq!(c.entries[0].path, dir.path().join("parts/a.stl"));
+        assert_eq!(
+            c.entries[0].overrides.as_ref().unwrap().units,
+            Some(Units::Cm)
+        );
+        assert_eq!(c.entries[1].overrides, Ok(Overrides::default()));
+        let before = c.fingerprint();
+        std::fs::write(&p, "file,units\nparts/a.stl,mm\nparts/a.stl,\n").unwrap();
+        assert_ne!(read_catalog(&p, &opts()).unwrap().fingerprint(), before);
+    }
+
+    #[test]
+    fn overrides_parse_and_bad_values_name_the_column() {
+        let cells = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let o = parse_overrides(
+            &cells(&[
+                ("annual_volume", "5000"),
+                ("variants", "12"),
+                ("normal", "0, 0,1"),
+                ("height_mm", "3.5"),
+                ("units", "IN"),
+                ("printer", "desktop_fff"),
+                ("material", "PP"),
+            ]),
+            &printers(),
+        )
+        .unwrap();
+        assert_eq!(o.annual_volume, Some(5000));
+        assert_eq!(o.variants, Some(12));
+        assert_eq!(o.normal, Some(Vector3::new(0.0, 0.0, 1.0)));
+        assert_eq!(o.height_mm, Some(3.5));
+        assert_eq!(o.units, Some(Units::In));
+        assert_eq!(o.material.as_deref(), Some("PP"));
+        let e = parse_overrides(
+            &cells(&[
+                ("annual_volume", "-3"),
+                ("normal", "0,0,0"),
+                ("printer", "x"),
+            ]),
+            &printers(),
+        )
+        .unwrap_err();
+        for word in ["annual_volume '-3'", "normal '0,0,0'", "printer 'x'"] {
+            assert!(e.contains(word), "{e}");
+        }
+        assert!(parse_overrides(&cells(&[("annual_volume", "1e4")]), &printers()).is_err());
+        assert!(parse_overrides(&cells(&[("height_mm", "0")]), &printers()).is_err());
+    }
+}

@@ -1,0 +1,463 @@
+//! The files of a batch folder, and how rows are appended, read back and put in order.
+//!
+//! ```text
+//! batch.json     the run record: catalog fingerprint, options, columns, shard
+//! results.csv    header + one line per row
+//! results.jsonl  one JSON object per line per row
+//! timings.csv    index,file,seconds per row (kept out of the results, so that two runs'
+//!                results are equal byte for byte)
+//! summary.json   counts and the slowest parts, written at the end
+//! ```
+//!
+//! Every row is one line in each file, appended with one `write` call, so a run killed at any
+//! moment leaves whole lines and at most one torn last line. Reading back keeps the rows that
+//! are whole in both result files (a kill can fall between the two appends) and skips the rest,
+//! and a resumed run first rewrites the files with exactly those rows. Rows are kept as the
+//! text first written, never re-formatted, so a resumed or merged result is byte-identical to
+//! an uninterrupted one.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::evaluate::{COLUMNS, Figures};
+use super::shard::Shard;
+use crate::fsutil::{WriteError, write_atomic};
+
+pub const RECORD_JSON: &str = "batch.json";
+pub const RESULTS_CSV: &str = "results.csv";
+pub const RESULTS_JSONL: &str = "results.jsonl";
+pub const TIMINGS_CSV: &str = "timings.csv";
+pub const SUMMARY_JSON: &str = "summary.json";
+
+/// The columns every row starts with, before [`COLUMNS`].
+pub const ROW_COLUMNS: &[&str] = &["index", "file", "status", "error"];
+
+/// What a batch folder holds results of. Two folders' rows belong together (resume, merge)
+/// only if their records agree on everything but `shard`, `catalog` and `hybridplan`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// The version that started the run (informative).
+    pub hybridplan: String,
+    /// The catalog as given (informative: shards may see it under different paths).
+    pub catalog: String,
+    /// See [`super::Catalog::fingerprint`].
+    pub catalog_fingerprint: String,
+    /// Entries in the whole catalog (all shards).
+    pub entries: usize,
+    /// The settings that change figures, as text.
+    pub options: BTreeMap<String, String>,
+    pub columns: Vec<String>,
+    pub shard: Option<Shard>,
+}
+
+impl RunRecord {
+    /// Why `other`'s rows do not belong with this record's, if they do not.
+    pub fn mismatch(&self, other: &RunRecord) -> Option<String> {
+        if self.catalog_fingerprint != other.catalog_fingerprint || self.entries != other.entries {
+            return Some(format!(
+                "another catalog ({} entries, fingerprint {} vs {} entries, fingerprint {})",
+                other.entries, other.catalog_fingerprint, self.entries, self.catalog_fingerprint
+            ));
+        }
+        if self.columns != other.columns {
+            return Some("other result columns (made by another hybridplan version)".into());
+        }
+        let keys: BTreeSet<&String> = self.options.keys().chain(other.options.keys()).collect();
+        let differ: Vec<String> = keys
+            .into_iter()
+            .filter(|k| self.options.get(*k) != other.options.get(*k))
+            .map(|k| {
+                let show = |o: &BTreeMap<String, String>| {
+                    o.get(k).cloned().unwrap_or_else(|| "(none)".into())
+                };
+                format!("{k} {} vs {}", show(&other.options), show(&self.options))
+            })
+            .collect();
+        if !differ.is_empty() {
+            return Some(format!("other options: {}", differ.join(", ")));
+        }
+        None
+    }
+
+    pub fn read(dir: &Path) -> Result<Option<RunRecord>, StoreError> {
+        let path = dir.join(RECORD_JSON);
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| StoreError::Corrupt {
+                        path,
+                        problem: e.to_string(),
+                    })
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StoreError::Io { path, source }),
+        }
+    }
+
+    pub fn write(&self, dir: &Path) -> Result<(), WriteError> {
+        write_atomic(&dir.join(RECORD_JSON), |w| {
+            serde_json::to_writer_pretty(&mut *w, self)?;
+            writeln!(w)
+        })
+    }
+}
+
+/// Why a batch folder cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{}: {problem}", path.display())]
+    Corrupt { path: PathBuf, problem: String },
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+/// One part's result.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub index: usize,
+    pub file: String,
+    pub outcome: Result<Figures, String>,
+}
+
+/// Newlines would break the one-line-per-row rule; no file name or reason needs one.
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+/// A figure as CSV text: numbers as JSON writes them (shortest round-trip form), text as is,
+/// null as an empty cell.
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => one_line(s),
+        other => other.to_string(),
+    }
+}
+
+fn csv_line(fields: &[String]) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Writing into memory cannot fail.
+    w.write_record(fields).expect("CSV into memory");
+    String::from_utf8(w.into_inner().expect("CSV into memory")).expect("UTF-8 fields")
+}
+
+/// The header line of `results.csv`.
+pub fn csv_header() -> String {
+    let names: Vec<String> = ROW_COLUMNS
+        .iter()
+        .chain(COLUMNS)
+        .map(|s| s.to_string())
+        .collect();
+    csv_line(&names)
+}
+
+impl Row {
+    pub fn is_ok(&self) -> bool {
+        self.outcome.is_ok()
+    }
+
+    /// The row's line of `results.csv`, with its newline.
+    pub fn csv_line(&self) -> String {
+        let mut fields = vec![self.index.to_string(), one_line(&self.file)];
+        match &self.outcome {
+            Ok(figures) => {
+                fields.extend(["ok".to_string(), String::new()]);
+                fields.extend(figures.values().iter().map(cell));
+            }
+            Err(e) => {
+                fields.extend(["error".to_string(), one_line(e)]);
+                fields.extend(COLUMNS.iter().map(|_| String::new()));
+            }
+        }
+        csv_line(&fields)
+    }
+
+    /// The row's line of `results.jsonl`, with its newline: the keys in column order.
+    pub fn json_line(&self) -> String {
+        let text = |s: &str| Value::from(one_line(s)).to_string();
+        let mut line = format!("{{\"index\":{},\"file\":{}", self.index, text(&self.file));
+        let (status, error, values): (&str, Value, Vec<Value>) = match &self.outcome {
+            Ok(f) => ("ok", Value::Null, f.values().to_vec()),
+            Err(e) => (
+                "error",
+                Value::from(one_line(e)),
+                vec![Value::Null; COLUMNS.len()],
+            ),
+        };
+        line.push_str(&format!(",\"status\":\"{status}\",\"error\":{error}"));
+        for (name, v) in COLUMNS.iter().zip(values) {
+            line.push_str(&format!(",\"{name}\":{v}"));
+        }
+        line.push_str("}\n");
+        line
+    }
+}
+
+/// A row as stored: its lines as written, with their newlines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRow {
+    pub index: usize,
+    pub file: String,
+    pub ok: bool,
+    pub csv: String,
+    pub json: String,
+}
+
+/// A part's evaluation time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Timing {
+    pub index: usize,
+    pub file: String,
+    pub seconds: f64,
+}
+
+impl Timing {
+    fn line(&self) -> String {
+        csv_line(&[
+            self.index.to_string(),
+            one_line(&self.file),
+            format!("{:.6}", self.seconds),
+        ])
+    }
+}
+
+const TIMINGS_HEADER: &str = "index,file,seconds\n";
+
+/// The whole lines of a file (with their newlines); a last line without one is torn and left
+/// out. A missing file has none.
+fn whole_lines(path: &Path) -> Result<Vec<String>, StoreError> {
+    let text = match std::fs::read(path) {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(StoreError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    Ok(text
+        .split_inclusive('\n')
+        .filter(|l| l.ends_with('\n'))
+        .map(String::from)
+        .collect())
+}
+
+/// The rows of a batch folder that are whole in both result files, by index. Lines that are
+/// torn or unreadable are skipped (those rows are simply not done).
+pub fn read_rows(dir: &Path) -> Result<BTreeMap<usize, StoredRow>, StoreError> {
+    let csv_path = dir.join(RESULTS_CSV);
+    let csv_lines = whole_lines(&csv_path)?;
+    let header = csv_header();
+    if let Some(first) = csv_lines.first()
+        && *first != header
+    {
+        return Err(StoreError::Corrupt {
+            path: csv_path,
+            problem: "its header is not the one this hybridplan writes".into(),
+        });
+    }
+    // The index is the first cell, a plain number.
+    let mut csv_by_index: BTreeMap<usize, String> = BTreeMap::new();
+    for line in csv_lines.into_iter().skip(1) {
+        if let Some(index) = line.split(',').next().and_then(|s| s.parse().ok()) {
+            csv_by_index.insert(index, line);
+        }
+    }
+    let mut rows = BTreeMap::new();
+    for json in whole_lines(&dir.join(RESULTS_JSONL))? {
+        let Ok(v) = serde_json::from_str::<Value>(&json) else {
+            continue;
+        };
+        let (Some(index), Some(file), Some(status)) = (
+            v.get("index").and_then(Value::as_u64),
+            v.get("file").and_then(Value::as_str),
+            v.get("status").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        let index = index as usize;
+        if let Some(csv) = csv_by_index.remove(&index) {
+            rows.insert(
+                index,
+                StoredRow {
+                    index,
+                    file: file.to_string(),
+                    ok: status == "ok",
+                    csv,
+                    json,
+                },
+            );
+        }
+    }
+    Ok(rows)
+}
+
+/// The timings of a batch folder, by index (lenient: they only feed the summary).
+pub fn read_timings(dir: &Path) -> BTreeMap<usize, Timing> {
+    let Ok(lines) = whole_lines(&dir.join(TIMINGS_CSV)) else {
+        return BTreeMap::new();
+    };
+    let text: String = lines.concat();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    reader
+        .records()
+        .filter_map(Result::ok)
+        .filter_map(|r| {
+            let index = r.get(0)?.parse().ok()?;
+            let file = r.get(1)?.to_string();
+            let seconds = r.get(2)?.parse().ok()?;
+            Some((
+                index,
+                Timing {
+                    index,
+                    file,
+                    seconds,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Writes the three row files of `dir` atomically with `rows` (in the order given) and the
+/// timings of those rows.
+pub fn rewrite<'a>(
+    dir: &Path,
+    rows: impl Iterator<Item = &'a StoredRow> + Clone,
+    timings: &BTreeMap<usize, Timing>,
+) -> Result<(), WriteError> {
+    write_atomic(&dir.join(RESULTS_CSV), |w| {
+        w.write_all(csv_header().as_bytes())?;
+        rows.clone().try_for_each(|r| w.write_all(r.csv.as_bytes()))
+    })?;
+    write_atomic(&dir.join(RESULTS_JSONL), |w| {
+        rows.clone()
+            .try_for_each(|r| w.write_all(r.json.as_bytes()))
+    })?;
+    write_atomic(&dir.join(TIMINGS_CSV), |w| {
+        w.write_all(TIMINGS_HEADER.as_bytes())?;
+        rows.clone()
+            .filter_map(|r| timings.get(&r.index))
+            .try_for_each(|t| w.write_all(t.line().as_bytes()))
+    })
+}
+
+/// Appends rows to the files of a batch folder, one whole line per `write` per file.
+pub struct Appender {
+    csv: File,
+    jsonl: File,
+    timings: File,
+    dir: PathBuf,
+}
+
+impl Appender {
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let open = |name: &str| {
+            let path = dir.join(name);
+            OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .map_err(|source| StoreError::Io { path, source })
+        };
+        Ok(Appender {
+            csv: open(RESULTS_CSV)?,
+            jsonl: open(RESULTS_JSONL)?,
+            timings: open(TIMINGS_CSV)?,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Appends the row (JSON line first, then CSV, then its timing). `File` is unbuffered:
+    /// each line is one `write`, in the operating system's hands when this returns.
+    pub fn append(&mut self, row: &Row, seconds: f64) -> Result<(), StoreError> {
+        let wrap = |name: &str| {
+            let path = self.dir.join(name);
+            move |source| StoreError::Io { path, source }
+        };
+        self.jsonl
+            .write_all(row.json_line().as_bytes())
+            .map_err(wrap(RESULTS_JSONL))?;
+        self.csv
+            .write_all(row.csv_line().as_bytes())
+            .map_err(wrap(RESULTS_CSV))?;
+        let t = Timing {
+            index: row.index,
+            file: row.file.clone(),
+            seconds,
+        };
+        self.timings
+            .write_all(t.line().as_bytes())
+            .map_err(wrap(TIMINGS_CSV))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(index: usize, ok: bool) -> Row {
+        let mut f = Figures::default();
+        f.set("part_volume_mm3", 0.1 + 0.2);
+        f.set("warnings", "a, \"quoted\"\nwarning");
+        Row {
+            index,
+            file: format!("dir/part {index}.stl"),
+            outcome: if ok { Ok(f) } else { Err("bad,\nfile".into()) },
+        }
+    }
+
+    #[test]
+    fn lines_are_whole_and_torn_ones_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        rewrite(dir.path(), [].iter(), &BTreeMap::new()).unwrap();
+        let mut a = Appender::open(dir.path()).unwrap();
+        for k in 0..3 {
+            a.append(&row(k, k != 1), 0.5).unwrap();
+        }
+        // A kill between the JSON and the CSV append of row 3, and a torn JSON line 4.
+        let mut j = OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(RESULTS_JSONL))
+            .unwrap();
+        j.write_all(row(3, true).json_line().as_bytes()).unwrap();
+        j.write_all(&row(4, true).json_line().as_bytes()[..20])
+            .unwrap();
+        let rows = read_rows(dir.path()).unwrap();
+        assert_eq!(rows.keys().copied().collect::<Vec<_>>(), vec![0, 1, 2]);
+        assert!(rows[&0].ok && !rows[&1].ok);
+        assert_eq!(rows[&1].file, "dir/part 1.stl");
+        let v: Value = serde_json::from_str(&rows[&0].json).unwrap();
+        assert_eq!(v["part_volume_mm3"], Value::from(0.1 + 0.2));
+        assert_eq!(v["error"], Value::Null);
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), ROW_COLUMNS.len() + COLUMNS.len());
+        // The CSV reads back with the csv crate, one record per row.
+        let text = std::fs::read_to_string(dir.path().join(RESULTS_CSV)).unwrap();
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let records: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        assert_eq!(records.len(), 3);
+        assert_eq!(&records[1][3], "bad, file");
+        let k = r
+            .headers()
+            .unwrap()
+            .iter()
+            .position(|h| h == "part_volume_mm3");
+        assert_eq!(&records[0][k.unwrap()], "0.30000000000000004");
+        assert_eq!(read_timings(dir.path()).len(), 3);
+    }
+}

@@ -1,0 +1,613 @@
+//! `hybridplan batch` and `hybridplan merge` through the binary, on sample parts and broken
+//! files generated into temporary folders: one row per entry with the figures `split` and
+//! `inspect` give, error rows for broken parts, a killed run resumed to the same files, shards
+//! merged to the unsharded result, manifests with overrides and relative paths.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use hybridplan::mesh::Mesh;
+use hybridplan::mesh::stl::write_binary;
+use hybridplan::samples::{self, Layer};
+use nalgebra::Point3;
+use serde_json::Value;
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hybridplan"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Writes every sample part as `NAME.stl` into `dir`; returns the files.
+fn write_samples(dir: &Path) -> Vec<PathBuf> {
+    std::fs::create_dir_all(dir).unwrap();
+    samples::all()
+        .iter()
+        .map(|p| {
+            let f = dir.join(format!("{}.stl", p.name));
+            write_binary(&f, &p.mesh(), p.name).unwrap();
+            f
+        })
+        .collect()
+}
+
+fn cube_mm(side: f64) -> Mesh {
+    samples::extrude_layers(&[Layer {
+        z0: 0.0,
+        z1: side,
+        rings: vec![samples::rect(0.0, 0.0, side, side)],
+    }])
+    .unwrap()
+}
+
+/// Broken parts, each with words its error must contain.
+fn write_broken(dir: &Path) -> Vec<(PathBuf, &'static str)> {
+    std::fs::create_dir_all(dir).unwrap();
+    let empty = dir.join("empty.stl");
+    std::fs::write(&empty, b"").unwrap();
+    // A good binary STL cut in the middle of its fourth triangle.
+    let good = dir.join("whole.tmp");
+    write_binary(&good, &samples::ribbed_plate().mesh(), "x").unwrap();
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::remove_file(&good).unwrap();
+    let truncated = dir.join("truncated.stl");
+    std::fs::write(&truncated, &bytes[..84 + 50 * 3 + 20]).unwrap();
+    // A cube with a fin: one more triangle on one of its edges.
+    let mut cube = cube_mm(10.0);
+    let (a, b) = (cube.triangles[0][0], cube.triangles[0][1]);
+    cube.vertices.push(Point3::new(-5.0, -5.0, 20.0));
+    let c = (cube.vertices.len() - 1) as u32;
+    cube.triangles.push([a, b, c]);
+    let non_manifold = dir.join("non_manifold.stl");
+    write_binary(&non_manifold, &cube, "fin").unwrap();
+    // A plain cube: a closed solid, but no plate with ribs.
+    let plateless = dir.join("cube.stl");
+    write_binary(&plateless, &cube_mm(30.0), "cube").unwrap();
+    vec![
+        (empty, "file is empty"),
+        (truncated, "size mismatch"),
+        (non_manifold, "non-manifold"),
+        (plateless, "no plate found"),
+    ]
+}
+
+fn jsonl(dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("results.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap()
+}
+
+/// Both result files of two batch folders are equal byte for byte.
+fn assert_same_results(a: &Path, b: &Path) {
+    for name in ["results.csv", "results.jsonl"] {
+        let (x, y) = (read(a, name), read(b, name));
+        assert!(
+            x == y,
+            "{name} differ:\n{}\n---\n{}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+/// The figure of `key` equals split's `value` (to the last bit: same code, same input).
+fn same(row: &Value, key: &str, value: &Value) {
+    assert_eq!(&row[key], value, "{key} of {}", row["file"]);
+}
+
+#[test]
+fn mixed_catalog_gives_one_row_per_entry_with_split_figures_and_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = dir.path().join("catalog");
+    let good = write_samples(&cat.join("good"));
+    let broken = write_broken(&cat.join("Broken"));
+    // Case of the extension does not matter; other files are not parts.
+    std::fs::rename(&good[0], cat.join("good/RIBBED_UPPER.STL")).unwrap();
+    std::fs::write(cat.join("notes.txt"), "not a part").unwrap();
+    let out = dir.path().join("out");
+    let o = run(&["batch", s(&cat), "--out", s(&out), "--jobs", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows = jsonl(&out);
+    let files: Vec<&str> = rows.iter().map(|r| r["file"].as_str().unwrap()).collect();
+    let mut expected: Vec<String> = good[1..]
+        .iter()
+        .map(|f| format!("good/{}", f.file_name().unwrap().to_str().unwrap()))
+        .chain(["good/RIBBED_UPPER.STL".to_string()])
+        .chain(
+            broken
+                .iter()
+                .map(|(f, _)| format!("Broken/{}", f.file_name().unwrap().to_str().unwrap())),
+        )
+        .collect();
+    expected.sort();
+    assert_eq!(files, expected, "one row per part, sorted by path");
+    for (k, r) in rows.iter().enumerate() {
+        assert_eq!(r["index"], Value::from(k));
+    }
+
+    for r in &rows {
+        let file = cat.join(r["file"].as_str().unwrap());
+        if let Some((_, words)) = broken.iter().find(|(f, _)| *f == file) {
+            assert_eq!(r["status"], "error", "{r}");
+            let e = r["error"].as_str().unwrap();
+            assert!(e.contains(words), "{file:?}: {e}");
+            assert!(!e.contains(s(&file)), "the reason repeats the file: {e}");
+            assert!(stderr(&o).contains(&format!("error: {}: ", file.display())));
+            assert_eq!(r["part_volume_mm3"], Value::Null);
+            continue;
+        }
+        if r["file"] == "good/block.stl" {
+            assert_eq!(r["status"], "error");
+            assert!(r["error"].as_str().unwrap().contains("no plate found"));
+            continue;
+        }
+        assert_eq!(r["status"], "ok", "{r}");
+        assert_eq!(r["error"], Value::Null);
+        // The same figures as `estimate` (which is `plan` without writing files).
+        let o = run(&["estimate", s(&file), "--format", "json"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let sp: Value = serde_json::from_slice(&o.stdout).unwrap();
+        for key in [
+            "part_volume_mm3",
+            "baseplate_volume_mm3",
+            "molded_volume_mm3",
+            "plate_thickness_mm",
+            "footprint_area_mm2",
+            "projected_area_mm2",
+            "molded_height_mm",
+            "rib_bodies",
+            "pores",
+            "pin_area_fraction",
+            "bond_shear_n",
+            "bond_shear_plain_n",
+            "am_print_time_s",
+            "baseplate_print_time_s",
+            "material",
+            "baseplate_material",
+            "currency",
+            "best_route",
+        ] {
+            same(r, key, &sp[key]);
+        }
+        for route in ["am", "im", "hybrid"] {
+            same(
+                r,
+                &format!("cost_per_part_{route}"),
+                &sp["routes"][route]["cost_per_part"],
+            );
+        }
+        for pair in ["am_im", "am_hybrid", "hybrid_im"] {
+            same(
+                r,
+                &format!("break_even_{pair}"),
+                &sp["break_even_volumes"][pair],
+            );
+        }
+        same(
+            r,
+            "wall_thickness_median_mm",
+            &sp["wall_thickness"]["p50_mm"],
+        );
+        let warnings: Vec<&str> = sp["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(sp["lattice_warnings"].as_array().unwrap())
+            .map(|w| w.as_str().unwrap())
+            .collect();
+        same(r, "warnings", &Value::from(warnings.join("; ")));
+        let o = run(&["inspect", s(&file), "--format", "json"]);
+        let ins: Value = serde_json::from_slice(&o.stdout).unwrap();
+        same(r, "triangles", &ins["triangles"]);
+    }
+
+    // The CSV holds the same rows.
+    let text = read(&out, "results.csv");
+    let mut csv = csv::Reader::from_reader(text.as_bytes());
+    let header = csv.headers().unwrap().clone();
+    let records: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), rows.len());
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    for (rec, row) in records.iter().zip(&rows) {
+        assert_eq!(rec[col("file")], *row["file"].as_str().unwrap());
+        assert_eq!(rec[col("status")], *row["status"].as_str().unwrap());
+        if row["status"] == "ok" {
+            // serde_json's default float parser may miss the last bit; the text is the same.
+            let v: f64 = rec[col("molded_volume_mm3")].parse().unwrap();
+            let j = row["molded_volume_mm3"].as_f64().unwrap();
+            assert!((v - j).abs() <= 4.0 * f64::EPSILON * j.abs(), "{v} vs {j}");
+        }
+    }
+    let summary: Value = serde_json::from_str(&read(&out, "summary.json")).unwrap();
+    assert_eq!(summary["parts"], Value::from(rows.len()));
+    assert_eq!(summary["errors"], Value::from(broken.len() + 1));
+    assert_eq!(summary["slowest"].as_array().unwrap().len(), 5);
+    assert!(stderr(&o).contains("slowest:"), "{}", stderr(&o));
+
+    // The folder is taken: a second run without --resume refuses.
+    let o = run(&["batch", s(&cat), "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--resume"), "{}", stderr(&o));
+}
+
+/// A folder of `copies` copies of every sample (`NAME_K.stl`).
+fn big_catalog(dir: &Path, copies: usize) -> PathBuf {
+    let src = dir.join("src");
+    let files = write_samples(&src);
+    let cat = dir.join("big");
+    std::fs::create_dir_all(&cat).unwrap();
+    for k in 0..copies {
+        for f in &files {
+            let stem = f.file_stem().unwrap().to_str().unwrap();
+            std::fs::copy(f, cat.join(format!("{stem}_{k:03}.stl"))).unwrap();
+        }
+    }
+    cat
+}
+
+fn lines(path: &Path) -> usize {
+    std::fs::read_to_string(path)
+        .map(|t| t.lines().count())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_files_of_an_uninterrupted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = big_catalog(dir.path(), 20);
+    let total = 8 * 20;
+    let whole = dir.path().join("whole");
+    let o = run(&["batch", s(&cat), "--out", s(&whole), "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(jsonl(&whole).len(), total);
+
+    let cut = dir.path().join("cut");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hybridplan"))
+        .args(["batch", s(&cat), "--out", s(&cut), "--jobs", "1", "-q"])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while lines(&cut.join("results.jsonl")) < 5 && t0.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL: no chance to tidy up
+    child.wait().unwrap();
+    let done = lines(&cut.join("results.jsonl"));
+    assert!(
+        (5..total).contains(&done),
+        "killed after {done} of {total} rows: make the catalog larger"
+    );
+    // A kill in the middle of a write: a torn line at the end of both files.
+    for name in ["results.jsonl", "results.csv"] {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(cut.join(name))
+            .unwrap();
+        f.write_all(b"{\"index\":99999,\"file\":\"torn").unwrap();
+    }
+    // What is there is whole rows in catalog order, a prefix of the final result.
+    let partial = read(&cut, "results.jsonl");
+    let whole_text = read(&whole, "results.jsonl");
+    let complete = &partial[..partial.rfind('\n').unwrap() + 1];
+    assert!(whole_text.starts_with(complete));
+
+    let o = run(&["batch", s(&cat), "--out", s(&cut), "-q"]);
+    assert_eq!(o.status.code(), Some(2), "a taken folder needs --resume");
+    let o = run(&["batch", s(&cat), "--out", s(&cut), "--resume"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_same_results(&whole, &cut);
+    let summary: Value = serde_json::from_str(&read(&cut, "summary.json")).unwrap();
+    assert_eq!(summary["parts"], Value::from(total));
+    // The rows done at the kill (a row can be torn, or in one file only, if the kill fell
+    // between the two appends: then it is evaluated again).
+    let evaluated = summary["run"]["evaluated"].as_u64().unwrap() as usize;
+    assert!(
+        evaluated == total - done || evaluated == total - done + 1,
+        "{evaluated} evaluated after {done} done"
+    );
+    // Resuming a finished run changes nothing.
+    let o = run(&["batch", s(&cat), "--out", s(&cut), "--resume", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_same_results(&whole, &cut);
+    // Another catalog in the same folder is refused.
+    let o = run(&[
+        "batch",
+        s(&dir.path().join("src")),
+        "--out",
+        s(&cut),
+        "--resume",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("another catalog"), "{}", stderr(&o));
+}
+
+#[test]
+fn shards_merge_to_the_unsharded_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = big_catalog(dir.path(), 2);
+    write_broken(&cat.join("broken"));
+    let whole = dir.path().join("whole");
+    let o = run(&["batch", s(&cat), "--out", s(&whole), "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let shards: Vec<PathBuf> = (0..3).map(|k| dir.path().join(format!("s{k}"))).collect();
+    for (k, d) in shards.iter().enumerate() {
+        let o = run(&[
+            "batch",
+            s(&cat),
+            "--out",
+            s(d),
+            "--shard",
+            &format!("{k}/3"),
+            "-q",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        for r in jsonl(d) {
+            assert_eq!(r["index"].as_u64().unwrap() % 3, k as u64);
+        }
+    }
+    let merged = dir.path().join("merged");
+    let o = run(&[
+        "merge",
+        s(&shards[2]),
+        s(&shards[0]),
+        s(&shards[1]),
+        "--out",
+        s(&merged),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_same_results(&whole, &merged);
+    let summary: Value = serde_json::from_str(&read(&merged, "summary.json")).unwrap();
+    assert_eq!(summary["parts"], Value::from(jsonl(&whole).len()));
+
+    // A missing shard, a shard given twice, an incomplete shard: said, not merged.
+    let out2 = dir.path().join("m2");
+    let o = run(&["merge", s(&shards[0]), s(&shards[2]), "--out", s(&out2)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("missing shard 1/3"), "{}", stderr(&o));
+    let o = run(&["merge", s(&shards[0]), s(&shards[0]), "--out", s(&out2)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("given twice"), "{}", stderr(&o));
+    let jl = shards[1].join("results.jsonl");
+    let text = read(&shards[1], "results.jsonl");
+    let cut = &text[..text[..text.len() - 1].rfind('\n').unwrap() + 1];
+    std::fs::write(&jl, cut).unwrap();
+    let o = run(&[
+        "merge",
+        s(&shards[0]),
+        s(&shards[1]),
+        s(&shards[2]),
+        "--out",
+        s(&out2),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("shard 1/3") && e.contains("incomplete") && e.contains("--resume"),
+        "{e}"
+    );
+    // Shards of another catalog do not merge.
+    let other = dir.path().join("other");
+    let o = run(&[
+        "batch",
+        s(&dir.path().join("src")),
+        "--out",
+        s(&other),
+        "--shard",
+        "1/3",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&[
+        "merge",
+        s(&shards[0]),
+        s(&other),
+        s(&shards[2]),
+        "--out",
+        s(&out2),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("another catalog"), "{}", stderr(&o));
+}
+
+#[test]
+fn manifest_rows_override_settings_and_resolve_paths_against_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let parts = write_samples(&dir.path().join("parts"));
+    let heat_sink = parts.iter().find(|p| p.ends_with("heat_sink.stl")).unwrap();
+    let manifest_dir = dir.path().join("lists");
+    std::fs::create_dir_all(&manifest_dir).unwrap();
+    let manifest = manifest_dir.join("catalog.csv");
+    std::fs::write(
+        &manifest,
+        format!(
+            "# parts of the week\n\
+             file, normal, height_mm, units, annual_volume, material, printer\n\
+             ../parts/ribbed_plate.stl,,,,5000,PP,desktop_fff\n\
+             ../parts/ribbed_plate.stl,\"0,0,1\",7,,,,\n\
+             ../parts/ribbed_plate.stl,,,cm,,,\n\
+             ../parts/ribbed_plate.stl,,,,-3,,no_such_printer\n\
+             ../parts/missing.stl,,,,,,\n\
+             {},,,,,,\n",
+            heat_sink.display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let o = run(&["batch", s(&manifest), "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows = jsonl(&out);
+    assert_eq!(rows.len(), 6);
+    assert_eq!(rows[0]["file"], "../parts/ribbed_plate.stl");
+    let ribbed = &parts[0];
+    let estimate = |extra: &[&str]| -> Value {
+        let mut args = vec!["estimate", s(ribbed), "--format", "json"];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let first = estimate(&["--volume", "5000", "--material", "PP"]);
+    let cut7 = estimate(&["--normal", "0,0,1", "--height", "7"]);
+    let in_cm = estimate(&["--units", "cm"]);
+    for (row, sp) in [(&rows[0], &first), (&rows[1], &cut7), (&rows[2], &in_cm)] {
+        assert_eq!(row["status"], "ok", "{row}");
+        for key in [
+            "molded_volume_mm3",
+            "plate_thickness_mm",
+            "part_volume_mm3",
+            "material",
+        ] {
+            same(row, key, &sp[key]);
+        }
+        same(
+            row,
+            "cost_per_part_im",
+            &sp["routes"]["im"]["cost_per_part"],
+        );
+    }
+    assert_eq!(rows[0]["material"], "PP");
+    assert_eq!(rows[0]["baseplate_material"], "PP");
+    assert_eq!(rows[0]["annual_volume"], Value::from(5000.0));
+    assert_eq!(rows[1]["plate_thickness_mm"], Value::from(7.0));
+    assert!((rows[2]["part_volume_mm3"].as_f64().unwrap() - 43_200_000.0).abs() < 1.0);
+    let e = rows[3]["error"].as_str().unwrap();
+    assert!(
+        e.contains("annual_volume '-3'") && e.contains("printer 'no_such_printer'"),
+        "{e}"
+    );
+    assert!(rows[4]["error"].as_str().unwrap().contains("cannot read"));
+    assert_eq!(rows[5]["status"], "ok", "an absolute path stays as it is");
+
+    // An unknown column stops the run before it starts, naming the column.
+    let bad = manifest_dir.join("bad.csv");
+    std::fs::write(&bad, "file,matrial\n../parts/ribbed_plate.stl,PP\n").unwrap();
+    let o = run(&["batch", s(&bad), "--out", s(&dir.path().join("bad"))]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("`matrial`"), "{}", stderr(&o));
+    let o = run(&[
+        "batch",
+        s(&bad),
+        "--out",
+        s(&dir.path().join("bad")),
+        "--ignore-unknown-columns",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&["batch", s(&manifest_dir.join("none.csv")), "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("none.csv"), "{}", stderr(&o));
+}
+
+#[test]
+fn fail_fast_stops_nothing_ok_fails_and_meshes_are_kept_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = dir.path().join("cat");
+    write_samples(&cat);
+    write_broken(&cat);
+    let out = dir.path().join("ff");
+    let o = run(&[
+        "batch",
+        s(&cat),
+        "--out",
+        s(&out),
+        "--fail-fast",
+        "--jobs",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let rows = jsonl(&out);
+    // Sorted: block.stl (no plate) comes first and stops the run.
+    assert_eq!(rows.last().unwrap()["status"], "error");
+    assert!(rows.len() < 12, "{} rows", rows.len());
+    let summary: Value = serde_json::from_str(&read(&out, "summary.json")).unwrap();
+    assert_eq!(summary["run"]["stopped_early"], Value::Bool(true));
+    // The rest follows with --resume; --retry-errors evaluates the error row again, and the
+    // files end in catalog order all the same.
+    let o = run(&[
+        "batch",
+        s(&cat),
+        "--out",
+        s(&out),
+        "--resume",
+        "--retry-errors",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows = jsonl(&out);
+    assert_eq!(rows.len(), 12);
+    let summary: Value = serde_json::from_str(&read(&out, "summary.json")).unwrap();
+    assert_eq!(summary["run"]["evaluated"], Value::from(12));
+    let indices: Vec<u64> = rows.iter().map(|r| r["index"].as_u64().unwrap()).collect();
+    assert_eq!(indices, (0..12).collect::<Vec<u64>>());
+    let whole = dir.path().join("whole");
+    let o = run(&["batch", s(&cat), "--out", s(&whole), "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_same_results(&whole, &out);
+    // Retrying the error rows of a finished run appends them after the others; the end of
+    // the run puts the files back in catalog order.
+    let o = run(&[
+        "batch",
+        s(&cat),
+        "--out",
+        s(&out),
+        "--resume",
+        "--retry-errors",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let summary: Value = serde_json::from_str(&read(&out, "summary.json")).unwrap();
+    assert_eq!(summary["run"]["evaluated"], summary["errors"]);
+    assert_same_results(&whole, &out);
+
+    let only_broken = dir.path().join("broken");
+    write_broken(&only_broken);
+    let o = run(&[
+        "batch",
+        s(&only_broken),
+        "--out",
+        s(&dir.path().join("b")),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "nothing succeeded");
+
+    let small = dir.path().join("small");
+    std::fs::create_dir_all(&small).unwrap();
+    for name in ["ribbed_plate.stl", "block.stl"] {
+        std::fs::copy(cat.join(name), small.join(name)).unwrap();
+    }
+    let out = small.join("out"); // inside the catalog: not read as parts
+    let o = run(&["batch", s(&small), "--out", s(&out), "--meshes", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let m = out.join("meshes/1_ribbed_plate");
+    for f in [
+        "ribbed_plate.baseplate.stl",
+        "ribbed_plate.molded.stl",
+        "ribbed_plate.split.3mf",
+    ] {
+        assert!(m.join(f).is_file(), "{f}");
+    }
+    let o = run(&["batch", s(&small), "--out", s(&out), "--resume", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        jsonl(&out).len(),
+        2,
+        "the output folder is not part of the catalog"
+    );
+}
