@@ -543,8 +543,20 @@ fn single_row(piece: &Piece, p: &LayoutParams) -> Result<Vec<Pore>, f64> {
         ka.total_cmp(&kb).then(b.1.total_cmp(&a.1))
     });
     let pitch = d + p.wall_mm;
-    // The feasible centres bucketed, for the local direction of the piece at a slot.
-    let centres = PointBuckets::new(feasible.iter().map(|f| f.0), pitch);
+    // The feasible centres bucketed, for the local direction of the piece at a slot; one
+    // centre per quarter-pitch cell is plenty for a direction, and keeps each query to a few
+    // hundred points however fine the candidate grid.
+    let mut seen: hashbrown::HashSet<(i64, i64)> = hashbrown::HashSet::new();
+    let quarter = pitch / 4.0;
+    let centres = PointBuckets::new(
+        feasible.iter().map(|f| f.0).filter(|c| {
+            seen.insert((
+                (c[0] / quarter).floor() as i64,
+                (c[1] / quarter).floor() as i64,
+            ))
+        }),
+        pitch,
+    );
     let mut out: Vec<Pore> = Vec::new();
     // Accepted pores bucketed by pitch-sized cells: a new one looks at the 3 x 3 cells around
     // it (a piece can be a network, like a rib grid, so "the last few" is not enough).
