@@ -187,7 +187,7 @@ fn main() {
             }
         };
         println!(
-            "| {} | {} | {:.0} | {} | {} | {:.0} | {:.0} / {:.0} / {:.0} / {:.0} / {:.0} / {:.0} |",
+            "| {} | {} | {:.0} | {} | {} | {:.0} | {:.0} / {:.0} / {:.0} / {:.0} / {:.0} / {:.0} | {:.1} / {:.1} / {:.1} |",
             c.name,
             mesh.triangles.len(),
             est.time_s,
@@ -199,7 +199,10 @@ fn main() {
             est.solid_s,
             est.travel_s,
             est.overhead_s,
-            est.cooling_slowdown_s
+            est.cooling_slowdown_s,
+            est.perimeter_mm / 1e3,
+            est.sparse_infill_mm / 1e3,
+            est.solid_infill_mm / 1e3
         );
     }
     if !ratios.is_empty() {

@@ -80,8 +80,17 @@ pub struct FffEstimate {
 }
 
 /// Largest number of raster cells over all layers (bits of one layer mask set); the cell is
-/// enlarged for parts that would need more, which keeps memory at ~2 × 64 MB.
-const MAX_RASTER_BITS: f64 = (1u64 << 29) as f64;
+/// enlarged for parts that would need more, which keeps memory at ~3 × 32 MB.
+const MAX_RASTER_BITS: f64 = (1u64 << 28) as f64;
+/// Bridge threads lie this much further apart than their width (PrusaSlicer 2.5
+/// `BRIDGE_EXTRA_SPACING`, libslic3r/Flow.hpp).
+const BRIDGE_EXTRA_SPACING_MM: f64 = 0.05;
+/// Classes of infill cells: sparse, internal solid, top surface, bridge.
+const CLASSES: usize = 4;
+const SPARSE: usize = 0;
+const SOLID: usize = 1;
+const TOP: usize = 2;
+const BRIDGE: usize = 3;
 /// Infill zig-zags simulated in full before scaling to the layer's count of lines (the
 /// profile is periodic after the first few lines).
 const ZIGZAG_PAIRS: usize = 16;
@@ -330,13 +339,159 @@ impl Raster {
     }
 }
 
+/// A connected piece of a layer's infill region: its cells per class and its boundary.
+struct Region {
+    cells: [u64; CLASSES],
+    /// Cell edges between the region and the rest (Manhattan boundary, in cells).
+    boundary_edges: u64,
+    /// Cells that survive one more erosion step.
+    core_cells: u64,
+}
+
+impl Region {
+    /// Boundary length: a staircase overestimates a line of random direction by 4/π on
+    /// average (Cauchy-Crofton), so the edge count is scaled back.
+    fn boundary_mm(&self, cell: f64) -> f64 {
+        self.boundary_edges as f64 * cell * std::f64::consts::FRAC_PI_4
+    }
+}
+
+/// Set cells of `row` in the columns [s, e).
+fn count_span(row: &[u64], s: usize, e: usize) -> u64 {
+    count_span_by(|k| row[k], s, e)
+}
+
+/// Set cells in the columns [s, e) of the row whose word `k` is `word(k)`.
+fn count_span_by(word: impl Fn(usize) -> u64, s: usize, e: usize) -> u64 {
+    let mut n = 0u64;
+    let mut col = s;
+    while col < e {
+        let k = col / 64;
+        let lo = col % 64;
+        let hi = (e - k * 64).min(64);
+        let mask = if hi - lo == 64 {
+            u64::MAX
+        } else {
+            ((1u64 << (hi - lo)) - 1) << lo
+        };
+        n += (word(k) & mask).count_ones() as u64;
+        col = k * 64 + hi;
+    }
+    n
+}
+
+/// Runs of set cells of one row: [start, end) columns.
+fn runs(row: &[u64]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    for (k, &w) in row.iter().enumerate() {
+        // Whole words that continue the current state need no bit walk.
+        if (w == 0 && start.is_none()) || (w == u64::MAX && start.is_some()) {
+            continue;
+        }
+        for b in 0..64 {
+            let on = (w >> b) & 1 == 1;
+            match (on, start) {
+                (true, None) => start = Some(k * 64 + b),
+                (false, Some(s0)) => {
+                    out.push((s0, k * 64 + b));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Some(s0) = start {
+        out.push((s0, row.len() * 64));
+    }
+    out
+}
+
+fn find(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+/// The 4-connected regions of `fill` (runs joined row to row by a union-find), with their
+/// cells per class and boundary length.
+fn infill_regions(
+    raster: &Raster,
+    fill: &[u64],
+    core: &[u64],
+    classes: &[[u64; CLASSES]],
+) -> Vec<Region> {
+    let w = raster.words;
+    let mut parent: Vec<usize> = Vec::new();
+    // Every run: (row, start, end); its id is its index.
+    let mut all: Vec<(usize, usize, usize)> = Vec::new();
+    let mut prev: Vec<(usize, usize, usize)> = Vec::new(); // previous row: (start, end, id)
+    for r in 0..raster.rows {
+        let row = &fill[r * w..(r + 1) * w];
+        let mut cur = Vec::new();
+        let mut j = 0;
+        for (s0, e0) in runs(row) {
+            let id = parent.len();
+            parent.push(id);
+            while j < prev.len() && prev[j].1 <= s0 {
+                j += 1;
+            }
+            let mut q = j;
+            while q < prev.len() && prev[q].0 < e0 {
+                let (a, b) = (find(&mut parent, prev[q].2), find(&mut parent, id));
+                if a != b {
+                    parent[a] = b;
+                }
+                q += 1;
+            }
+            cur.push((s0, e0, id));
+            all.push((r, s0, e0));
+        }
+        prev = cur;
+    }
+    let mut index: HashMap<usize, usize> = HashMap::new();
+    let mut regions: Vec<Region> = Vec::new();
+    let empty = vec![0u64; w];
+    for (id, &(r, s0, e0)) in all.iter().enumerate() {
+        let root = find(&mut parent, id);
+        let slot = *index.entry(root).or_insert_with(|| {
+            regions.push(Region {
+                cells: [0; CLASSES],
+                boundary_edges: 0,
+                core_cells: 0,
+            });
+            regions.len() - 1
+        });
+        let reg = &mut regions[slot];
+        let class_row = &classes[r * w..(r + 1) * w];
+        for (c, count) in reg.cells.iter_mut().enumerate() {
+            *count += count_span_by(|k| class_row[k][c], s0, e0);
+        }
+        let up = if r > 0 {
+            &fill[(r - 1) * w..r * w]
+        } else {
+            &empty[..]
+        };
+        let down = if r + 1 < raster.rows {
+            &fill[(r + 1) * w..(r + 2) * w]
+        } else {
+            &empty[..]
+        };
+        reg.core_cells += count_span(&core[r * w..(r + 1) * w], s0, e0);
+        let len = (e0 - s0) as u64;
+        reg.boundary_edges += 2 + (len - count_span(up, s0, e0)) + (len - count_span(down, s0, e0));
+    }
+    regions
+}
+
 fn popcount(bits: &[u64]) -> u64 {
     bits.iter().map(|w| w.count_ones() as u64).sum()
 }
 
 /// A layer's contour: area, length, loops and the time to trace each loop at a speed.
 struct Contour {
-    length_mm: f64,
     /// Loops as ordered segment indices.
     loops: Vec<Vec<u32>>,
     islands: usize,
@@ -373,15 +528,7 @@ fn contour(segments: &[Segment]) -> Contour {
         }
         loops.push(ring);
     }
-    let length_mm = segments
-        .iter()
-        .map(|s| (s.to[0] - s.from[0]).hypot(s.to[1] - s.from[1]))
-        .sum();
-    Contour {
-        length_mm,
-        loops,
-        islands,
-    }
+    Contour { loops, islands }
 }
 
 /// Everything the estimate derives from the printer and the settings, once.
@@ -393,6 +540,8 @@ struct Profile {
     s: f64,
     s_top: f64,
     s_first: f64,
+    w_top: f64,
+    w_first: f64,
     bridge_w: f64,
     top_layers: usize,
     bottom_layers: usize,
@@ -407,6 +556,7 @@ struct Profile {
     first_layer_accel: f64,
     travel: Feature,
     small_loop_mm: f64,
+    infill_overlap_mm: f64,
     planner: Planner,
 }
 
@@ -436,6 +586,8 @@ impl Profile {
             s: spacing(w, h),
             s_top: spacing(w_top, h),
             s_first: spacing(w_first, h),
+            w_top,
+            w_first,
             bridge_w,
             top_layers: p.top_solid_layers as usize,
             bottom_layers: p.bottom_solid_layers as usize,
@@ -478,6 +630,7 @@ impl Profile {
                 accel_mm_s2: p.travel_acceleration_mm_s2.min(p.max_acceleration_xy_mm_s2),
             },
             small_loop_mm: 2.0 * std::f64::consts::PI * p.small_perimeter_radius_mm,
+            infill_overlap_mm: p.infill_overlap_fraction * w,
             planner: Planner {
                 jerk: p.max_jerk_xy_mm_s,
             },
@@ -752,41 +905,55 @@ pub fn estimate_fff(
         .into_par_iter()
         .map(|k| raster.fill(layer_segments(k)))
         .collect();
+    // Erosion depth m holds the cells whose centres lie about (m + ½) cells from the edge.
+    let cell_mm2 = cell * cell;
+    let depth_at = |d_mm: f64| ((d_mm / cell) - 0.5).ceil().max(0.0) as usize;
+    // The infill region reaches into the innermost perimeter by the infill overlap.
+    let infill_depth = depth_at(prof.walls as f64 * prof.s - prof.infill_overlap_mm);
+    let deepest = infill_depth.max(depth_at(prof.walls as f64 * prof.s));
+    // Per layer: the infill region, and the number of cells at each erosion depth.
+    let (fill, depth_counts): (Vec<Vec<u64>>, Vec<Vec<u64>>) = (0..n)
+        .into_par_iter()
+        .map(|k| {
+            let mut eroded = inside[k].clone();
+            let mut counts = vec![popcount(&eroded)];
+            let mut fill = if infill_depth == 0 {
+                Some(eroded.clone())
+            } else {
+                None
+            };
+            for m in 0..deepest {
+                eroded = raster.erode(&eroded, m % 2 == 1);
+                counts.push(popcount(&eroded));
+                if m + 1 == infill_depth {
+                    fill = Some(eroded.clone());
+                }
+            }
+            (fill.unwrap_or(eroded), counts)
+        })
+        .unzip();
     // Solid where a layer within top_solid_layers above or bottom_solid_layers below has no
-    // material (beyond the part counts as no material: the top, and the bed).
+    // infill there: no material (beyond the part counts as none: the top, and the bed), or
+    // its perimeters, so that sloped walls get a shell as thick as the vertical ones
+    // (PrusaSlicer's ensure_vertical_shell_thickness).
     let solid: Vec<Vec<u64>> = (0..n)
         .into_par_iter()
         .map(|k| {
-            let mut covered_above = vec![u64::MAX; raster.len()];
-            for j in k + 1..=k + prof.top_layers {
-                match inside.get(j) {
-                    Some(m) => covered_above.iter_mut().zip(m).for_each(|(c, b)| *c &= b),
-                    None => covered_above.fill(0),
+            let mut covered = vec![u64::MAX; raster.len()];
+            let window = (k + 1..=k + prof.top_layers)
+                .map(Some)
+                .chain((1..=prof.bottom_layers).map(|d| k.checked_sub(d)));
+            for j in window {
+                match j.and_then(|j| fill.get(j)) {
+                    Some(m) => covered.iter_mut().zip(m).for_each(|(c, b)| *c &= b),
+                    None => covered.fill(0),
                 }
             }
-            let mut covered_below = vec![u64::MAX; raster.len()];
-            for d in 1..=prof.bottom_layers {
-                match k.checked_sub(d) {
-                    Some(j) => covered_below
-                        .iter_mut()
-                        .zip(&inside[j])
-                        .for_each(|(c, b)| *c &= b),
-                    None => covered_below.fill(0),
-                }
-            }
-            inside[k]
-                .iter()
-                .zip(covered_above.iter().zip(&covered_below))
-                .map(|(i, (up, down))| i & !(up & down))
-                .collect()
+            fill[k].iter().zip(&covered).map(|(f, c)| f & !c).collect()
         })
         .collect();
 
     // --- per layer: regions, paths, times -------------------------------------------------
-    let cell_mm2 = cell * cell;
-    // Erosion depth m holds the cells whose centres lie about (m + ½) cells from the edge.
-    let depth_at = |d_mm: f64| ((d_mm / cell) - 0.5).ceil().max(0.0) as usize;
-    let infill_depth = depth_at(prof.walls as f64 * prof.s);
     let layer_times: Vec<LayerTime> = (0..n)
         .into_par_iter()
         .map(|k| {
@@ -797,15 +964,9 @@ pub fn estimate_fff(
             let first = k == 0;
             let feat = |f: Feature| if first { prof.first_layer(f) } else { f };
             let cont = contour(segs);
-            // Erode to the infill region, counting cells at each depth.
-            let mut eroded = inside[k].clone();
-            let mut counts = vec![popcount(&eroded)];
-            for m in 0..infill_depth {
-                eroded = raster.erode(&eroded, m % 2 == 1);
-                counts.push(popcount(&eroded));
-            }
+            let eroded = &fill[k];
+            let counts = &depth_counts[k];
             let count_at = |m: usize| counts.get(m).copied().unwrap_or(0) as f64;
-            let inside_mm2 = count_at(0) * cell_mm2;
             // Perimeter k occupies the band [k s, (k+1) s) from the edge; its length is the
             // band's area over s, relative to the outermost band (whose length is the exact
             // contour length).
@@ -813,38 +974,31 @@ pub fn estimate_fff(
                 count_at(depth_at(w as f64 * prof.s)) - count_at(depth_at((w + 1) as f64 * prof.s))
             };
             let outer_band = band(0).max(1.0);
-            // Infill region and its classes.
-            let fill_cells = &eroded;
+            // Infill region, its classes and its connected regions.
             let above = inside.get(k + 1);
             let below = k.checked_sub(1).map(|j| (&inside[j], &solid[j]));
-            let (mut n_sparse, mut n_solid, mut n_top, mut n_bridge) = (0u64, 0u64, 0u64, 0u64);
-            for (i, &f) in fill_cells.iter().enumerate() {
+            let mut classes = vec![[0u64; CLASSES]; eroded.len()];
+            for (i, &f) in eroded.iter().enumerate() {
                 if f == 0 {
                     continue;
                 }
                 let sol = f & solid[k][i];
-                n_sparse += (f & !sol).count_ones() as u64;
                 let top = sol & !above.map_or(0, |m| m[i]);
                 let bridge = match below {
                     Some((ins, sd)) if !first => sol & !top & (!ins[i] | (ins[i] & !sd[i])),
                     _ => 0,
                 };
-                n_top += top.count_ones() as u64;
-                n_bridge += bridge.count_ones() as u64;
-                n_solid += (sol & !top & !bridge).count_ones() as u64;
+                classes[i] = [f & !sol, sol & !top & !bridge, top, bridge];
             }
-            let (sparse_mm2, solid_mm2, top_mm2, bridge_mm2) = (
-                n_sparse as f64 * cell_mm2,
-                n_solid as f64 * cell_mm2,
-                n_top as f64 * cell_mm2,
-                n_bridge as f64 * cell_mm2,
-            );
-            // Mean chord of the section along a line (Cauchy: π A / P over all directions).
-            let chord = if cont.length_mm > 0.0 {
-                std::f64::consts::PI * inside_mm2 / cont.length_mm
-            } else {
-                0.0
-            };
+            // What survives erosion one step past the innermost perimeter's inner edge: a
+            // region without such a cell is a sliver no wider than about one line, which the
+            // perimeters next to it fill (PrusaSlicer 2.5's Arachne perimeters widen to
+            // close such gaps).
+            let mut core = raster.erode(eroded, infill_depth % 2 == 1);
+            for m in infill_depth + 1..=deepest {
+                core = raster.erode(&core, m % 2 == 1);
+            }
+            let regions = infill_regions(&raster, eroded, &core, &classes);
             let h = prof.h;
             let mut lt = LayerTime::default();
 
@@ -878,64 +1032,83 @@ pub fn estimate_fff(
                     lt.perimeter_mm += len * ratio;
                 }
             }
-            let width = if first {
-                prof.s_first + h * (1.0 - std::f64::consts::FRAC_PI_4)
-            } else {
-                prof.w
-            };
+            let width = if first { prof.w_first } else { prof.w };
             lt.extruded_mm3 += lt.perimeter_mm * cross_section(width, h);
 
-            // Solid infill: internal solid, top surface, bridges; the first layer is all solid.
+            // Infill, region by region: lines of the region's mean chord (Cauchy: π A / P
+            // over all directions). Regions smaller than solid_infill_below_area are solid.
+            // Solid: internal solid, top surface, bridges; the first layer is all solid.
             let s_solid = if first { prof.s_first } else { prof.s };
-            let solid_mm = solid_mm2 / s_solid;
-            let top_mm = top_mm2 / prof.s_top;
-            let bridge_mm = bridge_mm2 / (prof.bridge_w + 0.05);
-            lt.solid_s += zigzag_time_s(
-                &prof.planner,
-                solid_mm,
-                chord,
-                s_solid * std::f64::consts::SQRT_2,
-                feat(prof.solid),
-            );
-            lt.solid_s += zigzag_time_s(
-                &prof.planner,
-                top_mm,
-                chord,
-                prof.s_top * std::f64::consts::SQRT_2,
-                feat(prof.top),
-            );
-            lt.solid_s += zigzag_time_s(
-                &prof.planner,
-                bridge_mm,
-                chord,
-                (prof.bridge_w + 0.05) * std::f64::consts::SQRT_2,
-                feat(prof.bridge),
-            );
-            lt.solid_mm = solid_mm + top_mm + bridge_mm;
-            lt.extruded_mm3 += solid_mm * cross_section(width, h)
-                + top_mm * cross_section(prof.s_top + h * (1.0 - std::f64::consts::FRAC_PI_4), h)
-                + bridge_mm * bridge_area(prof.bridge_w);
-
-            // Sparse infill: lines in two directions (grid), each direction 2 s / density apart;
-            // the ends of both directions alternate along the edge, so a link spans half the
-            // spacing of one direction, at 45° to the edge.
-            if prof.infill > 0.0 {
-                let sparse_mm = sparse_mm2 * prof.infill / prof.s;
-                let link = prof.s / prof.infill * std::f64::consts::SQRT_2;
-                lt.infill_s +=
-                    zigzag_time_s(&prof.planner, sparse_mm, chord, link, feat(prof.sparse));
-                lt.sparse_mm = sparse_mm;
-                lt.extruded_mm3 += sparse_mm * cross_section(prof.w, h);
+            let sqrt2 = std::f64::consts::SQRT_2;
+            let bridge_spacing = prof.bridge_w + BRIDGE_EXTRA_SPACING_MM;
+            let mut kinds_present = [false; CLASSES];
+            let (mut solid_mm, mut top_mm, mut bridge_mm, mut sparse_mm) = (0.0, 0.0, 0.0, 0.0);
+            let mut printed_regions = 0;
+            for r in &regions {
+                let area_mm2 = r.cells.iter().sum::<u64>() as f64 * cell_mm2;
+                let boundary_mm = r.boundary_mm(cell).max(cell);
+                if r.core_cells == 0 {
+                    continue;
+                }
+                printed_regions += 1;
+                let chord = std::f64::consts::PI * area_mm2 / boundary_mm;
+                let mut mm2 = r.cells.map(|c| c as f64 * cell_mm2);
+                if area_mm2 < printer.solid_infill_below_area_mm2 {
+                    mm2[SOLID] += mm2[SPARSE];
+                    mm2[SPARSE] = 0.0;
+                }
+                for (kind, present) in kinds_present.iter_mut().enumerate() {
+                    *present |= mm2[kind] > 0.0;
+                }
+                let solid_len = mm2[SOLID] / s_solid;
+                let top_len = mm2[TOP] / prof.s_top;
+                let bridge_len = mm2[BRIDGE] / bridge_spacing;
+                lt.solid_s += zigzag_time_s(
+                    &prof.planner,
+                    solid_len,
+                    chord,
+                    s_solid * sqrt2,
+                    feat(prof.solid),
+                ) + zigzag_time_s(
+                    &prof.planner,
+                    top_len,
+                    chord,
+                    prof.s_top * sqrt2,
+                    feat(prof.top),
+                ) + zigzag_time_s(
+                    &prof.planner,
+                    bridge_len,
+                    chord,
+                    bridge_spacing * sqrt2,
+                    feat(prof.bridge),
+                );
+                solid_mm += solid_len;
+                top_mm += top_len;
+                bridge_mm += bridge_len;
+                // Sparse: lines in two directions (grid), each direction 2 s / density apart;
+                // the ends of both directions alternate along the edge, so a link spans half
+                // the spacing of one direction, at 45° to the edge.
+                if prof.infill > 0.0 && mm2[SPARSE] > 0.0 {
+                    let len = mm2[SPARSE] * prof.infill / prof.s;
+                    let link = prof.s / prof.infill * sqrt2;
+                    lt.infill_s +=
+                        zigzag_time_s(&prof.planner, len, chord, link, feat(prof.sparse));
+                    sparse_mm += len;
+                }
             }
+            lt.solid_mm = solid_mm + top_mm + bridge_mm;
+            lt.sparse_mm = sparse_mm;
+            lt.extruded_mm3 += solid_mm * cross_section(width, h)
+                + top_mm * cross_section(prof.w_top, h)
+                + bridge_mm * bridge_area(prof.bridge_w)
+                + sparse_mm * cross_section(prof.w, h);
 
             // Travels: one retracted travel into each loop and into each infill region of each
             // island, one for the layer change; short unretracted hops between the perimeters
             // of a loop.
-            let regions = [solid_mm, top_mm, bridge_mm, lt.sparse_mm]
-                .iter()
-                .filter(|&&l| l > 0.0)
-                .count();
-            let retracted = 1 + cont.loops.len() + cont.islands.max(1) * regions;
+            let infill_travels =
+                printed_regions.max(cont.islands) * kinds_present.iter().filter(|&&p| p).count();
+            let retracted = 1 + cont.loops.len() + infill_travels;
             let span = (extent[0] * extent[1] / retracted as f64).sqrt() * 0.5;
             let hop = |len: f64| {
                 let mv = Move {
