@@ -667,9 +667,10 @@ struct LayerTime {
     retractions: usize,
 }
 
-/// Time of tracing `loop_` of the contour once at feature `f`.
+/// Time of tracing `loop_` of the contour once at feature `f`, starting at its sharpest
+/// corner (where slicers put the seam, to hide it).
 fn loop_time_s(planner: &Planner, segments: &[Segment], loop_: &[u32], f: Feature) -> f64 {
-    let moves: Vec<Move> = loop_
+    let mut moves: Vec<Move> = loop_
         .iter()
         .filter_map(|&k| {
             let s = &segments[k as usize];
@@ -683,6 +684,18 @@ fn loop_time_s(planner: &Planner, segments: &[Segment], loop_: &[u32], f: Featur
             })
         })
         .collect();
+    let n = moves.len();
+    // The sharpest corner: the smallest cosine between a move and the one before it.
+    let seam = (0..n)
+        .min_by(|&i, &j| {
+            let cos = |k: usize| {
+                let (a, b) = (moves[(k + n - 1) % n].dir, moves[k].dir);
+                a[0] * b[0] + a[1] * b[1]
+            };
+            cos(i).total_cmp(&cos(j))
+        })
+        .unwrap_or(0);
+    moves.rotate_left(seam);
     planner.time_s(&moves)
 }
 
@@ -1184,4 +1197,249 @@ fn retract_and_hop_s(p: &FffPrinter) -> f64 {
 fn z_move_s(p: &FffPrinter, dz: f64) -> f64 {
     let v0 = p.max_jerk_z_mm_s.min(p.max_speed_z_mm_s);
     trapezoid_s(dz, v0, v0, p.max_speed_z_mm_s, p.max_acceleration_z_mm_s2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mesh::test_shapes::cuboid;
+    use std::f64::consts::{FRAC_PI_4, PI, SQRT_2};
+
+    /// The desktop printer with every corner a full stop (jerk 0), no retraction or Z hop and
+    /// no cooling slowdown, so that a box can be timed by hand.
+    fn hand_printer() -> FffPrinter {
+        let mut p = crate::models::default_printer();
+        p.max_jerk_xy_mm_s = 0.0;
+        p.max_jerk_z_mm_s = 0.0;
+        p.retract_length_mm = 0.0;
+        p.retract_lift_mm = 0.0;
+        p.slowdown_below_layer_time_s = 0.0;
+        p
+    }
+
+    /// One move from rest to rest: the trapezoid ℓ/v + v/a when the move is long enough to
+    /// reach v (ℓ ≥ v²/a), else the triangle 2 √(ℓ/a).
+    fn stop_to_stop_s(len: f64, v: f64, a: f64) -> f64 {
+        if len >= v * v / a {
+            len / v + v / a
+        } else {
+            2.0 * (len / a).sqrt()
+        }
+    }
+
+    #[test]
+    fn box_time_by_hand() {
+        // A 20 x 20 x 4 mm box, 0.2 mm layers: 20 layers of 0.2 mm, sliced at 0.1, 0.3, ...
+        let mesh = cuboid([0.0, 0.0, 0.0], [20.0, 20.0, 4.0]);
+        let p = hand_printer();
+        let est = estimate_fff(&mesh, &Vector3::z_axis(), &FffSettings::for_printer(&p), &p);
+        assert_eq!(est.layers, 20);
+
+        // Line spacing s = w − h (1 − π/4) = 0.45 − 0.2 · 0.214602 = 0.407080 mm (first layer
+        // 0.42 − 0.042920 = 0.377080, top 0.4 − 0.042920 = 0.357080, bridges 0.4 + 0.05).
+        let h = 0.2;
+        let s = 0.45 - h * (1.0 - FRAC_PI_4);
+        let s_first = 0.42 - h * (1.0 - FRAC_PI_4);
+        let s_top = 0.40 - h * (1.0 - FRAC_PI_4);
+        let s_bridge = 0.45;
+        // Raster cell c = s/2 = 0.203540 mm; cell centres at (i − ½) c from the box's edge:
+        // 20 mm hold ceil(20/c − ½) = ceil(97.76) = 98 of them per side.
+        let c = s / 2.0;
+        let m = (20.0 / c - 0.5).ceil();
+        assert_eq!(m, 98.0);
+        // Erosion takes one cell off each side per step. Perimeter bands: depths 0-1 (first
+        // perimeter, [0, s)) and 2-3 (second, [s, 2s)): 98² − 94² and 94² − 90² cells, so the
+        // inner loop is 184/192 of the contour. The infill region reaches 25 % of a width
+        // (0.1125 mm) into the inner perimeter: 2s − 0.1125 = 0.701660 mm = 3.447 cells,
+        // ceil(3.447 − ½) = 3 steps: a square of 92 cells, 18.7257 mm, 350.66 mm².
+        let inner_ratio = (94.0 * 94.0 - 90.0 * 90.0) / (98.0 * 98.0 - 94.0 * 94.0);
+        let side = 92.0 * c;
+        let area = side * side;
+        // Its mean chord π A / P, with P the staircase boundary 4 · 92 cells times π/4: the side.
+        let chord = side;
+
+        // Speeds and accelerations: external perimeter 25 mm/s and inner 45 mm/s at 800 mm/s²;
+        // infill 80 (solid 80, top 40, bridge 25) at min(1250, machine X/Y 1000) = 1000 mm/s²;
+        // first layer everything at 20 mm/s and 800 mm/s²; travel 180 mm/s at 1000 mm/s².
+        // With jerk 0 every corner is a stop, so each side of the square is one move (its two
+        // collinear pieces join at full speed) and every infill line and link is one move.
+        let loop_s = |v: f64, a: f64| 4.0 * stop_to_stop_s(20.0, v, a);
+        // Infill of `len` mm: len / chord lines, each with a link along the edge (line
+        // spacing · √2, the lines run at 45°).
+        let zigzag_s = |len: f64, link: f64, v: f64, a: f64| {
+            len / chord * (stop_to_stop_s(chord, v, a) + stop_to_stop_s(link, v, a))
+        };
+        // Layer 0: perimeters and solid bottom at first-layer speed.
+        let first = loop_s(20.0, 800.0) * (1.0 + inner_ratio);
+        let first_fill = zigzag_s(area / s_first, s_first * SQRT_2, 20.0, 800.0);
+        // Layers 1-19: the same perimeters.
+        let perimeters = loop_s(25.0, 800.0) + loop_s(45.0, 800.0) * inner_ratio;
+        // Layers 1-3 solid (bottom: within 4 layers of the bed), 4-14 sparse (covered by
+        // layers within 5 above and 4 below), 15 a bridge over sparse infill, 16-18 solid,
+        // 19 the top surface.
+        let solid = zigzag_s(area / s, s * SQRT_2, 80.0, 1000.0);
+        let bridge = zigzag_s(area / s_bridge, s_bridge * SQRT_2, 25.0, 1000.0);
+        let top = zigzag_s(area / s_top, s_top * SQRT_2, 40.0, 1000.0);
+        // Sparse grid, 20 %: area · 0.2 / s of lines, links half a direction's spacing
+        // 2s/0.2 along the edge: s/0.2 · √2.
+        let sparse = zigzag_s(area * 0.2 / s, s / 0.2 * SQRT_2, 80.0, 1000.0);
+        // Travels per layer: layer change, into the loop, into the infill (3 retracted, each
+        // half the mean spacing of 3 points on the 20 x 20 mm part: ½ √(400/3) = 5.77 mm),
+        // and one short hop of s between the two perimeters.
+        let span = 0.5 * (400.0f64 / 3.0).sqrt();
+        let travel = 3.0 * stop_to_stop_s(span, 180.0, 1000.0) + stop_to_stop_s(s, 180.0, 1000.0);
+        // Layer change: 0.2 mm of Z at ≤ 12 mm/s and 200 mm/s²; no retraction, no hop.
+        let z = stop_to_stop_s(0.2, 12.0, 200.0);
+
+        let perimeters_s = first + 19.0 * perimeters;
+        let solid_s = first_fill + 6.0 * solid + bridge + top;
+        let infill_s = 11.0 * sparse;
+        let travel_s = 20.0 * travel;
+        let overhead_s = 20.0 * z;
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.max(1.0);
+        assert!(
+            close(est.perimeters_s, perimeters_s),
+            "{} {perimeters_s}",
+            est.perimeters_s
+        );
+        assert!(close(est.solid_s, solid_s), "{} {solid_s}", est.solid_s);
+        assert!(close(est.infill_s, infill_s), "{} {infill_s}", est.infill_s);
+        assert!(close(est.travel_s, travel_s), "{} {travel_s}", est.travel_s);
+        assert!(
+            close(est.overhead_s, overhead_s),
+            "{} {overhead_s}",
+            est.overhead_s
+        );
+        assert_eq!(est.cooling_slowdown_s, 0.0);
+        let total = perimeters_s + solid_s + infill_s + travel_s + overhead_s;
+        assert!(close(est.time_s, total), "{} {total}", est.time_s);
+
+        // Extruded volume: line length × (w − h) h + π h²/4 per kind (bridges: π (0.4)²/4).
+        let section = |w: f64| (w - h) * h + PI * h * h / 4.0;
+        let loop_mm = 80.0 * (1.0 + inner_ratio);
+        let volume = loop_mm * section(0.42)
+            + 19.0 * loop_mm * section(0.45)
+            + area / s_first * section(0.42)
+            + 6.0 * area / s * section(0.45)
+            + area / s_bridge * PI * 0.4 * 0.4 / 4.0
+            + area / s_top * section(0.40)
+            + 11.0 * area * 0.2 / s * section(0.45);
+        assert!(
+            close(est.extruded_mm3, volume),
+            "{} {volume}",
+            est.extruded_mm3
+        );
+    }
+
+    #[test]
+    fn junction_speeds_follow_the_jerk_rule() {
+        let planner = Planner { jerk: 8.0 };
+        let mv = |dir: [f64; 2], speed: f64| Move {
+            len: 10.0,
+            dir,
+            speed,
+            accel: 1000.0,
+        };
+        // A right-angle corner along the axes at 45 mm/s: X stops from 45 (a change of 45,
+        // more than 8), scaled to 8/45; Y then starts from 0 to 45 · 8/45 = 8. So 8 mm/s.
+        let v = planner.junction_speed(&mv([1.0, 0.0], 45.0), &mv([0.0, 1.0], 45.0));
+        assert!((v - 8.0).abs() < 1e-12, "{v}");
+        // Reversing a 45° line at 80 mm/s: each axis reverses from 56.57 mm/s; a reversal
+        // counts the larger side, 56.57, so the factor is 8/56.57 and the speed 8 √2.
+        let d = std::f64::consts::FRAC_1_SQRT_2;
+        let v = planner.junction_speed(&mv([d, d], 80.0), &mv([-d, -d], 80.0));
+        assert!((v - 8.0 * std::f64::consts::SQRT_2).abs() < 1e-9, "{v}");
+        // Straight on: no change on any axis, full speed.
+        let v = planner.junction_speed(&mv([d, d], 80.0), &mv([d, d], 80.0));
+        assert_eq!(v, 80.0);
+        // Trapezoid: 10 mm from 8 to 8 mm/s cruising at 45 with 800 mm/s²: ramps of
+        // (45² − 8²)/1600 = 1.2256 mm each, cruise 7.5488 mm: 2 · 37/800 + 7.5488/45.
+        let t = trapezoid_s(10.0, 8.0, 8.0, 45.0, 800.0);
+        let ramps = 2.0 * (45.0f64 * 45.0 - 64.0) / 1600.0;
+        assert!(
+            (t - (2.0 * 37.0 / 800.0 + (10.0 - ramps) / 45.0)).abs() < 1e-12,
+            "{t}"
+        );
+        // Too short to cruise: 1 mm from rest to rest at 1000 mm/s²: 2 √(1/1000).
+        let t = trapezoid_s(1.0, 0.0, 0.0, 180.0, 1000.0);
+        assert!((t - 2.0 * 0.001f64.sqrt()).abs() < 1e-12, "{t}");
+    }
+
+    #[test]
+    fn upside_down_and_rotated_boxes_take_as_long() {
+        let p = crate::models::default_printer();
+        let settings = FffSettings::for_printer(&p);
+        let mesh = cuboid([0.0, 0.0, 0.0], [30.0, 20.0, 10.0]);
+        let up = estimate_fff(&mesh, &Vector3::z_axis(), &settings, &p);
+        let down = estimate_fff(&mesh, &-Vector3::z_axis(), &settings, &p);
+        assert_eq!((up.layers, down.layers), (50, 50));
+        assert!(
+            (up.time_s / down.time_s - 1.0).abs() < 0.01,
+            "{} {}",
+            up.time_s,
+            down.time_s
+        );
+        // Lying on its 30 x 10 side (build axis y): 20 mm tall, 100 layers.
+        let side = estimate_fff(&mesh, &Vector3::y_axis(), &settings, &p);
+        assert_eq!(side.layers, 100);
+        // Rotated in space together with its build axis: the same print.
+        let rot = nalgebra::Rotation3::from_euler_angles(0.4, -0.7, 1.9);
+        let mut turned = mesh.clone();
+        turned.map_vertices(|v| rot * v);
+        let axis = Unit::new_normalize(rot * Vector3::z());
+        let t = estimate_fff(&turned, &axis, &settings, &p);
+        assert_eq!(t.layers, 50);
+        assert!(
+            (t.time_s / up.time_s - 1.0).abs() < 0.03,
+            "{} {}",
+            t.time_s,
+            up.time_s
+        );
+    }
+
+    #[test]
+    fn more_infill_and_more_perimeters_take_longer() {
+        let p = crate::models::default_printer();
+        let mesh = crate::samples::ribbed_plate().mesh();
+        let base = FffSettings::for_printer(&p);
+        let t = |s: &FffSettings| estimate_fff(&mesh, &Vector3::z_axis(), s, &p);
+        let e0 = t(&base);
+        // 3 mm plate + 12 mm ribs = 15 mm: 75 layers.
+        assert_eq!(e0.layers, 75);
+        let denser = t(&FffSettings {
+            infill_fraction: 0.4,
+            ..base.clone()
+        });
+        assert!(denser.infill_s > 1.5 * e0.infill_s && denser.time_s > e0.time_s);
+        assert!(denser.extruded_mm3 > e0.extruded_mm3);
+        let walls = t(&FffSettings {
+            perimeters: 3,
+            ..base.clone()
+        });
+        assert!(walls.perimeters_s > e0.perimeters_s);
+        let coarse = t(&FffSettings {
+            layer_mm: 0.3,
+            ..base.clone()
+        });
+        assert_eq!(coarse.layers, 50);
+        assert!(coarse.time_s < e0.time_s);
+        // The extruded volume is about the part's volume (43200 mm³) less the sparse
+        // infill's voids: between 60 % and 105 % of it.
+        let v = mesh.signed_volume_mm3();
+        assert!(
+            e0.extruded_mm3 > 0.6 * v && e0.extruded_mm3 < 1.05 * v,
+            "{}",
+            e0.extruded_mm3
+        );
+    }
+
+    #[test]
+    fn empty_and_flat_meshes_take_no_time() {
+        let p = crate::models::default_printer();
+        let s = FffSettings::for_printer(&p);
+        let e = estimate_fff(&Mesh::default(), &Vector3::z_axis(), &s, &p);
+        assert_eq!((e.time_s, e.layers), (0.0, 0));
+        let flat = cuboid([0.0, 0.0, 0.0], [10.0, 10.0, 0.0]);
+        assert_eq!(estimate_fff(&flat, &Vector3::z_axis(), &s, &p).time_s, 0.0);
+    }
 }
