@@ -187,7 +187,7 @@ fn main() {
             }
         };
         println!(
-            "| {} | {} | {:.0} | {} | {} | {:.0} | {:.0} / {:.0} / {:.0} / {:.0} / {:.0} / {:.0} | {:.1} / {:.1} / {:.1} |",
+            "| {} | {} | {:.0} | {} | {} | {:.0} | {:.0} / {:.0} / {:.0} / {:.0} / {:.0} / {:.0} | {:.1} / {:.1} / {:.1} | {} |",
             c.name,
             mesh.triangles.len(),
             est.time_s,
@@ -202,7 +202,8 @@ fn main() {
             est.cooling_slowdown_s,
             est.perimeter_mm / 1e3,
             est.sparse_infill_mm / 1e3,
-            est.solid_infill_mm / 1e3
+            est.solid_infill_mm / 1e3,
+            est.retractions
         );
     }
     if !ratios.is_empty() {

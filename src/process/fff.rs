@@ -651,6 +651,34 @@ fn bridge_area(d: f64) -> f64 {
     std::f64::consts::PI * d * d / 4.0
 }
 
+/// Which part of the estimate a job's time goes to.
+#[derive(Debug, Clone, Copy)]
+enum Bucket {
+    Perimeters,
+    Sparse,
+    Solid,
+}
+
+/// The path of one extrusion job of a layer.
+#[derive(Debug, Clone, Copy)]
+enum Path<'a> {
+    /// A contour loop, its time scaled by the ratio of this perimeter's length to it.
+    Loop(&'a [u32], f64),
+    /// Infill: `len` mm of lines `chord` long joined by links `link` long.
+    Zigzag { len: f64, chord: f64, link: f64 },
+}
+
+/// One extrusion of a layer: its path, how it is printed, and its length with links (mm).
+#[derive(Debug, Clone, Copy)]
+struct Job<'a> {
+    path: Path<'a>,
+    feature: Feature,
+    bucket: Bucket,
+    nominal_mm: f64,
+    /// Whether cooling may slow it down (not the external perimeter, the visible surface).
+    adjustable: bool,
+}
+
 /// Time and length of one layer's features.
 #[derive(Debug, Clone, Copy, Default)]
 struct LayerTime {
@@ -1014,6 +1042,7 @@ pub fn estimate_fff(
             let regions = infill_regions(&raster, eroded, &core, &classes);
             let h = prof.h;
             let mut lt = LayerTime::default();
+            let mut jobs: Vec<Job> = Vec::new();
 
             // Perimeters: the external loop on the contour, inner loops scaled by band length.
             for lp in &cont.loops {
@@ -1041,7 +1070,13 @@ pub fn estimate_fff(
                     } else {
                         prof.perimeter
                     };
-                    lt.perimeters_s += loop_time_s(&prof.planner, segs, lp, feat(f)) * ratio;
+                    jobs.push(Job {
+                        path: Path::Loop(lp, ratio),
+                        feature: feat(f),
+                        bucket: Bucket::Perimeters,
+                        nominal_mm: len * ratio,
+                        adjustable: wall > 0,
+                    });
                     lt.perimeter_mm += len * ratio;
                 }
             }
@@ -1058,13 +1093,12 @@ pub fn estimate_fff(
             let (mut solid_mm, mut top_mm, mut bridge_mm, mut sparse_mm) = (0.0, 0.0, 0.0, 0.0);
             let mut printed_regions = 0;
             for r in &regions {
-                let area_mm2 = r.cells.iter().sum::<u64>() as f64 * cell_mm2;
-                let boundary_mm = r.boundary_mm(cell).max(cell);
                 if r.core_cells == 0 {
                     continue;
                 }
                 printed_regions += 1;
-                let chord = std::f64::consts::PI * area_mm2 / boundary_mm;
+                let area_mm2 = r.cells.iter().sum::<u64>() as f64 * cell_mm2;
+                let chord = std::f64::consts::PI * area_mm2 / r.boundary_mm(cell).max(cell);
                 let mut mm2 = r.cells.map(|c| c as f64 * cell_mm2);
                 if area_mm2 < printer.solid_infill_below_area_mm2 {
                     mm2[SOLID] += mm2[SPARSE];
@@ -1073,28 +1107,23 @@ pub fn estimate_fff(
                 for (kind, present) in kinds_present.iter_mut().enumerate() {
                     *present |= mm2[kind] > 0.0;
                 }
+                let mut zigzag = |len: f64, link: f64, f: Feature, bucket: Bucket| {
+                    if len > 0.0 {
+                        jobs.push(Job {
+                            path: Path::Zigzag { len, chord, link },
+                            feature: feat(f),
+                            bucket,
+                            nominal_mm: len * (1.0 + link / chord.max(1e-3)),
+                            adjustable: true,
+                        });
+                    }
+                };
                 let solid_len = mm2[SOLID] / s_solid;
                 let top_len = mm2[TOP] / prof.s_top;
                 let bridge_len = mm2[BRIDGE] / bridge_spacing;
-                lt.solid_s += zigzag_time_s(
-                    &prof.planner,
-                    solid_len,
-                    chord,
-                    s_solid * sqrt2,
-                    feat(prof.solid),
-                ) + zigzag_time_s(
-                    &prof.planner,
-                    top_len,
-                    chord,
-                    prof.s_top * sqrt2,
-                    feat(prof.top),
-                ) + zigzag_time_s(
-                    &prof.planner,
-                    bridge_len,
-                    chord,
-                    bridge_spacing * sqrt2,
-                    feat(prof.bridge),
-                );
+                zigzag(solid_len, s_solid * sqrt2, prof.solid, Bucket::Solid);
+                zigzag(top_len, prof.s_top * sqrt2, prof.top, Bucket::Solid);
+                zigzag(bridge_len, bridge_spacing * sqrt2, prof.bridge, Bucket::Solid);
                 solid_mm += solid_len;
                 top_mm += top_len;
                 bridge_mm += bridge_len;
@@ -1103,9 +1132,7 @@ pub fn estimate_fff(
                 // the spacing of one direction, at 45° to the edge.
                 if prof.infill > 0.0 && mm2[SPARSE] > 0.0 {
                     let len = mm2[SPARSE] * prof.infill / prof.s;
-                    let link = prof.s / prof.infill * sqrt2;
-                    lt.infill_s +=
-                        zigzag_time_s(&prof.planner, len, chord, link, feat(prof.sparse));
+                    zigzag(len, prof.s / prof.infill * sqrt2, prof.sparse, Bucket::Sparse);
                     sparse_mm += len;
                 }
             }
@@ -1116,12 +1143,35 @@ pub fn estimate_fff(
                 + bridge_mm * bridge_area(prof.bridge_w)
                 + sparse_mm * cross_section(prof.w, h);
 
+            let job_s = |job: &Job, cap: f64| {
+                let cap = if job.adjustable { cap } else { f64::INFINITY };
+                let f = Feature {
+                    speed_mm_s: job.feature.speed_mm_s.min(cap),
+                    ..job.feature
+                };
+                match job.path {
+                    Path::Loop(lp, ratio) => loop_time_s(&prof.planner, segs, lp, f) * ratio,
+                    Path::Zigzag { len, chord, link } => {
+                        zigzag_time_s(&prof.planner, len, chord, link, f)
+                    }
+                }
+            };
+            for job in &jobs {
+                let t = job_s(job, f64::INFINITY);
+                match job.bucket {
+                    Bucket::Perimeters => lt.perimeters_s += t,
+                    Bucket::Sparse => lt.infill_s += t,
+                    Bucket::Solid => lt.solid_s += t,
+                }
+            }
+
             // Travels: one retracted travel into each loop and into each infill region of each
             // island, one for the layer change; short unretracted hops between the perimeters
             // of a loop.
             let infill_travels =
                 printed_regions.max(cont.islands) * kinds_present.iter().filter(|&&p| p).count();
             let retracted = 1 + cont.loops.len() + infill_travels;
+            let short_hops = cont.loops.len() * (prof.walls as usize).saturating_sub(1);
             let span = (extent[0] * extent[1] / retracted as f64).sqrt() * 0.5;
             let hop = |len: f64| {
                 let mv = Move {
@@ -1132,21 +1182,55 @@ pub fn estimate_fff(
                 };
                 prof.planner.time_s(&[mv])
             };
-            lt.travel_s += retracted as f64 * hop(span)
-                + (cont.loops.len() * (prof.walls as usize).saturating_sub(1)) as f64 * hop(prof.s);
+            lt.travel_s += retracted as f64 * hop(span) + short_hops as f64 * hop(prof.s);
             lt.retractions = retracted;
             lt.overhead_s += retracted as f64 * retract_and_hop_s(printer) + z_move_s(printer, dz);
 
-            // Cooling: a layer faster than the threshold is slowed down (not below the minimum
-            // print speed); travels and retractions are not slowed.
-            let extruding_s = lt.perimeters_s + lt.infill_s + lt.solid_s;
-            let other_s = lt.travel_s + lt.overhead_s;
-            let extruded_mm = lt.perimeter_mm + lt.solid_mm + lt.sparse_mm;
-            let target_s = printer.slowdown_below_layer_time_s - other_s;
-            if extruding_s > 0.0 && extruding_s < target_s {
-                let slowest_s = extruded_mm / printer.min_print_speed_mm_s;
-                let stretched = target_s.min(slowest_s).max(extruding_s);
-                lt.cooling_s = stretched - extruding_s;
+            // Cooling (PrusaSlicer's CoolingBuffer): when the layer's nominal time (every
+            // move's length over its feed rate, no acceleration) is below the threshold, the
+            // fastest extrusions are slowed to a common cap, no lower than the minimum print
+            // speed, until it is reached; travels, retractions and the external perimeter
+            // keep their speed (PrusaSlicer 2.5 prints the outer surface at its own speed: in
+            // its G-code the external perimeters of short layers run at 25 mm/s nominal
+            // while the infill drops to the cap).
+            let nominal_other_s = (retracted as f64 * span + short_hops as f64 * prof.s)
+                / prof.travel.speed_mm_s
+                + retracted as f64
+                    * (2.0 * printer.retract_length_mm / printer.retract_speed_mm_s
+                        + 2.0 * printer.retract_lift_mm / printer.max_speed_z_mm_s)
+                + dz / printer.max_speed_z_mm_s;
+            let nominal_s = |cap: f64| {
+                jobs.iter()
+                    .map(|j| {
+                        let v = j.feature.speed_mm_s;
+                        j.nominal_mm / if j.adjustable { v.min(cap) } else { v }
+                    })
+                    .sum::<f64>()
+            };
+            let target_s = printer.slowdown_below_layer_time_s - nominal_other_s;
+            if !jobs.is_empty() && nominal_s(f64::INFINITY) < target_s {
+                let slowest = printer.min_print_speed_mm_s;
+                let fastest = jobs
+                    .iter()
+                    .map(|j| j.feature.speed_mm_s)
+                    .fold(slowest, f64::max);
+                let cap = if nominal_s(slowest) <= target_s {
+                    slowest
+                } else {
+                    // nominal_s falls as the cap rises: bisect for the cap that meets the target.
+                    let (mut lo_v, mut hi_v) = (slowest, fastest);
+                    for _ in 0..60 {
+                        let mid = 0.5 * (lo_v + hi_v);
+                        if nominal_s(mid) > target_s {
+                            lo_v = mid;
+                        } else {
+                            hi_v = mid;
+                        }
+                    }
+                    hi_v
+                };
+                let capped: f64 = jobs.iter().map(|j| job_s(j, cap)).sum();
+                lt.cooling_s = (capped - (lt.perimeters_s + lt.infill_s + lt.solid_s)).max(0.0);
             }
             lt
         })
