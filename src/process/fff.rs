@@ -486,6 +486,31 @@ fn infill_regions(
     regions
 }
 
+/// Euler number (connected pieces less holes) of a 4-connected raster region, from its
+/// 2 x 2 cell patterns (Gray's bit quads, 1971): (Q1 − Q3 + 2 Q_D) / 4.
+fn euler_number(raster: &Raster, bits: &[u64]) -> i64 {
+    let w = raster.words;
+    let (mut q1, mut q3, mut qd) = (0i64, 0i64, 0i64);
+    for r in 0..raster.rows.saturating_sub(1) {
+        let (top, bottom) = (&bits[r * w..(r + 1) * w], &bits[(r + 1) * w..(r + 2) * w]);
+        let next =
+            |row: &[u64], k: usize| (row[k] >> 1) | if k + 1 < w { row[k + 1] << 63 } else { 0 };
+        for k in 0..w {
+            let (a, b, c, d) = (top[k], next(top, k), bottom[k], next(bottom, k));
+            if (a | b | c | d) == 0 {
+                continue;
+            }
+            let odd = a ^ b ^ c ^ d;
+            let three_or_more = (a & b & (c | d)) | (c & d & (a | b));
+            let three = three_or_more & !(a & b & c & d);
+            q1 += (odd & !three).count_ones() as i64;
+            q3 += three.count_ones() as i64;
+            qd += ((a & d & !b & !c) | (b & c & !a & !d)).count_ones() as i64;
+        }
+    }
+    (q1 - q3 + 2 * qd) / 4
+}
+
 fn popcount(bits: &[u64]) -> u64 {
     bits.iter().map(|w| w.count_ones() as u64).sum()
 }
@@ -1123,7 +1148,12 @@ pub fn estimate_fff(
                 let bridge_len = mm2[BRIDGE] / bridge_spacing;
                 zigzag(solid_len, s_solid * sqrt2, prof.solid, Bucket::Solid);
                 zigzag(top_len, prof.s_top * sqrt2, prof.top, Bucket::Solid);
-                zigzag(bridge_len, bridge_spacing * sqrt2, prof.bridge, Bucket::Solid);
+                zigzag(
+                    bridge_len,
+                    bridge_spacing * sqrt2,
+                    prof.bridge,
+                    Bucket::Solid,
+                );
                 solid_mm += solid_len;
                 top_mm += top_len;
                 bridge_mm += bridge_len;
@@ -1132,7 +1162,12 @@ pub fn estimate_fff(
                 // the spacing of one direction, at 45° to the edge.
                 if prof.infill > 0.0 && mm2[SPARSE] > 0.0 {
                     let len = mm2[SPARSE] * prof.infill / prof.s;
-                    zigzag(len, prof.s / prof.infill * sqrt2, prof.sparse, Bucket::Sparse);
+                    zigzag(
+                        len,
+                        prof.s / prof.infill * sqrt2,
+                        prof.sparse,
+                        Bucket::Sparse,
+                    );
                     sparse_mm += len;
                 }
             }
@@ -1166,11 +1201,14 @@ pub fn estimate_fff(
             }
 
             // Travels: one retracted travel into each loop and into each infill region of each
-            // island, one for the layer change; short unretracted hops between the perimeters
-            // of a loop.
-            let infill_travels =
-                printed_regions.max(cont.islands) * kinds_present.iter().filter(|&&p| p).count();
-            let retracted = 1 + cont.loops.len() + infill_travels;
+            // island; short unretracted hops between the perimeters of a loop.
+            // A region with holes cannot be filled in one zig-zag: around each hole the lines
+            // split into branches (a network with H holes has about 2 H branches).
+            let holes = (regions.len() as i64 - euler_number(&raster, eroded)).max(0) as usize;
+            let infill_travels = (printed_regions + holes).max(cont.islands)
+                * kinds_present.iter().filter(|&&p| p).count();
+            // The layer change travels straight to the first loop.
+            let retracted = cont.loops.len().max(1) + infill_travels;
             let short_hops = cont.loops.len() * (prof.walls as usize).saturating_sub(1);
             let span = (extent[0] * extent[1] / retracted as f64).sqrt() * 0.5;
             let hop = |len: f64| {
