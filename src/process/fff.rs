@@ -1405,11 +1405,11 @@ mod tests {
         // Sparse grid, 20 %: area · 0.2 / s of lines, links half a direction's spacing
         // 2s/0.2 along the edge: s/0.2 · √2.
         let sparse = zigzag_s(area * 0.2 / s, s / 0.2 * SQRT_2, 80.0, 1000.0);
-        // Travels per layer: layer change, into the loop, into the infill (3 retracted, each
-        // half the mean spacing of 3 points on the 20 x 20 mm part: ½ √(400/3) = 5.77 mm),
-        // and one short hop of s between the two perimeters.
-        let span = 0.5 * (400.0f64 / 3.0).sqrt();
-        let travel = 3.0 * stop_to_stop_s(span, 180.0, 1000.0) + stop_to_stop_s(s, 180.0, 1000.0);
+        // Travels per layer: into the loop (the layer change goes straight there) and into
+        // the infill, retracted, each half the mean spacing of 2 points on the 20 x 20 mm
+        // part: ½ √(400/2) = 7.07 mm; and one short hop of s between the two perimeters.
+        let span = 0.5 * (400.0f64 / 2.0).sqrt();
+        let travel = 2.0 * stop_to_stop_s(span, 180.0, 1000.0) + stop_to_stop_s(s, 180.0, 1000.0);
         // Layer change: 0.2 mm of Z at ≤ 12 mm/s and 200 mm/s²; no retraction, no hop.
         let z = stop_to_stop_s(0.2, 12.0, 200.0);
 
