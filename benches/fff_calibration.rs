@@ -206,6 +206,18 @@ fn main() {
             est.retractions
         );
     }
+    // Speed on a large mesh: a generated plate with 84 wavy ribs, 1,344,012 triangles (no
+    // PrusaSlicer figure: the point is the estimate's own time).
+    let big = hybridplan::samples::wavy_plate(84, 2000).mesh();
+    let t0 = Instant::now();
+    let est = estimate_fff(&big, &Vector3::z_axis(), &settings, &printer);
+    println!(
+        "| wavy_plate(84, 2000) | {} | {:.0} | - | - | {:.0} | | | {} |",
+        big.triangles.len(),
+        est.time_s,
+        t0.elapsed().as_secs_f64() * 1e3,
+        est.retractions
+    );
     if !ratios.is_empty() {
         let worst = ratios
             .iter()

@@ -63,6 +63,8 @@ pub struct FffPrinter {
     pub retract_lift_mm: f64,
     /// Travels shorter than this do not retract.
     pub retract_before_travel_mm: f64,
+    /// Move back along the path while retracting (PrusaSlicer `wipe`).
+    pub wipe: bool,
     /// Layers faster than this are slowed down for cooling ...
     pub slowdown_below_layer_time_s: f64,
     /// ... but not below this print speed.

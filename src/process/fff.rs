@@ -878,11 +878,23 @@ pub fn estimate_fff(
     let level = |k: usize| lo + (k as f64 + 0.5) * dz;
 
     // --- one pass over the triangles: the contour segments of every layer -----------------
-    let mut tagged: Vec<(u32, Segment)> = mesh
+    // A segment is stored as its two edge keys only (16 bytes; tall walls of a large mesh
+    // cross tens of millions of layer planes); its points are recomputed per layer. Each
+    // chunk of triangles keeps its segments grouped by layer, in triangle order (neighbours
+    // in a loop are then usually near each other in memory).
+    let edge_point = |key: u64, z: f64| {
+        let (x, y) = ((key >> 32) as usize, (key & 0xffff_ffff) as usize);
+        let f = (heights[x] - z) / (heights[x] - heights[y]);
+        [
+            uv[x][0] + (uv[y][0] - uv[x][0]) * f,
+            uv[x][1] + (uv[y][1] - uv[x][1]) * f,
+        ]
+    };
+    let chunks: Vec<(Vec<[u64; 2]>, Vec<u32>)> = mesh
         .triangles
         .par_chunks(crate::mesh::SUM_CHUNK)
-        .flat_map_iter(|chunk| {
-            let mut out = Vec::new();
+        .map(|chunk| {
+            let mut tagged: Vec<(u32, [u64; 2])> = Vec::new();
             for t in chunk {
                 let h = t.map(|i| heights[i as usize]);
                 let (tlo, thi) = (h[0].min(h[1]).min(h[2]), h[0].max(h[1]).max(h[2]));
@@ -891,7 +903,6 @@ pub fn estimate_fff(
                 while k < n && level(k) <= tlo {
                     k += 1;
                 }
-                let p = t.map(|i| uv[i as usize]);
                 let face = {
                     let [p0, p1, p2] = t.map(|i| mesh.vertices[i as usize]);
                     (p1 - p0).cross(&(p2 - p0))
@@ -900,57 +911,58 @@ pub fn estimate_fff(
                 let along = [e1.dot(&along3), e2.dot(&along3)];
                 while k < n && level(k) <= thi {
                     let z = level(k);
-                    let mut pts = [[0.0; 2]; 2];
                     let mut keys = [0u64; 2];
                     let mut m = 0;
                     for e in 0..3 {
                         let j = (e + 1) % 3;
-                        if (h[e] >= z) != (h[j] >= z) {
-                            // Interpolate from the lower vertex index: both triangles of the
-                            // edge get bit-identical points.
-                            let (x, y) = if t[e] < t[j] { (e, j) } else { (j, e) };
-                            let f = (h[x] - z) / (h[x] - h[y]);
-                            pts[m] = [
-                                p[x][0] + (p[y][0] - p[x][0]) * f,
-                                p[x][1] + (p[y][1] - p[x][1]) * f,
-                            ];
-                            keys[m] = ((t[x] as u64) << 32) | t[y] as u64;
+                        if (h[e] >= z) != (h[j] >= z) && m < 2 {
+                            // Keyed from the lower vertex index: both triangles of the edge
+                            // get the same key, and the same point from it.
+                            let (x, y) = if t[e] < t[j] {
+                                (t[e], t[j])
+                            } else {
+                                (t[j], t[e])
+                            };
+                            keys[m] = ((x as u64) << 32) | y as u64;
                             m += 1;
                         }
                     }
                     if m == 2 {
-                        let d = [pts[1][0] - pts[0][0], pts[1][1] - pts[0][1]];
-                        let (i0, i1) = if d[0] * along[0] + d[1] * along[1] < 0.0 {
-                            (1, 0)
-                        } else {
-                            (0, 1)
-                        };
-                        out.push((
-                            k as u32,
-                            Segment {
-                                from: pts[i0],
-                                to: pts[i1],
-                                from_key: keys[i0],
-                                to_key: keys[i1],
-                            },
-                        ));
+                        let (p0, p1) = (edge_point(keys[0], z), edge_point(keys[1], z));
+                        let d = [p1[0] - p0[0], p1[1] - p0[1]];
+                        // Oriented with the material (behind the face) on the left.
+                        if d[0] * along[0] + d[1] * along[1] < 0.0 {
+                            keys.swap(0, 1);
+                        }
+                        tagged.push((k as u32, keys));
                     }
                     k += 1;
                 }
             }
-            out
+            tagged.sort_by_key(|(k, _)| *k);
+            let mut offsets = vec![0u32; n + 1];
+            for (k, _) in &tagged {
+                offsets[*k as usize + 1] += 1;
+            }
+            for k in 0..n {
+                offsets[k + 1] += offsets[k];
+            }
+            (tagged.into_iter().map(|(_, keys)| keys).collect(), offsets)
         })
         .collect();
-    tagged.par_sort_unstable_by_key(|(k, _)| *k);
-    let mut starts = vec![0usize; n + 1];
-    for (k, _) in &tagged {
-        starts[*k as usize + 1] += 1;
-    }
-    for k in 0..n {
-        starts[k + 1] += starts[k];
-    }
-    let segments: Vec<Segment> = tagged.into_iter().map(|(_, s)| s).collect();
-    let layer_segments = |k: usize| &segments[starts[k]..starts[k + 1]];
+    let layer_segments = |k: usize| -> Vec<Segment> {
+        let z = level(k);
+        chunks
+            .iter()
+            .flat_map(|(keys, offsets)| &keys[offsets[k] as usize..offsets[k + 1] as usize])
+            .map(|&[from_key, to_key]| Segment {
+                from: edge_point(from_key, z),
+                to: edge_point(to_key, z),
+                from_key,
+                to_key,
+            })
+            .collect()
+    };
 
     // --- the raster: half a line spacing, coarser only for very large parts ---------------
     let extent = [bb[2] - bb[0], bb[3] - bb[1]];
@@ -969,7 +981,7 @@ pub fn estimate_fff(
     };
     let inside: Vec<Vec<u64>> = (0..n)
         .into_par_iter()
-        .map(|k| raster.fill(layer_segments(k)))
+        .map(|k| raster.fill(&layer_segments(k)))
         .collect();
     // Erosion depth m holds the cells whose centres lie about (m + ½) cells from the edge.
     let cell_mm2 = cell * cell;
@@ -1023,7 +1035,7 @@ pub fn estimate_fff(
     let layer_times: Vec<LayerTime> = (0..n)
         .into_par_iter()
         .map(|k| {
-            let segs = layer_segments(k);
+            let segs = &layer_segments(k);
             if segs.is_empty() {
                 return LayerTime::default();
             }
@@ -1301,9 +1313,9 @@ pub fn estimate_fff(
     est
 }
 
-/// One retraction with its Z hop: retract and re-extrude the filament (E axis at the retract
-/// speed and acceleration, from the E jerk... taken as zero: a conservative bound), lift and
-/// lower the nozzle by `retract_lift_mm` (Z axis).
+/// One retraction with its Z hop: pull the filament back (E axis at the retract speed and
+/// acceleration, from rest), or with `wipe` move back along the path meanwhile, lift and lower
+/// the nozzle by `retract_lift_mm` (Z axis), push the filament forward again.
 fn retract_and_hop_s(p: &FffPrinter) -> f64 {
     let e = trapezoid_s(
         p.retract_length_mm,
@@ -1312,8 +1324,22 @@ fn retract_and_hop_s(p: &FffPrinter) -> f64 {
         p.retract_speed_mm_s,
         p.max_acceleration_retracting_mm_s2,
     );
-    2.0 * e + 2.0 * z_move_s(p, p.retract_lift_mm)
+    let retract = if p.wipe && p.retract_length_mm > 0.0 {
+        // PrusaSlicer's Wipe::wipe (libslic3r/GCode.cpp, 2.5): at 80 % of the travel speed,
+        // as far as that speed goes while retract_length is pulled at retract_speed.
+        let speed = WIPE_SPEED_SHARE * p.travel_speed_mm_s;
+        let dist = p.retract_length_mm / p.retract_speed_mm_s * speed;
+        let v0 = p.max_jerk_xy_mm_s.min(speed);
+        let accel = p.travel_acceleration_mm_s2.min(p.max_acceleration_xy_mm_s2);
+        trapezoid_s(dist, v0, v0, speed, accel)
+    } else {
+        e
+    };
+    retract + e + 2.0 * z_move_s(p, p.retract_lift_mm)
 }
+
+/// Share of the travel speed at which PrusaSlicer wipes.
+const WIPE_SPEED_SHARE: f64 = 0.8;
 
 /// A Z move of `dz` mm from and to the Z jerk speed.
 fn z_move_s(p: &FffPrinter, dz: f64) -> f64 {
@@ -1335,6 +1361,7 @@ mod tests {
         p.max_jerk_z_mm_s = 0.0;
         p.retract_length_mm = 0.0;
         p.retract_lift_mm = 0.0;
+        p.wipe = false;
         p.slowdown_below_layer_time_s = 0.0;
         p
     }
