@@ -146,9 +146,9 @@ fn main() {
     let printer = default_printer();
     let settings = FffSettings::for_printer(&printer);
     println!(
-        "| part | triangles | hybridplan s | PrusaSlicer s | ratio | estimate ms | perimeters / sparse / solid / travel / overhead / cooling s |"
+        "| part | triangles | hybridplan s | PrusaSlicer s | ratio | estimate ms | perimeters / sparse / solid / travel / overhead / cooling s | perimeter / sparse / solid path m | retractions |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     let mut ratios = Vec::new();
     for c in cases(&package, &peers) {
         if !c.file.exists() {

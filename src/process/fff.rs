@@ -1141,6 +1141,14 @@ pub fn estimate_fff(
                     mm2[SOLID] += mm2[SPARSE];
                     mm2[SPARSE] = 0.0;
                 }
+                // A top or bridge patch smaller than one line across the region is no surface
+                // of its own: it goes with the internal solid infill around it.
+                for kind in [TOP, BRIDGE] {
+                    if mm2[kind] > 0.0 && mm2[kind] < prof.s * chord {
+                        mm2[SOLID] += mm2[kind];
+                        mm2[kind] = 0.0;
+                    }
+                }
                 for (kind, present) in kinds_present.iter_mut().enumerate() {
                     *present |= mm2[kind] > 0.0;
                 }
