@@ -32,6 +32,10 @@ pub struct FffPrinter {
     pub perimeters: u32,
     pub top_solid_layers: u32,
     pub bottom_solid_layers: u32,
+    /// Infill regions smaller than this are printed solid.
+    pub solid_infill_below_area_mm2: f64,
+    /// How far infill reaches into the innermost perimeter, as a share of the line width.
+    pub infill_overlap_fraction: f64,
     /// Sparse infill density, 0..1.
     pub infill_fraction: f64,
     pub external_perimeter_speed_mm_s: f64,
@@ -69,6 +73,8 @@ pub struct FffPrinter {
     pub retract_lift_mm: f64,
     /// Travels shorter than this do not retract.
     pub retract_before_travel_mm: f64,
+    /// Move back along the path while retracting (PrusaSlicer `wipe`).
+    pub wipe: bool,
     /// Layers faster than this are slowed down for cooling ...
     pub slowdown_below_layer_time_s: f64,
     /// ... but not below this print speed.
@@ -231,6 +237,16 @@ impl FffPrinter {
                 ("layer_height_mm", self.layer_height_mm, Positive),
                 ("perimeters", self.perimeters as f64, Positive),
                 ("infill_fraction", self.infill_fraction, OpenFraction),
+                (
+                    "infill_overlap_fraction",
+                    self.infill_overlap_fraction,
+                    OpenFraction,
+                ),
+                (
+                    "solid_infill_below_area_mm2",
+                    self.solid_infill_below_area_mm2,
+                    NonNegative,
+                ),
                 (
                     "external_perimeter_speed_mm_s",
                     self.external_perimeter_speed_mm_s,

@@ -80,8 +80,17 @@ pub struct FffEstimate {
 }
 
 /// Largest number of raster cells over all layers (bits of one layer mask set); the cell is
-/// enlarged for parts that would need more, which keeps memory at ~2 × 64 MB.
-const MAX_RASTER_BITS: f64 = (1u64 << 29) as f64;
+/// enlarged for parts that would need more, which keeps memory at ~3 × 32 MB.
+const MAX_RASTER_BITS: f64 = (1u64 << 28) as f64;
+/// Bridge threads lie this much further apart than their width (PrusaSlicer 2.5
+/// `BRIDGE_EXTRA_SPACING`, libslic3r/Flow.hpp).
+const BRIDGE_EXTRA_SPACING_MM: f64 = 0.05;
+/// Classes of infill cells: sparse, internal solid, top surface, bridge.
+const CLASSES: usize = 4;
+const SPARSE: usize = 0;
+const SOLID: usize = 1;
+const TOP: usize = 2;
+const BRIDGE: usize = 3;
 /// Infill zig-zags simulated in full before scaling to the layer's count of lines (the
 /// profile is periodic after the first few lines).
 const ZIGZAG_PAIRS: usize = 16;
@@ -330,13 +339,184 @@ impl Raster {
     }
 }
 
+/// A connected piece of a layer's infill region: its cells per class and its boundary.
+struct Region {
+    cells: [u64; CLASSES],
+    /// Cell edges between the region and the rest (Manhattan boundary, in cells).
+    boundary_edges: u64,
+    /// Cells that survive one more erosion step.
+    core_cells: u64,
+}
+
+impl Region {
+    /// Boundary length: a staircase overestimates a line of random direction by 4/π on
+    /// average (Cauchy-Crofton), so the edge count is scaled back.
+    fn boundary_mm(&self, cell: f64) -> f64 {
+        self.boundary_edges as f64 * cell * std::f64::consts::FRAC_PI_4
+    }
+}
+
+/// Set cells of `row` in the columns [s, e).
+fn count_span(row: &[u64], s: usize, e: usize) -> u64 {
+    count_span_by(|k| row[k], s, e)
+}
+
+/// Set cells in the columns [s, e) of the row whose word `k` is `word(k)`.
+fn count_span_by(word: impl Fn(usize) -> u64, s: usize, e: usize) -> u64 {
+    let mut n = 0u64;
+    let mut col = s;
+    while col < e {
+        let k = col / 64;
+        let lo = col % 64;
+        let hi = (e - k * 64).min(64);
+        let mask = if hi - lo == 64 {
+            u64::MAX
+        } else {
+            ((1u64 << (hi - lo)) - 1) << lo
+        };
+        n += (word(k) & mask).count_ones() as u64;
+        col = k * 64 + hi;
+    }
+    n
+}
+
+/// Runs of set cells of one row: [start, end) columns.
+fn runs(row: &[u64]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    for (k, &w) in row.iter().enumerate() {
+        // Whole words that continue the current state need no bit walk.
+        if (w == 0 && start.is_none()) || (w == u64::MAX && start.is_some()) {
+            continue;
+        }
+        for b in 0..64 {
+            let on = (w >> b) & 1 == 1;
+            match (on, start) {
+                (true, None) => start = Some(k * 64 + b),
+                (false, Some(s0)) => {
+                    out.push((s0, k * 64 + b));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Some(s0) = start {
+        out.push((s0, row.len() * 64));
+    }
+    out
+}
+
+fn find(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+/// The 4-connected regions of `fill` (runs joined row to row by a union-find), with their
+/// cells per class and boundary length.
+fn infill_regions(
+    raster: &Raster,
+    fill: &[u64],
+    core: &[u64],
+    classes: &[[u64; CLASSES]],
+) -> Vec<Region> {
+    let w = raster.words;
+    let mut parent: Vec<usize> = Vec::new();
+    // Every run: (row, start, end); its id is its index.
+    let mut all: Vec<(usize, usize, usize)> = Vec::new();
+    let mut prev: Vec<(usize, usize, usize)> = Vec::new(); // previous row: (start, end, id)
+    for r in 0..raster.rows {
+        let row = &fill[r * w..(r + 1) * w];
+        let mut cur = Vec::new();
+        let mut j = 0;
+        for (s0, e0) in runs(row) {
+            let id = parent.len();
+            parent.push(id);
+            while j < prev.len() && prev[j].1 <= s0 {
+                j += 1;
+            }
+            let mut q = j;
+            while q < prev.len() && prev[q].0 < e0 {
+                let (a, b) = (find(&mut parent, prev[q].2), find(&mut parent, id));
+                if a != b {
+                    parent[a] = b;
+                }
+                q += 1;
+            }
+            cur.push((s0, e0, id));
+            all.push((r, s0, e0));
+        }
+        prev = cur;
+    }
+    let mut index: HashMap<usize, usize> = HashMap::new();
+    let mut regions: Vec<Region> = Vec::new();
+    let empty = vec![0u64; w];
+    for (id, &(r, s0, e0)) in all.iter().enumerate() {
+        let root = find(&mut parent, id);
+        let slot = *index.entry(root).or_insert_with(|| {
+            regions.push(Region {
+                cells: [0; CLASSES],
+                boundary_edges: 0,
+                core_cells: 0,
+            });
+            regions.len() - 1
+        });
+        let reg = &mut regions[slot];
+        let class_row = &classes[r * w..(r + 1) * w];
+        for (c, count) in reg.cells.iter_mut().enumerate() {
+            *count += count_span_by(|k| class_row[k][c], s0, e0);
+        }
+        let up = if r > 0 {
+            &fill[(r - 1) * w..r * w]
+        } else {
+            &empty[..]
+        };
+        let down = if r + 1 < raster.rows {
+            &fill[(r + 1) * w..(r + 2) * w]
+        } else {
+            &empty[..]
+        };
+        reg.core_cells += count_span(&core[r * w..(r + 1) * w], s0, e0);
+        let len = (e0 - s0) as u64;
+        reg.boundary_edges += 2 + (len - count_span(up, s0, e0)) + (len - count_span(down, s0, e0));
+    }
+    regions
+}
+
+/// Euler number (connected pieces less holes) of a 4-connected raster region, from its
+/// 2 x 2 cell patterns (Gray's bit quads, 1971): (Q1 − Q3 + 2 Q_D) / 4.
+fn euler_number(raster: &Raster, bits: &[u64]) -> i64 {
+    let w = raster.words;
+    let (mut q1, mut q3, mut qd) = (0i64, 0i64, 0i64);
+    for r in 0..raster.rows.saturating_sub(1) {
+        let (top, bottom) = (&bits[r * w..(r + 1) * w], &bits[(r + 1) * w..(r + 2) * w]);
+        let next =
+            |row: &[u64], k: usize| (row[k] >> 1) | if k + 1 < w { row[k + 1] << 63 } else { 0 };
+        for k in 0..w {
+            let (a, b, c, d) = (top[k], next(top, k), bottom[k], next(bottom, k));
+            if (a | b | c | d) == 0 {
+                continue;
+            }
+            let odd = a ^ b ^ c ^ d;
+            let three_or_more = (a & b & (c | d)) | (c & d & (a | b));
+            let three = three_or_more & !(a & b & c & d);
+            q1 += (odd & !three).count_ones() as i64;
+            q3 += three.count_ones() as i64;
+            qd += ((a & d & !b & !c) | (b & c & !a & !d)).count_ones() as i64;
+        }
+    }
+    (q1 - q3 + 2 * qd) / 4
+}
+
 fn popcount(bits: &[u64]) -> u64 {
     bits.iter().map(|w| w.count_ones() as u64).sum()
 }
 
 /// A layer's contour: area, length, loops and the time to trace each loop at a speed.
 struct Contour {
-    length_mm: f64,
     /// Loops as ordered segment indices.
     loops: Vec<Vec<u32>>,
     islands: usize,
@@ -373,15 +553,7 @@ fn contour(segments: &[Segment]) -> Contour {
         }
         loops.push(ring);
     }
-    let length_mm = segments
-        .iter()
-        .map(|s| (s.to[0] - s.from[0]).hypot(s.to[1] - s.from[1]))
-        .sum();
-    Contour {
-        length_mm,
-        loops,
-        islands,
-    }
+    Contour { loops, islands }
 }
 
 /// Everything the estimate derives from the printer and the settings, once.
@@ -393,6 +565,8 @@ struct Profile {
     s: f64,
     s_top: f64,
     s_first: f64,
+    w_top: f64,
+    w_first: f64,
     bridge_w: f64,
     top_layers: usize,
     bottom_layers: usize,
@@ -407,6 +581,7 @@ struct Profile {
     first_layer_accel: f64,
     travel: Feature,
     small_loop_mm: f64,
+    infill_overlap_mm: f64,
     planner: Planner,
 }
 
@@ -436,6 +611,8 @@ impl Profile {
             s: spacing(w, h),
             s_top: spacing(w_top, h),
             s_first: spacing(w_first, h),
+            w_top,
+            w_first,
             bridge_w,
             top_layers: p.top_solid_layers as usize,
             bottom_layers: p.bottom_solid_layers as usize,
@@ -478,6 +655,7 @@ impl Profile {
                 accel_mm_s2: p.travel_acceleration_mm_s2.min(p.max_acceleration_xy_mm_s2),
             },
             small_loop_mm: 2.0 * std::f64::consts::PI * p.small_perimeter_radius_mm,
+            infill_overlap_mm: p.infill_overlap_fraction * w,
             planner: Planner {
                 jerk: p.max_jerk_xy_mm_s,
             },
@@ -498,6 +676,34 @@ fn bridge_area(d: f64) -> f64 {
     std::f64::consts::PI * d * d / 4.0
 }
 
+/// Which part of the estimate a job's time goes to.
+#[derive(Debug, Clone, Copy)]
+enum Bucket {
+    Perimeters,
+    Sparse,
+    Solid,
+}
+
+/// The path of one extrusion job of a layer.
+#[derive(Debug, Clone, Copy)]
+enum Path<'a> {
+    /// A contour loop, its time scaled by the ratio of this perimeter's length to it.
+    Loop(&'a [u32], f64),
+    /// Infill: `len` mm of lines `chord` long joined by links `link` long.
+    Zigzag { len: f64, chord: f64, link: f64 },
+}
+
+/// One extrusion of a layer: its path, how it is printed, and its length with links (mm).
+#[derive(Debug, Clone, Copy)]
+struct Job<'a> {
+    path: Path<'a>,
+    feature: Feature,
+    bucket: Bucket,
+    nominal_mm: f64,
+    /// Whether cooling may slow it down (not the external perimeter, the visible surface).
+    adjustable: bool,
+}
+
 /// Time and length of one layer's features.
 #[derive(Debug, Clone, Copy, Default)]
 struct LayerTime {
@@ -514,9 +720,10 @@ struct LayerTime {
     retractions: usize,
 }
 
-/// Time of tracing `loop_` of the contour once at feature `f`.
+/// Time of tracing `loop_` of the contour once at feature `f`, starting at its sharpest
+/// corner (where slicers put the seam, to hide it).
 fn loop_time_s(planner: &Planner, segments: &[Segment], loop_: &[u32], f: Feature) -> f64 {
-    let moves: Vec<Move> = loop_
+    let mut moves: Vec<Move> = loop_
         .iter()
         .filter_map(|&k| {
             let s = &segments[k as usize];
@@ -530,6 +737,18 @@ fn loop_time_s(planner: &Planner, segments: &[Segment], loop_: &[u32], f: Featur
             })
         })
         .collect();
+    let n = moves.len();
+    // The sharpest corner: the smallest cosine between a move and the one before it.
+    let seam = (0..n)
+        .min_by(|&i, &j| {
+            let cos = |k: usize| {
+                let (a, b) = (moves[(k + n - 1) % n].dir, moves[k].dir);
+                a[0] * b[0] + a[1] * b[1]
+            };
+            cos(i).total_cmp(&cos(j))
+        })
+        .unwrap_or(0);
+    moves.rotate_left(seam);
     planner.time_s(&moves)
 }
 
@@ -659,11 +878,23 @@ pub fn estimate_fff(
     let level = |k: usize| lo + (k as f64 + 0.5) * dz;
 
     // --- one pass over the triangles: the contour segments of every layer -----------------
-    let mut tagged: Vec<(u32, Segment)> = mesh
+    // A segment is stored as its two edge keys only (16 bytes; tall walls of a large mesh
+    // cross tens of millions of layer planes); its points are recomputed per layer. Each
+    // chunk of triangles keeps its segments grouped by layer, in triangle order (neighbours
+    // in a loop are then usually near each other in memory).
+    let edge_point = |key: u64, z: f64| {
+        let (x, y) = ((key >> 32) as usize, (key & 0xffff_ffff) as usize);
+        let f = (heights[x] - z) / (heights[x] - heights[y]);
+        [
+            uv[x][0] + (uv[y][0] - uv[x][0]) * f,
+            uv[x][1] + (uv[y][1] - uv[x][1]) * f,
+        ]
+    };
+    let chunks: Vec<(Vec<[u64; 2]>, Vec<u32>)> = mesh
         .triangles
         .par_chunks(crate::mesh::SUM_CHUNK)
-        .flat_map_iter(|chunk| {
-            let mut out = Vec::new();
+        .map(|chunk| {
+            let mut tagged: Vec<(u32, [u64; 2])> = Vec::new();
             for t in chunk {
                 let h = t.map(|i| heights[i as usize]);
                 let (tlo, thi) = (h[0].min(h[1]).min(h[2]), h[0].max(h[1]).max(h[2]));
@@ -672,7 +903,6 @@ pub fn estimate_fff(
                 while k < n && level(k) <= tlo {
                     k += 1;
                 }
-                let p = t.map(|i| uv[i as usize]);
                 let face = {
                     let [p0, p1, p2] = t.map(|i| mesh.vertices[i as usize]);
                     (p1 - p0).cross(&(p2 - p0))
@@ -681,57 +911,58 @@ pub fn estimate_fff(
                 let along = [e1.dot(&along3), e2.dot(&along3)];
                 while k < n && level(k) <= thi {
                     let z = level(k);
-                    let mut pts = [[0.0; 2]; 2];
                     let mut keys = [0u64; 2];
                     let mut m = 0;
                     for e in 0..3 {
                         let j = (e + 1) % 3;
-                        if (h[e] >= z) != (h[j] >= z) {
-                            // Interpolate from the lower vertex index: both triangles of the
-                            // edge get bit-identical points.
-                            let (x, y) = if t[e] < t[j] { (e, j) } else { (j, e) };
-                            let f = (h[x] - z) / (h[x] - h[y]);
-                            pts[m] = [
-                                p[x][0] + (p[y][0] - p[x][0]) * f,
-                                p[x][1] + (p[y][1] - p[x][1]) * f,
-                            ];
-                            keys[m] = ((t[x] as u64) << 32) | t[y] as u64;
+                        if (h[e] >= z) != (h[j] >= z) && m < 2 {
+                            // Keyed from the lower vertex index: both triangles of the edge
+                            // get the same key, and the same point from it.
+                            let (x, y) = if t[e] < t[j] {
+                                (t[e], t[j])
+                            } else {
+                                (t[j], t[e])
+                            };
+                            keys[m] = ((x as u64) << 32) | y as u64;
                             m += 1;
                         }
                     }
                     if m == 2 {
-                        let d = [pts[1][0] - pts[0][0], pts[1][1] - pts[0][1]];
-                        let (i0, i1) = if d[0] * along[0] + d[1] * along[1] < 0.0 {
-                            (1, 0)
-                        } else {
-                            (0, 1)
-                        };
-                        out.push((
-                            k as u32,
-                            Segment {
-                                from: pts[i0],
-                                to: pts[i1],
-                                from_key: keys[i0],
-                                to_key: keys[i1],
-                            },
-                        ));
+                        let (p0, p1) = (edge_point(keys[0], z), edge_point(keys[1], z));
+                        let d = [p1[0] - p0[0], p1[1] - p0[1]];
+                        // Oriented with the material (behind the face) on the left.
+                        if d[0] * along[0] + d[1] * along[1] < 0.0 {
+                            keys.swap(0, 1);
+                        }
+                        tagged.push((k as u32, keys));
                     }
                     k += 1;
                 }
             }
-            out
+            tagged.sort_by_key(|(k, _)| *k);
+            let mut offsets = vec![0u32; n + 1];
+            for (k, _) in &tagged {
+                offsets[*k as usize + 1] += 1;
+            }
+            for k in 0..n {
+                offsets[k + 1] += offsets[k];
+            }
+            (tagged.into_iter().map(|(_, keys)| keys).collect(), offsets)
         })
         .collect();
-    tagged.par_sort_unstable_by_key(|(k, _)| *k);
-    let mut starts = vec![0usize; n + 1];
-    for (k, _) in &tagged {
-        starts[*k as usize + 1] += 1;
-    }
-    for k in 0..n {
-        starts[k + 1] += starts[k];
-    }
-    let segments: Vec<Segment> = tagged.into_iter().map(|(_, s)| s).collect();
-    let layer_segments = |k: usize| &segments[starts[k]..starts[k + 1]];
+    let layer_segments = |k: usize| -> Vec<Segment> {
+        let z = level(k);
+        chunks
+            .iter()
+            .flat_map(|(keys, offsets)| &keys[offsets[k] as usize..offsets[k + 1] as usize])
+            .map(|&[from_key, to_key]| Segment {
+                from: edge_point(from_key, z),
+                to: edge_point(to_key, z),
+                from_key,
+                to_key,
+            })
+            .collect()
+    };
 
     // --- the raster: half a line spacing, coarser only for very large parts ---------------
     let extent = [bb[2] - bb[0], bb[3] - bb[1]];
@@ -750,62 +981,70 @@ pub fn estimate_fff(
     };
     let inside: Vec<Vec<u64>> = (0..n)
         .into_par_iter()
-        .map(|k| raster.fill(layer_segments(k)))
+        .map(|k| raster.fill(&layer_segments(k)))
         .collect();
+    // Erosion depth m holds the cells whose centres lie about (m + ½) cells from the edge.
+    let cell_mm2 = cell * cell;
+    let depth_at = |d_mm: f64| ((d_mm / cell) - 0.5).ceil().max(0.0) as usize;
+    // The infill region reaches into the innermost perimeter by the infill overlap.
+    let infill_depth = depth_at(prof.walls as f64 * prof.s - prof.infill_overlap_mm);
+    let deepest = infill_depth.max(depth_at(prof.walls as f64 * prof.s));
+    // Per layer: the infill region, and the number of cells at each erosion depth.
+    let (fill, depth_counts): (Vec<Vec<u64>>, Vec<Vec<u64>>) = (0..n)
+        .into_par_iter()
+        .map(|k| {
+            let mut eroded = inside[k].clone();
+            let mut counts = vec![popcount(&eroded)];
+            let mut fill = if infill_depth == 0 {
+                Some(eroded.clone())
+            } else {
+                None
+            };
+            for m in 0..deepest {
+                eroded = raster.erode(&eroded, m % 2 == 1);
+                counts.push(popcount(&eroded));
+                if m + 1 == infill_depth {
+                    fill = Some(eroded.clone());
+                }
+            }
+            (fill.unwrap_or(eroded), counts)
+        })
+        .unzip();
     // Solid where a layer within top_solid_layers above or bottom_solid_layers below has no
-    // material (beyond the part counts as no material: the top, and the bed).
+    // infill there: no material (beyond the part counts as none: the top, and the bed), or
+    // its perimeters, so that sloped walls get a shell as thick as the vertical ones
+    // (PrusaSlicer's ensure_vertical_shell_thickness).
     let solid: Vec<Vec<u64>> = (0..n)
         .into_par_iter()
         .map(|k| {
-            let mut covered_above = vec![u64::MAX; raster.len()];
-            for j in k + 1..=k + prof.top_layers {
-                match inside.get(j) {
-                    Some(m) => covered_above.iter_mut().zip(m).for_each(|(c, b)| *c &= b),
-                    None => covered_above.fill(0),
+            let mut covered = vec![u64::MAX; raster.len()];
+            let window = (k + 1..=k + prof.top_layers)
+                .map(Some)
+                .chain((1..=prof.bottom_layers).map(|d| k.checked_sub(d)));
+            for j in window {
+                match j.and_then(|j| fill.get(j)) {
+                    Some(m) => covered.iter_mut().zip(m).for_each(|(c, b)| *c &= b),
+                    None => covered.fill(0),
                 }
             }
-            let mut covered_below = vec![u64::MAX; raster.len()];
-            for d in 1..=prof.bottom_layers {
-                match k.checked_sub(d) {
-                    Some(j) => covered_below
-                        .iter_mut()
-                        .zip(&inside[j])
-                        .for_each(|(c, b)| *c &= b),
-                    None => covered_below.fill(0),
-                }
-            }
-            inside[k]
-                .iter()
-                .zip(covered_above.iter().zip(&covered_below))
-                .map(|(i, (up, down))| i & !(up & down))
-                .collect()
+            fill[k].iter().zip(&covered).map(|(f, c)| f & !c).collect()
         })
         .collect();
 
     // --- per layer: regions, paths, times -------------------------------------------------
-    let cell_mm2 = cell * cell;
-    // Erosion depth m holds the cells whose centres lie about (m + ½) cells from the edge.
-    let depth_at = |d_mm: f64| ((d_mm / cell) - 0.5).ceil().max(0.0) as usize;
-    let infill_depth = depth_at(prof.walls as f64 * prof.s);
     let layer_times: Vec<LayerTime> = (0..n)
         .into_par_iter()
         .map(|k| {
-            let segs = layer_segments(k);
+            let segs = &layer_segments(k);
             if segs.is_empty() {
                 return LayerTime::default();
             }
             let first = k == 0;
             let feat = |f: Feature| if first { prof.first_layer(f) } else { f };
             let cont = contour(segs);
-            // Erode to the infill region, counting cells at each depth.
-            let mut eroded = inside[k].clone();
-            let mut counts = vec![popcount(&eroded)];
-            for m in 0..infill_depth {
-                eroded = raster.erode(&eroded, m % 2 == 1);
-                counts.push(popcount(&eroded));
-            }
+            let eroded = &fill[k];
+            let counts = &depth_counts[k];
             let count_at = |m: usize| counts.get(m).copied().unwrap_or(0) as f64;
-            let inside_mm2 = count_at(0) * cell_mm2;
             // Perimeter k occupies the band [k s, (k+1) s) from the edge; its length is the
             // band's area over s, relative to the outermost band (whose length is the exact
             // contour length).
@@ -813,40 +1052,34 @@ pub fn estimate_fff(
                 count_at(depth_at(w as f64 * prof.s)) - count_at(depth_at((w + 1) as f64 * prof.s))
             };
             let outer_band = band(0).max(1.0);
-            // Infill region and its classes.
-            let fill_cells = &eroded;
+            // Infill region, its classes and its connected regions.
             let above = inside.get(k + 1);
             let below = k.checked_sub(1).map(|j| (&inside[j], &solid[j]));
-            let (mut n_sparse, mut n_solid, mut n_top, mut n_bridge) = (0u64, 0u64, 0u64, 0u64);
-            for (i, &f) in fill_cells.iter().enumerate() {
+            let mut classes = vec![[0u64; CLASSES]; eroded.len()];
+            for (i, &f) in eroded.iter().enumerate() {
                 if f == 0 {
                     continue;
                 }
                 let sol = f & solid[k][i];
-                n_sparse += (f & !sol).count_ones() as u64;
                 let top = sol & !above.map_or(0, |m| m[i]);
                 let bridge = match below {
                     Some((ins, sd)) if !first => sol & !top & (!ins[i] | (ins[i] & !sd[i])),
                     _ => 0,
                 };
-                n_top += top.count_ones() as u64;
-                n_bridge += bridge.count_ones() as u64;
-                n_solid += (sol & !top & !bridge).count_ones() as u64;
+                classes[i] = [f & !sol, sol & !top & !bridge, top, bridge];
             }
-            let (sparse_mm2, solid_mm2, top_mm2, bridge_mm2) = (
-                n_sparse as f64 * cell_mm2,
-                n_solid as f64 * cell_mm2,
-                n_top as f64 * cell_mm2,
-                n_bridge as f64 * cell_mm2,
-            );
-            // Mean chord of the section along a line (Cauchy: π A / P over all directions).
-            let chord = if cont.length_mm > 0.0 {
-                std::f64::consts::PI * inside_mm2 / cont.length_mm
-            } else {
-                0.0
-            };
+            // What survives erosion one step past the innermost perimeter's inner edge: a
+            // region without such a cell is a sliver no wider than about one line, which the
+            // perimeters next to it fill (PrusaSlicer 2.5's Arachne perimeters widen to
+            // close such gaps).
+            let mut core = raster.erode(eroded, infill_depth % 2 == 1);
+            for m in infill_depth + 1..=deepest {
+                core = raster.erode(&core, m % 2 == 1);
+            }
+            let regions = infill_regions(&raster, eroded, &core, &classes);
             let h = prof.h;
             let mut lt = LayerTime::default();
+            let mut jobs: Vec<Job> = Vec::new();
 
             // Perimeters: the external loop on the contour, inner loops scaled by band length.
             for lp in &cont.loops {
@@ -874,68 +1107,129 @@ pub fn estimate_fff(
                     } else {
                         prof.perimeter
                     };
-                    lt.perimeters_s += loop_time_s(&prof.planner, segs, lp, feat(f)) * ratio;
+                    jobs.push(Job {
+                        path: Path::Loop(lp, ratio),
+                        feature: feat(f),
+                        bucket: Bucket::Perimeters,
+                        nominal_mm: len * ratio,
+                        adjustable: wall > 0,
+                    });
                     lt.perimeter_mm += len * ratio;
                 }
             }
-            let width = if first {
-                prof.s_first + h * (1.0 - std::f64::consts::FRAC_PI_4)
-            } else {
-                prof.w
-            };
+            let width = if first { prof.w_first } else { prof.w };
             lt.extruded_mm3 += lt.perimeter_mm * cross_section(width, h);
 
-            // Solid infill: internal solid, top surface, bridges; the first layer is all solid.
+            // Infill, region by region: lines of the region's mean chord (Cauchy: π A / P
+            // over all directions). Regions smaller than solid_infill_below_area are solid.
+            // Solid: internal solid, top surface, bridges; the first layer is all solid.
             let s_solid = if first { prof.s_first } else { prof.s };
-            let solid_mm = solid_mm2 / s_solid;
-            let top_mm = top_mm2 / prof.s_top;
-            let bridge_mm = bridge_mm2 / (prof.bridge_w + 0.05);
-            lt.solid_s += zigzag_time_s(
-                &prof.planner,
-                solid_mm,
-                chord,
-                s_solid * std::f64::consts::SQRT_2,
-                feat(prof.solid),
-            );
-            lt.solid_s += zigzag_time_s(
-                &prof.planner,
-                top_mm,
-                chord,
-                prof.s_top * std::f64::consts::SQRT_2,
-                feat(prof.top),
-            );
-            lt.solid_s += zigzag_time_s(
-                &prof.planner,
-                bridge_mm,
-                chord,
-                (prof.bridge_w + 0.05) * std::f64::consts::SQRT_2,
-                feat(prof.bridge),
-            );
+            let sqrt2 = std::f64::consts::SQRT_2;
+            let bridge_spacing = prof.bridge_w + BRIDGE_EXTRA_SPACING_MM;
+            let mut kinds_present = [false; CLASSES];
+            let (mut solid_mm, mut top_mm, mut bridge_mm, mut sparse_mm) = (0.0, 0.0, 0.0, 0.0);
+            let mut printed_regions = 0;
+            for r in &regions {
+                if r.core_cells == 0 {
+                    continue;
+                }
+                printed_regions += 1;
+                let area_mm2 = r.cells.iter().sum::<u64>() as f64 * cell_mm2;
+                let chord = std::f64::consts::PI * area_mm2 / r.boundary_mm(cell).max(cell);
+                let mut mm2 = r.cells.map(|c| c as f64 * cell_mm2);
+                if area_mm2 < printer.solid_infill_below_area_mm2 {
+                    mm2[SOLID] += mm2[SPARSE];
+                    mm2[SPARSE] = 0.0;
+                }
+                // A top or bridge patch smaller than one line across the region is no surface
+                // of its own: it goes with the internal solid infill around it.
+                for kind in [TOP, BRIDGE] {
+                    if mm2[kind] > 0.0 && mm2[kind] < prof.s * chord {
+                        mm2[SOLID] += mm2[kind];
+                        mm2[kind] = 0.0;
+                    }
+                }
+                for (kind, present) in kinds_present.iter_mut().enumerate() {
+                    *present |= mm2[kind] > 0.0;
+                }
+                let mut zigzag = |len: f64, link: f64, f: Feature, bucket: Bucket| {
+                    if len > 0.0 {
+                        jobs.push(Job {
+                            path: Path::Zigzag { len, chord, link },
+                            feature: feat(f),
+                            bucket,
+                            nominal_mm: len * (1.0 + link / chord.max(1e-3)),
+                            adjustable: true,
+                        });
+                    }
+                };
+                let solid_len = mm2[SOLID] / s_solid;
+                let top_len = mm2[TOP] / prof.s_top;
+                let bridge_len = mm2[BRIDGE] / bridge_spacing;
+                zigzag(solid_len, s_solid * sqrt2, prof.solid, Bucket::Solid);
+                zigzag(top_len, prof.s_top * sqrt2, prof.top, Bucket::Solid);
+                zigzag(
+                    bridge_len,
+                    bridge_spacing * sqrt2,
+                    prof.bridge,
+                    Bucket::Solid,
+                );
+                solid_mm += solid_len;
+                top_mm += top_len;
+                bridge_mm += bridge_len;
+                // Sparse: lines in two directions (grid), each direction 2 s / density apart;
+                // the ends of both directions alternate along the edge, so a link spans half
+                // the spacing of one direction, at 45° to the edge.
+                if prof.infill > 0.0 && mm2[SPARSE] > 0.0 {
+                    let len = mm2[SPARSE] * prof.infill / prof.s;
+                    zigzag(
+                        len,
+                        prof.s / prof.infill * sqrt2,
+                        prof.sparse,
+                        Bucket::Sparse,
+                    );
+                    sparse_mm += len;
+                }
+            }
             lt.solid_mm = solid_mm + top_mm + bridge_mm;
+            lt.sparse_mm = sparse_mm;
             lt.extruded_mm3 += solid_mm * cross_section(width, h)
-                + top_mm * cross_section(prof.s_top + h * (1.0 - std::f64::consts::FRAC_PI_4), h)
-                + bridge_mm * bridge_area(prof.bridge_w);
+                + top_mm * cross_section(prof.w_top, h)
+                + bridge_mm * bridge_area(prof.bridge_w)
+                + sparse_mm * cross_section(prof.w, h);
 
-            // Sparse infill: lines in two directions (grid), each direction 2 s / density apart;
-            // the ends of both directions alternate along the edge, so a link spans half the
-            // spacing of one direction, at 45° to the edge.
-            if prof.infill > 0.0 {
-                let sparse_mm = sparse_mm2 * prof.infill / prof.s;
-                let link = prof.s / prof.infill * std::f64::consts::SQRT_2;
-                lt.infill_s +=
-                    zigzag_time_s(&prof.planner, sparse_mm, chord, link, feat(prof.sparse));
-                lt.sparse_mm = sparse_mm;
-                lt.extruded_mm3 += sparse_mm * cross_section(prof.w, h);
+            let job_s = |job: &Job, cap: f64| {
+                let cap = if job.adjustable { cap } else { f64::INFINITY };
+                let f = Feature {
+                    speed_mm_s: job.feature.speed_mm_s.min(cap),
+                    ..job.feature
+                };
+                match job.path {
+                    Path::Loop(lp, ratio) => loop_time_s(&prof.planner, segs, lp, f) * ratio,
+                    Path::Zigzag { len, chord, link } => {
+                        zigzag_time_s(&prof.planner, len, chord, link, f)
+                    }
+                }
+            };
+            for job in &jobs {
+                let t = job_s(job, f64::INFINITY);
+                match job.bucket {
+                    Bucket::Perimeters => lt.perimeters_s += t,
+                    Bucket::Sparse => lt.infill_s += t,
+                    Bucket::Solid => lt.solid_s += t,
+                }
             }
 
             // Travels: one retracted travel into each loop and into each infill region of each
-            // island, one for the layer change; short unretracted hops between the perimeters
-            // of a loop.
-            let regions = [solid_mm, top_mm, bridge_mm, lt.sparse_mm]
-                .iter()
-                .filter(|&&l| l > 0.0)
-                .count();
-            let retracted = 1 + cont.loops.len() + cont.islands.max(1) * regions;
+            // island; short unretracted hops between the perimeters of a loop.
+            // A region with holes cannot be filled in one zig-zag: around each hole the lines
+            // split into branches (a network with H holes has about 2 H branches).
+            let holes = (regions.len() as i64 - euler_number(&raster, eroded)).max(0) as usize;
+            let infill_travels = (printed_regions + holes).max(cont.islands)
+                * kinds_present.iter().filter(|&&p| p).count();
+            // The layer change travels straight to the first loop.
+            let retracted = cont.loops.len().max(1) + infill_travels;
+            let short_hops = cont.loops.len() * (prof.walls as usize).saturating_sub(1);
             let span = (extent[0] * extent[1] / retracted as f64).sqrt() * 0.5;
             let hop = |len: f64| {
                 let mv = Move {
@@ -946,21 +1240,55 @@ pub fn estimate_fff(
                 };
                 prof.planner.time_s(&[mv])
             };
-            lt.travel_s += retracted as f64 * hop(span)
-                + (cont.loops.len() * (prof.walls as usize).saturating_sub(1)) as f64 * hop(prof.s);
+            lt.travel_s += retracted as f64 * hop(span) + short_hops as f64 * hop(prof.s);
             lt.retractions = retracted;
             lt.overhead_s += retracted as f64 * retract_and_hop_s(printer) + z_move_s(printer, dz);
 
-            // Cooling: a layer faster than the threshold is slowed down (not below the minimum
-            // print speed); travels and retractions are not slowed.
-            let extruding_s = lt.perimeters_s + lt.infill_s + lt.solid_s;
-            let other_s = lt.travel_s + lt.overhead_s;
-            let extruded_mm = lt.perimeter_mm + lt.solid_mm + lt.sparse_mm;
-            let target_s = printer.slowdown_below_layer_time_s - other_s;
-            if extruding_s > 0.0 && extruding_s < target_s {
-                let slowest_s = extruded_mm / printer.min_print_speed_mm_s;
-                let stretched = target_s.min(slowest_s).max(extruding_s);
-                lt.cooling_s = stretched - extruding_s;
+            // Cooling (PrusaSlicer's CoolingBuffer): when the layer's nominal time (every
+            // move's length over its feed rate, no acceleration) is below the threshold, the
+            // fastest extrusions are slowed to a common cap, no lower than the minimum print
+            // speed, until it is reached; travels, retractions and the external perimeter
+            // keep their speed (PrusaSlicer 2.5 prints the outer surface at its own speed: in
+            // its G-code the external perimeters of short layers run at 25 mm/s nominal
+            // while the infill drops to the cap).
+            let nominal_other_s = (retracted as f64 * span + short_hops as f64 * prof.s)
+                / prof.travel.speed_mm_s
+                + retracted as f64
+                    * (2.0 * printer.retract_length_mm / printer.retract_speed_mm_s
+                        + 2.0 * printer.retract_lift_mm / printer.max_speed_z_mm_s)
+                + dz / printer.max_speed_z_mm_s;
+            let nominal_s = |cap: f64| {
+                jobs.iter()
+                    .map(|j| {
+                        let v = j.feature.speed_mm_s;
+                        j.nominal_mm / if j.adjustable { v.min(cap) } else { v }
+                    })
+                    .sum::<f64>()
+            };
+            let target_s = printer.slowdown_below_layer_time_s - nominal_other_s;
+            if !jobs.is_empty() && nominal_s(f64::INFINITY) < target_s {
+                let slowest = printer.min_print_speed_mm_s;
+                let fastest = jobs
+                    .iter()
+                    .map(|j| j.feature.speed_mm_s)
+                    .fold(slowest, f64::max);
+                let cap = if nominal_s(slowest) <= target_s {
+                    slowest
+                } else {
+                    // nominal_s falls as the cap rises: bisect for the cap that meets the target.
+                    let (mut lo_v, mut hi_v) = (slowest, fastest);
+                    for _ in 0..60 {
+                        let mid = 0.5 * (lo_v + hi_v);
+                        if nominal_s(mid) > target_s {
+                            lo_v = mid;
+                        } else {
+                            hi_v = mid;
+                        }
+                    }
+                    hi_v
+                };
+                let capped: f64 = jobs.iter().map(|j| job_s(j, cap)).sum();
+                lt.cooling_s = (capped - (lt.perimeters_s + lt.infill_s + lt.solid_s)).max(0.0);
             }
             lt
         })
@@ -993,9 +1321,9 @@ pub fn estimate_fff(
     est
 }
 
-/// One retraction with its Z hop: retract and re-extrude the filament (E axis at the retract
-/// speed and acceleration, from the E jerk... taken as zero: a conservative bound), lift and
-/// lower the nozzle by `retract_lift_mm` (Z axis).
+/// One retraction with its Z hop: pull the filament back (E axis at the retract speed and
+/// acceleration, from rest), or with `wipe` move back along the path meanwhile, lift and lower
+/// the nozzle by `retract_lift_mm` (Z axis), push the filament forward again.
 fn retract_and_hop_s(p: &FffPrinter) -> f64 {
     let e = trapezoid_s(
         p.retract_length_mm,
@@ -1004,11 +1332,271 @@ fn retract_and_hop_s(p: &FffPrinter) -> f64 {
         p.retract_speed_mm_s,
         p.max_acceleration_retracting_mm_s2,
     );
-    2.0 * e + 2.0 * z_move_s(p, p.retract_lift_mm)
+    let retract = if p.wipe && p.retract_length_mm > 0.0 {
+        // PrusaSlicer's Wipe::wipe (libslic3r/GCode.cpp, 2.5): at 80 % of the travel speed,
+        // as far as that speed goes while retract_length is pulled at retract_speed.
+        let speed = WIPE_SPEED_SHARE * p.travel_speed_mm_s;
+        let dist = p.retract_length_mm / p.retract_speed_mm_s * speed;
+        let v0 = p.max_jerk_xy_mm_s.min(speed);
+        let accel = p.travel_acceleration_mm_s2.min(p.max_acceleration_xy_mm_s2);
+        trapezoid_s(dist, v0, v0, speed, accel)
+    } else {
+        e
+    };
+    retract + e + 2.0 * z_move_s(p, p.retract_lift_mm)
 }
+
+/// Share of the travel speed at which PrusaSlicer wipes.
+const WIPE_SPEED_SHARE: f64 = 0.8;
 
 /// A Z move of `dz` mm from and to the Z jerk speed.
 fn z_move_s(p: &FffPrinter, dz: f64) -> f64 {
     let v0 = p.max_jerk_z_mm_s.min(p.max_speed_z_mm_s);
     trapezoid_s(dz, v0, v0, p.max_speed_z_mm_s, p.max_acceleration_z_mm_s2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mesh::test_shapes::cuboid;
+    use std::f64::consts::{FRAC_PI_4, PI, SQRT_2};
+
+    /// The desktop printer with every corner a full stop (jerk 0), no retraction or Z hop and
+    /// no cooling slowdown, so that a box can be timed by hand.
+    fn hand_printer() -> FffPrinter {
+        let mut p = crate::models::default_printer();
+        p.max_jerk_xy_mm_s = 0.0;
+        p.max_jerk_z_mm_s = 0.0;
+        p.retract_length_mm = 0.0;
+        p.retract_lift_mm = 0.0;
+        p.wipe = false;
+        p.slowdown_below_layer_time_s = 0.0;
+        p
+    }
+
+    /// One move from rest to rest: the trapezoid ℓ/v + v/a when the move is long enough to
+    /// reach v (ℓ ≥ v²/a), else the triangle 2 √(ℓ/a).
+    fn stop_to_stop_s(len: f64, v: f64, a: f64) -> f64 {
+        if len >= v * v / a {
+            len / v + v / a
+        } else {
+            2.0 * (len / a).sqrt()
+        }
+    }
+
+    #[test]
+    fn box_time_by_hand() {
+        // A 20 x 20 x 4 mm box, 0.2 mm layers: 20 layers of 0.2 mm, sliced at 0.1, 0.3, ...
+        let mesh = cuboid([0.0, 0.0, 0.0], [20.0, 20.0, 4.0]);
+        let p = hand_printer();
+        let est = estimate_fff(&mesh, &Vector3::z_axis(), &FffSettings::for_printer(&p), &p);
+        assert_eq!(est.layers, 20);
+
+        // Line spacing s = w − h (1 − π/4) = 0.45 − 0.2 · 0.214602 = 0.407080 mm (first layer
+        // 0.42 − 0.042920 = 0.377080, top 0.4 − 0.042920 = 0.357080, bridges 0.4 + 0.05).
+        let h = 0.2;
+        let s = 0.45 - h * (1.0 - FRAC_PI_4);
+        let s_first = 0.42 - h * (1.0 - FRAC_PI_4);
+        let s_top = 0.40 - h * (1.0 - FRAC_PI_4);
+        let s_bridge = 0.45;
+        // Raster cell c = s/2 = 0.203540 mm; cell centres at (i − ½) c from the box's edge:
+        // 20 mm hold ceil(20/c − ½) = ceil(97.76) = 98 of them per side.
+        let c = s / 2.0;
+        let m = (20.0 / c - 0.5).ceil();
+        assert_eq!(m, 98.0);
+        // Erosion takes one cell off each side per step. Perimeter bands: depths 0-1 (first
+        // perimeter, [0, s)) and 2-3 (second, [s, 2s)): 98² − 94² and 94² − 90² cells, so the
+        // inner loop is 184/192 of the contour. The infill region reaches 25 % of a width
+        // (0.1125 mm) into the inner perimeter: 2s − 0.1125 = 0.701660 mm = 3.447 cells,
+        // ceil(3.447 − ½) = 3 steps: a square of 92 cells, 18.7257 mm, 350.66 mm².
+        let inner_ratio = (94.0 * 94.0 - 90.0 * 90.0) / (98.0 * 98.0 - 94.0 * 94.0);
+        let side = 92.0 * c;
+        let area = side * side;
+        // Its mean chord π A / P, with P the staircase boundary 4 · 92 cells times π/4: the side.
+        let chord = side;
+
+        // Speeds and accelerations: external perimeter 25 mm/s and inner 45 mm/s at 800 mm/s²;
+        // infill 80 (solid 80, top 40, bridge 25) at min(1250, machine X/Y 1000) = 1000 mm/s²;
+        // first layer everything at 20 mm/s and 800 mm/s²; travel 180 mm/s at 1000 mm/s².
+        // With jerk 0 every corner is a stop, so each side of the square is one move (its two
+        // collinear pieces join at full speed) and every infill line and link is one move.
+        let loop_s = |v: f64, a: f64| 4.0 * stop_to_stop_s(20.0, v, a);
+        // Infill of `len` mm: len / chord lines, each with a link along the edge (line
+        // spacing · √2, the lines run at 45°).
+        let zigzag_s = |len: f64, link: f64, v: f64, a: f64| {
+            len / chord * (stop_to_stop_s(chord, v, a) + stop_to_stop_s(link, v, a))
+        };
+        // Layer 0: perimeters and solid bottom at first-layer speed.
+        let first = loop_s(20.0, 800.0) * (1.0 + inner_ratio);
+        let first_fill = zigzag_s(area / s_first, s_first * SQRT_2, 20.0, 800.0);
+        // Layers 1-19: the same perimeters.
+        let perimeters = loop_s(25.0, 800.0) + loop_s(45.0, 800.0) * inner_ratio;
+        // Layers 1-3 solid (bottom: within 4 layers of the bed), 4-14 sparse (covered by
+        // layers within 5 above and 4 below), 15 a bridge over sparse infill, 16-18 solid,
+        // 19 the top surface.
+        let solid = zigzag_s(area / s, s * SQRT_2, 80.0, 1000.0);
+        let bridge = zigzag_s(area / s_bridge, s_bridge * SQRT_2, 25.0, 1000.0);
+        let top = zigzag_s(area / s_top, s_top * SQRT_2, 40.0, 1000.0);
+        // Sparse grid, 20 %: area · 0.2 / s of lines, links half a direction's spacing
+        // 2s/0.2 along the edge: s/0.2 · √2.
+        let sparse = zigzag_s(area * 0.2 / s, s / 0.2 * SQRT_2, 80.0, 1000.0);
+        // Travels per layer: into the loop (the layer change goes straight there) and into
+        // the infill, retracted, each half the mean spacing of 2 points on the 20 x 20 mm
+        // part: ½ √(400/2) = 7.07 mm; and one short hop of s between the two perimeters.
+        let span = 0.5 * (400.0f64 / 2.0).sqrt();
+        let travel = 2.0 * stop_to_stop_s(span, 180.0, 1000.0) + stop_to_stop_s(s, 180.0, 1000.0);
+        // Layer change: 0.2 mm of Z at ≤ 12 mm/s and 200 mm/s²; no retraction, no hop.
+        let z = stop_to_stop_s(0.2, 12.0, 200.0);
+
+        let perimeters_s = first + 19.0 * perimeters;
+        let solid_s = first_fill + 6.0 * solid + bridge + top;
+        let infill_s = 11.0 * sparse;
+        let travel_s = 20.0 * travel;
+        let overhead_s = 20.0 * z;
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.max(1.0);
+        assert!(
+            close(est.perimeters_s, perimeters_s),
+            "{} {perimeters_s}",
+            est.perimeters_s
+        );
+        assert!(close(est.solid_s, solid_s), "{} {solid_s}", est.solid_s);
+        assert!(close(est.infill_s, infill_s), "{} {infill_s}", est.infill_s);
+        assert!(close(est.travel_s, travel_s), "{} {travel_s}", est.travel_s);
+        assert!(
+            close(est.overhead_s, overhead_s),
+            "{} {overhead_s}",
+            est.overhead_s
+        );
+        assert_eq!(est.cooling_slowdown_s, 0.0);
+        let total = perimeters_s + solid_s + infill_s + travel_s + overhead_s;
+        assert!(close(est.time_s, total), "{} {total}", est.time_s);
+
+        // Extruded volume: line length × (w − h) h + π h²/4 per kind (bridges: π (0.4)²/4).
+        let section = |w: f64| (w - h) * h + PI * h * h / 4.0;
+        let loop_mm = 80.0 * (1.0 + inner_ratio);
+        let volume = loop_mm * section(0.42)
+            + 19.0 * loop_mm * section(0.45)
+            + area / s_first * section(0.42)
+            + 6.0 * area / s * section(0.45)
+            + area / s_bridge * PI * 0.4 * 0.4 / 4.0
+            + area / s_top * section(0.40)
+            + 11.0 * area * 0.2 / s * section(0.45);
+        assert!(
+            close(est.extruded_mm3, volume),
+            "{} {volume}",
+            est.extruded_mm3
+        );
+    }
+
+    #[test]
+    fn junction_speeds_follow_the_jerk_rule() {
+        let planner = Planner { jerk: 8.0 };
+        let mv = |dir: [f64; 2], speed: f64| Move {
+            len: 10.0,
+            dir,
+            speed,
+            accel: 1000.0,
+        };
+        // A right-angle corner along the axes at 45 mm/s: X stops from 45 (a change of 45,
+        // more than 8), scaled to 8/45; Y then starts from 0 to 45 · 8/45 = 8. So 8 mm/s.
+        let v = planner.junction_speed(&mv([1.0, 0.0], 45.0), &mv([0.0, 1.0], 45.0));
+        assert!((v - 8.0).abs() < 1e-12, "{v}");
+        // Reversing a 45° line at 80 mm/s: each axis reverses from 56.57 mm/s; a reversal
+        // counts the larger side, 56.57, so the factor is 8/56.57 and the speed 8 √2.
+        let d = std::f64::consts::FRAC_1_SQRT_2;
+        let v = planner.junction_speed(&mv([d, d], 80.0), &mv([-d, -d], 80.0));
+        assert!((v - 8.0 * std::f64::consts::SQRT_2).abs() < 1e-9, "{v}");
+        // Straight on: no change on any axis, full speed.
+        let v = planner.junction_speed(&mv([d, d], 80.0), &mv([d, d], 80.0));
+        assert_eq!(v, 80.0);
+        // Trapezoid: 10 mm from 8 to 8 mm/s cruising at 45 with 800 mm/s²: ramps of
+        // (45² − 8²)/1600 = 1.2256 mm each, cruise 7.5488 mm: 2 · 37/800 + 7.5488/45.
+        let t = trapezoid_s(10.0, 8.0, 8.0, 45.0, 800.0);
+        let ramps = 2.0 * (45.0f64 * 45.0 - 64.0) / 1600.0;
+        assert!(
+            (t - (2.0 * 37.0 / 800.0 + (10.0 - ramps) / 45.0)).abs() < 1e-12,
+            "{t}"
+        );
+        // Too short to cruise: 1 mm from rest to rest at 1000 mm/s²: 2 √(1/1000).
+        let t = trapezoid_s(1.0, 0.0, 0.0, 180.0, 1000.0);
+        assert!((t - 2.0 * 0.001f64.sqrt()).abs() < 1e-12, "{t}");
+    }
+
+    #[test]
+    fn upside_down_and_rotated_boxes_take_as_long() {
+        let p = crate::models::default_printer();
+        let settings = FffSettings::for_printer(&p);
+        let mesh = cuboid([0.0, 0.0, 0.0], [30.0, 20.0, 10.0]);
+        let up = estimate_fff(&mesh, &Vector3::z_axis(), &settings, &p);
+        let down = estimate_fff(&mesh, &-Vector3::z_axis(), &settings, &p);
+        assert_eq!((up.layers, down.layers), (50, 50));
+        assert!(
+            (up.time_s / down.time_s - 1.0).abs() < 0.01,
+            "{} {}",
+            up.time_s,
+            down.time_s
+        );
+        // Lying on its 30 x 10 side (build axis y): 20 mm tall, 100 layers.
+        let side = estimate_fff(&mesh, &Vector3::y_axis(), &settings, &p);
+        assert_eq!(side.layers, 100);
+        // Rotated in space together with its build axis: the same print.
+        let rot = nalgebra::Rotation3::from_euler_angles(0.4, -0.7, 1.9);
+        let mut turned = mesh.clone();
+        turned.map_vertices(|v| rot * v);
+        let axis = Unit::new_normalize(rot * Vector3::z());
+        let t = estimate_fff(&turned, &axis, &settings, &p);
+        assert_eq!(t.layers, 50);
+        assert!(
+            (t.time_s / up.time_s - 1.0).abs() < 0.03,
+            "{} {}",
+            t.time_s,
+            up.time_s
+        );
+    }
+
+    #[test]
+    fn more_infill_and_more_perimeters_take_longer() {
+        let p = crate::models::default_printer();
+        let mesh = crate::samples::ribbed_plate().mesh();
+        let base = FffSettings::for_printer(&p);
+        let t = |s: &FffSettings| estimate_fff(&mesh, &Vector3::z_axis(), s, &p);
+        let e0 = t(&base);
+        // 3 mm plate + 12 mm ribs = 15 mm: 75 layers.
+        assert_eq!(e0.layers, 75);
+        let denser = t(&FffSettings {
+            infill_fraction: 0.4,
+            ..base.clone()
+        });
+        assert!(denser.infill_s > 1.5 * e0.infill_s && denser.time_s > e0.time_s);
+        assert!(denser.extruded_mm3 > e0.extruded_mm3);
+        let walls = t(&FffSettings {
+            perimeters: 3,
+            ..base.clone()
+        });
+        assert!(walls.perimeters_s > e0.perimeters_s);
+        let coarse = t(&FffSettings {
+            layer_mm: 0.3,
+            ..base.clone()
+        });
+        assert_eq!(coarse.layers, 50);
+        assert!(coarse.time_s < e0.time_s);
+        // The extruded volume is about the part's volume (43200 mm³) less the sparse
+        // infill's voids: between 60 % and 105 % of it.
+        let v = mesh.signed_volume_mm3();
+        assert!(
+            e0.extruded_mm3 > 0.6 * v && e0.extruded_mm3 < 1.05 * v,
+            "{}",
+            e0.extruded_mm3
+        );
+    }
+
+    #[test]
+    fn empty_and_flat_meshes_take_no_time() {
+        let p = crate::models::default_printer();
+        let s = FffSettings::for_printer(&p);
+        let e = estimate_fff(&Mesh::default(), &Vector3::z_axis(), &s, &p);
+        assert_eq!((e.time_s, e.layers), (0.0, 0));
+        let flat = cuboid([0.0, 0.0, 0.0], [10.0, 10.0, 0.0]);
+        assert_eq!(estimate_fff(&flat, &Vector3::z_axis(), &s, &p).time_s, 0.0);
+    }
 }
