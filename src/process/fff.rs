@@ -12,7 +12,7 @@
 //! perimeters on the real contour segments and corners, infill on a zig-zag of lines of the
 //! section's mean chord length. Travels, retractions, Z hops, the cooling slowdown of short
 //! layers and the volumetric limit of the hot end complete the layer time. Equations and
-//! sources: docs/methods.md, "Additive manufacturing: FFF build time".
+//! sources: docs/method.md, "FFF build time".
 
 use hashbrown::HashMap;
 use nalgebra::{Unit, Vector3};

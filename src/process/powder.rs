@@ -8,7 +8,7 @@
 //! the print pass) and, for a laser, the scan of the layer's sections (their sum over a build
 //! is the parts' volume over the layer thickness). Powder: each part's own volume plus its
 //! share of the fresh powder mixed into the bed at the refresh ratio. Equations and sources:
-//! docs/methods.md, "Powder-bed fusion".
+//! docs/method.md, "Powder-bed fusion".
 
 use crate::models::PowderPrinter;
 
