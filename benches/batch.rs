@@ -8,7 +8,7 @@
 //! directory; `HYBRIDPLAN_BIN=/path` overrides both); the bench does not build it. Each setting
 //! runs `RUNS` times into a fresh output folder, after one untimed warm-up run (page cache);
 //! the figure is the median wall time of the whole process (start-up, catalog, evaluation,
-//! result files). `PARTS=N` changes the catalog size. The load average before and after each
+//! result files). `PARTS=N` changes the catalog size, `RUNS=N` the runs per setting. The load average before and after each
 //! setting is printed with it: on a machine whose cores are shared, a speed-up below the
 //! number of jobs may be other work, not the batch.
 
@@ -21,7 +21,7 @@ use hybridplan::samples;
 use nalgebra::{Rotation3, Vector3};
 
 const DEFAULT_PARTS: usize = 1000;
-const RUNS: usize = 3;
+const DEFAULT_RUNS: usize = 3;
 const SEED: u64 = 0x5eed_ba7c;
 
 /// splitmix64: a tiny, well-known seeded generator, enough to place parts reproducibly.
@@ -167,6 +167,11 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
     let out = dir.path().join("out");
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(DEFAULT_RUNS);
     batch(&bin, &catalog, &out, None); // warm-up
 
     let settings: Vec<(String, Option<usize>)> = vec![
@@ -176,14 +181,14 @@ fn main() {
     ];
     let mut base: Option<f64> = None;
     println!(
-        "| setting | wall time (median of {RUNS}) | parts/s | speed-up | ok / errors | load average before, after |"
+        "| setting | wall time (median of {runs}) | parts/s | speed-up | ok / errors | load average before, after |"
     );
     println!("|---|---|---|---|---|---|");
     for (name, jobs) in settings {
         let mut times = Vec::new();
         let mut counts = (0, 0);
         let load_before = load_average();
-        for _ in 0..RUNS {
+        for _ in 0..runs {
             let (dt, ok, errors) = batch(&bin, &catalog, &out, jobs);
             times.push(dt);
             counts = (ok, errors);
