@@ -238,6 +238,21 @@ fn mixed_catalog_gives_one_row_per_entry_with_split_figures_and_reasons() {
     let summary: Value = serde_json::from_str(&read(&out, "summary.json")).unwrap();
     assert_eq!(summary["parts"], Value::from(rows.len()));
     assert_eq!(summary["errors"], Value::from(broken.len() + 1));
+    // Every ok part counted once under the route that is cheapest for it.
+    let ok_rows: Vec<&Value> = rows.iter().filter(|r| r["status"] == "ok").collect();
+    let by_route = summary["best_route"].as_object().unwrap();
+    assert_eq!(
+        by_route.values().map(|n| n.as_u64().unwrap()).sum::<u64>() as usize,
+        ok_rows.len()
+    );
+    for (route, n) in by_route {
+        let count = ok_rows
+            .iter()
+            .filter(|r| r["best_route"] == route.as_str())
+            .count();
+        assert_eq!(n.as_u64().unwrap() as usize, count, "{route}");
+    }
+    assert!(stderr(&o).contains("cheapest route:"), "{}", stderr(&o));
     assert_eq!(summary["slowest"].as_array().unwrap().len(), 5);
     assert!(stderr(&o).contains("slowest:"), "{}", stderr(&o));
 

@@ -33,6 +33,8 @@ pub struct Summary {
     pub errors: usize,
     /// Rows of the catalog (or shard) not done yet.
     pub missing: usize,
+    /// How many parts each route suits best (is cheapest for at the row's volume).
+    pub best_route: BTreeMap<String, usize>,
     pub slowest: Vec<Timing>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run: Option<RunStats>,
@@ -46,9 +48,16 @@ impl Summary {
     ) -> Summary {
         let (mut ok, mut errors) = (0, 0);
         let mut slowest: Vec<Timing> = Vec::new();
+        let mut best_route: BTreeMap<String, usize> = BTreeMap::new();
         for r in rows {
             if r.ok {
                 ok += 1;
+                let best = serde_json::from_str::<serde_json::Value>(&r.json)
+                    .ok()
+                    .and_then(|v| v.get("best_route")?.as_str().map(str::to_string));
+                if let Some(b) = best {
+                    *best_route.entry(b).or_default() += 1;
+                }
             } else {
                 errors += 1;
             }
@@ -63,6 +72,7 @@ impl Summary {
             ok,
             errors,
             missing: 0,
+            best_route,
             slowest,
             run,
         }
@@ -101,6 +111,12 @@ impl Summary {
                     ""
                 }
             ));
+        }
+        if !self.best_route.is_empty() {
+            s.push_str("\ncheapest route:");
+            for (route, n) in &self.best_route {
+                s.push_str(&format!(" {route} {n}"));
+            }
         }
         if !self.slowest.is_empty() {
             s.push_str("\nslowest:");
