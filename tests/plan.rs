@@ -229,3 +229,46 @@ fn a_user_economics_file_changes_the_currency_and_the_costs() {
     let lab = |v: &Value| f(&v["routes"]["am"], "labour_cost");
     assert!((lab(&user) - 2.0 * lab(&base)).abs() < 1e-9);
 }
+
+#[test]
+fn a_plate_too_thin_for_pores_keeps_a_plain_interface_with_a_warning() {
+    use hybridplan::samples::{Layer, SamplePart, rect};
+    // A 0.6 mm plate: 3 layers of 0.2 mm, all of them the floor.
+    let part = SamplePart {
+        name: "thin",
+        description: "0.6 mm plate, two ribs",
+        layers: vec![
+            Layer {
+                z0: 0.0,
+                z1: 0.6,
+                rings: vec![rect(0.0, 0.0, 60.0, 40.0)],
+            },
+            Layer {
+                z0: 0.6,
+                z1: 8.0,
+                rings: vec![rect(5.0, 10.0, 55.0, 14.0), rect(5.0, 26.0, 55.0, 30.0)],
+            },
+        ],
+        plate_thickness_mm: Some(0.6),
+        split_height_mm: Some(0.6),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("thin.stl");
+    hybridplan::mesh::stl::write_binary(&file, &part.mesh(), "thin").unwrap();
+    let (code, out, err) = run(&["estimate", file.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["pores"], 0);
+    assert_eq!(f(&v, "bond_shear_n"), f(&v, "bond_shear_plain_n"));
+    let warnings = v["lattice_warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("too thin for pores")),
+        "{warnings:?}"
+    );
+    // Asked for explicitly with a depth the plate cannot hold, it is an error naming the option.
+    let (code, _, err) = run(&["estimate", file.to_str().unwrap(), "--depth-mm", "0.4"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--depth-mm"), "{err}");
+}

@@ -201,11 +201,22 @@ pub fn build_lattice(
             )));
         }
         Some(d) => d,
-        None => default_depth_mm(printer, plate_thickness_mm).ok_or_else(|| {
-            LatticeError::Parameter(format!(
-                "the {plate_thickness_mm:.2} mm plate is too thin for pores above a floor of {floor_mm:.2} mm"
-            ))
-        })?,
+        None => match default_depth_mm(printer, plate_thickness_mm) {
+            Some(d) => d,
+            // Not an error: the part goes on with a plain interface, and the report says why.
+            None => {
+                return Ok(plain_interface(
+                    baseplate,
+                    molded,
+                    request,
+                    pair,
+                    footprint,
+                    format!(
+                        "the {plate_thickness_mm:.2} mm plate is too thin for pores above a floor of {floor_mm:.2} mm ({FLOOR_LAYERS} layers): the interface stays plain"
+                    ),
+                ));
+            }
+        },
     };
     let plane = Plane::through(&frame.origin_mm, Unit::new_normalize(frame.normal));
     let pframe = PlaneFrame {
@@ -405,6 +416,51 @@ pub fn build_lattice(
         infill_zone: None,
         report,
     })
+}
+
+/// The interface left plain (no pores, no zone), with the reason among the warnings.
+fn plain_interface(
+    baseplate: &Mesh,
+    molded: &Mesh,
+    request: &LatticeRequest,
+    pair: &MaterialPair,
+    footprint: &[Vec<[f64; 2]>],
+    why: String,
+) -> LatticeBuilt {
+    let area: f64 = footprint.iter().map(|l| ring_area(l)).sum();
+    let (bond, mut warnings) = plain_bond(area, pair);
+    warnings.insert(0, why);
+    let lattice = match request.kind {
+        LatticeKind::Pores(p) => format!("{p:?}").to_lowercase(),
+        LatticeKind::Infill { .. } => "infill".into(),
+    };
+    LatticeBuilt {
+        baseplate: baseplate.clone(),
+        molded: molded.clone(),
+        infill_zone: None,
+        report: LatticeReport {
+            lattice,
+            pore_mm: 0.0,
+            wall_mm: 0.0,
+            depth_mm: 0.0,
+            margin_mm: 0.0,
+            angle_deg: request.angle_deg,
+            pores: 0,
+            pin_area_mm2: 0.0,
+            pin_area_fraction: 0.0,
+            pin_volume_mm3: 0.0,
+            profile: "straight".into(),
+            neck_mm: 0.0,
+            flare_mm: 0.0,
+            single_row_pieces: 0,
+            infill_density_percent: None,
+            open_area_fraction: None,
+            expected_fill_depth_mm: None,
+            fill: None,
+            bond: Some(bond),
+            lattice_warnings: warnings,
+        },
+    }
 }
 
 /// Warns when the melt is expected to freeze before it reaches the bottom of the pores.
