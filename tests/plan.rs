@@ -272,3 +272,36 @@ fn a_plate_too_thin_for_pores_keeps_a_plain_interface_with_a_warning() {
     assert_eq!(code, 1);
     assert!(err.contains("--depth-mm"), "{err}");
 }
+
+#[test]
+fn routes_a_part_is_too_big_for_say_why_and_name_no_best_route() {
+    // The ribbed plate read in cm: 1.2 x 0.8 m. No desktop printer holds it; 38,400 kN of
+    // clamp force (9600 cm2 at 40 MPa) is beyond the largest molding machine (8000 kN).
+    let (code, out, err) = run(&[
+        "estimate",
+        &sample("ribbed_plate.stl"),
+        "--units",
+        "cm",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    for route in ["am", "im", "hybrid"] {
+        assert_eq!(v["routes"][route]["available"], false, "{route}");
+    }
+    assert!(
+        v["routes"]["im"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("38400 kN")
+    );
+    assert!(
+        v["routes"]["am"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("build volume")
+    );
+    assert!(v["best_route"].is_null());
+    assert!(v["break_even_volumes"]["am_im"].is_null());
+}
