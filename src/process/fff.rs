@@ -592,7 +592,15 @@ fn popcount(bits: &[u64]) -> u64 {
 struct Contour {
     /// Loops as ordered segment indices.
     loops: Vec<Vec<u32>>,
+    /// Closed loops after joining the open chains of a mesh with holes end to start.
+    joined: usize,
 }
+
+/// Gaps up to this long between open chains of a layer's contour are closed (PrusaSlicer
+/// 2.5 `chain_open_polylines_close_gaps`, libslic3r/TriangleMeshSlicer.cpp, `max_gap` 2 mm).
+const MAX_CONTOUR_GAP_MM: f64 = 2.0;
+/// Open chains per layer beyond which they are not joined (each stays a loop).
+const MAX_OPEN_CHAINS: usize = 1000;
 
 /// Chains a layer's segments into loops through their shared edge keys.
 fn contour(segments: &[Segment]) -> Contour {
@@ -619,7 +627,57 @@ fn contour(segments: &[Segment]) -> Contour {
         }
         loops.push(ring);
     }
-    Contour { loops }
+    // A chain that does not end where it began (an open mesh) is joined with the open chains
+    // whose starts lie nearest its end, within MAX_CONTOUR_GAP_MM, until the group closes.
+    let open: Vec<([f64; 2], [f64; 2])> = loops
+        .iter()
+        .filter(|ring| {
+            let (a, b) = (
+                &segments[ring[0] as usize],
+                &segments[*ring.last().unwrap() as usize],
+            );
+            a.from_key != b.to_key
+        })
+        .map(|ring| {
+            let (a, b) = (
+                &segments[ring[0] as usize],
+                &segments[*ring.last().unwrap() as usize],
+            );
+            (a.from, b.to)
+        })
+        .collect();
+    // The search is quadratic: a contour in thousands of open pieces (a triangle soup) keeps
+    // one loop per chain.
+    let mut taken = vec![open.len() > MAX_OPEN_CHAINS; open.len()];
+    let mut groups = if open.len() > MAX_OPEN_CHAINS {
+        open.len()
+    } else {
+        0
+    };
+    for first in 0..open.len() {
+        if taken[first] {
+            continue;
+        }
+        groups += 1;
+        taken[first] = true;
+        let mut end = open[first].1;
+        loop {
+            let next = (0..open.len())
+                .filter(|&j| !taken[j])
+                .map(|j| (j, (open[j].0[0] - end[0]).hypot(open[j].0[1] - end[1])))
+                .filter(|&(_, d)| d <= MAX_CONTOUR_GAP_MM)
+                .min_by(|p, q| p.1.total_cmp(&q.1));
+            match next {
+                Some((j, _)) => {
+                    taken[j] = true;
+                    end = open[j].1;
+                }
+                None => break,
+            }
+        }
+    }
+    let joined = loops.len() - open.len() + groups;
+    Contour { loops, joined }
 }
 
 /// Everything the estimate derives from the printer and the settings, once.
@@ -1323,8 +1381,8 @@ pub fn estimate_fff(
                 };
             }
             // The layer change travels straight to the first loop.
-            let retracted = cont.loops.len().max(1) + infill_travels;
-            let short_hops = cont.loops.len() * (prof.walls as usize).saturating_sub(1);
+            let retracted = cont.joined.max(1) + infill_travels;
+            let short_hops = cont.joined * (prof.walls as usize).saturating_sub(1);
             let span = (extent[0] * extent[1] / retracted as f64).sqrt() * 0.5;
             let hop = |len: f64| {
                 let mv = Move {
