@@ -1347,10 +1347,11 @@ pub fn estimate_fff(
                 }
             }
 
-            // Travels: one retracted travel into each loop and into each infill region of each
-            // island; short unretracted hops between the perimeters of a loop.
-            // A region with holes cannot be filled in one zig-zag: around each hole the lines
-            // split into branches (a network with H holes has about 2 H branches).
+            // Travels (PrusaSlicer retracts every travel of retract_before_travel or more, and
+            // only those): one retracted travel into each loop and into each infill path;
+            // short unretracted hops (one line apart) between the perimeters of a loop.
+            // Infill paths per printed kind: a piece with holes cannot be filled in one
+            // zig-zag, around each hole the lines split into branches (pieces + holes).
             let mut infill_travels = 0;
             for (kind, _) in kinds_present.iter().enumerate().filter(|(_, p)| **p) {
                 // The cells printed as this kind, and their pieces and holes.
