@@ -422,7 +422,7 @@ fn infill_regions(
     fill: &[u64],
     core: &[u64],
     classes: &[[u64; CLASSES]],
-) -> Vec<Region> {
+) -> (Vec<Region>, Vec<Run>) {
     let w = raster.words;
     let mut parent: Vec<usize> = Vec::new();
     // Every run: (row, start, end); its id is its index.
@@ -453,6 +453,7 @@ fn infill_regions(
     }
     let mut index: HashMap<usize, usize> = HashMap::new();
     let mut regions: Vec<Region> = Vec::new();
+    let mut labelled: Vec<Run> = Vec::with_capacity(all.len());
     let empty = vec![0u64; w];
     for (id, &(r, s0, e0)) in all.iter().enumerate() {
         let root = find(&mut parent, id);
@@ -463,6 +464,12 @@ fn infill_regions(
                 core_cells: 0,
             });
             regions.len() - 1
+        });
+        labelled.push(Run {
+            row: r,
+            start: s0,
+            end: e0,
+            region: slot,
         });
         let reg = &mut regions[slot];
         let class_row = &classes[r * w..(r + 1) * w];
@@ -483,7 +490,73 @@ fn infill_regions(
         let len = (e0 - s0) as u64;
         reg.boundary_edges += 2 + (len - count_span(up, s0, e0)) + (len - count_span(down, s0, e0));
     }
-    regions
+    (regions, labelled)
+}
+
+/// A run of set cells of one raster row, columns [start, end), and the region it belongs to.
+struct Run {
+    row: usize,
+    start: usize,
+    end: usize,
+    region: usize,
+}
+
+/// Bits of the columns [s, e) within word `k`.
+fn span_mask(k: usize, s: usize, e: usize) -> u64 {
+    let lo = s.max(k * 64) - k * 64;
+    let hi = e.min((k + 1) * 64) - k * 64;
+    if hi <= lo {
+        0
+    } else if hi - lo == 64 {
+        u64::MAX
+    } else {
+        ((1u64 << (hi - lo)) - 1) << lo
+    }
+}
+
+/// The 4-connected pieces of `bits`: how many there are in all, how many hold a cell of
+/// `core`, and how many of those have fewer than `small` cells.
+fn pieces(raster: &Raster, bits: &[u64], core: &[u64], small: u64) -> (usize, usize, usize) {
+    let w = raster.words;
+    let mut parent: Vec<usize> = Vec::new();
+    let mut cored: Vec<bool> = Vec::new();
+    let mut cells: Vec<u64> = Vec::new();
+    let mut prev: Vec<(usize, usize, usize)> = Vec::new();
+    for r in 0..raster.rows {
+        let row = &bits[r * w..(r + 1) * w];
+        let mut cur = Vec::new();
+        let mut j = 0;
+        for (s0, e0) in runs(row) {
+            let id = parent.len();
+            parent.push(id);
+            cored.push(count_span(&core[r * w..(r + 1) * w], s0, e0) > 0);
+            cells.push((e0 - s0) as u64);
+            while j < prev.len() && prev[j].1 <= s0 {
+                j += 1;
+            }
+            let mut q = j;
+            while q < prev.len() && prev[q].0 < e0 {
+                let (a, b) = (find(&mut parent, prev[q].2), find(&mut parent, id));
+                if a != b {
+                    parent[a] = b;
+                    cored[b] |= cored[a];
+                    cells[b] += cells[a];
+                }
+                q += 1;
+            }
+            cur.push((s0, e0, id));
+        }
+        prev = cur;
+    }
+    let (mut all, mut with_core, mut small_with_core) = (0, 0, 0);
+    for i in 0..parent.len() {
+        if parent[i] == i {
+            all += 1;
+            with_core += cored[i] as usize;
+            small_with_core += (cored[i] && cells[i] < small) as usize;
+        }
+    }
+    (all, with_core, small_with_core)
 }
 
 /// Euler number (connected pieces less holes) of a 4-connected raster region, from its
@@ -519,8 +592,15 @@ fn popcount(bits: &[u64]) -> u64 {
 struct Contour {
     /// Loops as ordered segment indices.
     loops: Vec<Vec<u32>>,
-    islands: usize,
+    /// Closed loops after joining the open chains of a mesh with holes end to start.
+    joined: usize,
 }
+
+/// Gaps up to this long between open chains of a layer's contour are closed (PrusaSlicer
+/// 2.5 `chain_open_polylines_close_gaps`, libslic3r/TriangleMeshSlicer.cpp, `max_gap` 2 mm).
+const MAX_CONTOUR_GAP_MM: f64 = 2.0;
+/// Open chains per layer beyond which they are not joined (each stays a loop).
+const MAX_OPEN_CHAINS: usize = 1000;
 
 /// Chains a layer's segments into loops through their shared edge keys.
 fn contour(segments: &[Segment]) -> Contour {
@@ -530,30 +610,74 @@ fn contour(segments: &[Segment]) -> Contour {
     }
     let mut used = vec![false; segments.len()];
     let mut loops = Vec::new();
-    let mut islands = 0;
     for first in 0..segments.len() {
         if used[first] {
             continue;
         }
         let mut ring = Vec::new();
         let mut k = first;
-        let mut area2 = 0.0;
         loop {
             used[k] = true;
             ring.push(k as u32);
             let s = &segments[k];
-            area2 += s.from[0] * s.to[1] - s.to[0] * s.from[1];
             match outgoing.get(&s.to_key) {
                 Some(&j) if !used[j as usize] => k = j as usize,
                 _ => break,
             }
         }
-        if area2 > 0.0 {
-            islands += 1;
-        }
         loops.push(ring);
     }
-    Contour { loops, islands }
+    // A chain that does not end where it began (an open mesh) is joined with the open chains
+    // whose starts lie nearest its end, within MAX_CONTOUR_GAP_MM, until the group closes.
+    let open: Vec<([f64; 2], [f64; 2])> = loops
+        .iter()
+        .filter(|ring| {
+            let (a, b) = (
+                &segments[ring[0] as usize],
+                &segments[*ring.last().unwrap() as usize],
+            );
+            a.from_key != b.to_key
+        })
+        .map(|ring| {
+            let (a, b) = (
+                &segments[ring[0] as usize],
+                &segments[*ring.last().unwrap() as usize],
+            );
+            (a.from, b.to)
+        })
+        .collect();
+    // The search is quadratic: a contour in thousands of open pieces (a triangle soup) keeps
+    // one loop per chain.
+    let mut taken = vec![open.len() > MAX_OPEN_CHAINS; open.len()];
+    let mut groups = if open.len() > MAX_OPEN_CHAINS {
+        open.len()
+    } else {
+        0
+    };
+    for first in 0..open.len() {
+        if taken[first] {
+            continue;
+        }
+        groups += 1;
+        taken[first] = true;
+        let mut end = open[first].1;
+        loop {
+            let next = (0..open.len())
+                .filter(|&j| !taken[j])
+                .map(|j| (j, (open[j].0[0] - end[0]).hypot(open[j].0[1] - end[1])))
+                .filter(|&(_, d)| d <= MAX_CONTOUR_GAP_MM)
+                .min_by(|p, q| p.1.total_cmp(&q.1));
+            match next {
+                Some((j, _)) => {
+                    taken[j] = true;
+                    end = open[j].1;
+                }
+                None => break,
+            }
+        }
+    }
+    let joined = loops.len() - open.len() + groups;
+    Contour { loops, joined }
 }
 
 /// Everything the estimate derives from the printer and the settings, once.
@@ -1076,7 +1200,7 @@ pub fn estimate_fff(
             for m in infill_depth + 1..=deepest {
                 core = raster.erode(&core, m % 2 == 1);
             }
-            let regions = infill_regions(&raster, eroded, &core, &classes);
+            let (regions, region_runs) = infill_regions(&raster, eroded, &core, &classes);
             let h = prof.h;
             let mut lt = LayerTime::default();
             let mut jobs: Vec<Job> = Vec::new();
@@ -1128,18 +1252,20 @@ pub fn estimate_fff(
             let bridge_spacing = prof.bridge_w + BRIDGE_EXTRA_SPACING_MM;
             let mut kinds_present = [false; CLASSES];
             let (mut solid_mm, mut top_mm, mut bridge_mm, mut sparse_mm) = (0.0, 0.0, 0.0, 0.0);
-            let mut printed_regions = 0;
-            for r in &regions {
+            // Which kind each class of cells of each region is printed as (none: a sliver).
+            let mut printed_as = vec![[None; CLASSES]; regions.len()];
+            for (r, kinds) in regions.iter().zip(printed_as.iter_mut()) {
                 if r.core_cells == 0 {
                     continue;
                 }
-                printed_regions += 1;
+                *kinds = [Some(SPARSE), Some(SOLID), Some(TOP), Some(BRIDGE)];
                 let area_mm2 = r.cells.iter().sum::<u64>() as f64 * cell_mm2;
                 let chord = std::f64::consts::PI * area_mm2 / r.boundary_mm(cell).max(cell);
                 let mut mm2 = r.cells.map(|c| c as f64 * cell_mm2);
                 if area_mm2 < printer.solid_infill_below_area_mm2 {
                     mm2[SOLID] += mm2[SPARSE];
                     mm2[SPARSE] = 0.0;
+                    kinds[SPARSE] = Some(SOLID);
                 }
                 // A top or bridge patch smaller than one line across the region is no surface
                 // of its own: it goes with the internal solid infill around it.
@@ -1147,6 +1273,7 @@ pub fn estimate_fff(
                     if mm2[kind] > 0.0 && mm2[kind] < prof.s * chord {
                         mm2[SOLID] += mm2[kind];
                         mm2[kind] = 0.0;
+                        kinds[kind] = Some(SOLID);
                     }
                 }
                 for (kind, present) in kinds_present.iter_mut().enumerate() {
@@ -1220,16 +1347,43 @@ pub fn estimate_fff(
                 }
             }
 
-            // Travels: one retracted travel into each loop and into each infill region of each
-            // island; short unretracted hops between the perimeters of a loop.
-            // A region with holes cannot be filled in one zig-zag: around each hole the lines
-            // split into branches (a network with H holes has about 2 H branches).
-            let holes = (regions.len() as i64 - euler_number(&raster, eroded)).max(0) as usize;
-            let infill_travels = (printed_regions + holes).max(cont.islands)
-                * kinds_present.iter().filter(|&&p| p).count();
+            // Travels (PrusaSlicer retracts every travel of retract_before_travel or more, and
+            // only those): one retracted travel into each loop and into each infill path;
+            // short unretracted hops (one line apart) between the perimeters of a loop.
+            // Infill paths per printed kind: a piece with holes cannot be filled in one
+            // zig-zag, around each hole the lines split into branches (pieces + holes).
+            let mut infill_travels = 0;
+            for (kind, _) in kinds_present.iter().enumerate().filter(|(_, p)| **p) {
+                // The cells printed as this kind, and their pieces and holes.
+                let mut mask = vec![0u64; raster.len()];
+                for run in &region_runs {
+                    let base = run.row * raster.words;
+                    for (class, to) in printed_as[run.region].iter().enumerate() {
+                        if *to != Some(kind) {
+                            continue;
+                        }
+                        for k in run.start / 64..run.end.div_ceil(64) {
+                            mask[base + k] |= classes[base + k][class]
+                                & core[base + k]
+                                & span_mask(k, run.start, run.end);
+                        }
+                    }
+                }
+                let inner = raster.erode(&mask, false);
+                let small = (printer.solid_infill_below_area_mm2 / cell_mm2).ceil() as u64;
+                let (all, printed, small_pieces) = pieces(&raster, &mask, &inner, small);
+                let holes = (all as i64 - euler_number(&raster, &mask)).max(0) as usize;
+                // Sparse grid infill is two sets of lines, one per direction, each its own
+                // path; a piece smaller than solid_infill_below_area is solid, one set.
+                infill_travels += if kind == SPARSE {
+                    2 * (printed - small_pieces + holes) + small_pieces
+                } else {
+                    printed + holes
+                };
+            }
             // The layer change travels straight to the first loop.
-            let retracted = cont.loops.len().max(1) + infill_travels;
-            let short_hops = cont.loops.len() * (prof.walls as usize).saturating_sub(1);
+            let retracted = cont.joined.max(1) + infill_travels;
+            let short_hops = cont.joined * (prof.walls as usize).saturating_sub(1);
             let span = (extent[0] * extent[1] / retracted as f64).sqrt() * 0.5;
             let hop = |len: f64| {
                 let mv = Move {
@@ -1441,17 +1595,21 @@ mod tests {
         // 2s/0.2 along the edge: s/0.2 · √2.
         let sparse = zigzag_s(area * 0.2 / s, s / 0.2 * SQRT_2, 80.0, 1000.0);
         // Travels per layer: into the loop (the layer change goes straight there) and into
-        // the infill, retracted, each half the mean spacing of 2 points on the 20 x 20 mm
-        // part: ½ √(400/2) = 7.07 mm; and one short hop of s between the two perimeters.
-        let span = 0.5 * (400.0f64 / 2.0).sqrt();
-        let travel = 2.0 * stop_to_stop_s(span, 180.0, 1000.0) + stop_to_stop_s(s, 180.0, 1000.0);
+        // each infill path, retracted, each half the mean spacing of that many points on the
+        // 20 x 20 mm part; and one short hop of s between the two perimeters. Solid layers
+        // (0-3, 15-19): one infill path, 2 travels of ½ √(400/2) = 7.07 mm. Sparse layers
+        // (4-14): the grid's two directions are two paths, 3 travels of ½ √(400/3) = 5.77 mm.
+        let hop = |n: f64| n * stop_to_stop_s(0.5 * (400.0 / n).sqrt(), 180.0, 1000.0);
+        let short_hop = stop_to_stop_s(s, 180.0, 1000.0);
+        let travel_solid = hop(2.0) + short_hop;
+        let travel_sparse = hop(3.0) + short_hop;
         // Layer change: 0.2 mm of Z at ≤ 12 mm/s and 200 mm/s²; no retraction, no hop.
         let z = stop_to_stop_s(0.2, 12.0, 200.0);
 
         let perimeters_s = first + 19.0 * perimeters;
         let solid_s = first_fill + 6.0 * solid + bridge + top;
         let infill_s = 11.0 * sparse;
-        let travel_s = 20.0 * travel;
+        let travel_s = 9.0 * travel_solid + 11.0 * travel_sparse;
         let overhead_s = 20.0 * z;
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.max(1.0);
         assert!(
