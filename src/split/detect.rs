@@ -100,16 +100,31 @@ pub struct Detection {
 pub struct Facets<'a> {
     pub mesh: &'a Mesh,
     pub diagonal_mm: f64,
+    /// Size of the axis-aligned bounding box (mm).
+    pub box_size_mm: Vector3<f64>,
 }
 
 impl<'a> Facets<'a> {
     pub fn new(mesh: &'a Mesh) -> Self {
-        let diagonal_mm = mesh
-            .bounds()
-            .map(|b| b.diagonal())
-            .unwrap_or(1.0)
-            .max(1e-12);
-        Facets { mesh, diagonal_mm }
+        let box_size_mm = mesh.bounds().map(|b| b.size()).unwrap_or_default();
+        let diagonal_mm = if mesh.triangles.is_empty() {
+            1.0
+        } else {
+            box_size_mm.norm().max(1e-12)
+        };
+        Facets {
+            mesh,
+            diagonal_mm,
+            box_size_mm,
+        }
+    }
+
+    /// An upper bound of the area of any section of the part across `axis` (mm²): a section
+    /// lies inside the section of the bounding box, whose area is at most the box's shadow
+    /// along the axis, Ly Lz |ax| + Lx Lz |ay| + Lx Ly |az|.
+    pub fn section_bound_mm2(&self, axis: &Vector3<f64>) -> f64 {
+        let s = &self.box_size_mm;
+        s.y * s.z * axis.x.abs() + s.x * s.z * axis.y.abs() + s.x * s.y * axis.z.abs()
     }
 
     /// Unit normal and area of facet `k` (zero normal for a facet without area). Computed
@@ -394,14 +409,35 @@ pub fn detect(mesh: &Mesh, axis: Option<Unit<Vector3<f64>>>) -> Detection {
             .map(|p| p.0)
             .collect(),
     };
-    type Tried = (Unit<Vector3<f64>>, Result<PlateFinding, String>);
-    let results: Vec<Tried> = axes
-        .par_iter()
-        .map(|&a| (a, plate_along(&facets, a)))
-        .collect();
+    // The axes are tried one after the other, the one whose sections can be largest first
+    // (each try is parallel inside). An axis whose section bound (see
+    // [`Facets::section_bound_mm2`]) is below the largest plate found so far cannot hold the
+    // chosen plate and is not tried: on a ribbed plate the plate's own axis comes first and
+    // rules out all the others, which were most of this step's time.
+    let bounds: Vec<f64> = axes.iter().map(|a| facets.section_bound_mm2(a)).collect();
+    let mut order: Vec<usize> = (0..axes.len()).collect();
+    order.sort_by(|&i, &j| bounds[j].total_cmp(&bounds[i]).then(i.cmp(&j)));
+    let mut tried: Vec<Option<Result<PlateFinding, String>>> = vec![None; axes.len()];
+    let mut largest_found = 0.0f64;
+    for i in order {
+        // Margin for rounding: the probed section and the bound are both sums of products.
+        if bounds[i] * (1.0 + 1e-9) < largest_found {
+            tried[i] = Some(Err(format!(
+                "no section across it can exceed {:.1} mm², less than the plate found along another axis",
+                bounds[i]
+            )));
+            continue;
+        }
+        let r = plate_along(&facets, axes[i]);
+        if let Ok(f) = &r {
+            largest_found = largest_found.max(f.plate_section_mm2);
+        }
+        tried[i] = Some(r);
+    }
     let mut plate: Option<PlateFinding> = None;
     let mut rejected = Vec::new();
-    for (a, r) in results {
+    for (&a, r) in axes.iter().zip(tried) {
+        let r = r.expect("every axis is tried or ruled out");
         match r {
             Ok(f) => {
                 // With a given axis, its direction says which side the ribs are on.
