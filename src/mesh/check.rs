@@ -373,18 +373,26 @@ pub fn check_and_repair(mut mesh: Mesh, units: Units) -> CheckedMesh {
 
 /// The mesh made of `triangles` over the shared `vertices`, keeping only the vertices it uses
 /// (in their order) and renumbering the triangles; the shared array is not copied whole.
-pub fn submesh(vertices: &[nalgebra::Point3<f64>], mut triangles: Vec<[u32; 3]>) -> Mesh {
-    let mut remap = vec![u32::MAX; vertices.len()];
+pub fn submesh(vertices: &[nalgebra::Point3<f64>], triangles: Vec<[u32; 3]>) -> Mesh {
+    submesh_of(&[vertices], triangles)
+}
+
+/// [`submesh`] over vertices kept in several arrays, numbered one after the other (a mesh's
+/// own vertices and those a cut added, without copying the first into a longer array).
+pub fn submesh_of(parts: &[&[nalgebra::Point3<f64>]], mut triangles: Vec<[u32; 3]>) -> Mesh {
+    let count: usize = parts.iter().map(|p| p.len()).sum();
+    let mut remap = vec![u32::MAX; count];
     for t in &triangles {
         for &i in t {
             remap[i as usize] = 0;
         }
     }
     let mut kept = Vec::new();
-    for (i, slot) in remap.iter_mut().enumerate() {
+    let vertices = parts.iter().flat_map(|p| p.iter());
+    for (slot, p) in remap.iter_mut().zip(vertices) {
         if *slot == 0 {
             *slot = kept.len() as u32;
-            kept.push(vertices[i]);
+            kept.push(*p);
         }
     }
     for t in &mut triangles {

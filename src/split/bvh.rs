@@ -17,17 +17,39 @@ use obvhs::ray::Ray;
 use obvhs::triangle::Triangle;
 
 /// Triangles per leaf, at most.
-const LEAF_TRIANGLES: usize = 4;
+const LEAF_TRIANGLES: usize = 8;
 /// Bits of the Morton code per axis.
 const MORTON_BITS: u32 = 10;
 
 /// A node: internal nodes have their left child right after them and the right child at
-/// `first`; leaves hold `count` triangles from `first` on in [`Bvh::order`].
+/// `first`; leaves hold `count` triangles from `first` on in [`Bvh::keys`]. 32 bytes (the box
+/// as plain floats, not obvhs' 16-byte aligned vectors): a million triangles make a few
+/// hundred thousand nodes, and fresh memory costs more to touch than the conversion.
 #[derive(Clone, Copy)]
 struct Node {
-    aabb: Aabb,
+    min: [f32; 3],
+    max: [f32; 3],
     first: u32,
     count: u32,
+}
+
+impl Node {
+    #[inline]
+    fn aabb(&self) -> Aabb {
+        Aabb {
+            min: Vec3A::from_array(self.min),
+            max: Vec3A::from_array(self.max),
+        }
+    }
+
+    fn new(aabb: Aabb, first: u32, count: u32) -> Self {
+        Node {
+            min: aabb.min.to_array(),
+            max: aabb.max.to_array(),
+            first,
+            count,
+        }
+    }
 }
 
 /// The hierarchy over `vertices` (f32, in the caller's frame) and `triangles` (indices).
@@ -35,8 +57,9 @@ pub(crate) struct Bvh<'a> {
     vertices: &'a [Vec3A],
     triangles: &'a [[u32; 3]],
     nodes: Vec<Node>,
-    /// Triangle indices in Morton order; leaves refer to ranges of it.
-    order: Vec<u32>,
+    /// Morton code (upper half) and triangle index (lower half) of every triangle, in Morton
+    /// order; leaves refer to ranges of it.
+    keys: Vec<u64>,
 }
 
 /// Spreads the low 10 bits of `x` to every third bit.
@@ -109,56 +132,43 @@ impl<'a> Bvh<'a> {
         let mut bvh = Bvh {
             vertices,
             triangles,
-            nodes: Vec::with_capacity(2 * triangles.len() / LEAF_TRIANGLES + 1),
-            order: keys.iter().map(|&k| k as u32).collect(),
+            nodes: Vec::new(),
+            keys,
         };
-        let codes: Vec<u32> = keys.iter().map(|&k| (k >> 32) as u32).collect();
-        drop(keys);
-        bvh.build_node(&codes, 0, codes.len());
+        bvh.build_node(0, triangles.len());
         Some(bvh)
     }
 
-    /// Builds the node over `order[lo..hi]` and everything under it; returns its index.
-    fn build_node(&mut self, codes: &[u32], lo: usize, hi: usize) -> u32 {
+    /// Builds the node over `keys[lo..hi]` and everything under it; returns its index.
+    fn build_node(&mut self, lo: usize, hi: usize) -> u32 {
         let index = self.nodes.len();
-        self.nodes.push(Node {
-            aabb: Aabb::INVALID,
-            first: 0,
-            count: 0,
-        });
+        self.nodes.push(Node::new(Aabb::INVALID, 0, 0));
         if hi - lo <= LEAF_TRIANGLES {
             let mut aabb = Aabb::INVALID;
-            for &t in &self.order[lo..hi] {
-                for i in self.triangles[t as usize] {
+            for &k in &self.keys[lo..hi] {
+                for i in self.triangles[k as u32 as usize] {
                     aabb.extend(self.vertices[i as usize]);
                 }
             }
-            self.nodes[index] = Node {
-                aabb,
-                first: lo as u32,
-                count: (hi - lo) as u32,
-            };
+            self.nodes[index] = Node::new(aabb, lo as u32, (hi - lo) as u32);
             return index as u32;
         }
-        // Split where the highest bit that differs within the range turns on; a range of
-        // equal codes is halved.
-        let (first, last) = (codes[lo], codes[hi - 1]);
+        // Split where the highest bit of the Morton code that differs within the range turns
+        // on; a range of equal codes is halved.
+        let code = |k: u64| (k >> 32) as u32;
+        let (first, last) = (code(self.keys[lo]), code(self.keys[hi - 1]));
         let split = if first == last {
             (lo + hi) / 2
         } else {
             let bit = 31 - (first ^ last).leading_zeros();
-            lo + codes[lo..hi].partition_point(|&c| c & (1 << bit) == 0)
+            lo + self.keys[lo..hi].partition_point(|&k| code(k) & (1 << bit) == 0)
         };
-        let left = self.build_node(codes, lo, split);
-        let right = self.build_node(codes, split, hi);
+        let left = self.build_node(lo, split);
+        let right = self.build_node(split, hi);
         let aabb = self.nodes[left as usize]
-            .aabb
-            .union(&self.nodes[right as usize].aabb);
-        self.nodes[index] = Node {
-            aabb,
-            first: right,
-            count: 0,
-        };
+            .aabb()
+            .union(&self.nodes[right as usize].aabb());
+        self.nodes[index] = Node::new(aabb, right, 0);
         index as u32
     }
 
@@ -174,18 +184,18 @@ impl<'a> Bvh<'a> {
     pub(crate) fn cast(&self, mut ray: Ray) -> Option<(u32, f32)> {
         let mut best: Option<(u32, f32)> = None;
         let mut stack: Vec<u32> = Vec::with_capacity(64);
-        if self.nodes[0].aabb.intersect_ray(&ray) < ray.tmax {
+        if self.nodes[0].aabb().intersect_ray(&ray) < ray.tmax {
             stack.push(0);
         }
         while let Some(i) = stack.pop() {
             let node = &self.nodes[i as usize];
             // The box was hit when the node was pushed, perhaps beyond a hit found since.
-            if node.aabb.intersect_ray(&ray) >= ray.tmax {
+            if node.aabb().intersect_ray(&ray) >= ray.tmax {
                 continue;
             }
             if node.count > 0 {
                 for k in node.first..node.first + node.count {
-                    let t = self.order[k as usize];
+                    let t = self.keys[k as usize] as u32;
                     let d = self.triangle(t).intersect(&ray);
                     if d < ray.tmax {
                         ray.tmax = d;
@@ -195,8 +205,8 @@ impl<'a> Bvh<'a> {
                 continue;
             }
             let (a, b) = (i + 1, node.first);
-            let da = self.nodes[a as usize].aabb.intersect_ray(&ray);
-            let db = self.nodes[b as usize].aabb.intersect_ray(&ray);
+            let da = self.nodes[a as usize].aabb().intersect_ray(&ray);
+            let db = self.nodes[b as usize].aabb().intersect_ray(&ray);
             // The nearer child is looked at first: pushed last.
             let (near, far, d_near, d_far) = if da <= db {
                 (a, b, da, db)
@@ -216,7 +226,9 @@ impl<'a> Bvh<'a> {
     /// Distance from `p` to the nearest triangle, or `limit` if none is nearer.
     pub(crate) fn nearest_distance(&self, p: Vec3A, limit: f32) -> f32 {
         let box_distance = |node: &Node| -> f32 {
-            let d = (node.aabb.min - p).max(p - node.aabb.max).max(Vec3A::ZERO);
+            let d = (Vec3A::from_array(node.min) - p)
+                .max(p - Vec3A::from_array(node.max))
+                .max(Vec3A::ZERO);
             d.length()
         };
         let mut best = limit;
@@ -229,7 +241,7 @@ impl<'a> Bvh<'a> {
             }
             if node.count > 0 {
                 for k in node.first..node.first + node.count {
-                    let t = self.triangle(self.order[k as usize]);
+                    let t = self.triangle(self.keys[k as usize] as u32);
                     best = best.min(point_triangle_distance(p, t.v0, t.v1, t.v2));
                 }
                 continue;

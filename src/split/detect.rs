@@ -19,8 +19,8 @@ use nalgebra::{Point3, Unit, Vector3};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::mesh::Mesh;
 use crate::mesh::section::{Plane, section_areas_with};
+use crate::mesh::{Aabb, Mesh};
 
 /// Facets within this angle of perpendicular to the axis count as flat.
 const FLAT_DEG: f64 = 0.5;
@@ -106,7 +106,12 @@ pub struct Facets<'a> {
 
 impl<'a> Facets<'a> {
     pub fn new(mesh: &'a Mesh) -> Self {
-        let box_size_mm = mesh.bounds().map(|b| b.size()).unwrap_or_default();
+        Self::with_bounds(mesh, mesh.bounds())
+    }
+
+    /// [`Facets::new`] with the mesh's bounds (see [`Mesh::bounds`]) already known.
+    pub fn with_bounds(mesh: &'a Mesh, bounds: Option<Aabb>) -> Self {
+        let box_size_mm = bounds.map(|b| b.size()).unwrap_or_default();
         let diagonal_mm = if mesh.triangles.is_empty() {
             1.0
         } else {
@@ -395,8 +400,12 @@ pub fn plate_along(facets: &Facets, axis: Unit<Vector3<f64>>) -> Result<PlateFin
 
 /// Finds the plate by itself (see the module comment), or along `axis` when one is given.
 pub fn detect(mesh: &Mesh, axis: Option<Unit<Vector3<f64>>>) -> Detection {
-    let facets = Facets::new(mesh);
-    let planes = largest_planes(&facets, CANDIDATE_PLANES);
+    detect_in(&Facets::new(mesh), axis)
+}
+
+/// [`detect`] on a mesh whose [`Facets`] are already made.
+pub fn detect_in(facets: &Facets, axis: Option<Unit<Vector3<f64>>>) -> Detection {
+    let planes = largest_planes(facets, CANDIDATE_PLANES);
     let (largest_plane_mm2, largest_plane_normal) = planes
         .first()
         .map(|(n, a)| (*a, (*n).into_inner().into()))
@@ -428,7 +437,7 @@ pub fn detect(mesh: &Mesh, axis: Option<Unit<Vector3<f64>>>) -> Detection {
             )));
             continue;
         }
-        let r = plate_along(&facets, axes[i]);
+        let r = plate_along(facets, axes[i]);
         if let Ok(f) = &r {
             largest_found = largest_found.max(f.plate_section_mm2);
         }
@@ -501,10 +510,12 @@ fn flip_sides(f: PlateFinding) -> PlateFinding {
 
 /// A point of the plane `axis · x = offset` near the middle of the part.
 pub fn plane_point(mesh: &Mesh, plane: &Plane) -> Point3<f64> {
-    let c = mesh
-        .bounds()
-        .map(|b| b.center())
-        .unwrap_or_else(Point3::origin);
+    plane_point_near(mesh.bounds(), plane)
+}
+
+/// [`plane_point`] with the part's bounds already known.
+pub fn plane_point_near(bounds: Option<Aabb>, plane: &Plane) -> Point3<f64> {
+    let c = bounds.map(|b| b.center()).unwrap_or_else(Point3::origin);
     plane.project(&c)
 }
 

@@ -12,6 +12,7 @@ pub mod thickness;
 use std::borrow::Cow;
 
 use nalgebra::{Point3, Unit, Vector3};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::mesh::Mesh;
@@ -277,7 +278,10 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
         };
         (plane, None, h, false)
     } else {
-        let d = detect::detect(&mesh, given_normal);
+        let d = detect::detect_in(
+            &detect::Facets::with_bounds(&mesh, Some(bounds)),
+            given_normal,
+        );
         let Some(p) = d.plate.clone() else {
             let reasons: Vec<String> = d
                 .rejected
@@ -381,11 +385,12 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
     };
     let axis = primary_plane.axis.into_inner();
     let projected_area_mm2 = projected_area(&molded, &axis);
+    // A maximum does not depend on the order of combining: parallel and still deterministic.
     let molded_height_mm = molded
         .vertices
-        .iter()
+        .par_iter()
         .map(|p| primary_plane.distance(p))
-        .fold(0.0, f64::max);
+        .reduce(|| 0.0, f64::max);
     let bb = |m: &Mesh| {
         m.bounds()
             .map(|b| (b.min.coords.into(), b.max.coords.into()))
@@ -393,13 +398,13 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
     };
     let (bmin, bmax) = bb(&baseplate);
     let (mmin, mmax) = bb(&molded);
-    let point = detect::plane_point(&mesh, primary_plane);
+    let point = detect::plane_point_near(Some(bounds), primary_plane);
     let facts = SplitFacts {
         plane_point_mm: point.coords.into(),
         // + 0.0 turns -0.0 into 0.0 for the reports.
         plane_normal: axis.map(|c| c + 0.0).into(),
         second_plane: caps.get(1).map(|(p, _)| SplitPlane {
-            point_mm: detect::plane_point(&mesh, p).coords.into(),
+            point_mm: detect::plane_point_near(Some(bounds), p).coords.into(),
             normal: p.axis.into_inner().into(),
         }),
         side: opts.side,
@@ -443,13 +448,10 @@ fn lowest_along(mesh: &Mesh, n: Unit<Vector3<f64>>) -> f64 {
 /// crosses the surface at most twice), which a molded region must be to leave the mold, this
 /// is exactly the area of its shadow; with undercuts it counts the overlapping parts twice.
 pub fn projected_area(mesh: &Mesh, axis: &Vector3<f64>) -> f64 {
-    mesh.triangles
-        .iter()
-        .map(|t| {
-            let [a, b, c] = mesh.corners(t);
-            ((b - a).cross(&(c - a)).dot(axis) * 0.5).max(0.0)
-        })
-        .sum()
+    crate::mesh::par_sum(&mesh.triangles, |t| {
+        let [a, b, c] = mesh.corners(t);
+        ((b - a).cross(&(c - a)).dot(axis) * 0.5).max(0.0)
+    })
 }
 
 #[cfg(test)]
