@@ -119,25 +119,26 @@ impl EdgeCounts {
 /// loop runs in parallel.
 pub fn edge_counts(vertex_count: usize, triangles: &[[u32; 3]]) -> EdgeCounts {
     let n = vertex_count;
+    // start[a] ends up as the first slot of a's list: it is first the end of the list (a
+    // prefix sum of the counts) and counts down while the list is filled from its back, so
+    // no second array of fill positions is needed.
     let mut start = vec![0u32; n + 1];
     for t in triangles {
         for &a in t {
-            start[a as usize + 1] += 1;
+            start[a as usize] += 1;
         }
     }
     for i in 0..n {
         start[i + 1] += start[i];
     }
-    let mut fill = start.clone();
     let mut targets = vec![0u32; triangles.len() * 3];
-    for t in triangles {
-        for k in 0..3 {
+    for t in triangles.iter().rev() {
+        for k in (0..3).rev() {
             let (a, b) = (t[k] as usize, t[(k + 1) % 3]);
-            targets[fill[a] as usize] = b;
-            fill[a] += 1;
+            start[a] -= 1;
+            targets[start[a] as usize] = b;
         }
     }
-    drop(fill);
     let out = |a: usize| &targets[start[a] as usize..start[a + 1] as usize];
     (0..n)
         .into_par_iter()

@@ -109,7 +109,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<CheckedMesh, MeshError> {
     let scale = opts.units.mm_per_unit();
     let mut vertices: Vec<Point3<f64>> = raw
         .vertices
-        .iter()
+        .par_iter()
         .map(|v| {
             Point3::new(
                 v[0] as f64 * scale,
