@@ -296,16 +296,22 @@ fn write_split(
         });
     }
     parts.push(NamedMesh::part("molded", &result.molded));
-    let (a, (b, c)) = rayon::join(
-        || mesh::stl::write_binary(&outputs.baseplate, &result.baseplate, "baseplate"),
-        || {
-            rayon::join(
-                || mesh::stl::write_binary(&outputs.molded, &result.molded, "molded"),
-                || mesh::threemf::write_3mf(&outputs.three_mf, &parts, Some(stem)),
-            )
-        },
-    );
-    a.and(b).and(c)
+    // The STL files are written on a thread of their own, outside rayon's pool: most of their
+    // time is spent in the kernel (copying into the page cache, syncing), and a pool thread
+    // waiting there would leave a core idle while the 3MF and the wall thickness need both.
+    std::thread::scope(|scope| {
+        let stl = scope.spawn(|| {
+            let baseplate =
+                mesh::stl::write_binary(&outputs.baseplate, &result.baseplate, "baseplate");
+            let molded = mesh::stl::write_binary(&outputs.molded, &result.molded, "molded");
+            baseplate.and(molded)
+        });
+        let three_mf = mesh::threemf::write_3mf(&outputs.three_mf, &parts, Some(stem));
+        let stl = stl
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        stl.and(three_mf)
+    })
 }
 
 /// What the estimate needs beyond the split: the volume, the variants, the printer and its
