@@ -364,7 +364,6 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
         ));
     }
 
-    let (_, rib_bodies) = shell_labels(molded.vertices.len(), &molded.triangles);
     let (primary_plane, primary_cap) = &caps[0];
     let (u, v) = primary_plane.basis();
     let origin = primary_plane.project(&Point3::origin());
@@ -384,20 +383,39 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
         origin_mm: origin.coords.into(),
     };
     let axis = primary_plane.axis.into_inner();
-    let projected_area_mm2 = projected_area(&molded, &axis);
-    // A maximum does not depend on the order of combining: parallel and still deterministic.
-    let molded_height_mm = molded
-        .vertices
-        .par_iter()
-        .map(|p| primary_plane.distance(p))
-        .reduce(|| 0.0, f64::max);
-    let bb = |m: &Mesh| {
+    let bb = |m: &Mesh| -> ([f64; 3], [f64; 3]) {
         m.bounds()
             .map(|b| (b.min.coords.into(), b.max.coords.into()))
             .unwrap_or(([0.0; 3], [0.0; 3]))
     };
-    let (bmin, bmax) = bb(&baseplate);
-    let (mmin, mmax) = bb(&molded);
+    // Counting the rib bodies is a sequential union-find: the measurements, each parallel
+    // inside, run beside it.
+    let ((_, rib_bodies), measured) = rayon::join(
+        || shell_labels(molded.vertices.len(), &molded.triangles),
+        || {
+            let projected_area_mm2 = projected_area(&molded, &axis);
+            // A maximum does not depend on the order of combining: parallel, deterministic.
+            let molded_height_mm = molded
+                .vertices
+                .par_iter()
+                .map(|p| primary_plane.distance(p))
+                .reduce(|| 0.0, f64::max);
+            let volumes = [
+                mesh.signed_volume_mm3(),
+                baseplate.signed_volume_mm3(),
+                molded.signed_volume_mm3(),
+            ];
+            (
+                projected_area_mm2,
+                molded_height_mm,
+                bb(&baseplate),
+                bb(&molded),
+                volumes,
+            )
+        },
+    );
+    let (projected_area_mm2, molded_height_mm, (bmin, bmax), (mmin, mmax), volumes) = measured;
+    let [part_volume_mm3, baseplate_volume_mm3, molded_volume_mm3] = volumes;
     let point = detect::plane_point_near(Some(bounds), primary_plane);
     let facts = SplitFacts {
         plane_point_mm: point.coords.into(),
@@ -411,9 +429,9 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
         detected,
         plate_thickness_mm: thickness,
         footprint_area_mm2: footprint.area_mm2,
-        part_volume_mm3: mesh.signed_volume_mm3(),
-        baseplate_volume_mm3: baseplate.signed_volume_mm3(),
-        molded_volume_mm3: molded.signed_volume_mm3(),
+        part_volume_mm3,
+        baseplate_volume_mm3,
+        molded_volume_mm3,
         rib_bodies,
         baseplate_bbox_min_mm: bmin,
         baseplate_bbox_max_mm: bmax,
