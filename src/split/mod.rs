@@ -213,7 +213,9 @@ fn main_body(mesh: &Mesh) -> (Cow<'_, Mesh>, Vec<f64>) {
 /// Splits a closed, oriented part (mm) into baseplate and molded region.
 pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
     let mut warnings = Vec::new();
-    let (mesh, other_bodies_mm3) = main_body(part);
+    // Finding the bodies is a sequential union-find; the part's bounds, which are the main
+    // body's when there is one body, are taken beside it.
+    let ((mesh, other_bodies_mm3), part_bounds) = rayon::join(|| main_body(part), || part.bounds());
     if !other_bodies_mm3.is_empty() {
         warnings.push(format!(
             "the file holds {} bodies; split the largest ({:.1} mm³) and left out the others ({})",
@@ -226,9 +228,11 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
                 .join(", ")
         ));
     }
-    let bounds = mesh
-        .bounds()
-        .ok_or_else(|| SplitError::NotSolid("the part has no triangles".into()))?;
+    let bounds = match &mesh {
+        Cow::Borrowed(_) => part_bounds,
+        Cow::Owned(body) => body.bounds(),
+    }
+    .ok_or_else(|| SplitError::NotSolid("the part has no triangles".into()))?;
     let diag = bounds.diagonal();
     let snap = SNAP_FRACTION * diag;
 
