@@ -78,17 +78,32 @@ pub struct Prepared {
     /// The bond of the interface (plain when there is no lattice).
     pub bond: Bond,
     pub bond_warnings: Vec<String>,
-    /// Surfaces a mold maker machines: the whole part, and the molded region before pins.
-    pub part_patches: usize,
-    pub molded_patches: usize,
+    /// Surfaces a mold maker machines, for the tooling estimate; `None` when the part was
+    /// prepared for `split` alone, which does not report them (counting them on a
+    /// million-triangle part costs about as much as detecting its plate).
+    pub patches: Option<SurfacePatches>,
     infill_zone: Option<(mesh::Mesh, Vec<(&'static str, String)>)>,
+}
+
+/// Surface patches (see [`mesh::check::surface_patches`]) of the whole part, and of the
+/// molded region before pins.
+#[derive(Debug, Clone, Copy)]
+pub struct SurfacePatches {
+    pub part: usize,
+    pub molded: usize,
 }
 
 /// The creases that separate surface patches for the tooling model (docs/method.md).
 pub const PATCH_CREASE_DEG: f64 = 30.0;
 
-/// Loads, checks and splits one part and builds its porous interface.
+/// Loads, checks and splits one part, builds its porous interface and counts its surface
+/// patches for the estimates.
 pub fn prepare(file: &Path, job: &SplitJob) -> Result<Prepared, PartError> {
+    prepare_with(file, job, true)
+}
+
+/// [`prepare`], counting the surface patches only when `count_patches` is set.
+fn prepare_with(file: &Path, job: &SplitJob, count_patches: bool) -> Result<Prepared, PartError> {
     let part_err = |reason: String| PartError::Part {
         path: file.to_path_buf(),
         reason,
@@ -123,10 +138,13 @@ pub fn prepare(file: &Path, job: &SplitJob) -> Result<Prepared, PartError> {
     let mut warnings = checked.report.warnings.clone();
     warnings.append(&mut result.facts.warnings);
     result.facts.warnings = warnings;
-    let (part_patches, molded_patches) = rayon::join(
-        || mesh::check::surface_patches(&part, PATCH_CREASE_DEG),
-        || mesh::check::surface_patches(&result.molded, PATCH_CREASE_DEG),
-    );
+    let patches = count_patches.then(|| {
+        let (part, molded) = rayon::join(
+            || mesh::check::surface_patches(&part, PATCH_CREASE_DEG),
+            || mesh::check::surface_patches(&result.molded, PATCH_CREASE_DEG),
+        );
+        SurfacePatches { part, molded }
+    });
     let mut infill_zone = None;
     let (lattice, bond, bond_warnings) = match &job.lattice {
         None => {
@@ -176,8 +194,7 @@ pub fn prepare(file: &Path, job: &SplitJob) -> Result<Prepared, PartError> {
         lattice,
         bond,
         bond_warnings,
-        part_patches,
-        molded_patches,
+        patches,
         infill_zone,
     })
 }
@@ -228,13 +245,14 @@ pub fn split_part(
     Ok((p.split, p.lattice, outputs))
 }
 
-/// [`split_part`] with the models and materials of `job`; returns the prepared part.
+/// [`split_part`] with the models and materials of `job`; returns the prepared part (without
+/// its surface patches, which `split` does not report).
 pub fn split_part_with(
     file: &Path,
     job: &SplitJob,
     out_dir: &Path,
 ) -> Result<(Prepared, SplitOutputs), PartError> {
-    let mut p = prepare(file, job)?;
+    let mut p = prepare_with(file, job, false)?;
     create_dir(out_dir)?;
     let stem = stem_of(file);
     let outputs = split_outputs(out_dir, &stem);
@@ -278,16 +296,22 @@ fn write_split(
         });
     }
     parts.push(NamedMesh::part("molded", &result.molded));
-    let (a, (b, c)) = rayon::join(
-        || mesh::stl::write_binary(&outputs.baseplate, &result.baseplate, "baseplate"),
-        || {
-            rayon::join(
-                || mesh::stl::write_binary(&outputs.molded, &result.molded, "molded"),
-                || mesh::threemf::write_3mf(&outputs.three_mf, &parts, Some(stem)),
-            )
-        },
-    );
-    a.and(b).and(c)
+    // The STL files are written on a thread of their own, outside rayon's pool: most of their
+    // time is spent in the kernel (copying into the page cache, syncing), and a pool thread
+    // waiting there would leave a core idle while the 3MF and the wall thickness need both.
+    std::thread::scope(|scope| {
+        let stl = scope.spawn(|| {
+            let baseplate =
+                mesh::stl::write_binary(&outputs.baseplate, &result.baseplate, "baseplate");
+            let molded = mesh::stl::write_binary(&outputs.molded, &result.molded, "molded");
+            baseplate.and(molded)
+        });
+        let three_mf = mesh::threemf::write_3mf(&outputs.three_mf, &parts, Some(stem));
+        let stl = stl
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        stl.and(three_mf)
+    })
 }
 
 /// What the estimate needs beyond the split: the volume, the variants, the printer and its
@@ -525,6 +549,9 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
     let (printed_name, printed) = models.materials.get(&job.materials.printed)?;
     let (molded_name, molded) = models.materials.get(&job.materials.molded)?;
     let printer = find_printer(&models.printers, &opts.printer)?;
+    let patches = p
+        .patches
+        .ok_or("the surface patches were not counted (the part was prepared for split only)")?;
     let f = &p.split.facts;
     let n = Vector3::from(f.plane_normal);
     let axis = Unit::new_normalize(n);
@@ -547,7 +574,7 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
         length_mm: part_size[0],
         width_mm: part_size[1],
         depth_mm: part_size[2],
-        surface_patches: p.part_patches,
+        surface_patches: patches.part,
     };
     let rib_shape = MoldedShape {
         volume_mm3: f.molded_volume_mm3,
@@ -557,7 +584,7 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
         length_mm: part_size[0],
         width_mm: part_size[1],
         depth_mm: part_size[2],
-        surface_patches: p.molded_patches,
+        surface_patches: patches.molded,
     };
     let (am, plate) = rayon::join(
         || {

@@ -119,25 +119,26 @@ impl EdgeCounts {
 /// loop runs in parallel.
 pub fn edge_counts(vertex_count: usize, triangles: &[[u32; 3]]) -> EdgeCounts {
     let n = vertex_count;
+    // start[a] ends up as the first slot of a's list: it is first the end of the list (a
+    // prefix sum of the counts) and counts down while the list is filled from its back, so
+    // no second array of fill positions is needed.
     let mut start = vec![0u32; n + 1];
     for t in triangles {
         for &a in t {
-            start[a as usize + 1] += 1;
+            start[a as usize] += 1;
         }
     }
     for i in 0..n {
         start[i + 1] += start[i];
     }
-    let mut fill = start.clone();
     let mut targets = vec![0u32; triangles.len() * 3];
-    for t in triangles {
-        for k in 0..3 {
+    for t in triangles.iter().rev() {
+        for k in (0..3).rev() {
             let (a, b) = (t[k] as usize, t[(k + 1) % 3]);
-            targets[fill[a] as usize] = b;
-            fill[a] += 1;
+            start[a] -= 1;
+            targets[start[a] as usize] = b;
         }
     }
-    drop(fill);
     let out = |a: usize| &targets[start[a] as usize..start[a + 1] as usize];
     (0..n)
         .into_par_iter()
@@ -373,18 +374,26 @@ pub fn check_and_repair(mut mesh: Mesh, units: Units) -> CheckedMesh {
 
 /// The mesh made of `triangles` over the shared `vertices`, keeping only the vertices it uses
 /// (in their order) and renumbering the triangles; the shared array is not copied whole.
-pub fn submesh(vertices: &[nalgebra::Point3<f64>], mut triangles: Vec<[u32; 3]>) -> Mesh {
-    let mut remap = vec![u32::MAX; vertices.len()];
+pub fn submesh(vertices: &[nalgebra::Point3<f64>], triangles: Vec<[u32; 3]>) -> Mesh {
+    submesh_of(&[vertices], triangles)
+}
+
+/// [`submesh`] over vertices kept in several arrays, numbered one after the other (a mesh's
+/// own vertices and those a cut added, without copying the first into a longer array).
+pub fn submesh_of(parts: &[&[nalgebra::Point3<f64>]], mut triangles: Vec<[u32; 3]>) -> Mesh {
+    let count: usize = parts.iter().map(|p| p.len()).sum();
+    let mut remap = vec![u32::MAX; count];
     for t in &triangles {
         for &i in t {
             remap[i as usize] = 0;
         }
     }
     let mut kept = Vec::new();
-    for (i, slot) in remap.iter_mut().enumerate() {
+    let vertices = parts.iter().flat_map(|p| p.iter());
+    for (slot, p) in remap.iter_mut().zip(vertices) {
         if *slot == 0 {
             *slot = kept.len() as u32;
-            kept.push(vertices[i]);
+            kept.push(*p);
         }
     }
     for t in &mut triangles {

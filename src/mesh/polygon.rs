@@ -328,6 +328,19 @@ fn ear_clip_rings(points: &[[f64; 2]], rings: &[Vec<u32>]) -> Option<Vec<[u32; 3
             let members: Vec<usize> = std::iter::once(o)
                 .chain(holes_of[o].iter().copied())
                 .collect();
+            // A ring without holes that is monotone along its length (a straight or gently
+            // curved rib's footprint) is triangulated in linear time; ear clipping such a
+            // ring of thousands of points was most of a cut's time.
+            if holes_of[o].is_empty()
+                && let Some(tris) = triangulate_monotone(points, &rings[o])
+                && conforms(
+                    points,
+                    &ring_segments(std::slice::from_ref(&rings[o])),
+                    &tris,
+                )
+            {
+                return Some(tris);
+            }
             let mut ids: Vec<u32> = Vec::new();
             let mut starts: Vec<u32> = Vec::new();
             for (k, &r) in members.iter().enumerate() {
@@ -368,6 +381,131 @@ fn ear_clip_rings(points: &[[f64; 2]], rings: &[Vec<u32>]) -> Option<Vec<[u32; 3
         all.extend(g?);
     }
     Some(all)
+}
+
+/// Triangulates a simple counter-clockwise ring that is monotone along its principal axis (every
+/// line across that axis meets it at most twice), in linear time, keeping every vertex: the
+/// ring's two chains from its first to its last point along the axis are merged and swept with
+/// a stack (de Berg et al., Computational Geometry, 2008, section 3.3). Points are ordered by
+/// the axis and then across it, so that points level along the axis are ordered too. `None`
+/// when the ring is not monotone that way, repeats a point, or a triangle would have no area;
+/// the caller checks the result with [`conforms`] anyway.
+fn triangulate_monotone(points: &[[f64; 2]], ring: &[u32]) -> Option<Vec<[u32; 3]>> {
+    use std::cmp::Ordering;
+    let n = ring.len();
+    if n < 3 {
+        return None;
+    }
+    let pts: Vec<[f64; 2]> = ring.iter().map(|&i| points[i as usize]).collect();
+    let mean = pts
+        .iter()
+        .fold([0.0, 0.0], |m, p| [m[0] + p[0], m[1] + p[1]])
+        .map(|c| c / n as f64);
+    let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
+    for p in &pts {
+        let (x, y) = (p[0] - mean[0], p[1] - mean[1]);
+        sxx += x * x;
+        sxy += x * y;
+        syy += y * y;
+    }
+    let angle = 0.5 * (2.0 * sxy).atan2(sxx - syy);
+    let (cos, sin) = (angle.cos(), angle.sin());
+    let keys: Vec<[f64; 2]> = pts
+        .iter()
+        .map(|p| [cos * p[0] + sin * p[1], cos * p[1] - sin * p[0]])
+        .collect();
+    let cmp = |a: usize, b: usize| -> Ordering {
+        keys[a][0]
+            .total_cmp(&keys[b][0])
+            .then(keys[a][1].total_cmp(&keys[b][1]))
+    };
+    let first = (0..n).min_by(|&a, &b| cmp(a, b))?;
+    let last = (0..n).max_by(|&a, &b| cmp(a, b))?;
+    // Chain 0 runs forward from the first point to the last (counter-clockwise, material on
+    // its left), chain 1 backward; each must advance strictly along the order.
+    let forward: Vec<usize> = (0..n)
+        .map(|k| (first + k) % n)
+        .take_while(|&k| k != last)
+        .chain(std::iter::once(last))
+        .collect();
+    let backward: Vec<usize> = (0..n)
+        .map(|k| (first + n - k) % n)
+        .take_while(|&k| k != last)
+        .chain(std::iter::once(last))
+        .collect();
+    if forward.len() + backward.len() != n + 2
+        || forward
+            .windows(2)
+            .any(|w| cmp(w[0], w[1]) != Ordering::Less)
+        || backward
+            .windows(2)
+            .any(|w| cmp(w[0], w[1]) != Ordering::Less)
+    {
+        return None;
+    }
+    // Merge the two chains (without their shared ends) into one sweep order.
+    const BOTH: u8 = 2;
+    let mut sweep: Vec<(usize, u8)> = Vec::with_capacity(n);
+    sweep.push((first, BOTH));
+    let (a, b) = (
+        &forward[1..forward.len() - 1],
+        &backward[1..backward.len() - 1],
+    );
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        if j == b.len() || (i < a.len() && cmp(a[i], b[j]) == Ordering::Less) {
+            sweep.push((a[i], 0));
+            i += 1;
+        } else {
+            sweep.push((b[j], 1));
+            j += 1;
+        }
+    }
+    sweep.push((last, BOTH));
+    let orient_at = |a: usize, b: usize, c: usize| orient(pts[a], pts[b], pts[c]);
+    let mut tris: Vec<[u32; 3]> = Vec::with_capacity(n - 2);
+    let mut emit = |a: usize, b: usize, c: usize| -> Option<()> {
+        let o = orient_at(a, b, c);
+        let t = if o > 0.0 {
+            [a, b, c]
+        } else if o < 0.0 {
+            [a, c, b]
+        } else {
+            return None;
+        };
+        tris.push(t.map(|k| ring[k]));
+        Some(())
+    };
+    let mut stack: Vec<(usize, u8)> = vec![sweep[0], sweep[1]];
+    for &u in &sweep[2..n - 1] {
+        let top = *stack.last()?;
+        if u.1 != top.1 {
+            // On the other chain: u sees every vertex on the stack.
+            for w in stack.windows(2) {
+                emit(w[0].0, w[1].0, u.0)?;
+            }
+            stack.clear();
+            stack.push(top);
+            stack.push(u);
+        } else {
+            // On the same chain: cut off the corners that turn towards the material.
+            let mut popped = stack.pop()?;
+            while let Some(&s) = stack.last() {
+                let o = orient_at(s.0, popped.0, u.0);
+                if !(if u.1 == 0 { o > 0.0 } else { o < 0.0 }) {
+                    break;
+                }
+                emit(s.0, popped.0, u.0)?;
+                popped = stack.pop()?;
+            }
+            stack.push(popped);
+            stack.push(u);
+        }
+    }
+    for w in stack.windows(2) {
+        emit(w[0].0, w[1].0, last)?;
+    }
+    (tris.len() == n - 2).then_some(tris)
 }
 
 /// Puts back ring vertices that ear clipping dropped (exactly collinear with their kept
@@ -577,6 +715,53 @@ mod tests {
         if let Ok(t) = tris {
             assert!((area_of(&bow, &t) - 2.0).abs() < 1e-12);
         }
+    }
+
+    #[test]
+    fn monotone_rings_are_swept_and_others_refused() {
+        // A wavy strip (the footprint of a sine rib) with collinear points at its square ends.
+        let wave = |x: f64| 1.5 * (x / 6.0).sin();
+        let xs: Vec<f64> = (0..=200).map(|i| i as f64 * 0.5).collect();
+        let mut points: Vec<[f64; 2]> = xs.iter().map(|&x| [x, wave(x) - 0.75]).collect();
+        points.push([100.0, wave(100.0)]); // collinear with its neighbours
+        points.extend(xs.iter().rev().map(|&x| [x, wave(x) + 0.75]));
+        points.push([0.0, wave(0.0)]);
+        let ring: Vec<u32> = (0..points.len() as u32).collect();
+        let tris = triangulate_monotone(&points, &ring).expect("a strip is monotone");
+        assert_eq!(tris.len(), ring.len() - 2);
+        let segs = ring_segments(std::slice::from_ref(&ring));
+        assert!(conforms(&points, &segs, &tris));
+        assert!((area_of(&points, &tris) - signed_area(&points, &segs)).abs() < 1e-9);
+        // The same strip rotated: the axis is found, not assumed.
+        let (c, s) = (0.6f64, 0.8f64);
+        let turned: Vec<[f64; 2]> = points
+            .iter()
+            .map(|p| [c * p[0] - s * p[1] + 7.0, s * p[0] + c * p[1] - 3.0])
+            .collect();
+        let tris = triangulate_monotone(&turned, &ring).unwrap();
+        assert!(conforms(&turned, &segs, &tris));
+        // A five-pointed star is monotone along no axis.
+        let star: Vec<[f64; 2]> = (0..10)
+            .map(|k| {
+                let r = if k % 2 == 0 { 10.0 } else { 4.0 };
+                let a = (90.0 + 36.0 * k as f64).to_radians();
+                [r * a.cos(), r * a.sin()]
+            })
+            .collect();
+        assert!(triangulate_monotone(&star, &(0..10).collect::<Vec<u32>>()).is_none());
+        let u = vec![
+            [0.0, 0.0],
+            [10.0, 0.0],
+            [10.0, 3.0],
+            [1.0, 3.0],
+            [1.0, 7.0],
+            [10.0, 7.0],
+            [10.0, 10.0],
+            [0.0, 10.0],
+        ];
+        // Rings are right whichever way they are triangulated.
+        let tris = triangulate_rings(&u, &[(0..8).collect()]).unwrap();
+        assert!((area_of(&u, &tris) - (100.0 - 36.0)).abs() < 1e-12);
     }
 
     #[test]

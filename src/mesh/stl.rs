@@ -109,7 +109,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<CheckedMesh, MeshError> {
     let scale = opts.units.mm_per_unit();
     let mut vertices: Vec<Point3<f64>> = raw
         .vertices
-        .iter()
+        .par_iter()
         .map(|v| {
             Point3::new(
                 v[0] as f64 * scale,
@@ -296,7 +296,7 @@ fn read_binary(path: &Path, mut reader: impl Read, count: u64) -> Result<RawStl,
             triangle: bad as u64 / 3,
         });
     }
-    let (vertices, index) = weld_parallel(corners);
+    let (vertices, triangles) = weld_parallel(&soup);
     if vertices.len() as u64 >= MAX_VERTICES {
         return Err(MeshError::TooManyVertices {
             path: path.to_path_buf(),
@@ -304,7 +304,6 @@ fn read_binary(path: &Path, mut reader: impl Read, count: u64) -> Result<RawStl,
             limit: MAX_VERTICES,
         });
     }
-    let triangles = index.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
     Ok(RawStl {
         format: StlFormat::Binary,
         vertices,

@@ -76,78 +76,90 @@ fn shard_of(key: &[u32; 3]) -> usize {
     (h >> 58) as usize % SHARDS
 }
 
-/// Welds corners (already flushed with [`flush_noise`]) into unique vertices in parallel and
-/// returns the vertices in order of first use and, for each corner, its vertex index.
+/// Welds the corners of a triangle soup (already flushed with [`flush_noise`]) into unique
+/// vertices in parallel and returns the vertices in order of first use and the triangles as
+/// vertex indices.
 ///
 /// The corners are sorted into 64 shards by a hash of their coordinates; each shard is welded
 /// with its own small hash table (cache-resident, where one table for a million vertices is
 /// not), in parallel; a last sequential pass numbers the vertices in order of first use, the
-/// same numbering as the streaming [`ExactWelder`] gives.
-pub fn weld_parallel(corners: &[[f32; 3]]) -> (Vec<[f32; 3]>, Vec<u32>) {
+/// same numbering as the streaming [`ExactWelder`] gives. Besides the soup, it holds about 13
+/// bytes per corner at once (shard numbers, the corners grouped by shard, their local ids)
+/// and writes the indices straight into the triangles: fresh memory costs more to touch than
+/// most of the work here.
+pub fn weld_parallel(soup: &[[[f32; 3]; 3]]) -> (Vec<[f32; 3]>, Vec<[u32; 3]>) {
     use rayon::prelude::*;
-    // Each shard gets its keys (with their corner numbers) in one contiguous list, so that its
-    // welding reads memory in order instead of jumping around the whole corner array.
+    let corners = soup.as_flattened();
     let shard: Vec<u8> = corners
         .par_iter()
         .map(|p| shard_of(&p.map(f32::to_bits)) as u8)
         .collect();
-    let mut counts = [0usize; SHARDS];
+    let mut start = [0usize; SHARDS + 1];
     for &s in &shard {
-        counts[s as usize] += 1;
+        start[s as usize + 1] += 1;
     }
-    let mut members: Vec<Vec<([u32; 3], u32)>> =
-        counts.iter().map(|&n| Vec::with_capacity(n)).collect();
-    for (c, (p, &s)) in corners.iter().zip(&shard).enumerate() {
-        members[s as usize].push((p.map(f32::to_bits), c as u32));
+    for s in 0..SHARDS {
+        start[s + 1] += start[s];
+    }
+    // The corner numbers grouped by shard (a counting sort), each group in corner order, so
+    // that a shard reads its corners front to back instead of jumping around the soup.
+    let mut by_shard = vec![0u32; corners.len()];
+    let mut fill = start;
+    for (c, &s) in shard.iter().enumerate() {
+        by_shard[fill[s as usize]] = c as u32;
+        fill[s as usize] += 1;
     }
     drop(shard);
-    // Each shard: local vertex ids in order of first use within the shard.
-    let local: Vec<(Vec<u32>, Vec<u32>)> = members
-        .par_iter()
-        .map(|list| {
+    // Each shard: a local vertex id for each of its corners, in order of first use within it.
+    let mut local_ids = vec![0u32; corners.len()];
+    let mut work: Vec<(&[u32], &mut [u32])> = Vec::with_capacity(SHARDS);
+    let mut rest: &mut [u32] = &mut local_ids;
+    for s in 0..SHARDS {
+        let (ids, tail) = rest.split_at_mut(start[s + 1] - start[s]);
+        work.push((&by_shard[start[s]..start[s + 1]], ids));
+        rest = tail;
+    }
+    let vertex_counts: Vec<u32> = work
+        .into_par_iter()
+        .map(|(list, ids)| {
             let mut table: HashMap<[u32; 3], u32> = HashMap::with_capacity(list.len() / 4 + 16);
-            let mut firsts: Vec<u32> = Vec::new(); // corner of each local vertex's first use
-            let ids = list
-                .iter()
-                .map(|&(key, c)| {
-                    let next = firsts.len() as u32;
-                    *table.entry(key).or_insert_with(|| {
-                        firsts.push(c);
-                        next
-                    })
-                })
-                .collect();
-            (ids, firsts)
+            for (&c, id) in list.iter().zip(ids.iter_mut()) {
+                let next = table.len() as u32;
+                *id = *table
+                    .entry(corners[c as usize].map(f32::to_bits))
+                    .or_insert(next);
+            }
+            table.len() as u32
         })
         .collect();
-    // A provisional id (shard offset + local id) for every corner.
-    let mut offset = vec![0u32; SHARDS + 1];
+    let mut offset = [0u32; SHARDS + 1];
     for s in 0..SHARDS {
-        offset[s + 1] = offset[s] + local[s].1.len() as u32;
+        offset[s + 1] = offset[s] + vertex_counts[s];
     }
-    let mut provisional = vec![0u32; corners.len()];
+    // A provisional id (shard offset + local id) for every corner, in the triangles.
+    let mut triangles = vec![[0u32; 3]; soup.len()];
+    let index = triangles.as_flattened_mut();
     for s in 0..SHARDS {
-        for (&(_, c), &id) in members[s].iter().zip(&local[s].0) {
-            provisional[c as usize] = offset[s] + id;
+        let range = start[s]..start[s + 1];
+        for (&c, &id) in by_shard[range.clone()].iter().zip(&local_ids[range]) {
+            index[c as usize] = offset[s] + id;
         }
     }
+    drop(by_shard);
+    drop(local_ids);
     // Renumber in order of first use.
     let total = offset[SHARDS] as usize;
     let mut final_id = vec![u32::MAX; total];
     let mut vertices = Vec::with_capacity(total);
-    let index = provisional
-        .iter()
-        .enumerate()
-        .map(|(c, &p)| {
-            let slot = &mut final_id[p as usize];
-            if *slot == u32::MAX {
-                *slot = vertices.len() as u32;
-                vertices.push(corners[c]);
-            }
-            *slot
-        })
-        .collect();
-    (vertices, index)
+    for (c, slot) in index.iter_mut().enumerate() {
+        let id = &mut final_id[*slot as usize];
+        if *id == u32::MAX {
+            *id = vertices.len() as u32;
+            vertices.push(corners[c]);
+        }
+        *slot = *id;
+    }
+    (vertices, triangles)
 }
 
 /// Merges vertices closer than `tolerance` (same unit as the points) and rewrites the
@@ -237,7 +249,7 @@ mod tests {
 
     #[test]
     fn parallel_weld_numbers_vertices_like_the_streaming_welder() {
-        let corners: Vec<[f32; 3]> = (0..5000u32)
+        let corners: Vec<[f32; 3]> = (0..5001u32)
             .map(|k| {
                 let v = (k * 7919) % 1300;
                 [(v % 13) as f32, (v / 13 % 10) as f32, (v / 130) as f32]
@@ -245,8 +257,12 @@ mod tests {
             .collect();
         let mut w = ExactWelder::with_corner_hint(corners.len());
         let streamed: Vec<u32> = corners.iter().map(|&p| w.index(p)).collect();
-        let (vertices, index) = weld_parallel(&corners);
-        assert_eq!(index, streamed);
+        let soup: Vec<[[f32; 3]; 3]> = corners
+            .chunks_exact(3)
+            .map(|c| [c[0], c[1], c[2]])
+            .collect();
+        let (vertices, triangles) = weld_parallel(&soup);
+        assert_eq!(triangles.as_flattened(), streamed);
         assert_eq!(vertices, w.vertices);
         assert_eq!(vertices.len(), 1300);
     }

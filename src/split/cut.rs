@@ -16,7 +16,7 @@ use nalgebra::Point3;
 use rayon::prelude::*;
 
 use crate::mesh::Mesh;
-use crate::mesh::check::{edge_counts, submesh};
+use crate::mesh::check::{edge_counts, submesh_of};
 use crate::mesh::polygon::{PolygonError, chain_loops, triangulate_rings};
 use crate::mesh::section::Plane;
 
@@ -106,18 +106,21 @@ pub fn cut(mesh: &Mesh, plane: &Plane, snap_mm: f64) -> Result<CutHalves, CutErr
                 }
             })
             .collect();
-        let pick = |k: u8| -> Vec<[u32; 3]> {
-            mesh.triangles
-                .iter()
-                .zip(&kinds)
-                .filter(|&(_, &x)| x == k)
-                .map(|(t, _)| *t)
-                .collect()
-        };
-        (pick(0), pick(1), pick(2))
+        let mut counts = [0usize; 3];
+        for &k in &kinds {
+            counts[k as usize] += 1;
+        }
+        let mut lists = counts.map(Vec::with_capacity);
+        for (t, &k) in mesh.triangles.iter().zip(&kinds) {
+            lists[k as usize].push(*t);
+        }
+        let [below, above, crossing] = lists;
+        (below, above, crossing)
     };
 
-    let mut vertices = mesh.vertices.clone();
+    // Vertices made where edges cross the plane are numbered after the mesh's own.
+    let base = mesh.vertices.len();
+    let mut added: Vec<Point3<f64>> = Vec::new();
     let mut on_plane: Vec<bool> = side.iter().map(|&s| s == 0).collect();
     let mut crossing_vertex: HashMap<(u32, u32), u32> = HashMap::new();
     for t in &crossing {
@@ -139,9 +142,9 @@ pub fn cut(mesh: &Mesh, plane: &Plane, snap_mm: f64) -> Result<CutHalves, CutErr
                     // same point.
                     let (p, q) = (mesh.vertices[key.0 as usize], mesh.vertices[key.1 as usize]);
                     let (dp, dq) = (plane.distance(&p), plane.distance(&q));
-                    vertices.push(p + (q - p) * (dp / (dp - dq)));
+                    added.push(p + (q - p) * (dp / (dp - dq)));
                     on_plane.push(true);
-                    (vertices.len() - 1) as u32
+                    (base + added.len() - 1) as u32
                 });
                 up.push(x);
                 down.push(x);
@@ -179,7 +182,15 @@ pub fn cut(mesh: &Mesh, plane: &Plane, snap_mm: f64) -> Result<CutHalves, CutErr
     seam.sort_unstable();
     seam.dedup();
 
-    let (cap, seam_ids) = build_cap(&vertices, plane, &seam)?;
+    let vertex = |v: u32| -> Point3<f64> {
+        let v = v as usize;
+        if v < base {
+            mesh.vertices[v]
+        } else {
+            added[v - base]
+        }
+    };
+    let (cap, seam_ids) = build_cap(base + added.len(), vertex, plane, &seam)?;
     for t in &cap.triangles {
         let g = t.map(|i| seam_ids[i as usize]);
         below_tris.push(g);
@@ -188,7 +199,7 @@ pub fn cut(mesh: &Mesh, plane: &Plane, snap_mm: f64) -> Result<CutHalves, CutErr
 
     // Both halves are built and checked side by side.
     let build = |name: &'static str, tris: Vec<[u32; 3]>| -> Result<Mesh, CutError> {
-        let m = submesh(&vertices, tris);
+        let m = submesh_of(&[&mesh.vertices, &added], tris);
         let e = edge_counts(m.vertices.len(), &m.triangles);
         if !e.is_closed_and_oriented() {
             return Err(CutError::OpenHalf {
@@ -207,9 +218,10 @@ pub fn cut(mesh: &Mesh, plane: &Plane, snap_mm: f64) -> Result<CutHalves, CutErr
 
 /// Triangulates the section bounded by the seam edges (directed as in the lower half, i.e.
 /// clockwise around material seen from the tip of the axis) and assembles its loops. Also
-/// returns, for each cap point, the index of its vertex in `vertices`.
+/// returns, for each cap point, the index of its vertex (of `vertex_count`, each at `vertex`).
 fn build_cap(
-    vertices: &[Point3<f64>],
+    vertex_count: usize,
+    vertex: impl Fn(u32) -> Point3<f64>,
     plane: &Plane,
     seam: &[(u32, u32)],
 ) -> Result<(Cap, Vec<u32>), CutError> {
@@ -220,13 +232,13 @@ fn build_cap(
     let origin = plane.project(&Point3::origin());
     // Seam vertices numbered 0.. in order of first appearance (a dense table, not a hash map:
     // a section can have hundreds of thousands of points).
-    let mut local_of: Vec<u32> = vec![u32::MAX; vertices.len()];
+    let mut local_of: Vec<u32> = vec![u32::MAX; vertex_count];
     let mut points: Vec<[f64; 2]> = Vec::new();
     let mut ids: Vec<u32> = Vec::new();
     let mut local = |v: u32| -> u32 {
         let slot = &mut local_of[v as usize];
         if *slot == u32::MAX {
-            let d = vertices[v as usize] - origin;
+            let d = vertex(v) - origin;
             points.push([d.dot(&e1), d.dot(&e2)]);
             ids.push(v);
             *slot = (points.len() - 1) as u32;

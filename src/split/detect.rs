@@ -19,8 +19,8 @@ use nalgebra::{Point3, Unit, Vector3};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::mesh::Mesh;
 use crate::mesh::section::{Plane, section_areas_with};
+use crate::mesh::{Aabb, Mesh};
 
 /// Facets within this angle of perpendicular to the axis count as flat.
 const FLAT_DEG: f64 = 0.5;
@@ -100,16 +100,36 @@ pub struct Detection {
 pub struct Facets<'a> {
     pub mesh: &'a Mesh,
     pub diagonal_mm: f64,
+    /// Size of the axis-aligned bounding box (mm).
+    pub box_size_mm: Vector3<f64>,
 }
 
 impl<'a> Facets<'a> {
     pub fn new(mesh: &'a Mesh) -> Self {
-        let diagonal_mm = mesh
-            .bounds()
-            .map(|b| b.diagonal())
-            .unwrap_or(1.0)
-            .max(1e-12);
-        Facets { mesh, diagonal_mm }
+        Self::with_bounds(mesh, mesh.bounds())
+    }
+
+    /// [`Facets::new`] with the mesh's bounds (see [`Mesh::bounds`]) already known.
+    pub fn with_bounds(mesh: &'a Mesh, bounds: Option<Aabb>) -> Self {
+        let box_size_mm = bounds.map(|b| b.size()).unwrap_or_default();
+        let diagonal_mm = if mesh.triangles.is_empty() {
+            1.0
+        } else {
+            box_size_mm.norm().max(1e-12)
+        };
+        Facets {
+            mesh,
+            diagonal_mm,
+            box_size_mm,
+        }
+    }
+
+    /// An upper bound of the area of any section of the part across `axis` (mm²): a section
+    /// lies inside the section of the bounding box, whose area is at most the box's shadow
+    /// along the axis, Ly Lz |ax| + Lx Lz |ay| + Lx Ly |az|.
+    pub fn section_bound_mm2(&self, axis: &Vector3<f64>) -> f64 {
+        let s = &self.box_size_mm;
+        s.y * s.z * axis.x.abs() + s.x * s.z * axis.y.abs() + s.x * s.y * axis.z.abs()
     }
 
     /// Unit normal and area of facet `k` (zero normal for a facet without area). Computed
@@ -380,8 +400,12 @@ pub fn plate_along(facets: &Facets, axis: Unit<Vector3<f64>>) -> Result<PlateFin
 
 /// Finds the plate by itself (see the module comment), or along `axis` when one is given.
 pub fn detect(mesh: &Mesh, axis: Option<Unit<Vector3<f64>>>) -> Detection {
-    let facets = Facets::new(mesh);
-    let planes = largest_planes(&facets, CANDIDATE_PLANES);
+    detect_in(&Facets::new(mesh), axis)
+}
+
+/// [`detect`] on a mesh whose [`Facets`] are already made.
+pub fn detect_in(facets: &Facets, axis: Option<Unit<Vector3<f64>>>) -> Detection {
+    let planes = largest_planes(facets, CANDIDATE_PLANES);
     let (largest_plane_mm2, largest_plane_normal) = planes
         .first()
         .map(|(n, a)| (*a, (*n).into_inner().into()))
@@ -394,14 +418,35 @@ pub fn detect(mesh: &Mesh, axis: Option<Unit<Vector3<f64>>>) -> Detection {
             .map(|p| p.0)
             .collect(),
     };
-    type Tried = (Unit<Vector3<f64>>, Result<PlateFinding, String>);
-    let results: Vec<Tried> = axes
-        .par_iter()
-        .map(|&a| (a, plate_along(&facets, a)))
-        .collect();
+    // The axes are tried one after the other, the one whose sections can be largest first
+    // (each try is parallel inside). An axis whose section bound (see
+    // [`Facets::section_bound_mm2`]) is below the largest plate found so far cannot hold the
+    // chosen plate and is not tried: on a ribbed plate the plate's own axis comes first and
+    // rules out all the others, which were most of this step's time.
+    let bounds: Vec<f64> = axes.iter().map(|a| facets.section_bound_mm2(a)).collect();
+    let mut order: Vec<usize> = (0..axes.len()).collect();
+    order.sort_by(|&i, &j| bounds[j].total_cmp(&bounds[i]).then(i.cmp(&j)));
+    let mut tried: Vec<Option<Result<PlateFinding, String>>> = vec![None; axes.len()];
+    let mut largest_found = 0.0f64;
+    for i in order {
+        // Margin for rounding: the probed section and the bound are both sums of products.
+        if bounds[i] * (1.0 + 1e-9) < largest_found {
+            tried[i] = Some(Err(format!(
+                "no section across it can exceed {:.1} mm², less than the plate found along another axis",
+                bounds[i]
+            )));
+            continue;
+        }
+        let r = plate_along(facets, axes[i]);
+        if let Ok(f) = &r {
+            largest_found = largest_found.max(f.plate_section_mm2);
+        }
+        tried[i] = Some(r);
+    }
     let mut plate: Option<PlateFinding> = None;
     let mut rejected = Vec::new();
-    for (a, r) in results {
+    for (&a, r) in axes.iter().zip(tried) {
+        let r = r.expect("every axis is tried or ruled out");
         match r {
             Ok(f) => {
                 // With a given axis, its direction says which side the ribs are on.
@@ -465,10 +510,12 @@ fn flip_sides(f: PlateFinding) -> PlateFinding {
 
 /// A point of the plane `axis · x = offset` near the middle of the part.
 pub fn plane_point(mesh: &Mesh, plane: &Plane) -> Point3<f64> {
-    let c = mesh
-        .bounds()
-        .map(|b| b.center())
-        .unwrap_or_else(Point3::origin);
+    plane_point_near(mesh.bounds(), plane)
+}
+
+/// [`plane_point`] with the part's bounds already known.
+pub fn plane_point_near(bounds: Option<Aabb>, plane: &Plane) -> Point3<f64> {
+    let c = bounds.map(|b| b.center()).unwrap_or_else(Point3::origin);
     plane.project(&c)
 }
 

@@ -4,6 +4,7 @@
 //! ([`cut`]), and measures what later stages need: volumes, the footprint where the two meet,
 //! the rib bodies, the projected area along the mold opening direction and the wall thickness.
 
+mod bvh;
 pub mod cut;
 pub mod detect;
 pub mod thickness;
@@ -11,6 +12,7 @@ pub mod thickness;
 use std::borrow::Cow;
 
 use nalgebra::{Point3, Unit, Vector3};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::mesh::Mesh;
@@ -211,7 +213,9 @@ fn main_body(mesh: &Mesh) -> (Cow<'_, Mesh>, Vec<f64>) {
 /// Splits a closed, oriented part (mm) into baseplate and molded region.
 pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
     let mut warnings = Vec::new();
-    let (mesh, other_bodies_mm3) = main_body(part);
+    // Finding the bodies is a sequential union-find; the part's bounds, which are the main
+    // body's when there is one body, are taken beside it.
+    let ((mesh, other_bodies_mm3), part_bounds) = rayon::join(|| main_body(part), || part.bounds());
     if !other_bodies_mm3.is_empty() {
         warnings.push(format!(
             "the file holds {} bodies; split the largest ({:.1} mm³) and left out the others ({})",
@@ -224,9 +228,11 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
                 .join(", ")
         ));
     }
-    let bounds = mesh
-        .bounds()
-        .ok_or_else(|| SplitError::NotSolid("the part has no triangles".into()))?;
+    let bounds = match &mesh {
+        Cow::Borrowed(_) => part_bounds,
+        Cow::Owned(body) => body.bounds(),
+    }
+    .ok_or_else(|| SplitError::NotSolid("the part has no triangles".into()))?;
     let diag = bounds.diagonal();
     let snap = SNAP_FRACTION * diag;
 
@@ -276,7 +282,10 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
         };
         (plane, None, h, false)
     } else {
-        let d = detect::detect(&mesh, given_normal);
+        let d = detect::detect_in(
+            &detect::Facets::with_bounds(&mesh, Some(bounds)),
+            given_normal,
+        );
         let Some(p) = d.plate.clone() else {
             let reasons: Vec<String> = d
                 .rejected
@@ -359,7 +368,6 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
         ));
     }
 
-    let (_, rib_bodies) = shell_labels(molded.vertices.len(), &molded.triangles);
     let (primary_plane, primary_cap) = &caps[0];
     let (u, v) = primary_plane.basis();
     let origin = primary_plane.project(&Point3::origin());
@@ -379,35 +387,55 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
         origin_mm: origin.coords.into(),
     };
     let axis = primary_plane.axis.into_inner();
-    let projected_area_mm2 = projected_area(&molded, &axis);
-    let molded_height_mm = molded
-        .vertices
-        .iter()
-        .map(|p| primary_plane.distance(p))
-        .fold(0.0, f64::max);
-    let bb = |m: &Mesh| {
+    let bb = |m: &Mesh| -> ([f64; 3], [f64; 3]) {
         m.bounds()
             .map(|b| (b.min.coords.into(), b.max.coords.into()))
             .unwrap_or(([0.0; 3], [0.0; 3]))
     };
-    let (bmin, bmax) = bb(&baseplate);
-    let (mmin, mmax) = bb(&molded);
-    let point = detect::plane_point(&mesh, primary_plane);
+    // Counting the rib bodies is a sequential union-find: the measurements, each parallel
+    // inside, run beside it.
+    let ((_, rib_bodies), measured) = rayon::join(
+        || shell_labels(molded.vertices.len(), &molded.triangles),
+        || {
+            let projected_area_mm2 = projected_area(&molded, &axis);
+            // A maximum does not depend on the order of combining: parallel, deterministic.
+            let molded_height_mm = molded
+                .vertices
+                .par_iter()
+                .map(|p| primary_plane.distance(p))
+                .reduce(|| 0.0, f64::max);
+            let volumes = [
+                mesh.signed_volume_mm3(),
+                baseplate.signed_volume_mm3(),
+                molded.signed_volume_mm3(),
+            ];
+            (
+                projected_area_mm2,
+                molded_height_mm,
+                bb(&baseplate),
+                bb(&molded),
+                volumes,
+            )
+        },
+    );
+    let (projected_area_mm2, molded_height_mm, (bmin, bmax), (mmin, mmax), volumes) = measured;
+    let [part_volume_mm3, baseplate_volume_mm3, molded_volume_mm3] = volumes;
+    let point = detect::plane_point_near(Some(bounds), primary_plane);
     let facts = SplitFacts {
         plane_point_mm: point.coords.into(),
         // + 0.0 turns -0.0 into 0.0 for the reports.
         plane_normal: axis.map(|c| c + 0.0).into(),
         second_plane: caps.get(1).map(|(p, _)| SplitPlane {
-            point_mm: detect::plane_point(&mesh, p).coords.into(),
+            point_mm: detect::plane_point_near(Some(bounds), p).coords.into(),
             normal: p.axis.into_inner().into(),
         }),
         side: opts.side,
         detected,
         plate_thickness_mm: thickness,
         footprint_area_mm2: footprint.area_mm2,
-        part_volume_mm3: mesh.signed_volume_mm3(),
-        baseplate_volume_mm3: baseplate.signed_volume_mm3(),
-        molded_volume_mm3: molded.signed_volume_mm3(),
+        part_volume_mm3,
+        baseplate_volume_mm3,
+        molded_volume_mm3,
         rib_bodies,
         baseplate_bbox_min_mm: bmin,
         baseplate_bbox_max_mm: bmax,
@@ -442,13 +470,10 @@ fn lowest_along(mesh: &Mesh, n: Unit<Vector3<f64>>) -> f64 {
 /// crosses the surface at most twice), which a molded region must be to leave the mold, this
 /// is exactly the area of its shadow; with undercuts it counts the overlapping parts twice.
 pub fn projected_area(mesh: &Mesh, axis: &Vector3<f64>) -> f64 {
-    mesh.triangles
-        .iter()
-        .map(|t| {
-            let [a, b, c] = mesh.corners(t);
-            ((b - a).cross(&(c - a)).dot(axis) * 0.5).max(0.0)
-        })
-        .sum()
+    crate::mesh::par_sum(&mesh.triangles, |t| {
+        let [a, b, c] = mesh.corners(t);
+        ((b - a).cross(&(c - a)).dot(axis) * 0.5).max(0.0)
+    })
 }
 
 #[cfg(test)]

@@ -8,24 +8,19 @@
 //! everywhere, which is what the cooling time depends on. Samples are placed with a
 //! low-discrepancy sequence, so the result is deterministic.
 //!
-//! Rays are traced through a bounding volume hierarchy from `obvhs`, built in parallel. The
-//! design card's parry3d builds its BVH on one thread: on the 672,000 molded triangles of the
-//! split benchmark it took 628 ms against obvhs' 215 ms (same machine, same run), and the
-//! wall-thickness step was then the largest part of `hybridplan split`. obvhs traces rays
-//! only, so the nearest-surface query (a walk down the same hierarchy, nearer child first,
-//! skipping boxes farther than the best distance so far) is written here.
-
-use std::time::Duration;
+//! Rays are traced through a bounding volume hierarchy built for this (see [`super::bvh`]):
+//! the design card's parry3d builds its BVH on one thread, obvhs' builders in parallel but for
+//! many more rays than the few thousand cast here; either build was most of the estimate's time.
+//! The nearest-surface query is a walk down the same hierarchy, nearer child first, skipping
+//! boxes farther than the best distance so far.
 
 use glam::Vec3A;
 use nalgebra::Vector3;
-use obvhs::BvhBuildParams;
-use obvhs::bvh2::builder::build_bvh2_from_tris;
-use obvhs::ray::{Ray, RayHit};
-use obvhs::triangle::Triangle;
+use obvhs::ray::Ray;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::bvh::Bvh;
 use crate::mesh::Mesh;
 
 /// Distribution of the local wall thickness (mm).
@@ -50,32 +45,20 @@ pub fn wall_thickness(mesh: &Mesh, samples: usize) -> Option<WallThickness> {
     // f32 coordinates relative to the middle of the part keep their precision far from the origin.
     let centre = bounds.center();
     let to_f32 = |v: Vector3<f64>| Vec3A::new(v.x as f32, v.y as f32, v.z as f32);
-    let tris: Vec<Triangle> = mesh
-        .triangles
+    let vertices: Vec<Vec3A> = mesh
+        .vertices
         .par_iter()
-        .map(|t| {
-            let [a, b, c] = mesh.corners(t).map(|p| to_f32(p - centre));
-            Triangle {
-                v0: a,
-                v1: b,
-                v2: c,
-            }
-        })
+        .map(|p| to_f32(p - centre))
         .collect();
-    let mut build_time = Duration::ZERO;
-    let bvh = build_bvh2_from_tris(&tris, BvhBuildParams::fastest_build(), &mut build_time);
+    let bvh = Bvh::build(&vertices, &mesh.triangles)?;
     let max_t = (2.0 * diag) as f32;
     // The distance to the first triangle along the ray, and whether the ray leaves the solid
     // there (the triangle faces along the ray).
     let cast = |origin: Vec3A, dir: Vec3A, max_t: f32| -> Option<(f64, bool)> {
-        let mut hit = RayHit::none();
-        bvh.ray_traverse(Ray::new(origin, dir, 0.0, max_t), &mut hit, |ray, id| {
-            tris[bvh.primitive_indices[id] as usize].intersect(ray)
-        })
-        .then(|| {
-            let t = &tris[bvh.primitive_indices[hit.primitive_id as usize] as usize];
-            let exits = (t.v1 - t.v0).cross(t.v2 - t.v0).dot(dir) > 0.0;
-            (hit.t as f64, exits)
+        bvh.cast(Ray::new(origin, dir, 0.0, max_t)).map(|(id, t)| {
+            let tri = bvh.triangle(id);
+            let exits = (tri.v1 - tri.v0).cross(tri.v2 - tri.v0).dot(dir) > 0.0;
+            (t as f64, exits)
         })
     };
     // Cumulative areas for area-proportional sampling.
@@ -123,7 +106,7 @@ pub fn wall_thickness(mesh: &Mesh, samples: usize) -> Option<WallThickness> {
             // A wall further than half the ray thickness cannot lower the result, so the ball
             // rays stop there: shorter rays visit fewer nodes.
             let reach = (0.5 * through * 1.01) as f32;
-            let nearest = nearest_distance(&bvh, &tris, mid, reach) as f64;
+            let nearest = bvh.nearest_distance(mid, reach) as f64;
             Some(through.min(2.0 * nearest))
         })
         .collect();
@@ -146,85 +129,6 @@ pub fn wall_thickness(mesh: &Mesh, samples: usize) -> Option<WallThickness> {
         max_mm: max,
         histogram,
     })
-}
-
-/// Distance from `p` to the nearest triangle, or `limit` if none is nearer.
-fn nearest_distance(bvh: &obvhs::bvh2::Bvh2, tris: &[Triangle], p: Vec3A, limit: f32) -> f32 {
-    let mut best = limit;
-    if bvh.nodes.is_empty() {
-        return best;
-    }
-    let box_distance = |node: &obvhs::bvh2::node::Bvh2Node| -> f32 {
-        let d = (node.aabb.min - p).max(p - node.aabb.max).max(Vec3A::ZERO);
-        d.length()
-    };
-    let mut stack: Vec<u32> = vec![0];
-    while let Some(i) = stack.pop() {
-        let node = &bvh.nodes[i as usize];
-        if box_distance(node) >= best {
-            continue;
-        }
-        if node.prim_count > 0 {
-            let first = node.first_index as usize;
-            for k in first..first + node.prim_count as usize {
-                let t = &tris[bvh.primitive_indices[k] as usize];
-                best = best.min(point_triangle_distance(p, t.v0, t.v1, t.v2));
-            }
-        } else {
-            let (a, b) = (node.first_index, node.first_index + 1);
-            let (da, db) = (
-                box_distance(&bvh.nodes[a as usize]),
-                box_distance(&bvh.nodes[b as usize]),
-            );
-            // Push the farther child first, so the nearer one is looked at first.
-            if da <= db {
-                stack.push(b);
-                stack.push(a);
-            } else {
-                stack.push(a);
-                stack.push(b);
-            }
-        }
-    }
-    best
-}
-
-/// Distance from `p` to the triangle (a, b, c): the closest point by Voronoi regions
-/// (Ericson, Real-Time Collision Detection, 2005, section 5.1.5).
-fn point_triangle_distance(p: Vec3A, a: Vec3A, b: Vec3A, c: Vec3A) -> f32 {
-    let (ab, ac, ap) = (b - a, c - a, p - a);
-    let (d1, d2) = (ab.dot(ap), ac.dot(ap));
-    if d1 <= 0.0 && d2 <= 0.0 {
-        return ap.length();
-    }
-    let bp = p - b;
-    let (d3, d4) = (ab.dot(bp), ac.dot(bp));
-    if d3 >= 0.0 && d4 <= d3 {
-        return bp.length();
-    }
-    let vc = d1 * d4 - d3 * d2;
-    if vc <= 0.0 && d1 >= 0.0 && d3 <= 0.0 {
-        let v = d1 / (d1 - d3);
-        return (p - (a + ab * v)).length();
-    }
-    let cp = p - c;
-    let (d5, d6) = (ab.dot(cp), ac.dot(cp));
-    if d6 >= 0.0 && d5 <= d6 {
-        return cp.length();
-    }
-    let vb = d5 * d2 - d1 * d6;
-    if vb <= 0.0 && d2 >= 0.0 && d6 <= 0.0 {
-        let w = d2 / (d2 - d6);
-        return (p - (a + ac * w)).length();
-    }
-    let va = d3 * d6 - d5 * d4;
-    if va <= 0.0 && (d4 - d3) >= 0.0 && (d5 - d6) >= 0.0 {
-        let w = (d4 - d3) / ((d4 - d3) + (d5 - d6));
-        return (p - (b + (c - b) * w)).length();
-    }
-    let denom = 1.0 / (va + vb + vc);
-    let (v, w) = (vb * denom, vc * denom);
-    (p - (a + ab * v + ac * w)).length()
 }
 
 #[cfg(test)]
