@@ -8,7 +8,8 @@
 //! directory; `HYBRIDPLAN_BIN=/path` overrides both); the bench does not build it. Each setting
 //! runs `RUNS` times into a fresh output folder, after one untimed warm-up run (page cache);
 //! the figure is the median wall time of the whole process (start-up, catalog, evaluation,
-//! result files). `PARTS=N` changes the catalog size, `RUNS=N` the runs per setting. The load average before and after each
+//! result files). `PARTS=N` changes the catalog size, `RUNS=N` the runs per setting, `BENCH_DIR=DIR`
+//! keeps the catalog and the last results in DIR. The load average before and after each
 //! setting is printed with it: on a machine whose cores are shared, a speed-up below the
 //! number of jobs may be other work, not the batch.
 
@@ -157,8 +158,11 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(DEFAULT_PARTS);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let dir = tempfile::tempdir().unwrap();
-    let catalog = dir.path().join("catalog");
+    // BENCH_DIR=DIR keeps the catalog and the last results there (to look at the rows).
+    let temp = tempfile::tempdir().unwrap();
+    let root =
+        std::env::var_os("BENCH_DIR").map_or_else(|| temp.path().to_path_buf(), PathBuf::from);
+    let catalog = root.join("catalog");
     std::fs::create_dir_all(&catalog).unwrap();
     let t = Instant::now();
     make_catalog(&catalog, parts);
@@ -166,7 +170,7 @@ fn main() {
         "catalog: {parts} parts (8 samples, random rotations, scales 0.5-2, seed {SEED:#x}) written in {:.2} s; {cores} cores",
         t.elapsed().as_secs_f64()
     );
-    let out = dir.path().join("out");
+    let out = root.join("out");
     let runs: usize = std::env::var("RUNS")
         .ok()
         .and_then(|v| v.parse().ok())

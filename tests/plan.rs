@@ -305,3 +305,40 @@ fn routes_a_part_is_too_big_for_say_why_and_name_no_best_route() {
     assert!(v["best_route"].is_null());
     assert!(v["break_even_volumes"]["am_im"].is_null());
 }
+
+#[test]
+fn a_turned_scaled_part_with_sliver_triangles_in_its_plate_top_takes_pores() {
+    // The grid plate turned by random angles, scaled by 1.92 and moved, as written to binary
+    // STL (f32) by the batch benchmark (part 89 of its catalog): its plate top holds sliver
+    // triangles whose normals point either way. Pores were refused on it once.
+    let file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/turned_scaled_grid_plate.stl");
+    for lattice in ["grid", "hex", "slots"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (code, out, err) = run(&[
+            "split",
+            file.to_str().unwrap(),
+            "--out",
+            dir.path().to_str().unwrap(),
+            "--lattice",
+            lattice,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{lattice}: {err}");
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        assert!(v["pores"].as_u64().unwrap() > 200, "{lattice}");
+        let sum = f(&v, "baseplate_volume_mm3") + f(&v, "molded_volume_mm3");
+        assert!((sum - f(&v, "part_volume_mm3")).abs() <= 1e-6 * f(&v, "part_volume_mm3"));
+        // Both halves as written are closed solids.
+        for half in ["baseplate", "molded"] {
+            let p = dir
+                .path()
+                .join(format!("turned_scaled_grid_plate.{half}.stl"));
+            let (code, out, _) = run(&["inspect", p.to_str().unwrap(), "--format", "json"]);
+            assert_eq!(code, 0);
+            let r: Value = serde_json::from_str(out.trim()).unwrap();
+            assert_eq!(r["watertight"], true, "{lattice} {half}");
+        }
+    }
+}

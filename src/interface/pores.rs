@@ -93,13 +93,25 @@ fn punch(
         .iter()
         .map(|p| frame.plane.distance(p).abs() <= snap_mm)
         .collect();
-    let (face, rest): (Vec<[u32; 3]>, Vec<[u32; 3]>) = mesh.triangles.iter().partition(|t| {
-        if !t.iter().all(|&i| on_plane[i as usize]) {
-            return false;
-        }
-        let [a, b, c] = mesh.corners(t);
-        (b - a).cross(&(c - a)).dot(&n) * facing > 0.0
-    });
+    // Every triangle lying in the plane is part of the face: a closed half on one side of
+    // the plane can only have its faces in the plane looking out of that side. Their computed
+    // normals are not asked: a sliver (three nearly collinear corners, as CAD exports and
+    // rounding to f32 leave) can point either way, and leaving it out would leave its long
+    // edge as a boundary running through the face (found on a turned, scaled sample).
+    let (face, rest): (Vec<[u32; 3]>, Vec<[u32; 3]>) = mesh
+        .triangles
+        .iter()
+        .partition(|t| t.iter().all(|&i| on_plane[i as usize]));
+    let area: f64 = face
+        .iter()
+        .map(|t| {
+            let [a, b, c] = mesh.corners(t);
+            (b - a).cross(&(c - a)).dot(&n) * facing
+        })
+        .sum();
+    if area.is_nan() || area <= 0.0 {
+        return Err(PoreError::NoFace(half));
+    }
     if face.is_empty() {
         return Err(PoreError::NoFace(half));
     }
