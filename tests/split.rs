@@ -467,6 +467,9 @@ fn infill_mode_keeps_the_meshes_plain_and_puts_the_zone_in_the_3mf_as_a_modifier
             .any(|w| w.as_str().unwrap().contains("prints it solid")),
         "{warnings:?}"
     );
+    // ... and the estimate follows: nothing fills, the bond is the plain interface's.
+    assert_eq!(j["expected_fill_depth_mm"], 0.0);
+    assert_eq!(j["bond_shear_n"], j["bond_shear_plain_n"]);
     let mut z =
         zip::ZipArchive::new(std::fs::File::open(out.join("ribbed_plate.split.3mf")).unwrap())
             .unwrap();

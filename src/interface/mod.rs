@@ -246,7 +246,8 @@ pub fn build_lattice(
         let width = 2.0 * area / perimeter.max(1e-12);
         // Two perimeters on each side, and room for two infill lines between them.
         let solid_below = 6.0 * printer.extrusion_width_mm;
-        if width < solid_below {
+        let stays_closed = width < solid_below;
+        if stays_closed {
             warnings.push(format!(
                 "the interface is about {width:.2} mm wide: under {solid_below:.2} mm (two perimeters on each side and two infill lines) the slicer prints it solid and the infill zone stays closed; use pores (--lattice grid|hex|slots) for ribs this thin"
             ));
@@ -256,7 +257,11 @@ pub fn build_lattice(
         let rho = density_percent / 100.0;
         let spacing = 2.0 * printer.extrusion_width_mm / rho;
         let gap = spacing - printer.extrusion_width_mm;
-        let fill = bond::fill(gap, depth_mm, Channel::Slit, pair.molded);
+        let mut fill = bond::fill(gap, depth_mm, Channel::Slit, pair.molded);
+        if stays_closed {
+            // Printed solid, the zone has no gaps: nothing to fill, a plain interface.
+            fill.fill_depth_mm = 0.0;
+        }
         let filled = fill.fill_depth_mm / depth_mm;
         let geometry = BondGeometry {
             interface_area_mm2: area,
@@ -266,8 +271,12 @@ pub fn build_lattice(
             filled_fraction: filled,
             ledge_area_mm2: 0.0,
         };
-        fill_warning(&fill, depth_mm, "--infill-percent lower", &mut warnings);
-        let bond = bond::bond(&geometry, pair, pair.adhesion_mpa);
+        let bond = if stays_closed {
+            plain_bond(area, pair).0
+        } else {
+            fill_warning(&fill, depth_mm, "--infill-percent lower", &mut warnings);
+            bond::bond(&geometry, pair, pair.adhesion_mpa)
+        };
         let report = LatticeReport {
             lattice: "infill".into(),
             pore_mm: 0.0,
