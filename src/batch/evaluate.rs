@@ -140,18 +140,14 @@ pub enum MeshOutput {
 impl MeshOutput {
     fn folder(&self, entry: &CatalogEntry) -> Option<PathBuf> {
         match self {
-            MeshOutput::Keep { dir, width } => {
-                Some(dir.join(format!("{:0width$}_{}", entry.index, stem(&entry.path))))
-            }
+            MeshOutput::Keep { dir, width } => Some(dir.join(format!(
+                "{:0width$}_{}",
+                entry.index,
+                plan::stem_of(&entry.path)
+            ))),
             MeshOutput::Discard => None,
         }
     }
-}
-
-fn stem(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "part".into())
 }
 
 /// Evaluates one part as `hybridplan estimate` does (split, interface, the three routes),
