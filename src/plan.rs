@@ -32,6 +32,16 @@ pub enum PartError {
     Write(#[from] WriteError),
 }
 
+impl PartError {
+    /// Why `path` could not be processed, in one line.
+    fn part(path: &Path, reason: String) -> Self {
+        PartError::Part {
+            path: path.to_path_buf(),
+            reason,
+        }
+    }
+}
+
 /// The files `split` writes for a part.
 pub struct SplitOutputs {
     pub baseplate: PathBuf,
@@ -104,10 +114,7 @@ pub fn prepare(file: &Path, job: &SplitJob) -> Result<Prepared, PartError> {
 
 /// [`prepare`], counting the surface patches only when `count_patches` is set.
 fn prepare_with(file: &Path, job: &SplitJob, count_patches: bool) -> Result<Prepared, PartError> {
-    let part_err = |reason: String| PartError::Part {
-        path: file.to_path_buf(),
-        reason,
-    };
+    let part_err = |reason: String| PartError::part(file, reason);
     let (printed_name, printed) = job
         .models
         .materials
@@ -215,38 +222,12 @@ pub fn stem_of(file: &Path) -> String {
         .unwrap_or_else(|| "part".into())
 }
 
-/// Loads, checks and splits one part, builds the porous interface when `lattice` asks for one,
-/// measures the molded region's wall thickness from `thickness_samples` surface points (0 skips
-/// it), and writes its meshes into `out_dir`:
-/// `STEM.baseplate.stl`, `STEM.molded.stl` (binary STL, the part's own position, mm) and
-/// `STEM.split.3mf` (both as parts of one object named after the file). Embedded models, PLA
-/// on PLA; [`split_part_with`] takes the models and materials.
-pub fn split_part(
-    file: &Path,
-    load: &LoadOptions,
-    opts: &SplitOptions,
-    lattice: Option<&LatticeRequest>,
-    thickness_samples: usize,
-    out_dir: &Path,
-) -> Result<(split::Split, Option<LatticeReport>, SplitOutputs), PartError> {
-    let models = ModelSet::embedded().map_err(|e| PartError::Part {
-        path: file.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    let job = SplitJob {
-        load: *load,
-        split: *opts,
-        lattice: lattice.copied(),
-        thickness_samples,
-        models: &models,
-        materials: MaterialChoice::default(),
-    };
-    let (p, outputs) = split_part_with(file, &job, out_dir)?;
-    Ok((p.split, p.lattice, outputs))
-}
-
-/// [`split_part`] with the models and materials of `job`; returns the prepared part (without
-/// its surface patches, which `split` does not report).
+/// Loads, checks and splits one part with the models and materials of `job`, builds the
+/// porous interface when `job.lattice` asks for one, measures the molded region's wall
+/// thickness from `job.thickness_samples` surface points (0 skips it), and writes its meshes
+/// into `out_dir`: `STEM.baseplate.stl`, `STEM.molded.stl` (binary STL, the part's own
+/// position, mm) and `STEM.split.3mf` (both as parts of one object named after the file).
+/// Returns the prepared part (without its surface patches, which `split` does not report).
 pub fn split_part_with(
     file: &Path,
     job: &SplitJob,
@@ -649,14 +630,18 @@ pub fn estimate_part(
     job: &SplitJob,
     opts: &EstimateOptions,
 ) -> Result<(Prepared, Estimate), PartError> {
+    let p = prepare_measured(file, job)?;
+    let e = estimate(&p, job, opts).map_err(|reason| PartError::part(file, reason))?;
+    Ok((p, e))
+}
+
+/// [`prepare`], and the molded region's wall thickness measured (the estimate's cooling
+/// needs it), from at least one sample.
+fn prepare_measured(file: &Path, job: &SplitJob) -> Result<Prepared, PartError> {
     let mut p = prepare(file, job)?;
     let wall = split::thickness::wall_thickness(&p.split.molded, job.thickness_samples.max(1));
     p.split.set_wall_thickness(wall);
-    let e = estimate(&p, job, opts).map_err(|reason| PartError::Part {
-        path: file.to_path_buf(),
-        reason,
-    })?;
-    Ok((p, e))
+    Ok(p)
 }
 
 /// A part planned: split, interface, estimate, and the meshes written.
@@ -674,21 +659,16 @@ pub fn plan_part(
     opts: &EstimateOptions,
     out_dir: &Path,
 ) -> Result<Planned, PartError> {
-    let mut p = prepare(file, job)?;
+    let p = prepare_measured(file, job)?;
     create_dir(out_dir)?;
     let stem = stem_of(file);
     let outputs = split_outputs(out_dir, &stem);
-    let wall = split::thickness::wall_thickness(&p.split.molded, job.thickness_samples.max(1));
-    p.split.set_wall_thickness(wall);
     let (estimate, written) = rayon::join(
         || estimate(&p, job, opts),
         || write_split(&p.split, p.infill_zone.as_ref(), &outputs, &stem),
     );
     written?;
-    let estimate = estimate.map_err(|reason| PartError::Part {
-        path: file.to_path_buf(),
-        reason,
-    })?;
+    let estimate = estimate.map_err(|reason| PartError::part(file, reason))?;
     Ok(Planned {
         prepared: p,
         estimate,

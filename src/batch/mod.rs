@@ -13,7 +13,7 @@
 //! catalog order at every moment and a killed run leaves a prefix of the final files.
 //!
 //! Threads: a local rayon pool of `--jobs` threads runs the workers; the split's own parallel
-//! steps (`rayon::join` in `plan::split_part`) run in the same pool, so `--jobs 1` is really
+//! steps (the `rayon::join`s of `plan::estimate_part`) run in the same pool, so `--jobs 1` is really
 //! one core and `--jobs N` never oversubscribes.
 
 pub mod catalog;
