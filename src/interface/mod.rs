@@ -278,26 +278,12 @@ pub fn build_lattice(
             bond::bond(&geometry, pair, pair.adhesion_mpa)
         };
         let report = LatticeReport {
-            lattice: "infill".into(),
-            pore_mm: 0.0,
-            wall_mm: 0.0,
             depth_mm,
-            margin_mm: 0.0,
-            angle_deg: 0.0,
-            pores: 0,
-            pin_area_mm2: 0.0,
-            pin_area_fraction: 0.0,
-            pin_volume_mm3: 0.0,
-            profile: "straight".into(),
-            neck_mm: 0.0,
-            flare_mm: 0.0,
-            single_row_pieces: 0,
             infill_density_percent: Some(density_percent),
-            open_area_fraction: Some(1.0 - density_percent / 100.0),
+            open_area_fraction: Some(1.0 - rho),
             expected_fill_depth_mm: Some(fill.fill_depth_mm),
             fill: Some(fill),
-            bond: Some(bond),
-            lattice_warnings: warnings,
+            ..LatticeReport::without_pores("infill".into(), bond, warnings)
         };
         return Ok(LatticeBuilt {
             baseplate: baseplate.clone(),
@@ -448,12 +434,23 @@ fn plain_interface(
         molded: molded.clone(),
         infill_zone: None,
         report: LatticeReport {
+            angle_deg: request.angle_deg,
+            ..LatticeReport::without_pores(lattice, bond, warnings)
+        },
+    }
+}
+
+impl LatticeReport {
+    /// A report of no pores and no zone (every size zero), with the interface's bond and the
+    /// warnings; the infill and plain cases fill in what they have.
+    fn without_pores(lattice: String, bond: Bond, lattice_warnings: Vec<String>) -> Self {
+        LatticeReport {
             lattice,
             pore_mm: 0.0,
             wall_mm: 0.0,
             depth_mm: 0.0,
             margin_mm: 0.0,
-            angle_deg: request.angle_deg,
+            angle_deg: 0.0,
             pores: 0,
             pin_area_mm2: 0.0,
             pin_area_fraction: 0.0,
@@ -467,8 +464,8 @@ fn plain_interface(
             expected_fill_depth_mm: None,
             fill: None,
             bond: Some(bond),
-            lattice_warnings: warnings,
-        },
+            lattice_warnings,
+        }
     }
 }
 
