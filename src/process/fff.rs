@@ -933,65 +933,49 @@ pub fn estimate_fff(
         .par_iter()
         .map(|v| [e1.dot(&v.coords), e2.dot(&v.coords)])
         .collect();
-    // Extent over the vertices that triangles use.
+    // Extent over the vertices that triangles use: (lowest, highest, [u0, v0, u1, v1]).
+    let empty = || {
+        (
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            [
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ],
+        )
+    };
     let (lo, hi, bb) = mesh
         .triangles
         .par_iter()
-        .fold(
-            || {
-                (
-                    f64::INFINITY,
-                    f64::NEG_INFINITY,
-                    [
-                        f64::INFINITY,
-                        f64::INFINITY,
-                        f64::NEG_INFINITY,
-                        f64::NEG_INFINITY,
-                    ],
-                )
-            },
-            |(lo, hi, bb), t| {
-                let mut r = (lo, hi, bb);
-                for &i in t {
-                    let (h, p) = (heights[i as usize], uv[i as usize]);
-                    r.0 = r.0.min(h);
-                    r.1 = r.1.max(h);
-                    r.2 = [
-                        r.2[0].min(p[0]),
-                        r.2[1].min(p[1]),
-                        r.2[2].max(p[0]),
-                        r.2[3].max(p[1]),
-                    ];
-                }
-                r
-            },
-        )
-        .reduce(
-            || {
-                (
-                    f64::INFINITY,
-                    f64::NEG_INFINITY,
-                    [
-                        f64::INFINITY,
-                        f64::INFINITY,
-                        f64::NEG_INFINITY,
-                        f64::NEG_INFINITY,
-                    ],
-                )
-            },
-            |x, y| {
-                (
-                    x.0.min(y.0),
-                    x.1.max(y.1),
-                    [
-                        x.2[0].min(y.2[0]),
-                        x.2[1].min(y.2[1]),
-                        x.2[2].max(y.2[2]),
-                        x.2[3].max(y.2[3]),
-                    ],
-                )
-            },
-        );
+        .fold(empty, |(lo, hi, bb), t| {
+            let mut r = (lo, hi, bb);
+            for &i in t {
+                let (h, p) = (heights[i as usize], uv[i as usize]);
+                r.0 = r.0.min(h);
+                r.1 = r.1.max(h);
+                r.2 = [
+                    r.2[0].min(p[0]),
+                    r.2[1].min(p[1]),
+                    r.2[2].max(p[0]),
+                    r.2[3].max(p[1]),
+                ];
+            }
+            r
+        })
+        .reduce(empty, |x, y| {
+            (
+                x.0.min(y.0),
+                x.1.max(y.1),
+                [
+                    x.2[0].min(y.2[0]),
+                    x.2[1].min(y.2[1]),
+                    x.2[2].max(y.2[2]),
+                    x.2[3].max(y.2[3]),
+                ],
+            )
+        });
     let sliceable = hi > lo && prof.h > 0.0;
     if !sliceable {
         return FffEstimate::default();
