@@ -158,9 +158,7 @@ impl PartPlanArgs {
     /// The models (user files over the embedded ones) and the estimate options, or the usage
     /// error that stops the command.
     fn models_and_options(&self) -> Result<(ModelSet, EstimateOptions), String> {
-        let models = self.materials.model_set()?;
-        let opts = self.settings.options(&models)?;
-        Ok((models, opts))
+        models_and_options(&self.materials, &self.settings)
     }
 
     /// The split job of one part with `models`.
@@ -521,6 +519,17 @@ pub fn plan_command(args: &PlanArgs) -> io::Result<i32> {
     )
 }
 
+/// The models (user files over the embedded ones) and the estimate options, or the usage
+/// error that stops the command.
+fn models_and_options(
+    materials: &MaterialArgs,
+    settings: &EstimateSettingsArgs,
+) -> Result<(ModelSet, EstimateOptions), String> {
+    let models = materials.model_set()?;
+    let opts = settings.options(&models)?;
+    Ok((models, opts))
+}
+
 /// Reports a usage error (bad options or model files) and gives exit code 2.
 fn usage_error(message: &str) -> i32 {
     eprintln!("error: {message}");
@@ -656,11 +665,7 @@ pub struct MergeArgs {
 /// catalog cannot be read or the output folder cannot be used (written to).
 pub fn batch_command(args: &BatchArgs) -> io::Result<i32> {
     use std::io::IsTerminal;
-    let (models, estimate) = match args
-        .materials
-        .model_set()
-        .and_then(|m| args.settings.options(&m).map(|o| (m, o)))
-    {
+    let (models, estimate) = match models_and_options(&args.materials, &args.settings) {
         Ok(x) => x,
         Err(e) => return Ok(usage_error(&e)),
     };
