@@ -138,6 +138,32 @@ impl Mesh {
         self.triangles
             .extend(other.triangles.iter().map(|t| t.map(|i| i + base)));
     }
+
+    /// The same solid re-tessellated: every triangle split into four at its edge midpoints,
+    /// each midpoint shared by the edge's two triangles (the mesh stays closed and welded).
+    /// CAD tools export fine meshes of coarse solids; tests and benchmarks use this to check
+    /// that no figure depends on the tessellation.
+    pub fn subdivided(&self) -> Mesh {
+        let mut vertices = self.vertices.clone();
+        let mut midpoints: hashbrown::HashMap<(u32, u32), u32> =
+            hashbrown::HashMap::with_capacity(self.triangles.len() * 3 / 2);
+        let mut mid = |a: u32, b: u32, vertices: &mut Vec<Point3<f64>>| {
+            let key = (a.min(b), a.max(b));
+            *midpoints.entry(key).or_insert_with(|| {
+                let p = nalgebra::center(&vertices[a as usize], &vertices[b as usize]);
+                vertices.push(p);
+                (vertices.len() - 1) as u32
+            })
+        };
+        let mut triangles = Vec::with_capacity(self.triangles.len() * 4);
+        for &[a, b, c] in &self.triangles {
+            let ab = mid(a, b, &mut vertices);
+            let bc = mid(b, c, &mut vertices);
+            let ca = mid(c, a, &mut vertices);
+            triangles.extend_from_slice(&[[a, ab, ca], [ab, b, bc], [ca, bc, c], [ab, bc, ca]]);
+        }
+        Mesh::new(vertices, triangles)
+    }
 }
 
 #[cfg(test)]

@@ -1011,37 +1011,31 @@ pub fn estimate_fff(
                 while k < n && level(k) <= tlo {
                     k += 1;
                 }
-                let face = {
-                    let [p0, p1, p2] = t.map(|i| mesh.vertices[i as usize]);
-                    (p1 - p0).cross(&(p2 - p0))
-                };
-                let along3 = a.cross(&face);
-                let along = [e1.dot(&along3), e2.dot(&along3)];
                 while k < n && level(k) <= thi {
                     let z = level(k);
-                    let mut keys = [0u64; 2];
-                    let mut m = 0;
+                    // The segment runs from the edge the winding takes from above the level to
+                    // below it, to the edge it takes back up: with outward normals that leaves
+                    // the material on the left. Read from the topology, not from the segment's
+                    // direction, so a segment of zero length (a vertex on the level, common in
+                    // finely tessellated exports) is oriented like its neighbours and the
+                    // layer's loops stay closed.
+                    let (mut down, mut up) = (None, None);
                     for e in 0..3 {
                         let j = (e + 1) % 3;
-                        if (h[e] >= z) != (h[j] >= z) && m < 2 {
+                        let (above_e, above_j) = (h[e] >= z, h[j] >= z);
+                        if above_e != above_j {
                             // Keyed from the lower vertex index: both triangles of the edge
                             // get the same key, and the same point from it.
-                            let (x, y) = if t[e] < t[j] {
-                                (t[e], t[j])
+                            let key = ((t[e].min(t[j]) as u64) << 32) | t[e].max(t[j]) as u64;
+                            if above_e {
+                                down = Some(key);
                             } else {
-                                (t[j], t[e])
-                            };
-                            keys[m] = ((x as u64) << 32) | y as u64;
-                            m += 1;
+                                up = Some(key);
+                            }
                         }
                     }
-                    if m == 2 {
-                        let (p0, p1) = (edge_point(keys[0], z), edge_point(keys[1], z));
-                        let d = [p1[0] - p0[0], p1[1] - p0[1]];
-                        // Oriented with the material (behind the face) on the left.
-                        if d[0] * along[0] + d[1] * along[1] < 0.0 {
-                            keys.swap(0, 1);
-                        }
+                    if let (Some(from), Some(to)) = (down, up) {
+                        let keys = [from, to];
                         tagged.push((k as u32, keys));
                     }
                     k += 1;
