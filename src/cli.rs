@@ -74,11 +74,14 @@ pub struct EstimateSettingsArgs {
     /// How printed inserts are placed into the mold.
     #[arg(long, value_enum, default_value_t = Inserts::Manual)]
     pub inserts: Inserts,
-    /// Machines of each route you have (printers; molding machines; for the hybrid route,
-    /// molding machines with the printers that feed them): reports their annual output.
-    /// Default: as many as the volume needs.
+    /// Machines of each route you have: printers for AM, molding machines for IM and for the
+    /// hybrid route (whose printers --fleet-printers gives): reports the fleet's annual
+    /// output, the smaller of its steps' capacities. Default: as many as the volume needs.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub fleet: Option<u32>,
+    /// Baseplate printers of the hybrid route you have. Default: as many as the volume needs.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub fleet_printers: Option<u32>,
 }
 
 /// Insert placement for overmolding.
@@ -110,6 +113,10 @@ impl EstimateSettingsArgs {
             },
             self.fleet,
         )
+        .map(|o| EstimateOptions {
+            fleet_printers: self.fleet_printers,
+            ..o
+        })
     }
 }
 

@@ -307,8 +307,12 @@ pub struct EstimateOptions {
     pub fff_changes: FffChanges,
     pub fff: FffSettings,
     pub inserts: InsertHandling,
-    /// Machines of each route the user has (`None`: as many as the volume needs).
+    /// Machines of each route the user has: printers for AM, molding machines for IM and
+    /// hybrid (`None`: as many as the volume needs).
     pub fleet: Option<u32>,
+    /// The hybrid route's baseplate printers the user has (`None`: as many as the volume
+    /// needs).
+    pub fleet_printers: Option<u32>,
 }
 
 /// The user's changes to an FFF printer's profile (`--layer-mm`, `--nozzle-mm`,
@@ -373,6 +377,7 @@ impl EstimateOptions {
             fff_changes,
             inserts,
             fleet,
+            fleet_printers: None,
         })
     }
 
@@ -396,6 +401,7 @@ impl Default for EstimateOptions {
             fff: FffSettings::default(),
             inserts: InsertHandling::Manual,
             fleet: None,
+            fleet_printers: None,
         }
     }
 }
@@ -602,6 +608,7 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
         variants: opts.variants.max(1),
         inserts: opts.inserts,
         fleet: opts.fleet,
+        fleet_printers: opts.fleet_printers,
     };
     let route_models = RouteModels {
         molding: &models.molding,

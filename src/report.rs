@@ -404,16 +404,16 @@ pub fn estimate_rows(estimate: &Estimate) -> String {
     line("parts/h per machine", &|r| {
         format!("{:.2}", r.parts_per_hour_per_machine)
     });
-    line("machines for the volume", &|r| match r.printers_needed {
-        Some(p) => format!("{:.0}+{:.0} pr.", r.machines_needed, p),
-        None => format!("{:.0}", r.machines_needed),
+    let count = |v: Option<f64>| v.map(|n| format!("{n:.0}")).unwrap_or_else(|| "-".into());
+    line("printers, fleet", &|r| count(r.fleet_printers));
+    line("molding machines, fleet", &|r| {
+        count(r.fleet_molding_machines)
     });
     line("parts/year, fleet", &|r| {
-        format!(
-            "{} ({:.0})",
-            short_count(r.fleet_parts_per_year),
-            r.fleet_machines
-        )
+        short_count(r.fleet_parts_per_year)
+    });
+    line("  limited by", &|r| {
+        r.fleet_bottleneck.replace(" machines", "")
     });
     line("lead time to 1st part", &|r| {
         fmt_duration(r.lead_time_h * 3600.0)

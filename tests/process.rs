@@ -178,6 +178,7 @@ fn inputs<'a>(set: &'a ModelSet, shape: &MoldedShape) -> RouteInputs<'a> {
         variants: 1,
         inserts: InsertHandling::Manual,
         fleet: None,
+        fleet_printers: None,
     }
 }
 
@@ -216,6 +217,7 @@ fn printing_cost_by_hand() {
     assert!(close(am.fleet_parts_per_year, 527.0 * 1900.0, 1e-12));
     let fleet = RouteInputs {
         fleet: Some(10),
+        fleet_printers: None,
         ..i.clone()
     };
     let am = compare::route(Route::Am, &fleet, &models, 1e6).unwrap();
@@ -250,4 +252,53 @@ fn break_even_is_where_the_costs_cross() {
         .unwrap()
         .cost_per_part;
     assert!(below > am && above < am);
+}
+
+#[test]
+fn the_hybrid_fleet_makes_no_more_than_its_printers_can() {
+    let set = ModelSet::embedded().unwrap();
+    let shape = ribbed_plate_shape();
+    let models = RouteModels {
+        molding: &set.molding,
+        economics: &set.economics,
+    };
+    let i = inputs(&set, &shape);
+    // Baseplates of 1 h; an insert survives placing (3 % scrap) and molding (2 % scrap):
+    // good = 0.97 * 0.98 = 0.9506 baseplates an hour, 0.9506 * 4000 h = 3802.4 a printer a
+    // year. 10,000 parts a year need ceil(10,000 / 3802.4) = 3 printers: 11,407.2 a year,
+    // while the one molding machine could make hundreds of thousands.
+    let econ = &set.economics;
+    let per_printer = 3600.0 / 3600.0 * (1.0 - econ.scrap_insert) * (1.0 - econ.scrap_im) * 4000.0;
+    assert!(close(per_printer, 3802.4, 1e-12), "{per_printer}");
+    let h = compare::route(Route::Hybrid, &i, &models, 10_000.0).unwrap();
+    assert_eq!(h.fleet_printers, Some(3.0));
+    assert_eq!(h.fleet_molding_machines, Some(1.0));
+    assert!(close(h.fleet_parts_per_year, 3.0 * 3802.4, 1e-12));
+    assert_eq!(h.fleet_bottleneck, "printers");
+    assert!(h.parts_per_year_per_machine > 10.0 * h.fleet_parts_per_year);
+    // The printers' yearly hours over the baseplate print time bound the output whatever
+    // the fleet: 2 printers given make 2 * 3802.4 however many molding machines there are.
+    let fleet = RouteInputs {
+        fleet: Some(4),
+        fleet_printers: Some(2),
+        ..i.clone()
+    };
+    let h = compare::route(Route::Hybrid, &fleet, &models, 10_000.0).unwrap();
+    assert_eq!(h.fleet_molding_machines, Some(4.0));
+    assert!(close(h.fleet_parts_per_year, 2.0 * 3802.4, 1e-12));
+    assert!(h.fleet_parts_per_year <= 2.0 * econ.working_hours_per_year * 3600.0 / 3600.0);
+    // With printers enough, the molding machine is the limit: 3,000 printers make 11.4 M
+    // inserts, more than one machine molds.
+    let many = RouteInputs {
+        fleet: Some(1),
+        fleet_printers: Some(3000),
+        ..i.clone()
+    };
+    let h = compare::route(Route::Hybrid, &many, &models, 10_000.0).unwrap();
+    assert_eq!(h.fleet_bottleneck, "molding machines");
+    assert!(close(
+        h.fleet_parts_per_year,
+        h.parts_per_year_per_machine,
+        1e-12
+    ));
 }

@@ -43,12 +43,23 @@ pub struct RouteCost {
     pub parts_per_year_per_machine: f64,
     /// Machines (printers for AM, molding machines otherwise) the annual volume needs.
     pub machines_needed: f64,
-    /// The fleet: the user's `--fleet` machines, or the machines needed; for the hybrid
-    /// route, molding machines each fed by the printers it needs.
+    /// The fleet's machines of the route's own kind: printers for AM, molding machines for
+    /// IM and hybrid (the user's `--fleet`, or the machines needed).
     pub fleet_machines: f64,
+    /// The printers of the fleet (AM: its machines; hybrid: the baseplate printers, the
+    /// user's `--fleet-printers` or the printers needed); `None` for IM.
+    pub fleet_printers: Option<f64>,
+    /// The molding machines of the fleet (IM and hybrid); `None` for AM.
+    pub fleet_molding_machines: Option<f64>,
+    /// Good parts the fleet makes in a year: the smaller of its steps' capacities (for the
+    /// hybrid route, the printers' good inserts and the molding machines' good parts).
     pub fleet_parts_per_year: f64,
+    /// Which step of the fleet limits its output ("printers" or "molding machines").
+    pub fleet_bottleneck: &'static str,
     /// Printers the hybrid route needs for its baseplates.
     pub printers_needed: Option<f64>,
+    /// Good baseplates one printer makes in the working hours of a year (hybrid).
+    pub inserts_per_year_per_printer: Option<f64>,
     pub lead_time_h: f64,
     pub energy_kwh_per_part: f64,
     pub co2_kg_per_part: f64,
@@ -71,8 +82,12 @@ pub struct RouteInputs<'a> {
     pub molded: &'a Material,
     pub variants: u32,
     pub inserts: InsertHandling,
-    /// Machines of each route the user has (`None`: as many as the volume needs).
+    /// Machines of each route the user has: printers for AM, molding machines for IM and
+    /// hybrid (`None`: as many as the volume needs).
     pub fleet: Option<u32>,
+    /// The hybrid route's baseplate printers the user has (`None`: as many as the volume
+    /// needs).
+    pub fleet_printers: Option<u32>,
 }
 
 /// The models the routes use.
@@ -148,8 +163,12 @@ pub fn am(run: &PrintRun, inputs: &RouteInputs, m: &RouteModels, annual_volume: 
         parts_per_year_per_machine: per_hour * good * econ.working_hours_per_year,
         machines_needed: machines(annual_volume, per_hour * good, econ),
         fleet_machines: 0.0,
+        fleet_printers: None,
+        fleet_molding_machines: None,
         fleet_parts_per_year: 0.0,
+        fleet_bottleneck: "printers",
         printers_needed: None,
+        inserts_per_year_per_printer: None,
         lead_time_h: run.first_part_s / 3600.0,
         energy_kwh_per_part: p.energy_kwh,
         co2_kg_per_part: p.co2_kg,
@@ -182,8 +201,12 @@ fn from_molding(plan: MoldingPlan, econ: &Economics) -> RouteCost {
             * econ.working_hours_per_year,
         machines_needed: plan.machines_needed,
         fleet_machines: 0.0,
+        fleet_printers: None,
+        fleet_molding_machines: None,
         fleet_parts_per_year: 0.0,
+        fleet_bottleneck: "molding machines",
         printers_needed: None,
+        inserts_per_year_per_printer: None,
         lead_time_h: plan.tool.lead_time_days * 24.0 + plan.cycle.total_s / 3600.0,
         energy_kwh_per_part: plan.energy_kwh,
         co2_kg_per_part: plan.co2_kg,
@@ -238,11 +261,9 @@ pub fn hybrid(
     r.cost_per_part += print_direct * (1.0 + econ.overhead_fraction);
     r.energy_kwh_per_part += p.energy_kwh;
     r.co2_kg_per_part += p.co2_kg;
-    r.printers_needed = Some(machines(
-        annual_volume,
-        3600.0 / run.time_per_part_s * good_insert,
-        econ,
-    ));
+    let inserts_per_hour = 3600.0 / run.time_per_part_s * good_insert;
+    r.printers_needed = Some(machines(annual_volume, inserts_per_hour, econ));
+    r.inserts_per_year_per_printer = Some(inserts_per_hour * econ.working_hours_per_year);
     // The rib mold and the first baseplate are made side by side.
     let tool_h = r.lead_time_h - r.cycle_time_s / 3600.0;
     r.lead_time_h = tool_h.max(run.first_part_s / 3600.0) + r.cycle_time_s / 3600.0;
@@ -270,8 +291,29 @@ pub fn route(
             hybrid(run, inputs, m, annual_volume).map_err(|e| e.to_string())
         }
     }?;
+    // The fleet makes what its slowest step lets through: every step's machines times their
+    // yearly output, the smallest of them.
     r.fleet_machines = inputs.fleet.map(f64::from).unwrap_or(r.machines_needed);
-    r.fleet_parts_per_year = r.fleet_machines * r.parts_per_year_per_machine;
+    let own = r.fleet_machines * r.parts_per_year_per_machine;
+    r.fleet_parts_per_year = own;
+    match route {
+        Route::Am => r.fleet_printers = Some(r.fleet_machines),
+        Route::Im => r.fleet_molding_machines = Some(r.fleet_machines),
+        Route::Hybrid => {
+            r.fleet_molding_machines = Some(r.fleet_machines);
+            let printers = inputs
+                .fleet_printers
+                .map(f64::from)
+                .or(r.printers_needed)
+                .unwrap_or(1.0);
+            r.fleet_printers = Some(printers);
+            let inserts = printers * r.inserts_per_year_per_printer.unwrap_or(0.0);
+            if inserts < own {
+                r.fleet_parts_per_year = inserts;
+                r.fleet_bottleneck = "printers";
+            }
+        }
+    }
     Ok(r)
 }
 

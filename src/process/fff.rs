@@ -844,23 +844,35 @@ struct LayerTime {
     retractions: usize,
 }
 
+/// Consecutive contour pieces whose directions differ by less than about 0.001° are one
+/// straight move (a junction that sharp costs the planner nothing either way).
+const COLLINEAR_COS: f64 = 1.0 - 1e-10;
+
 /// Time of tracing `loop_` of the contour once at feature `f`, starting at its sharpest
 /// corner (where slicers put the seam, to hide it).
 fn loop_time_s(planner: &Planner, segments: &[Segment], loop_: &[u32], f: Feature) -> f64 {
-    let mut moves: Vec<Move> = loop_
-        .iter()
-        .filter_map(|&k| {
-            let s = &segments[k as usize];
-            let d = [s.to[0] - s.from[0], s.to[1] - s.from[1]];
-            let len = d[0].hypot(d[1]);
-            (len > 1e-9).then(|| Move {
+    let mut moves: Vec<Move> = Vec::with_capacity(loop_.len());
+    for &k in loop_ {
+        let s = &segments[k as usize];
+        let d = [s.to[0] - s.from[0], s.to[1] - s.from[1]];
+        let len = d[0].hypot(d[1]);
+        if len <= 1e-9 {
+            continue;
+        }
+        let dir = [d[0] / len, d[1] / len];
+        // Collinear pieces of one straight edge (a finely tessellated face cut by the layer)
+        // are one move, as the solid's edge is: the planner's work follows the contour's
+        // corners, not the triangles.
+        match moves.last_mut() {
+            Some(m) if m.dir[0] * dir[0] + m.dir[1] * dir[1] > COLLINEAR_COS => m.len += len,
+            _ => moves.push(Move {
                 len,
-                dir: [d[0] / len, d[1] / len],
+                dir,
                 speed: f.speed_mm_s,
                 accel: f.accel_mm_s2,
-            })
-        })
-        .collect();
+            }),
+        }
+    }
     let n = moves.len();
     // The sharpest corner: the smallest cosine between a move and the one before it.
     let seam = (0..n)
