@@ -83,7 +83,14 @@ pub struct SplitJob<'a> {
 pub struct Prepared {
     /// The checked part as loaded.
     pub part: mesh::Mesh,
-    pub split: split::Split,
+    /// The split, or why the part has none (no plate was found, or nothing stands on it):
+    /// pure printing and pure molding still apply to such a part, the hybrid route does not.
+    pub split: Result<split::Split, String>,
+    /// The loader's warnings when the part has no split (with a split they head its facts').
+    pub part_warnings: Vec<String>,
+    /// The whole part's wall thickness, measured for a part without a split (its molding
+    /// cools by it).
+    pub part_wall: Option<split::thickness::WallThickness>,
     pub lattice: Option<LatticeReport>,
     /// The bond of the interface (plain when there is no lattice).
     pub bond: Bond,
@@ -107,13 +114,15 @@ pub struct SurfacePatches {
 pub const PATCH_CREASE_DEG: f64 = 30.0;
 
 /// Loads, checks and splits one part, builds its porous interface and counts its surface
-/// patches for the estimates.
+/// patches for the estimates. A part in which no plate is found is prepared whole (its
+/// `split` holds the reason), since printing and molding it still apply.
 pub fn prepare(file: &Path, job: &SplitJob) -> Result<Prepared, PartError> {
     prepare_with(file, job, true)
 }
 
-/// [`prepare`], counting the surface patches only when `count_patches` is set.
-fn prepare_with(file: &Path, job: &SplitJob, count_patches: bool) -> Result<Prepared, PartError> {
+/// [`prepare`] for the estimates (`for_estimate`: count the surface patches, and keep a
+/// part without a plate whole), or for `split` alone (no patches; no plate is an error).
+fn prepare_with(file: &Path, job: &SplitJob, for_estimate: bool) -> Result<Prepared, PartError> {
     let part_err = |reason: String| PartError::part(file, reason);
     let (printed_name, printed) = job
         .models
@@ -141,11 +150,34 @@ fn prepare_with(file: &Path, job: &SplitJob, count_patches: bool) -> Result<Prep
     let checked = mesh::load(file, &job.load)?;
     checked.require_solid().map_err(part_err)?;
     let part = checked.mesh;
-    let mut result = split::split(&part, &job.split).map_err(|e| part_err(e.to_string()))?;
+    let mut result = match split::split(&part, &job.split) {
+        Ok(r) => r,
+        Err(e @ (split::SplitError::NoPlate { .. } | split::SplitError::NothingToMold(_)))
+            if for_estimate =>
+        {
+            let (bond, _) = interface::plain_bond(0.0, &pair);
+            let patches = SurfacePatches {
+                part: mesh::check::surface_patches(&part, PATCH_CREASE_DEG),
+                molded: 0,
+            };
+            return Ok(Prepared {
+                part,
+                split: Err(e.to_string()),
+                part_warnings: checked.report.warnings,
+                part_wall: None,
+                lattice: None,
+                bond,
+                bond_warnings: Vec::new(),
+                patches: Some(patches),
+                infill_zone: None,
+            });
+        }
+        Err(e) => return Err(part_err(e.to_string())),
+    };
     let mut warnings = checked.report.warnings.clone();
     warnings.append(&mut result.facts.warnings);
     result.facts.warnings = warnings;
-    let patches = count_patches.then(|| {
+    let patches = for_estimate.then(|| {
         let (part, molded) = rayon::join(
             || mesh::check::surface_patches(&part, PATCH_CREASE_DEG),
             || mesh::check::surface_patches(&result.molded, PATCH_CREASE_DEG),
@@ -197,7 +229,9 @@ fn prepare_with(file: &Path, job: &SplitJob, count_patches: bool) -> Result<Prep
     };
     Ok(Prepared {
         part,
-        split: result,
+        split: Ok(result),
+        part_warnings: Vec::new(),
+        part_wall: None,
         lattice,
         bond,
         bond_warnings,
@@ -237,17 +271,21 @@ pub fn split_part_with(
     create_dir(out_dir)?;
     let stem = stem_of(file);
     let outputs = split_outputs(out_dir, &stem);
+    let Ok(result) = &mut p.split else {
+        // prepare_with for split refuses a part without a plate.
+        return Err(PartError::part(file, "the part has no split".into()));
+    };
     // The wall-thickness rays and the three writes are independent: run them side by side.
     let (wall, written) = rayon::join(
         || {
             (job.thickness_samples > 0)
-                .then(|| split::thickness::wall_thickness(&p.split.molded, job.thickness_samples))
+                .then(|| split::thickness::wall_thickness(&result.molded, job.thickness_samples))
                 .flatten()
         },
-        || write_split(&p.split, p.infill_zone.as_ref(), &outputs, &stem),
+        || write_split(result, p.infill_zone.as_ref(), &outputs, &stem),
     );
     written?;
-    p.split.set_wall_thickness(wall);
+    result.set_wall_thickness(wall);
     Ok((p, outputs))
 }
 
@@ -527,6 +565,26 @@ pub struct Estimate {
     pub baseplate_print: Option<PrintEstimate>,
     pub part_shape: MoldedShape,
     pub rib_shape: MoldedShape,
+    /// What the estimate found doubtful (walls the printer cannot print); reported with the
+    /// part's other warnings.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+/// A warning when the molded region's typical wall is thinner than one line of the FFF
+/// printer: the print time and cost of such walls are figures of walls it cannot print.
+fn thin_wall_warning(p: &Prepared, opts: &EstimateOptions) -> Option<String> {
+    let wall = match &p.split {
+        Ok(s) => s.facts.wall_thickness.as_ref(),
+        Err(_) => p.part_wall.as_ref(),
+    }?
+    .p50_mm;
+    let line_mm = opts.fff.nozzle_mm;
+    (wall < line_mm).then(|| {
+        format!(
+            "the median wall is {wall:.3} mm, thinner than one {line_mm} mm line of the printer: it cannot print it as drawn (is the file in another unit? see --units)"
+        )
+    })
 }
 
 /// Estimates the three routes for a prepared part (its molded region's wall thickness
@@ -539,39 +597,71 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
     let patches = p
         .patches
         .ok_or("the surface patches were not counted (the part was prepared for split only)")?;
-    let f = &p.split.facts;
-    let n = Vector3::from(f.plane_normal);
-    let axis = Unit::new_normalize(n);
-    let (u, v) = (
-        Vector3::from(p.split.footprint.u_axis),
-        Vector3::from(p.split.footprint.v_axis),
-    );
-    let part_size = extents(&p.part, &u, &v, &n);
-    let plate_size = extents(&p.split.baseplate, &u, &v, &n);
-    let rib_wall = f
-        .wall_thickness
-        .as_ref()
-        .map(|w| w.p95_mm)
-        .unwrap_or(f.plate_thickness_mm);
-    let part_shape = MoldedShape {
-        volume_mm3: f.part_volume_mm3,
-        projected_area_mm2: split::projected_area(&p.part, &n),
-        // Cooling waits for the thickest section: the plate or the ribs.
-        wall_mm: rib_wall.max(f.plate_thickness_mm),
-        length_mm: part_size[0],
-        width_mm: part_size[1],
-        depth_mm: part_size[2],
-        surface_patches: patches.part,
+    // The build and mold-opening axis: the split normal, or for a part without a plate the
+    // file's +z (as a slicer places it).
+    let (n, u, v) = match &p.split {
+        Ok(s) => (
+            Vector3::from(s.facts.plane_normal),
+            Vector3::from(s.footprint.u_axis),
+            Vector3::from(s.footprint.v_axis),
+        ),
+        Err(_) => (Vector3::z(), Vector3::x(), Vector3::y()),
     };
-    let rib_shape = MoldedShape {
-        volume_mm3: f.molded_volume_mm3,
-        projected_area_mm2: f.projected_area_mm2,
-        wall_mm: rib_wall,
-        // The rib mold holds the printed baseplate: it is as large and as deep as the part.
-        length_mm: part_size[0],
-        width_mm: part_size[1],
-        depth_mm: part_size[2],
-        surface_patches: patches.molded,
+    let axis = Unit::new_normalize(n);
+    let part_size = extents(&p.part, &u, &v, &n);
+    let (part_shape, rib_shape, plate) = match &p.split {
+        Ok(s) => {
+            let f = &s.facts;
+            let rib_wall = f
+                .wall_thickness
+                .as_ref()
+                .map(|w| w.p95_mm)
+                .unwrap_or(f.plate_thickness_mm);
+            let part_shape = MoldedShape {
+                volume_mm3: f.part_volume_mm3,
+                projected_area_mm2: split::projected_area(&p.part, &n),
+                // Cooling waits for the thickest section: the plate or the ribs.
+                wall_mm: rib_wall.max(f.plate_thickness_mm),
+                length_mm: part_size[0],
+                width_mm: part_size[1],
+                depth_mm: part_size[2],
+                surface_patches: patches.part,
+            };
+            let rib_shape = MoldedShape {
+                volume_mm3: f.molded_volume_mm3,
+                projected_area_mm2: f.projected_area_mm2,
+                wall_mm: rib_wall,
+                // The rib mold holds the printed baseplate: it is as large and as deep as the part.
+                length_mm: part_size[0],
+                width_mm: part_size[1],
+                depth_mm: part_size[2],
+                surface_patches: patches.molded,
+            };
+            (
+                part_shape,
+                rib_shape,
+                Ok((&s.baseplate, extents(&s.baseplate, &u, &v, &n))),
+            )
+        }
+        Err(why) => {
+            let part_shape = MoldedShape {
+                volume_mm3: p.part.signed_volume_mm3(),
+                projected_area_mm2: split::projected_area(&p.part, &n),
+                // The whole part cools by its thickest walls.
+                wall_mm: p.part_wall.as_ref().map_or(0.0, |w| w.p95_mm),
+                length_mm: part_size[0],
+                width_mm: part_size[1],
+                depth_mm: part_size[2],
+                surface_patches: patches.part,
+            };
+            let rib_shape = MoldedShape {
+                volume_mm3: 0.0,
+                projected_area_mm2: 0.0,
+                surface_patches: 0,
+                ..part_shape
+            };
+            (part_shape, rib_shape, Err(why.clone()))
+        }
     };
     let (am, plate) = rayon::join(
         || {
@@ -585,14 +675,16 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
             )
         },
         || {
+            let (baseplate, size) = plate.clone()?;
             print_body(
-                &p.split.baseplate,
-                plate_size,
+                baseplate,
+                size,
                 &axis,
                 &printer,
                 (printed_name, printed),
                 &opts.fff,
             )
+            .map_err(|why| format!("the baseplate cannot be printed: {why}"))
         },
     );
     let time = |r: &Result<(PrintRun, PrintEstimate), String>| {
@@ -628,6 +720,7 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
         baseplate_print: plate.ok().map(|(_, e)| e),
         part_shape,
         rib_shape,
+        warnings: thin_wall_warning(p, opts).into_iter().collect(),
     })
 }
 
@@ -646,8 +739,11 @@ pub fn estimate_part(
 /// needs it), from at least one sample.
 fn prepare_measured(file: &Path, job: &SplitJob) -> Result<Prepared, PartError> {
     let mut p = prepare(file, job)?;
-    let wall = split::thickness::wall_thickness(&p.split.molded, job.thickness_samples.max(1));
-    p.split.set_wall_thickness(wall);
+    let samples = job.thickness_samples.max(1);
+    match &mut p.split {
+        Ok(s) => s.measure_wall_thickness(samples),
+        Err(_) => p.part_wall = split::thickness::wall_thickness(&p.part, samples),
+    }
     Ok(p)
 }
 
@@ -655,7 +751,8 @@ fn prepare_measured(file: &Path, job: &SplitJob) -> Result<Prepared, PartError> 
 pub struct Planned {
     pub prepared: Prepared,
     pub estimate: Estimate,
-    pub outputs: SplitOutputs,
+    /// The split meshes written; `None` for a part without a split (nothing to write).
+    pub outputs: Option<SplitOutputs>,
 }
 
 /// Plans one part: [`estimate_part`], and the split meshes written into `out_dir` while the
@@ -669,10 +766,13 @@ pub fn plan_part(
     let p = prepare_measured(file, job)?;
     create_dir(out_dir)?;
     let stem = stem_of(file);
-    let outputs = split_outputs(out_dir, &stem);
+    let outputs = p.split.is_ok().then(|| split_outputs(out_dir, &stem));
     let (estimate, written) = rayon::join(
         || estimate(&p, job, opts),
-        || write_split(&p.split, p.infill_zone.as_ref(), &outputs, &stem),
+        || match (&p.split, &outputs) {
+            (Ok(s), Some(o)) => write_split(s, p.infill_zone.as_ref(), o, &stem),
+            _ => Ok(()),
+        },
     );
     written?;
     let estimate = estimate.map_err(|reason| PartError::part(file, reason))?;

@@ -106,9 +106,17 @@ pub fn split_value(
     prepared: &Prepared,
     outputs: Option<&SplitOutputs>,
 ) -> io::Result<serde_json::Value> {
-    let split = &prepared.split;
     let lattice = prepared.lattice.as_ref();
-    let mut row = serde_json::to_value(&split.facts)?;
+    let mut row = match &prepared.split {
+        Ok(split) => serde_json::to_value(&split.facts)?,
+        // A part without a split: what is known of it whole, and why it has no split.
+        Err(reason) => serde_json::json!({
+            "split": {"available": false, "reason": reason},
+            "part_volume_mm3": prepared.part.signed_volume_mm3(),
+            "wall_thickness": prepared.part_wall,
+            "warnings": prepared.part_warnings,
+        }),
+    };
     if let Some(obj) = row.as_object_mut() {
         match lattice {
             // The lattice's keys at the top level: pores, pin_area_mm2, pin_area_fraction,
@@ -132,10 +140,12 @@ pub fn split_value(
             }
         }
         obj.insert("file".into(), file.display().to_string().into());
-        obj.insert(
-            "footprint_loops_mm".into(),
-            serde_json::to_value(&split.footprint.loops_mm)?,
-        );
+        if let Ok(split) = &prepared.split {
+            obj.insert(
+                "footprint_loops_mm".into(),
+                serde_json::to_value(&split.footprint.loops_mm)?,
+            );
+        }
         if let Some(outputs) = outputs {
             obj.insert(
                 "outputs".into(),
@@ -174,20 +184,35 @@ pub fn split_table(
     Ok(())
 }
 
-/// The split's warnings, then the interface's.
+/// The split's warnings (the part's, for a part without a split), then the interface's.
 pub fn split_warnings(prepared: &Prepared) -> impl Iterator<Item = &String> {
-    prepared
-        .split
-        .facts
-        .warnings
-        .iter()
-        .chain(prepared.lattice.iter().flat_map(|l| &l.lattice_warnings))
-        .chain(&prepared.bond_warnings)
+    match &prepared.split {
+        Ok(split) => &split.facts.warnings,
+        Err(_) => &prepared.part_warnings,
+    }
+    .iter()
+    .chain(prepared.lattice.iter().flat_map(|l| &l.lattice_warnings))
+    .chain(&prepared.bond_warnings)
 }
 
 /// The rows of the split's table: plane, thickness, volumes, footprint, interface and bond.
 pub fn split_rows(prepared: &Prepared) -> Vec<(&'static str, String)> {
-    let split = &prepared.split;
+    let split = match &prepared.split {
+        Ok(split) => split,
+        Err(reason) => {
+            let mut rows = vec![
+                ("split", format!("none: {reason}")),
+                (
+                    "volume",
+                    format!("{:.3} mm3", prepared.part.signed_volume_mm3()),
+                ),
+            ];
+            if let Some(t) = &prepared.part_wall {
+                rows.push(("wall thickness", wall_row(t)));
+            }
+            return rows;
+        }
+    };
     let lattice = prepared.lattice.as_ref();
     let f = &split.facts;
     let n = f.plane_normal;
@@ -241,13 +266,7 @@ pub fn split_rows(prepared: &Prepared) -> Vec<(&'static str, String)> {
         ("molded height", format!("{:.3} mm", f.molded_height_mm)),
     ]);
     if let Some(t) = &f.wall_thickness {
-        rows.push((
-            "wall thickness",
-            format!(
-                "median {:.3}, p95 {:.3}, max {:.3} mm ({} samples)",
-                t.p50_mm, t.p95_mm, t.max_mm, t.samples
-            ),
-        ));
+        rows.push(("wall thickness", wall_row(t)));
     }
     if let Some(l) = lattice
         && let Some(density) = l.infill_density_percent
@@ -292,6 +311,13 @@ pub fn split_rows(prepared: &Prepared) -> Vec<(&'static str, String)> {
     rows
 }
 
+fn wall_row(t: &crate::split::thickness::WallThickness) -> String {
+    format!(
+        "median {:.3}, p95 {:.3}, max {:.3} mm ({} samples)",
+        t.p50_mm, t.p95_mm, t.max_mm, t.samples
+    )
+}
+
 /// The estimate of a part as one JSON object: the split's and the interface's keys, then the
 /// comparison (`routes`, `break_even_volumes`, `best_route`, `sweep`, ...), and the outputs.
 pub fn estimate_value(
@@ -305,6 +331,10 @@ pub fn estimate_value(
         (row.as_object_mut(), serde_json::to_value(estimate)?)
     {
         obj.extend(e);
+        // One list of warnings: the estimate's join the part's and the split's.
+        if let Some(serde_json::Value::Array(list)) = obj.get_mut("warnings") {
+            list.extend(estimate.warnings.iter().map(|w| w.as_str().into()));
+        }
     }
     Ok(row)
 }
@@ -473,7 +503,7 @@ pub fn estimate_table(
         writeln!(w, "  {k:<16} {v}")?;
     }
     w.write_all(estimate_rows(estimate).as_bytes())?;
-    for warning in split_warnings(prepared) {
+    for warning in split_warnings(prepared).chain(&estimate.warnings) {
         writeln!(w, "  warning: {warning}")?;
     }
     Ok(())
@@ -509,10 +539,12 @@ pub fn plan_reports(file: &Path, planned: &Planned, out_dir: &Path) -> io::Resul
         file,
         &planned.prepared,
         &planned.estimate,
-        Some(&planned.outputs),
+        planned.outputs.as_ref(),
     )?;
     if let Some(obj) = json.as_object_mut()
-        && let Some(serde_json::Value::Object(outs)) = obj.get_mut("outputs")
+        && let serde_json::Value::Object(outs) = obj
+            .entry("outputs")
+            .or_insert_with(|| serde_json::json!({}))
     {
         outs.insert(
             "report_json".into(),
@@ -530,16 +562,19 @@ pub fn plan_reports(file: &Path, planned: &Planned, out_dir: &Path) -> io::Resul
     let png = chart::svg_to_png(&svg, 1.0).map_err(io::Error::other)?;
     let mut summary = Vec::new();
     estimate_table(&mut summary, file, &planned.prepared, &planned.estimate)?;
-    let o = &planned.outputs;
-    for (k, v) in [
-        ("baseplate", &o.baseplate),
-        ("molded", &o.molded),
-        ("3mf", &o.three_mf),
+    let meshes = planned.outputs.iter().flat_map(|o| {
+        [
+            ("baseplate", &o.baseplate),
+            ("molded", &o.molded),
+            ("3mf", &o.three_mf),
+        ]
+    });
+    for (k, v) in meshes.chain([
         ("report", &files.json),
         ("chart", &files.svg),
         ("chart (PNG)", &files.png),
         ("summary", &files.summary),
-    ] {
+    ]) {
         writeln!(summary, "  {k:<16} {}", v.display())?;
     }
     Ok(PlanReports {

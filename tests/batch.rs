@@ -71,14 +71,15 @@ fn write_broken(dir: &Path) -> Vec<(PathBuf, &'static str)> {
     cube.triangles.push([a, b, c]);
     let non_manifold = dir.join("non_manifold.stl");
     write_binary(&non_manifold, &cube, "fin").unwrap();
-    // A plain cube: a closed solid, but no plate with ribs.
+    // A plain cube: a closed solid without a plate, so no hybrid route; it is not broken
+    // (printing and molding still cost it), and stands among the broken files as a row
+    // that must stay ok.
     let plateless = dir.join("cube.stl");
     write_binary(&plateless, &cube_mm(30.0), "cube").unwrap();
     vec![
         (empty, "file is empty"),
         (truncated, "size mismatch"),
         (non_manifold, "non-manifold"),
-        (plateless, "no plate found"),
     ]
 }
 
@@ -130,6 +131,7 @@ fn mixed_catalog_gives_one_row_per_entry_with_split_figures_and_reasons() {
         .iter()
         .map(|f| format!("good/{}", f.file_name().unwrap().to_str().unwrap()))
         .chain(["good/RIBBED_UPPER.STL".to_string()])
+        .chain(["Broken/cube.stl".to_string()])
         .chain(
             broken
                 .iter()
@@ -153,9 +155,13 @@ fn mixed_catalog_gives_one_row_per_entry_with_split_figures_and_reasons() {
             assert_eq!(r["part_volume_mm3"], Value::Null);
             continue;
         }
-        if r["file"] == "good/block.stl" {
-            assert_eq!(r["status"], "error");
-            assert!(r["error"].as_str().unwrap().contains("no plate found"));
+        if r["file"] == "good/block.stl" || r["file"] == "Broken/cube.stl" {
+            // No plate: costed whole by AM and IM, no hybrid route, no split figures.
+            assert_eq!(r["status"], "ok", "{r}");
+            assert!(r["cost_per_part_am"].as_f64().is_some(), "{r}");
+            assert!(r["cost_per_part_im"].as_f64().is_some(), "{r}");
+            assert_eq!(r["cost_per_part_hybrid"], Value::Null);
+            assert_eq!(r["plate_thickness_mm"], Value::Null);
             continue;
         }
         assert_eq!(r["status"], "ok", "{r}");
@@ -228,7 +234,7 @@ fn mixed_catalog_gives_one_row_per_entry_with_split_figures_and_reasons() {
     for (rec, row) in records.iter().zip(&rows) {
         assert_eq!(rec[col("file")], *row["file"].as_str().unwrap());
         assert_eq!(rec[col("status")], *row["status"].as_str().unwrap());
-        if row["status"] == "ok" {
+        if row["status"] == "ok" && !row["molded_volume_mm3"].is_null() {
             // serde_json's default float parser may miss the last bit; the text is the same.
             let v: f64 = rec[col("molded_volume_mm3")].parse().unwrap();
             let j = row["molded_volume_mm3"].as_f64().unwrap();
@@ -237,7 +243,8 @@ fn mixed_catalog_gives_one_row_per_entry_with_split_figures_and_reasons() {
     }
     let summary: Value = serde_json::from_str(&read(&out, "summary.json")).unwrap();
     assert_eq!(summary["parts"], Value::from(rows.len()));
-    assert_eq!(summary["errors"], Value::from(broken.len() + 1));
+    // The broken files; the block and the cube are costed whole.
+    assert_eq!(summary["errors"], Value::from(broken.len()));
     // Every ok part counted once under the route that is cheapest for it.
     let ok_rows: Vec<&Value> = rows.iter().filter(|r| r["status"] == "ok").collect();
     let by_route = summary["best_route"].as_object().unwrap();
@@ -548,9 +555,11 @@ fn fail_fast_stops_nothing_ok_fails_and_meshes_are_kept_on_request() {
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let rows = jsonl(&out);
-    // Sorted: block.stl (no plate) comes first and stops the run.
+    // Sorted: empty.stl is the first error (block.stl and cube.stl have no plate, but are
+    // costed) and stops the run.
     assert_eq!(rows.last().unwrap()["status"], "error");
     assert!(rows.len() < 12, "{} rows", rows.len());
+    let ok_before = rows.iter().filter(|r| r["status"] == "ok").count();
     let summary: Value = serde_json::from_str(&read(&out, "summary.json")).unwrap();
     assert_eq!(summary["run"]["stopped_early"], Value::Bool(true));
     // The rest follows with --resume; --retry-errors evaluates the error row again, and the
@@ -568,7 +577,8 @@ fn fail_fast_stops_nothing_ok_fails_and_meshes_are_kept_on_request() {
     let rows = jsonl(&out);
     assert_eq!(rows.len(), 12);
     let summary: Value = serde_json::from_str(&read(&out, "summary.json")).unwrap();
-    assert_eq!(summary["run"]["evaluated"], Value::from(12));
+    // Everything but the rows already ok: the rest, and the error row retried.
+    assert_eq!(summary["run"]["evaluated"], Value::from(12 - ok_before));
     let indices: Vec<u64> = rows.iter().map(|r| r["index"].as_u64().unwrap()).collect();
     assert_eq!(indices, (0..12).collect::<Vec<u64>>());
     let whole = dir.path().join("whole");
@@ -593,6 +603,8 @@ fn fail_fast_stops_nothing_ok_fails_and_meshes_are_kept_on_request() {
 
     let only_broken = dir.path().join("broken");
     write_broken(&only_broken);
+    // Without the cube, which is costed whole.
+    std::fs::remove_file(only_broken.join("cube.stl")).unwrap();
     let o = run(&[
         "batch",
         s(&only_broken),

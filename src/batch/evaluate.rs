@@ -202,20 +202,31 @@ pub fn evaluate(entry: &CatalogEntry, opts: &EvalOptions) -> Result<Figures, Str
     }
     .map_err(|e| reason(&e.to_string(), &entry.path))?;
 
-    let f = &prepared.split.facts;
     let c = &estimate.comparison;
     let mut figures = Figures::default();
     figures.set("triangles", prepared.part.triangles.len());
-    figures.set("part_volume_mm3", f.part_volume_mm3);
-    figures.set("baseplate_volume_mm3", f.baseplate_volume_mm3);
-    figures.set("molded_volume_mm3", f.molded_volume_mm3);
-    figures.set("plate_thickness_mm", f.plate_thickness_mm);
-    figures.set("footprint_area_mm2", f.footprint_area_mm2);
-    figures.set("projected_area_mm2", f.projected_area_mm2);
-    figures.set("molded_height_mm", f.molded_height_mm);
-    figures.set("rib_bodies", f.rib_bodies);
-    if let Some(w) = &f.wall_thickness {
-        figures.set("wall_thickness_median_mm", w.p50_mm);
+    match &prepared.split {
+        Ok(split) => {
+            let f = &split.facts;
+            figures.set("part_volume_mm3", f.part_volume_mm3);
+            figures.set("baseplate_volume_mm3", f.baseplate_volume_mm3);
+            figures.set("molded_volume_mm3", f.molded_volume_mm3);
+            figures.set("plate_thickness_mm", f.plate_thickness_mm);
+            figures.set("footprint_area_mm2", f.footprint_area_mm2);
+            figures.set("projected_area_mm2", f.projected_area_mm2);
+            figures.set("molded_height_mm", f.molded_height_mm);
+            figures.set("rib_bodies", f.rib_bodies);
+            if let Some(w) = &f.wall_thickness {
+                figures.set("wall_thickness_median_mm", w.p50_mm);
+            }
+        }
+        // A part without a plate is costed whole: AM and IM, the hybrid route unavailable.
+        Err(_) => {
+            figures.set("part_volume_mm3", prepared.part.signed_volume_mm3());
+            if let Some(w) = &prepared.part_wall {
+                figures.set("wall_thickness_median_mm", w.p50_mm);
+            }
+        }
     }
     let lattice = prepared.lattice.as_ref();
     figures.set("pores", lattice.map_or(0, |l| l.pores));
@@ -259,7 +270,9 @@ pub fn evaluate(entry: &CatalogEntry, opts: &EvalOptions) -> Result<Figures, Str
     if let Some(best) = c.best_route {
         figures.set("best_route", best.name());
     }
-    let warnings: Vec<&String> = crate::report::split_warnings(&prepared).collect();
+    let warnings: Vec<&String> = crate::report::split_warnings(&prepared)
+        .chain(&estimate.warnings)
+        .collect();
     figures.set(
         "warnings",
         warnings

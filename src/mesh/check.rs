@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::stl::StlFormat;
-use super::units::{Units, size_warning};
+use super::units::{Units, mean_wall_mm, units_warning};
 use super::{Aabb, Mesh};
 
 /// What the checks found. Lengths in mm, areas in mm², volumes in mm³.
@@ -345,7 +345,8 @@ pub fn check_and_repair(mut mesh: Mesh, units: Units) -> CheckedMesh {
 
     let (min, max) = bb.map(|b| (b.min, b.max)).unwrap_or_default();
     let size = max - min;
-    if let Some(w) = size_warning(size.max(), units) {
+    let area_mm2 = mesh.area_mm2();
+    if let Some(w) = units_warning(size.max(), mean_wall_mm(volume_mm3, area_mm2), units) {
         warnings.push(w);
     }
     let report = MeshReport {
@@ -356,7 +357,7 @@ pub fn check_and_repair(mut mesh: Mesh, units: Units) -> CheckedMesh {
         bbox_min_mm: min.coords.into(),
         bbox_max_mm: max.coords.into(),
         size_mm: size.into(),
-        area_mm2: mesh.area_mm2(),
+        area_mm2,
         volume_mm3,
         shells,
         boundary_edges: edges.boundary,

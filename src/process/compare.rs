@@ -72,7 +72,8 @@ pub struct RouteCost {
 pub struct RouteInputs<'a> {
     /// The whole part printed (pure AM), in the printed material, or why it cannot be.
     pub am_part: Result<PrintRun, String>,
-    /// The baseplate printed (hybrid), with its pores, or why it cannot be.
+    /// The baseplate printed (hybrid), with its pores, or why there is none (the reason
+    /// becomes the hybrid route's).
     pub am_baseplate: Result<PrintRun, String>,
     /// The whole part molded (pure IM).
     pub part_shape: MoldedShape,
@@ -284,10 +285,7 @@ pub fn route(
         }
         Route::Im => im(inputs, m, annual_volume).map_err(|e| e.to_string()),
         Route::Hybrid => {
-            let run = inputs
-                .am_baseplate
-                .as_ref()
-                .map_err(|why| format!("the baseplate cannot be printed: {why}"))?;
+            let run = inputs.am_baseplate.as_ref().map_err(|why| why.clone())?;
             hybrid(run, inputs, m, annual_volume).map_err(|e| e.to_string())
         }
     }?;

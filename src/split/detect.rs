@@ -304,9 +304,15 @@ pub fn plate_along(facets: &Facets, axis: Unit<Vector3<f64>>) -> Result<PlateFin
     let edge_floor = (1.0 - PLATE_EDGE_TOLERANCE) * amax;
     let in_plate = |i: usize| mid[i] >= floor && low[i] >= edge_floor && high[i] >= edge_floor;
     if !in_plate(imax) {
+        let (a, b) = (low[imax].min(high[imax]), low[imax].max(high[imax]));
+        // As many decimals as it takes to show the two ends apart.
+        let decimals = (-(b - a).max(1e-9).log10()).ceil().clamp(1.0, 6.0) as usize;
         return Err(format!(
-            "the largest section ({amax:.1} mm²) changes within its slab ({:.1} to {:.1} mm²): sloped walls, not a plate",
-            low[imax], high[imax]
+            "the largest section ({amax:.1} mm²) changes by {:.2} % across its slab ({:.decimals$} to {:.decimals$} mm²), more than a plate's {:.0} %: sloped walls, not a plate",
+            100.0 * (b - a) / amax,
+            low[imax],
+            high[imax],
+            100.0 * PLATE_EDGE_TOLERANCE
         ));
     }
     let mut first = imax;
@@ -344,7 +350,8 @@ pub fn plate_along(facets: &Facets, axis: Unit<Vector3<f64>>) -> Result<PlateFin
     }
     if thickness > MAX_THICKNESS_RATIO * amax.sqrt() {
         return Err(format!(
-            "the slab of largest section ({amax:.1} mm²) is {thickness:.2} mm thick: too thick for a plate"
+            "the slab of largest section ({amax:.3} mm²) is {thickness:.3} mm thick, more than {MAX_THICKNESS_RATIO} x the side of a square of that section ({:.3} mm): too thick for a plate that size",
+            amax.sqrt()
         ));
     }
     // Just beyond each face against just inside it: the step down from plate to ribs.

@@ -55,8 +55,9 @@ pub struct SplitOptions {
 pub enum SplitError {
     #[error("{0}")]
     NotSolid(String),
-    #[error("no plate found: {0}; give --normal, --height or --plane to cut anyway")]
-    NoPlate(String),
+    /// No plate along any axis tried: the reasons, and the options that cut anyway.
+    #[error("no plate found: {reasons}; {advice}")]
+    NoPlate { reasons: String, advice: String },
     #[error("nothing to mold: {0}")]
     NothingToMold(String),
     #[error("invalid {what}: {why}")]
@@ -248,13 +249,25 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
         let n = match given_normal {
             Some(n) => n,
             None => {
+                // Along the detected plate's normal; without a plate, along the axis the
+                // detection tried first (the largest section), so that --height alone
+                // always cuts, as the refusal without a plate suggests.
                 let d = detect::detect(&mesh, None);
-                let n = d.plate.map(|p| p.axis()).ok_or_else(|| SplitError::BadOption {
-                    what: "--height",
-                    why: "it is measured along a normal, and no plate normal was found: give --normal too".into(),
-                })?;
+                let (n, what) = match (&d.plate, d.rejected.first()) {
+                    (Some(p), _) => (p.axis(), "the detected plate normal"),
+                    (None, Some(r)) => (
+                        Unit::new_normalize(Vector3::from(r.axis)),
+                        "the axis of the part's largest section (no plate was found)",
+                    ),
+                    (None, None) => {
+                        return Err(SplitError::BadOption {
+                            what: "--height",
+                            why: "it is measured along a normal, and the part has no section along any axis: give --plane".into(),
+                        });
+                    }
+                };
                 warnings.push(format!(
-                    "--height without --normal: measured along the detected plate normal ({:.4}, {:.4}, {:.4})",
+                    "--height without --normal: measured along {what} ({:.4}, {:.4}, {:.4})",
                     n.x, n.y, n.z
                 ));
                 n
@@ -298,7 +311,19 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
                     )
                 })
                 .collect();
-            return Err(SplitError::NoPlate(reasons.join("; ")));
+            // Options that cut this part when given alone (each is honoured by itself).
+            let advice = match (given_normal, d.rejected.first()) {
+                (Some(_), _) => "give --height MM (the cut's distance from the part's lowest point along that normal) or --plane PX,PY,PZ,NX,NY,NZ to cut anyway".to_string(),
+                (None, Some(r)) => format!(
+                    "give --height MM (the cut's distance from the part's lowest point along ({:.3}, {:.3}, {:.3}), the first axis tried), --normal with --height, or --plane PX,PY,PZ,NX,NY,NZ to cut anyway",
+                    r.axis[0], r.axis[1], r.axis[2]
+                ),
+                (None, None) => "give --plane PX,PY,PZ,NX,NY,NZ to cut anyway".to_string(),
+            };
+            return Err(SplitError::NoPlate {
+                reasons: reasons.join("; "),
+                advice,
+            });
         };
         if p.rib_side_volume_mm3 == 0.0 {
             return Err(SplitError::NothingToMold(
@@ -567,7 +592,7 @@ mod tests {
         assert!((s.facts.plate_thickness_mm - 3.0).abs() < 1e-9);
 
         let e = split(&samples::block().mesh(), &SplitOptions::default()).unwrap_err();
-        assert!(matches!(e, SplitError::NoPlate(_)), "{e}");
+        assert!(matches!(e, SplitError::NoPlate { .. }), "{e}");
         let e = split(
             &part,
             &SplitOptions {
