@@ -17,6 +17,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{Rng, find_binary};
 use hybridplan::mesh::stl::write_binary;
 use hybridplan::samples;
 use nalgebra::{Rotation3, Vector3};
@@ -24,23 +27,6 @@ use nalgebra::{Rotation3, Vector3};
 const DEFAULT_PARTS: usize = 1000;
 const DEFAULT_RUNS: usize = 3;
 const SEED: u64 = 0x5eed_ba7c;
-
-/// splitmix64: a tiny, well-known seeded generator, enough to place parts reproducibly.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [lo, hi).
-    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 /// Writes `parts` parts into `dir`: sample k % 8, turned by random Euler angles, scaled by
 /// 0.5 to 2 and moved by up to 100 mm.
@@ -82,37 +68,6 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 /// The hybridplan binary to time, or why there is none.
-fn find_binary() -> Result<PathBuf, String> {
-    if let Some(p) = std::env::var_os("HYBRIDPLAN_BIN") {
-        let p = PathBuf::from(p);
-        return if p.is_file() {
-            Ok(p)
-        } else {
-            Err(format!("HYBRIDPLAN_BIN={} is not a file", p.display()))
-        };
-    }
-    let exe = format!("hybridplan{}", std::env::consts::EXE_SUFFIX);
-    let mut candidates = vec![
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("target")
-            .join("release")
-            .join(&exe),
-    ];
-    // CARGO_TARGET_TMPDIR is TARGET/tmp: this also finds the binary with CARGO_TARGET_DIR set.
-    if let Some(target) = Path::new(env!("CARGO_TARGET_TMPDIR")).parent() {
-        candidates.push(target.join("release").join(&exe));
-    }
-    candidates
-        .iter()
-        .find(|p| p.is_file())
-        .cloned()
-        .ok_or_else(|| {
-            "no hybridplan binary; build it first with `cargo build --release` \
-             (or point HYBRIDPLAN_BIN at one)"
-                .into()
-        })
-}
-
 /// One batch run into a fresh folder: wall time, and the (ok, errors) of its summary.
 fn batch(bin: &Path, catalog: &Path, out: &Path, jobs: Option<usize>) -> (Duration, u64, u64) {
     let _ = std::fs::remove_dir_all(out);
