@@ -385,6 +385,7 @@ impl LatticeArgs {
             margin_mm: self.margin_mm,
             angle_deg: self.angle_deg,
             dovetail: self.dovetail,
+            explicit: self.lattice.is_some(),
         })
     }
 }

@@ -342,3 +342,67 @@ fn a_turned_scaled_part_with_sliver_triangles_in_its_plate_top_takes_pores() {
         }
     }
 }
+
+#[test]
+fn a_lattice_over_its_budget_is_refused_before_it_is_built() {
+    // The ribbed plate read in inches: five ribs 120 x 2 in, 1200 x 25.4² = 774,192 mm² of
+    // interface; the default grid (0.9 mm pores, 0.9 mm walls, a 1.8 mm pitch, 3.24 mm² a
+    // pore) would place about 774192 / 3.24 = 238,948 pores (it made 230 k in 113 s and
+    // 821 MB before the budget). The default lattice leaves the interface plain and says why.
+    let ribbed = sample("ribbed_plate.stl");
+    let (code, out, err) = run(&["estimate", &ribbed, "--units", "in", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["pores"], 0);
+    assert_eq!(f(&v, "bond_shear_n"), f(&v, "bond_shear_plain_n"));
+    let warnings = v["lattice_warnings"].as_array().unwrap();
+    let why = warnings[0].as_str().unwrap();
+    assert!(
+        why.contains("about 238948 pores")
+            && why.contains("budget of 50000 pores")
+            && why.contains("--lattice none")
+            && why.contains("interface stays plain"),
+        "{warnings:?}"
+    );
+    // Asked for by name, the same lattice is an error naming the count and the budget. The
+    // pitch that fits: 1.8 x √(238948 / 50000) = 3.93 mm.
+    for units in ["in", "m"] {
+        let (code, _, err) = run(&["estimate", &ribbed, "--units", units, "--lattice", "grid"]);
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.contains("over the budget of 50000 pores") && err.contains("--units"),
+            "{err}"
+        );
+    }
+    let (_, _, err) = run(&["estimate", &ribbed, "--units", "in", "--lattice", "grid"]);
+    assert!(err.contains("at least 3.93 mm"), "{err}");
+}
+
+#[test]
+fn pores_and_walls_below_the_printers_minimum_are_errors_not_warnings() {
+    // They reached 3 GB in 30 s after a warning; now refused before any work.
+    let ribbed = sample("ribbed_plate.stl");
+    let (code, _, err) = run(&[
+        "estimate",
+        &ribbed,
+        "--pore-mm",
+        "0.01",
+        "--wall-mm",
+        "0.01",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("pores of 0.01 mm are below the printable minimum of 0.8 mm"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["estimate", &ribbed, "--wall-mm", "0.3"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("below the printable minimum of 0.45 mm"),
+        "{err}"
+    );
+    // One extrusion width prints, with a warning that two are better.
+    let (code, out, err) = run(&["estimate", &ribbed, "--wall-mm", "0.6", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("under two extrusion widths"), "{out}");
+}
