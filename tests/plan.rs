@@ -406,3 +406,70 @@ fn pores_and_walls_below_the_printers_minimum_are_errors_not_warnings() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("under two extrusion widths"), "{out}");
 }
+
+#[test]
+fn plan_moves_a_parts_outputs_into_place_as_a_set_with_a_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = out.to_str().unwrap();
+    let ribbed = sample("ribbed_plate.stl");
+    let manifest = || -> Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(out.join("ribbed_plate.outputs.json")).unwrap(),
+        )
+        .unwrap()
+    };
+    let staging = || -> Vec<String> {
+        std::fs::read_dir(&out)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp-"))
+            .collect()
+    };
+    let (code, _, err) = run(&["plan", &ribbed, "--out", o]);
+    assert_eq!(code, 0, "{err}");
+    let first = manifest();
+    assert_eq!(first["complete"], true);
+    assert_eq!(
+        first["files"],
+        serde_json::json!([
+            "ribbed_plate.baseplate.stl",
+            "ribbed_plate.molded.stl",
+            "ribbed_plate.split.3mf",
+            "ribbed_plate.report.json",
+            "ribbed_plate.report.svg",
+            "ribbed_plate.report.png",
+            "ribbed_plate.summary.txt"
+        ])
+    );
+    assert!(staging().is_empty(), "{:?}", staging());
+    // A run stopped half way through moving its files (the chart's place is taken by a
+    // folder, so the fifth rename fails): the meshes and the report JSON are the new run's,
+    // the chart and the summary the old run's, and the manifest says so.
+    std::fs::remove_file(out.join("ribbed_plate.report.svg")).unwrap();
+    std::fs::create_dir_all(out.join("ribbed_plate.report.svg/in_the_way")).unwrap();
+    let (code, _, err) = run(&["plan", &ribbed, "--out", o]);
+    assert_ne!(code, 0);
+    assert!(err.contains("ribbed_plate.report.svg"), "{err}");
+    let second = manifest();
+    assert_eq!(second["complete"], false);
+    assert_ne!(second["run_id"], first["run_id"]);
+    assert!(staging().is_empty(), "{:?}", staging());
+    // A killed run's staging folder (its process gone: Linux pids stop at 2²²) is removed by
+    // the next run; a folder of the same pattern without the staging marker is not ours.
+    std::fs::remove_dir_all(out.join("ribbed_plate.report.svg")).unwrap();
+    let killed = out.join(".ribbed_plate.tmp-4000000000");
+    std::fs::create_dir(&killed).unwrap();
+    std::fs::write(killed.join(".hybridplan-staging"), b"").unwrap();
+    std::fs::write(killed.join("ribbed_plate.baseplate.stl"), b"half").unwrap();
+    let foreign = out.join(".notes.tmp-4000000000");
+    std::fs::create_dir(&foreign).unwrap();
+    let (code, _, err) = run(&["plan", &ribbed, "--out", o]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!killed.exists());
+    assert!(foreign.exists());
+    let third = manifest();
+    assert_eq!(third["complete"], true);
+    assert_ne!(third["run_id"], second["run_id"]);
+}
