@@ -183,12 +183,29 @@ impl OutputSet {
     /// Returns the manifest's path.
     pub fn commit(mut self) -> Result<PathBuf, WriteError> {
         let manifest = self.manifest();
+        // Written in the staging folder and renamed into place, so that a run killed while
+        // writing it leaves its temporary file in the staging folder, which is removed.
         let write_manifest = |set: &OutputSet, complete: bool| {
-            write_atomic(&manifest, |w| {
+            let staged = set.staging.join(manifest.file_name().unwrap_or_default());
+            write_atomic(&staged, |w| {
                 w.write_all(set.manifest_json(complete).as_bytes())?;
                 w.write_all(b"\n")
+            })?;
+            std::fs::rename(&staged, &manifest).map_err(|source| WriteError {
+                path: manifest.clone(),
+                source,
             })
         };
+        // Temporary files of [`write_atomic`] that runs killed before sets existed left
+        // beside these outputs (`.NAME.XXXXXX.tmp`).
+        let names: Vec<String> = self
+            .files
+            .iter()
+            .chain(std::iter::once(&manifest))
+            .filter_map(|f| f.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect();
+        remove_stale_temporaries(&self.dir, &names);
         // Every staged file must be there before anything moves.
         for f in &self.files {
             let staged = self.staging.join(f.file_name().unwrap_or_default());
@@ -221,6 +238,30 @@ impl Drop for OutputSet {
     fn drop(&mut self) {
         if !self.committed {
             let _ = std::fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+/// Removes the temporary files [`write_atomic`] names after `names` in `dir`
+/// (`.NAME.XXXXXX.tmp`, six random characters): the leftovers of killed writes.
+fn remove_stale_temporaries(dir: &Path, names: &[String]) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file_name = e.file_name();
+        let Some(n) = file_name.to_str() else {
+            continue;
+        };
+        let ours = names.iter().any(|name| {
+            n.strip_prefix('.')
+                .and_then(|r| r.strip_prefix(name.as_str()))
+                .and_then(|r| r.strip_prefix('.'))
+                .and_then(|r| r.strip_suffix(".tmp"))
+                .is_some_and(|mid| mid.len() == 6 && mid.bytes().all(|b| b.is_ascii_alphanumeric()))
+        });
+        if ours && e.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(e.path());
         }
     }
 }
@@ -268,6 +309,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path();
         // An old, complete run.
+        // A killed write's leftover beside an output, and a file that only looks alike.
+        std::fs::write(out.join(".p.a.stl.Ab12Cd.tmp"), b"half").unwrap();
+        std::fs::write(out.join(".p.a.stl.notes.tmp"), b"mine").unwrap();
         let mut old = OutputSet::begin(out, "p").unwrap();
         for name in ["p.a.stl", "p.report.json"] {
             let target = out.join(name);
@@ -280,7 +324,10 @@ mod tests {
         assert_eq!(m["complete"], true);
         assert_eq!(m["run_id"], old_id.as_str());
         assert_eq!(m["files"], serde_json::json!(["p.a.stl", "p.report.json"]));
-        // Nothing but the two files and the manifest: the staging folder is gone.
+        // The two files, the manifest and the look-alike: the staging folder and the
+        // leftover are gone.
+        assert!(!out.join(".p.a.stl.Ab12Cd.tmp").exists());
+        std::fs::remove_file(out.join(".p.a.stl.notes.tmp")).unwrap();
         assert_eq!(std::fs::read_dir(out).unwrap().count(), 3);
         // A new run whose second file cannot be moved into place (a folder is in its way):
         // the first file is new, the second old, and the manifest names the new run as
