@@ -392,6 +392,7 @@ impl LatticeArgs {
             margin_mm: self.margin_mm,
             angle_deg: self.angle_deg,
             dovetail: self.dovetail,
+            explicit: self.lattice.is_some(),
         })
     }
 }
@@ -511,11 +512,15 @@ pub fn plan_command(args: &PlanArgs) -> io::Result<i32> {
         &files,
         args.part.format,
         |file| -> Result<report::PlanReports, String> {
-            let planned =
-                plan::plan_part(file, &job, &opts, &args.out).map_err(|e| e.to_string())?;
+            // Meshes and reports staged together, then moved into place as one set with its
+            // manifest (a run killed half way never leaves new meshes beside an old report
+            // unmarked).
+            let (planned, mut set) =
+                plan::plan_part_staged(file, &job, &opts, &args.out).map_err(|e| e.to_string())?;
             let reports = report::plan_reports(file, &planned, &args.out)
                 .map_err(|e| format!("{}: {e}", file.display()))?;
-            report::write_plan_reports(&reports).map_err(|e| e.to_string())?;
+            report::write_plan_reports(&reports, &mut set).map_err(|e| e.to_string())?;
+            set.commit().map_err(|e| e.to_string())?;
             Ok(reports)
         },
         |out, _file, reports| {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use nalgebra::{Point3, Unit, Vector3};
 use serde::Serialize;
 
-use crate::fsutil::WriteError;
+use crate::fsutil::{OutputSet, WriteError};
 use crate::interface::{
     self, Bond, InterfaceFrame, LatticeReport, LatticeRequest, MaterialPair, PrintAndMold,
 };
@@ -268,13 +268,14 @@ pub fn split_part_with(
     out_dir: &Path,
 ) -> Result<(Prepared, SplitOutputs), PartError> {
     let mut p = prepare_with(file, job, false)?;
-    create_dir(out_dir)?;
     let stem = stem_of(file);
+    let mut set = OutputSet::begin(out_dir, &stem)?;
     let outputs = split_outputs(out_dir, &stem);
     let Ok(result) = &mut p.split else {
         // prepare_with for split refuses a part without a plate.
         return Err(PartError::part(file, "the part has no split".into()));
     };
+    let staged = stage_split(&mut set, &outputs);
     // The wall-thickness rays and the three writes are independent: run them side by side.
     let (wall, written) = rayon::join(
         || {
@@ -282,11 +283,21 @@ pub fn split_part_with(
                 .then(|| split::thickness::wall_thickness(&result.molded, job.thickness_samples))
                 .flatten()
         },
-        || write_split(result, p.infill_zone.as_ref(), &outputs, &stem),
+        || write_split(result, p.infill_zone.as_ref(), &staged, &stem),
     );
     written?;
+    set.commit()?;
     result.set_wall_thickness(wall);
     Ok((p, outputs))
+}
+
+/// Where the split meshes are written before the set is moved into place.
+fn stage_split(set: &mut OutputSet, outputs: &SplitOutputs) -> SplitOutputs {
+    SplitOutputs {
+        baseplate: set.stage(&outputs.baseplate),
+        molded: set.stage(&outputs.molded),
+        three_mf: set.stage(&outputs.three_mf),
+    }
 }
 
 /// Creates the output directory.
@@ -756,31 +767,49 @@ pub struct Planned {
 }
 
 /// Plans one part: [`estimate_part`], and the split meshes written into `out_dir` while the
-/// routes are estimated.
+/// routes are estimated, moved into place as one set with its manifest (see [`OutputSet`]).
 pub fn plan_part(
     file: &Path,
     job: &SplitJob,
     opts: &EstimateOptions,
     out_dir: &Path,
 ) -> Result<Planned, PartError> {
+    let (planned, set) = plan_part_staged(file, job, opts, out_dir)?;
+    set.commit()?;
+    Ok(planned)
+}
+
+/// [`plan_part`] with the meshes staged, not yet in place: the caller adds its own files to
+/// the set (the reports) and commits it. `Planned::outputs` names the final paths.
+pub fn plan_part_staged(
+    file: &Path,
+    job: &SplitJob,
+    opts: &EstimateOptions,
+    out_dir: &Path,
+) -> Result<(Planned, OutputSet), PartError> {
     let p = prepare_measured(file, job)?;
-    create_dir(out_dir)?;
     let stem = stem_of(file);
+    let mut set = OutputSet::begin(out_dir, &stem)?;
+    // A part without a split has no meshes: only the reports go into its set.
     let outputs = p.split.is_ok().then(|| split_outputs(out_dir, &stem));
+    let staged = outputs.as_ref().map(|o| stage_split(&mut set, o));
     let (estimate, written) = rayon::join(
         || estimate(&p, job, opts),
-        || match (&p.split, &outputs) {
+        || match (&p.split, &staged) {
             (Ok(s), Some(o)) => write_split(s, p.infill_zone.as_ref(), o, &stem),
             _ => Ok(()),
         },
     );
     written?;
     let estimate = estimate.map_err(|reason| PartError::part(file, reason))?;
-    Ok(Planned {
-        prepared: p,
-        estimate,
-        outputs,
-    })
+    Ok((
+        Planned {
+            prepared: p,
+            estimate,
+            outputs,
+        },
+        set,
+    ))
 }
 
 /// Writes the bundled ribbed-plate sample into `out_dir` (for `plan` without a file) and

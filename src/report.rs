@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::mesh::MeshReport;
 use std::path::PathBuf;
 
-use crate::fsutil::{WriteError, write_atomic};
+use crate::fsutil::{OutputSet, WriteError, manifest_path, write_atomic};
 use crate::plan::{Estimate, Planned, Prepared, SplitOutputs};
 use crate::process::compare::{Route, RouteCost};
 use chart::short_count;
@@ -553,6 +553,10 @@ pub fn plan_reports(file: &Path, planned: &Planned, out_dir: &Path) -> io::Resul
         outs.insert("report_svg".into(), files.svg.display().to_string().into());
         outs.insert("report_png".into(), files.png.display().to_string().into());
         outs.insert("summary".into(), files.summary.display().to_string().into());
+        outs.insert(
+            "manifest".into(),
+            manifest_path(out_dir, &stem).display().to_string().into(),
+        );
     }
     let svg = chart::cost_chart_svg(
         &stem,
@@ -574,6 +578,7 @@ pub fn plan_reports(file: &Path, planned: &Planned, out_dir: &Path) -> io::Resul
         ("chart", &files.svg),
         ("chart (PNG)", &files.png),
         ("summary", &files.summary),
+        ("manifest", &manifest_path(out_dir, &stem)),
     ]) {
         writeln!(summary, "  {k:<16} {}", v.display())?;
     }
@@ -586,13 +591,16 @@ pub fn plan_reports(file: &Path, planned: &Planned, out_dir: &Path) -> io::Resul
     })
 }
 
-/// Writes the reports of a planned part atomically.
-pub fn write_plan_reports(r: &PlanReports) -> Result<(), WriteError> {
-    write_atomic(&r.files.json, |w| {
+/// Writes the reports of a planned part into its output set (each file atomically; the set
+/// moves them into place with the meshes when it is committed).
+pub fn write_plan_reports(r: &PlanReports, set: &mut OutputSet) -> Result<(), WriteError> {
+    write_atomic(&set.stage(&r.files.json), |w| {
         serde_json::to_writer_pretty(&mut *w, &r.json)?;
         writeln!(w)
     })?;
-    write_atomic(&r.files.svg, |w| w.write_all(r.svg.as_bytes()))?;
-    write_atomic(&r.files.png, |w| w.write_all(&r.png))?;
-    write_atomic(&r.files.summary, |w| w.write_all(r.summary.as_bytes()))
+    write_atomic(&set.stage(&r.files.svg), |w| w.write_all(r.svg.as_bytes()))?;
+    write_atomic(&set.stage(&r.files.png), |w| w.write_all(&r.png))?;
+    write_atomic(&set.stage(&r.files.summary), |w| {
+        w.write_all(r.summary.as_bytes())
+    })
 }

@@ -342,3 +342,129 @@ fn a_turned_scaled_part_with_sliver_triangles_in_its_plate_top_takes_pores() {
         }
     }
 }
+
+#[test]
+fn a_lattice_over_its_budget_is_refused_before_it_is_built() {
+    // The ribbed plate read in inches: five ribs 120 x 2 in, 1200 x 25.4² = 774,192 mm² of
+    // interface; the default grid (0.9 mm pores, 0.9 mm walls, a 1.8 mm pitch, 3.24 mm² a
+    // pore) would place about 774192 / 3.24 = 238,948 pores (it made 230 k in 113 s and
+    // 821 MB before the budget). The default lattice leaves the interface plain and says why.
+    let ribbed = sample("ribbed_plate.stl");
+    let (code, out, err) = run(&["estimate", &ribbed, "--units", "in", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["pores"], 0);
+    assert_eq!(f(&v, "bond_shear_n"), f(&v, "bond_shear_plain_n"));
+    let warnings = v["lattice_warnings"].as_array().unwrap();
+    let why = warnings[0].as_str().unwrap();
+    assert!(
+        why.contains("about 238948 pores")
+            && why.contains("budget of 50000 pores")
+            && why.contains("--lattice none")
+            && why.contains("interface stays plain"),
+        "{warnings:?}"
+    );
+    // Asked for by name, the same lattice is an error naming the count and the budget. The
+    // pitch that fits: 1.8 x √(238948 / 50000) = 3.93 mm.
+    for units in ["in", "m"] {
+        let (code, _, err) = run(&["estimate", &ribbed, "--units", units, "--lattice", "grid"]);
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.contains("over the budget of 50000 pores") && err.contains("--units"),
+            "{err}"
+        );
+    }
+    let (_, _, err) = run(&["estimate", &ribbed, "--units", "in", "--lattice", "grid"]);
+    assert!(err.contains("at least 3.93 mm"), "{err}");
+}
+
+#[test]
+fn pores_and_walls_below_the_printers_minimum_are_errors_not_warnings() {
+    // They reached 3 GB in 30 s after a warning; now refused before any work (by the
+    // lattice, exit 1, or by a range on the option itself, exit 2).
+    let ribbed = sample("ribbed_plate.stl");
+    let (code, _, err) = run(&[
+        "estimate",
+        &ribbed,
+        "--pore-mm",
+        "0.01",
+        "--wall-mm",
+        "0.01",
+    ]);
+    assert!(code == 1 || code == 2, "{code} {err}");
+    assert!(err.contains("0.01"), "{err}");
+    let (code, _, err) = run(&["estimate", &ribbed, "--wall-mm", "0.3"]);
+    assert!(code == 1 || code == 2, "{code} {err}");
+    assert!(err.contains("0.3"), "{err}");
+    // One extrusion width prints, with a warning that two are better.
+    let (code, out, err) = run(&["estimate", &ribbed, "--wall-mm", "0.6", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("under two extrusion widths"), "{out}");
+}
+
+#[test]
+fn plan_moves_a_parts_outputs_into_place_as_a_set_with_a_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = out.to_str().unwrap();
+    let ribbed = sample("ribbed_plate.stl");
+    let manifest = || -> Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(out.join("ribbed_plate.outputs.json")).unwrap(),
+        )
+        .unwrap()
+    };
+    let staging = || -> Vec<String> {
+        std::fs::read_dir(&out)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp-"))
+            .collect()
+    };
+    let (code, _, err) = run(&["plan", &ribbed, "--out", o]);
+    assert_eq!(code, 0, "{err}");
+    let first = manifest();
+    assert_eq!(first["complete"], true);
+    assert_eq!(
+        first["files"],
+        serde_json::json!([
+            "ribbed_plate.baseplate.stl",
+            "ribbed_plate.molded.stl",
+            "ribbed_plate.split.3mf",
+            "ribbed_plate.report.json",
+            "ribbed_plate.report.svg",
+            "ribbed_plate.report.png",
+            "ribbed_plate.summary.txt"
+        ])
+    );
+    assert!(staging().is_empty(), "{:?}", staging());
+    // A run stopped half way through moving its files (the chart's place is taken by a
+    // folder, so the fifth rename fails): the meshes and the report JSON are the new run's,
+    // the chart and the summary the old run's, and the manifest says so.
+    std::fs::remove_file(out.join("ribbed_plate.report.svg")).unwrap();
+    std::fs::create_dir_all(out.join("ribbed_plate.report.svg/in_the_way")).unwrap();
+    let (code, _, err) = run(&["plan", &ribbed, "--out", o]);
+    assert_ne!(code, 0);
+    assert!(err.contains("ribbed_plate.report.svg"), "{err}");
+    let second = manifest();
+    assert_eq!(second["complete"], false);
+    assert_ne!(second["run_id"], first["run_id"]);
+    assert!(staging().is_empty(), "{:?}", staging());
+    // A killed run's staging folder (its process gone: Linux pids stop at 2²²) is removed by
+    // the next run; a folder of the same pattern without the staging marker is not ours.
+    std::fs::remove_dir_all(out.join("ribbed_plate.report.svg")).unwrap();
+    let killed = out.join(".ribbed_plate.tmp-4000000000");
+    std::fs::create_dir(&killed).unwrap();
+    std::fs::write(killed.join(".hybridplan-staging"), b"").unwrap();
+    std::fs::write(killed.join("ribbed_plate.baseplate.stl"), b"half").unwrap();
+    let foreign = out.join(".notes.tmp-4000000000");
+    std::fs::create_dir(&foreign).unwrap();
+    let (code, _, err) = run(&["plan", &ribbed, "--out", o]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!killed.exists());
+    assert!(foreign.exists());
+    let third = manifest();
+    assert_eq!(third["complete"], true);
+    assert_ne!(third["run_id"], second["run_id"]);
+}

@@ -121,6 +121,7 @@ impl Default for PlanSettings {
                 margin_mm: None,
                 angle_deg: 0.0,
                 dovetail: false,
+                explicit: false,
             }),
             estimate: EstimateOptions::default(),
         }

@@ -77,6 +77,9 @@ pub struct Layout {
     pub single_row_pieces: usize,
     /// What could not be done, and what to change.
     pub notes: Vec<String>,
+    /// Pore positions tried (lattice points inside the footprint and single-row candidates):
+    /// the layout's work, which follows the footprint's area over the pitch squared.
+    pub points_tried: usize,
 }
 
 type Ring = Vec<[f64; 2]>;
@@ -113,6 +116,16 @@ fn closest_on_segment(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> ([f64; 2], f64) 
 }
 
 fn segments_cross(a: [f64; 2], b: [f64; 2], c: [f64; 2], d: [f64; 2]) -> bool {
+    // Segments on one line (edges of pores in one column of a turned lattice) have
+    // orientations that are rounding noise of either sign: apart along the line, their boxes
+    // are apart too, and they do not cross.
+    if a[0].max(b[0]) < c[0].min(d[0])
+        || c[0].max(d[0]) < a[0].min(b[0])
+        || a[1].max(b[1]) < c[1].min(d[1])
+        || c[1].max(d[1]) < a[1].min(b[1])
+    {
+        return false;
+    }
     let o = |p: [f64; 2], q: [f64; 2], r: [f64; 2]| {
         (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
     };
@@ -318,11 +331,18 @@ impl Piece {
         self.grid.distance(p)
     }
 
-    /// Is the (convex) pore wholly inside, at least `margin` from every edge?
+    /// Is the (convex) pore wholly inside, at least `margin` from every edge? (The layout
+    /// knows its centres are inside and asks [`Piece::clear`] alone.)
+    #[cfg(test)]
     fn holds(&self, pore: &Ring, center: [f64; 2], margin: f64) -> bool {
-        if !self.contains(center) {
-            return false;
-        }
+        self.contains(center) && self.clear(pore, margin)
+    }
+
+    /// With its centre inside the piece: is the (convex) pore at least `margin` from every
+    /// edge, and holds no edge inside it? Looks at the boundary segments near the pore only,
+    /// so its cost does not grow with the piece: a pore whose centre is inside and that no
+    /// boundary comes near or into lies wholly inside.
+    fn clear(&self, pore: &Ring, margin: f64) -> bool {
         let b = bbox2(pore);
         let n = pore.len();
         for k in self
@@ -335,18 +355,38 @@ impl Piece {
                     return false;
                 }
             }
+            // A whole hole inside the pore comes near none of its edges.
+            if inside_ring(pore, a) {
+                return false;
+            }
         }
-        // A whole hole inside the pore would not come near its edges.
-        !self
-            .rings
-            .iter()
-            .skip(1)
-            .any(|h| h.first().is_some_and(|&p| inside_ring(pore, p)))
+        true
     }
 }
 
 /// Groups loops into pieces: each counter-clockwise ring with the clockwise rings inside it.
 fn pieces(loops: &[Ring]) -> Vec<Piece> {
+    grouped(loops)
+        .into_iter()
+        .map(|(rings, area_mm2)| {
+            let bbox = bbox2(&rings[0]);
+            let segments = rings
+                .iter()
+                .flat_map(|r| (0..r.len()).map(move |k| (r[k], r[(k + 1) % r.len()])))
+                .collect();
+            let grid = SegmentGrid::new(segments, bbox);
+            Piece {
+                rings,
+                area_mm2,
+                bbox,
+                grid,
+            }
+        })
+        .collect()
+}
+
+/// The loops grouped as pieces (outer ring first, then its holes), with each piece's area.
+fn grouped(loops: &[Ring]) -> Vec<(Vec<Ring>, f64)> {
     let areas: Vec<f64> = loops.iter().map(|r| ring_area(r)).collect();
     let mut out: Vec<(usize, Vec<usize>)> = (0..loops.len())
         .filter(|&k| areas[k] > 0.0 && loops[k].len() >= 3)
@@ -370,18 +410,7 @@ fn pieces(loops: &[Ring]) -> Vec<Piece> {
                 .map(|k| loops[k].clone())
                 .collect();
             let area_mm2 = rings.iter().map(|r| ring_area(r)).sum();
-            let bbox = bbox2(&rings[0]);
-            let segments = rings
-                .iter()
-                .flat_map(|r| (0..r.len()).map(move |k| (r[k], r[(k + 1) % r.len()])))
-                .collect();
-            let grid = SegmentGrid::new(segments, bbox);
-            Piece {
-                rings,
-                area_mm2,
-                bbox,
-                grid,
-            }
+            (rings, area_mm2)
         })
         .collect()
 }
@@ -427,8 +456,8 @@ fn pore(outline: Ring) -> Pore {
     }
 }
 
-/// Lattice pores inside `piece`.
-fn lattice(piece: &Piece, p: &LayoutParams) -> Vec<Pore> {
+/// Lattice pores inside `piece`, and the number of lattice points tried.
+fn lattice(piece: &Piece, p: &LayoutParams) -> (Vec<Pore>, usize) {
     let a = p.angle_deg.to_radians();
     let (u, v) = ([a.cos(), a.sin()], [-a.sin(), a.cos()]);
     let pitch = p.pore_mm + p.wall_mm;
@@ -437,53 +466,79 @@ fn lattice(piece: &Piece, p: &LayoutParams) -> Vec<Pore> {
         Pattern::Hex => (pitch * 3f64.sqrt() / 2.0, pitch / 2.0),
         Pattern::Slots => (SLOT_ASPECT * p.pore_mm + p.wall_mm, 0.0),
     };
-    // The piece's extent in lattice coordinates.
-    let corners = [
+    let along = |q: [f64; 2], d: [f64; 2]| q[0] * d[0] + q[1] * d[1];
+    // The piece's extent across the rows, in lattice coordinates.
+    let (t0, t1) = [
         [piece.bbox[0], piece.bbox[1]],
         [piece.bbox[2], piece.bbox[1]],
         [piece.bbox[2], piece.bbox[3]],
         [piece.bbox[0], piece.bbox[3]],
-    ];
-    let along = |q: [f64; 2], d: [f64; 2]| q[0] * d[0] + q[1] * d[1];
-    let (mut s0, mut s1, mut t0, mut t1) = (
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-    );
-    for c in corners {
-        s0 = s0.min(along(c, u));
-        s1 = s1.max(along(c, u));
-        t0 = t0.min(along(c, v));
-        t1 = t1.max(along(c, v));
-    }
+    ]
+    .iter()
+    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &c| {
+        (lo.min(along(c, v)), hi.max(along(c, v)))
+    });
+    // The boundary in lattice coordinates, swept row by row: each row's lattice points are
+    // tried only where the row runs inside the piece (even-odd crossings), so the points tried
+    // follow the piece's area, not its bounding box, and a point tried is inside by
+    // construction (a turned lattice over a thin diagonal rib tried the whole box before).
+    let mut edges: Vec<([f64; 2], [f64; 2])> = piece
+        .grid
+        .segments
+        .iter()
+        .map(|&(a, b)| ([along(a, u), along(a, v)], [along(b, u), along(b, v)]))
+        .collect();
+    edges.sort_by(|x, y| x.0[1].min(x.1[1]).total_cmp(&y.0[1].min(y.1[1])));
+    let mut next_edge = 0;
+    let mut active: Vec<([f64; 2], [f64; 2])> = Vec::new();
+    let mut crossings: Vec<f64> = Vec::new();
     let mut out = Vec::new();
+    let mut tried = 0usize;
     let j0 = ((t0 - p.phase_mm[1]) / row).floor() as i64 - 1;
     let j1 = ((t1 - p.phase_mm[1]) / row).ceil() as i64 + 1;
     for j in j0..=j1 {
         let t = p.phase_mm[1] + j as f64 * row;
+        while next_edge < edges.len() && edges[next_edge].0[1].min(edges[next_edge].1[1]) <= t {
+            active.push(edges[next_edge]);
+            next_edge += 1;
+        }
+        active.retain(|e| e.0[1].max(e.1[1]) >= t);
+        crossings.clear();
+        crossings.extend(
+            active
+                .iter()
+                .filter(|(a, b)| (a[1] > t) != (b[1] > t))
+                .map(|(a, b)| a[0] + (t - a[1]) / (b[1] - a[1]) * (b[0] - a[0])),
+        );
+        crossings.sort_by(f64::total_cmp);
         let offset = if j.rem_euclid(2) == 1 { shift } else { 0.0 };
-        let i0 = ((s0 - p.phase_mm[0] - offset) / pitch).floor() as i64 - 1;
-        let i1 = ((s1 - p.phase_mm[0] - offset) / pitch).ceil() as i64 + 1;
-        for i in i0..=i1 {
-            let s = p.phase_mm[0] + offset + i as f64 * pitch;
-            let c = [s * u[0] + t * v[0], s * u[1] + t * v[1]];
-            let outline = match p.pattern {
-                Pattern::Grid => rectangle(c, p.pore_mm, p.pore_mm, u, v),
-                Pattern::Hex => round(c, p.pore_mm, p.round_segments),
-                Pattern::Slots => rectangle(c, p.pore_mm, SLOT_ASPECT * p.pore_mm, u, v),
-            };
-            if piece.holds(&outline, c, p.margin_mm) {
-                out.push(pore(outline));
+        for span in crossings.chunks_exact(2) {
+            let i0 = ((span[0] - p.phase_mm[0] - offset) / pitch).ceil() as i64;
+            let i1 = ((span[1] - p.phase_mm[0] - offset) / pitch).floor() as i64;
+            for i in i0..=i1 {
+                let s = p.phase_mm[0] + offset + i as f64 * pitch;
+                if !(s > span[0] && s < span[1]) {
+                    continue; // on the boundary: no room for a margin
+                }
+                tried += 1;
+                let c = [s * u[0] + t * v[0], s * u[1] + t * v[1]];
+                let outline = match p.pattern {
+                    Pattern::Grid => rectangle(c, p.pore_mm, p.pore_mm, u, v),
+                    Pattern::Hex => round(c, p.pore_mm, p.round_segments),
+                    Pattern::Slots => rectangle(c, p.pore_mm, SLOT_ASPECT * p.pore_mm, u, v),
+                };
+                if piece.clear(&outline, p.margin_mm) {
+                    out.push(pore(outline));
+                }
             }
         }
     }
-    out
+    (out, tried)
 }
 
 /// A single row of round pores along a thin piece, sized to it; `Err` gives the piece's width
 /// when it is too narrow for any printable pore.
-fn single_row(piece: &Piece, p: &LayoutParams) -> Result<Vec<Pore>, f64> {
+fn single_row(piece: &Piece, p: &LayoutParams, tried: &mut usize) -> Result<Vec<Pore>, f64> {
     // Candidate centres on a fine grid inside the piece; their clearance tells the local
     // half-width. The step is a tenth of the smallest pore, so the best candidate is within
     // 7% of that pore of the true middle.
@@ -511,6 +566,7 @@ fn single_row(piece: &Piece, p: &LayoutParams) -> Result<Vec<Pore>, f64> {
         }
         y += step;
     }
+    *tried += candidates.len();
     let best = candidates.iter().map(|c| c.1).fold(0.0, f64::max);
     // 2% below the widest pore that fits, so that a row of centres, not a single line of
     // grid points, can hold it.
@@ -617,12 +673,62 @@ fn single_row(piece: &Piece, p: &LayoutParams) -> Result<Vec<Pore>, f64> {
                 .flatten()
                 .all(|&q| polygon_gap(&out[q].outline_mm, &outline) >= p.wall_mm)
         };
-        if apart && piece.holds(&outline, c, p.margin_mm) {
+        // `c` is a candidate inside the piece (it lies in a span of its row).
+        if apart && piece.clear(&outline, p.margin_mm) {
             out.push(pore(outline));
             taken.entry((i, j)).or_default().push(out.len() - 1);
         }
     }
     Ok(out)
+}
+
+/// An upper estimate of a layout, counted from the footprint before any pore is laid out: the
+/// pores, and the outline vertices they have together (what the 3D pores and pins cost).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LayoutBound {
+    pub pores: f64,
+    pub outline_vertices: f64,
+}
+
+/// What [`lay_out`] can place in `loops` at most, from each piece's area and outline alone: a
+/// lattice piece holds about its area over the lattice cell (pitch x row spacing); a thin piece
+/// (see [`lay_out`]) at most a row along half its perimeter at the smallest single-row pitch
+/// (the smallest printable pore plus a wall), if that is more. In `f64`, as a footprint in the
+/// wrong unit can ask for more pores than any integer holds.
+pub fn bound(loops: &[Vec<[f64; 2]>], params: &LayoutParams) -> LayoutBound {
+    let pitch = params.pore_mm + params.wall_mm;
+    let (cell_mm2, lattice_vertices) = match params.pattern {
+        Pattern::Grid => (pitch * pitch, 4.0),
+        Pattern::Hex => (
+            pitch * pitch * 3f64.sqrt() / 2.0,
+            params.round_segments as f64,
+        ),
+        Pattern::Slots => (pitch * (SLOT_ASPECT * params.pore_mm + params.wall_mm), 4.0),
+    };
+    let row_pitch = params.min_pore_mm + params.wall_mm;
+    let mut out = LayoutBound {
+        pores: 0.0,
+        outline_vertices: 0.0,
+    };
+    for (rings, area_mm2) in grouped(loops) {
+        let perimeter: f64 = rings.iter().map(|r| ring_perimeter(r)).sum();
+        let lattice = area_mm2 / cell_mm2;
+        let thin =
+            2.0 * area_mm2 / perimeter.max(1e-12) < 2.0 * (params.pore_mm + 2.0 * params.margin_mm);
+        let row = if thin {
+            perimeter / 2.0 / row_pitch
+        } else {
+            0.0
+        };
+        if row > lattice {
+            out.pores += row;
+            out.outline_vertices += row * params.round_segments as f64;
+        } else {
+            out.pores += lattice;
+            out.outline_vertices += lattice * lattice_vertices;
+        }
+    }
+    out
 }
 
 /// Lays out the pores in the footprint given as loops (mm, in the split plane).
@@ -633,8 +739,10 @@ pub fn lay_out(loops: &[Vec<[f64; 2]>], params: &LayoutParams) -> Layout {
     let mut too_narrow: Vec<(usize, f64)> = Vec::new();
     let pieces = pieces(loops);
     let footprint_area_mm2: f64 = pieces.iter().map(|p| p.area_mm2).sum();
+    let mut points_tried = 0;
     for (k, piece) in pieces.iter().enumerate() {
-        let found = lattice(piece, params);
+        let (found, tried) = lattice(piece, params);
+        points_tried += tried;
         // A thin piece (twice its area over its perimeter, which is its width for a strip,
         // under two lattice pitches) may hold more pores in one row along its middle than the
         // lattice happens to place: the better of the two is taken.
@@ -645,7 +753,7 @@ pub fn lay_out(loops: &[Vec<[f64; 2]>], params: &LayoutParams) -> Layout {
             pores.extend(found);
             continue;
         }
-        match single_row(piece, params) {
+        match single_row(piece, params, &mut points_tried) {
             Ok(row) if row.len() > found.len() => {
                 single_row_pieces += 1;
                 pores.extend(row);
@@ -694,6 +802,7 @@ pub fn lay_out(loops: &[Vec<[f64; 2]>], params: &LayoutParams) -> Layout {
         },
         single_row_pieces,
         notes,
+        points_tried,
     }
 }
 
@@ -775,6 +884,80 @@ mod tests {
             ..p
         };
         assert_eq!(lay_out(&loops, &shifted).pores.len(), 50);
+    }
+
+    /// A `w` x `h` rectangle centred on the origin, turned by `deg` degrees.
+    fn turned_rect(w: f64, h: f64, deg: f64) -> Ring {
+        let (s, c) = deg.to_radians().sin_cos();
+        [(-w, -h), (w, -h), (w, h), (-w, h)]
+            .iter()
+            .map(|&(x, y)| [0.5 * (x * c - y * s), 0.5 * (x * s + y * c)])
+            .collect()
+    }
+
+    #[test]
+    fn the_points_tried_follow_the_area_not_the_bounding_box_at_any_angle() {
+        // A 200 x 20 mm piece (4000 mm²) on a 2 mm pitch: about 4000 / 4 = 1000 lattice
+        // points fall inside, give or take a row along the edges (perimeter 440 / pitch 2 /
+        // 2 = 110). Turned by 45 degrees the piece's bounding box is 156 x 156 mm, whose
+        // 6,050 lattice points the layout used to try one by one.
+        let p = params(Pattern::Grid);
+        for deg in [0.0, 45.0] {
+            for lattice_deg in [0.0, 45.0] {
+                let piece = turned_rect(200.0, 20.0, deg);
+                let turned = LayoutParams {
+                    angle_deg: lattice_deg,
+                    ..p
+                };
+                let l = lay_out(std::slice::from_ref(&piece), &turned);
+                assert!(
+                    (890..=1110).contains(&l.points_tried),
+                    "piece {deg}°, lattice {lattice_deg}°: {} points tried",
+                    l.points_tried
+                );
+                // Square pores of 1 mm with 0.5 mm margins: centres at least 1 mm inside
+                // (1.21 mm for a pore turned by 45° against the edges), so 9 of the 10 rows
+                // and 99 of the 100 columns when aligned: 891 pores.
+                if deg == lattice_deg {
+                    assert_eq!(l.pores.len(), 891, "{deg}°");
+                } else {
+                    assert!(
+                        l.pores.len() > 700,
+                        "{deg}/{lattice_deg}: {}",
+                        l.pores.len()
+                    );
+                }
+                assert_valid(std::slice::from_ref(&piece), &l, &turned);
+            }
+        }
+        // Four times the area (400 x 40 mm): four times the points, within the edge rows.
+        let big = turned_rect(400.0, 40.0, 45.0);
+        let l = lay_out(std::slice::from_ref(&big), &p);
+        assert!(
+            (3780..=4220).contains(&l.points_tried),
+            "{}",
+            l.points_tried
+        );
+    }
+
+    #[test]
+    fn the_bound_counts_area_over_the_cell_and_rows_on_thin_pieces() {
+        let p = params(Pattern::Grid);
+        // 200 x 20 mm on a 2 x 2 mm cell: 1000 pores of 4 vertices.
+        let b = bound(&[turned_rect(200.0, 20.0, 30.0)], &p);
+        assert!((b.pores - 1000.0).abs() < 1e-6, "{b:?}");
+        assert!((b.outline_vertices - 4000.0).abs() < 1e-6, "{b:?}");
+        // Hex rows: cell 2 x 2·√3/2 = 3.464 mm², round pores of 16 vertices.
+        let b = bound(&[turned_rect(200.0, 20.0, 30.0)], &params(Pattern::Hex));
+        assert!((b.pores - 4000.0 / 12f64.sqrt()).abs() < 1e-6, "{b:?}");
+        // A 200 x 2 mm rib is thin (2·area / perimeter = 1.98 < 2 x (1 + 2 x 0.5) = 4): a
+        // row along half its perimeter (202 mm) at the smallest pitch (0.8 + 1 mm): 112.2.
+        let b = bound(&[turned_rect(200.0, 2.0, 0.0)], &p);
+        assert!((b.pores - 202.0 / 1.8).abs() < 1e-6, "{b:?}");
+        assert!(
+            (b.outline_vertices - 16.0 * 202.0 / 1.8).abs() < 1e-6,
+            "{b:?}"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ pub mod bond;
 pub mod layout;
 pub mod pores;
 
-pub use layout::{Layout, LayoutParams, Pattern, Pore, lay_out};
+pub use layout::{Layout, LayoutBound, LayoutParams, Pattern, Pore, bound, lay_out};
 pub use pores::{
     PlaneFrame, PoreError, PoreProfile, add_pores_and_pins, add_profiled_pores_and_pins,
     footprint_prism,
@@ -90,6 +90,11 @@ pub struct LatticeRequest {
     /// Dovetail pores: a straight neck under the interface, then walls flaring out at 45°
     /// to the floor, so the pins lock in pull-off as well as in shear.
     pub dovetail: bool,
+    /// The lattice was asked for by name (`--lattice`). A lattice over its budget
+    /// ([`MAX_PORES`], [`MAX_LATTICE_TRIANGLES`]) is then an error; the default lattice of
+    /// `estimate`, `plan` and `batch` leaves the interface plain with a warning instead, as
+    /// for a plate too thin for pores, so that a large part is still estimated.
+    pub explicit: bool,
 }
 
 /// The interface as built: its parameters and what it measures.
@@ -156,6 +161,9 @@ pub struct InterfaceFrame {
 pub enum LatticeError {
     #[error("{0}")]
     Parameter(String),
+    /// The layout would exceed [`MAX_PORES`] or [`MAX_LATTICE_TRIANGLES`].
+    #[error("{0}")]
+    OverBudget(String),
     #[error(transparent)]
     Pores(#[from] PoreError),
 }
@@ -192,6 +200,9 @@ pub fn build_lattice(
     params.wall_mm = request.wall_mm.unwrap_or(params.wall_mm);
     params.margin_mm = request.margin_mm.unwrap_or(params.margin_mm);
     params.angle_deg = request.angle_deg;
+    if let LatticeKind::Pores(_) = request.kind {
+        check_sizes(&params, printer)?;
+    }
     let floor_mm = FLOOR_LAYERS * printer.layer_height_mm;
     let depth_mm = match request.depth_mm {
         Some(d) if d > plate_thickness_mm - floor_mm + 1e-9 => {
@@ -320,18 +331,33 @@ pub fn build_lattice(
     layout_params.wall_mm +=
         2.0 * profile.flare_mm / (std::f64::consts::PI / params.round_segments as f64).cos();
     layout_params.margin_mm += profile.flare_mm * std::f64::consts::SQRT_2;
+    // Counted before anything is laid out: a footprint in the wrong unit or a tiny pitch asks
+    // for millions of pores, and the layout and the meshes follow that count.
+    let levels = if profile.flare_mm > 0.0 { 2.0 } else { 1.0 };
+    let expected = bound(footprint, &layout_params);
+    let over = |pores: f64, vertices: f64| {
+        over_budget(
+            pores,
+            pore_triangles(vertices, levels),
+            area,
+            &layout_params,
+        )
+    };
+    if let Some(why) = over(expected.pores, expected.outline_vertices) {
+        return over_budget_outcome(why, baseplate, molded, request, pair, footprint);
+    }
     let layout = lay_out(footprint, &layout_params);
+    // The bound is an estimate (pores along an edge can add a few): the layout is counted too,
+    // still before the meshes are built.
+    let vertices: usize = layout.pores.iter().map(|p| p.outline_mm.len()).sum();
+    if let Some(why) = over(layout.pores.len() as f64, vertices as f64) {
+        return over_budget_outcome(why, baseplate, molded, request, pair, footprint);
+    }
     warnings.extend(layout.notes.iter().cloned());
     if profile.flare_mm > 0.0 && !layout.notes.is_empty() {
         warnings.push(format!(
             "with --dovetail the margin and the walls include the {:.2} mm flare of the pore floors: narrow ribs take no dovetail pores; drop --dovetail or lower --depth-mm for them",
             profile.flare_mm
-        ));
-    }
-    if params.pore_mm < params.min_pore_mm {
-        warnings.push(format!(
-            "pores of {} mm are below the printable minimum of {} mm (two nozzle diameters): raise --pore-mm",
-            params.pore_mm, params.min_pore_mm
         ));
     }
     if params.wall_mm < 2.0 * printer.extrusion_width_mm - 1e-9 {
@@ -411,6 +437,101 @@ pub fn build_lattice(
         infill_zone: None,
         report,
     })
+}
+
+/// Most pores a lattice may place (see docs/models.md, "Lattice budget").
+pub const MAX_PORES: f64 = 50_000.0;
+/// Most triangles the pores and pins of a lattice may add to the two halves together.
+pub const MAX_LATTICE_TRIANGLES: f64 = 2_000_000.0;
+
+/// Triangles that pores with `outline_vertices` outline vertices in all add to both halves: per
+/// pore of k vertices and per half, k + 2 in the re-triangulated face (a hole of k vertices),
+/// 2k per band of wall (one band straight, two for a dovetail) and k - 2 for the floor or the
+/// pin's end, so 2k (1 + bands) per half.
+pub fn pore_triangles(outline_vertices: f64, bands: f64) -> f64 {
+    2.0 * 2.0 * outline_vertices * (1.0 + bands)
+}
+
+/// Pore and wall sizes the printer can make: finite and positive, a pore at least the smallest
+/// printable pore (two nozzle diameters), a wall at least one extrusion width (a thinner wall
+/// is not printed at all; under two widths it may print broken, which is a warning).
+fn check_sizes(params: &LayoutParams, printer: &Printer) -> Result<(), LatticeError> {
+    let bad = |what: &str, v: f64| {
+        LatticeError::Parameter(format!("--{what} {v}: must be a finite number above 0"))
+    };
+    if !(params.pore_mm.is_finite() && params.pore_mm > 0.0) {
+        return Err(bad("pore-mm", params.pore_mm));
+    }
+    if !(params.wall_mm.is_finite() && params.wall_mm > 0.0) {
+        return Err(bad("wall-mm", params.wall_mm));
+    }
+    if !(params.margin_mm.is_finite() && params.margin_mm >= 0.0) {
+        return Err(LatticeError::Parameter(format!(
+            "--margin-mm {}: must be a finite number of 0 or more",
+            params.margin_mm
+        )));
+    }
+    if !params.angle_deg.is_finite() {
+        return Err(LatticeError::Parameter(format!(
+            "--angle-deg {}: must be a finite number",
+            params.angle_deg
+        )));
+    }
+    if params.pore_mm < params.min_pore_mm - 1e-9 {
+        return Err(LatticeError::Parameter(format!(
+            "pores of {} mm are below the printable minimum of {} mm (two nozzle diameters of {} mm): use --pore-mm {} or more",
+            params.pore_mm, params.min_pore_mm, printer.nozzle_mm, params.min_pore_mm
+        )));
+    }
+    if params.wall_mm < printer.extrusion_width_mm - 1e-9 {
+        return Err(LatticeError::Parameter(format!(
+            "walls of {} mm are below the printable minimum of {} mm (one extrusion width): use --wall-mm {} or more ({} recommended: two extrusion widths)",
+            params.wall_mm,
+            printer.extrusion_width_mm,
+            printer.extrusion_width_mm,
+            2.0 * printer.extrusion_width_mm
+        )));
+    }
+    Ok(())
+}
+
+/// Why a layout of `pores` pores and `triangles` triangles is over the budget, with what to
+/// change; `None` within it.
+fn over_budget(pores: f64, triangles: f64, area_mm2: f64, params: &LayoutParams) -> Option<String> {
+    if pores <= MAX_PORES && triangles <= MAX_LATTICE_TRIANGLES {
+        return None;
+    }
+    let pitch = params.pore_mm + params.wall_mm;
+    // The count goes with one over the pitch squared.
+    let factor = (pores / MAX_PORES).max(triangles / MAX_LATTICE_TRIANGLES);
+    let needed = pitch * factor.sqrt();
+    let pattern = format!("{:?}", params.pattern).to_lowercase();
+    Some(format!(
+        "the {pattern} lattice would place about {pores:.0} pores ({triangles:.0} triangles) in the {area_mm2:.0} mm² interface, over the budget of {MAX_PORES:.0} pores and {MAX_LATTICE_TRIANGLES:.0} triangles: check --units, make the pitch (--pore-mm + --wall-mm, now {pitch:.2} mm) at least {needed:.2} mm, or use --lattice none or --lattice infill"
+    ))
+}
+
+/// A lattice over its budget: an error when it was asked for by name, the plain interface
+/// with the reason as a warning for the default lattice.
+fn over_budget_outcome(
+    why: String,
+    baseplate: &Mesh,
+    molded: &Mesh,
+    request: &LatticeRequest,
+    pair: &MaterialPair,
+    footprint: &[Vec<[f64; 2]>],
+) -> Result<LatticeBuilt, LatticeError> {
+    if request.explicit {
+        return Err(LatticeError::OverBudget(why));
+    }
+    Ok(plain_interface(
+        baseplate,
+        molded,
+        request,
+        pair,
+        footprint,
+        format!("{why}; the default lattice is left out: the interface stays plain"),
+    ))
 }
 
 /// The interface left plain (no pores, no zone), with the reason among the warnings.
@@ -529,5 +650,64 @@ mod tests {
         // 1 mm plate: 5 layers, 3 for the floor, 2 for the pores.
         assert!((default_depth_mm(&p, 1.0).unwrap() - 0.4).abs() < 1e-12);
         assert!(default_depth_mm(&p, 0.7).is_none());
+    }
+
+    #[test]
+    fn pore_triangles_per_pore_by_hand() {
+        // A square pore, straight: per half 4 + 2 (the face around a 4-vertex hole), 8 (the
+        // walls), 2 (floor or end) = 16; both halves 32. A dovetail adds a band of 8 walls
+        // per half: 48.
+        assert_eq!(pore_triangles(4.0, 1.0), 32.0);
+        assert_eq!(pore_triangles(4.0, 2.0), 48.0);
+        // 16-gon pores, straight: per half 18 + 32 + 14 = 64, both 128.
+        assert_eq!(pore_triangles(16.0, 1.0), 128.0);
+    }
+
+    #[test]
+    fn sizes_below_the_printers_minimum_are_errors() {
+        let printer = crate::models::default_printer();
+        let p = LayoutParams::for_printer(&printer, Pattern::Grid);
+        assert!(check_sizes(&p, &printer).is_ok());
+        for (pore, wall, what) in [
+            (
+                0.01,
+                0.9,
+                "pores of 0.01 mm are below the printable minimum of 0.8 mm",
+            ),
+            (
+                0.9,
+                0.01,
+                "walls of 0.01 mm are below the printable minimum of 0.45 mm",
+            ),
+            (f64::NAN, 0.9, "--pore-mm NaN"),
+            (0.9, f64::INFINITY, "--wall-mm inf"),
+        ] {
+            let q = LayoutParams {
+                pore_mm: pore,
+                wall_mm: wall,
+                ..p
+            };
+            let e = check_sizes(&q, &printer).unwrap_err().to_string();
+            assert!(e.contains(what), "{e}");
+        }
+        // A wall of one extrusion width is printable (a warning says two are better).
+        let thin = LayoutParams { wall_mm: 0.45, ..p };
+        assert!(check_sizes(&thin, &printer).is_ok());
+    }
+
+    #[test]
+    fn over_the_budget_names_the_count_the_budget_and_the_pitch_that_fits() {
+        let printer = crate::models::default_printer();
+        let p = LayoutParams::for_printer(&printer, Pattern::Grid);
+        assert!(over_budget(MAX_PORES, MAX_LATTICE_TRIANGLES, 1.0, &p).is_none());
+        // Four times the pores allowed: twice the pitch (1.8 mm) fits.
+        let why = over_budget(4.0 * MAX_PORES, 0.0, 648_000.0, &p).unwrap();
+        assert!(
+            why.contains("about 200000 pores")
+                && why.contains("budget of 50000 pores and 2000000 triangles")
+                && why.contains("now 1.80 mm) at least 3.60 mm")
+                && why.contains("--lattice none"),
+            "{why}"
+        );
     }
 }
