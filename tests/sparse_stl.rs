@@ -13,11 +13,34 @@ use std::time::{Duration, Instant};
 /// 4 000 000 000 triangles: 84 + 50 * 4e9 = 200 000 000 084 bytes, the binary size rule holds.
 const COUNT: u32 = 4_000_000_000;
 
-fn make_sparse(path: &Path) {
+/// A sparse file of `COUNT` triangles whose first `real` records are real (a triangle of 1 mm
+/// sides, shifted by 1 mm each) and the rest a hole.
+fn make_sparse(path: &Path, real: u32) {
     let file = std::fs::File::create(path).unwrap();
-    let mut header = [b' '; 84];
-    header[80..].copy_from_slice(&COUNT.to_le_bytes());
-    std::io::Write::write_all(&mut &file, &header).unwrap();
+    let mut bytes = vec![b' '; 84];
+    bytes[80..].copy_from_slice(&COUNT.to_le_bytes());
+    for k in 0..real {
+        let x = k as f32;
+        let corners = [
+            0.0f32,
+            0.0,
+            1.0,
+            x,
+            0.0,
+            0.0,
+            x + 1.0,
+            0.0,
+            0.0,
+            x,
+            1.0,
+            0.0,
+        ];
+        for v in corners {
+            bytes.extend(v.to_le_bytes());
+        }
+        bytes.extend([0u8; 2]);
+    }
+    std::io::Write::write_all(&mut &file, &bytes).unwrap();
     file.set_len(84 + 50 * COUNT as u64)
         .expect("this file system makes sparse files");
 }
@@ -33,22 +56,31 @@ fn peak_rss_kb() -> Option<u64> {
 fn a_sparse_200_gb_file_is_refused_within_a_second_and_50_mb() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sparse.stl");
-    make_sparse(&path);
+    make_sparse(&path, 0);
     let meta = std::fs::metadata(&path).unwrap();
     assert_eq!(meta.len(), 200_000_000_084);
     let expected = "sparse.stl: triangles 0 to 3999 are all zero bytes, not mesh data";
+    // The same with one block of 160,000 real records (8 MB) before the hole: they are read
+    // (5.8 MB of triangles), then the hole is refused where it starts.
+    let half = dir.path().join("half_sparse.stl");
+    make_sparse(&half, 160_000);
 
     // The library, in this process, so that its memory can be measured.
-    let started = Instant::now();
-    let e = hybridplan::mesh::stl::read_stl(&path)
-        .err()
-        .unwrap()
-        .to_string();
-    let took = started.elapsed();
-    assert!(e.contains(expected), "{e}");
-    assert!(took < Duration::from_secs(1), "{took:?}");
+    let half_words = "half_sparse.stl: triangles 160000 to 163999 are all zero bytes";
+    for (path, words) in [(&path, expected), (&half, half_words)] {
+        let started = Instant::now();
+        let e = hybridplan::mesh::stl::read_stl(path)
+            .err()
+            .unwrap()
+            .to_string();
+        let took = started.elapsed();
+        assert!(e.contains(words), "{e}");
+        assert!(took < Duration::from_secs(1), "{took:?}");
+    }
     if let Some(kb) = peak_rss_kb() {
-        // The 1 MB read buffer, one 8 MB block, the test harness: about 20 MB.
+        // The 1 MB read buffer, one 8 MB block, 5.8 MB of triangles, the 8 MB the test wrote
+        // from, the test harness: about 30 MB.
+        eprintln!("peak resident memory {kb} kB");
         assert!(kb < 50 * 1024, "peak {kb} kB");
     }
 

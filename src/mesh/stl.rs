@@ -329,19 +329,17 @@ fn read_binary(
         });
     }
     // The count was checked against the file's length; when its blocks are on disk too, the
-    // soup is sized from it at once (the least memory). A sparse file matches any count with
-    // no data behind it (214 GB apparent on 4 KB of disk asked for 154 GB), so there the soup
-    // grows block by block with the records actually read. The records are read in blocks of
-    // 8 MB into one reused buffer and each block is parsed in parallel: the file is never held
-    // whole.
+    // soup is sized from it at once (the least memory), but only once the first block has
+    // shown real records: a preallocated file (fallocate) has its blocks and reads as zeros.
+    // A sparse file matches any count with no data behind it (214 GB apparent on 4 KB of disk
+    // asked for 154 GB), so there the soup grows block by block with the records actually
+    // read. The records are read in blocks of 8 MB into one reused buffer and each block is
+    // parsed in parallel: the file is never held whole.
     let mut header = [0u8; HEADER_BYTES as usize];
     reader.read_exact(&mut header).map_err(io_err)?;
     const BLOCK: usize = 160_000; // triangles per block (8 MB), a multiple of ZERO_RECORD_RUN
     let mut block = vec![0u8; BLOCK * TRIANGLE_BYTES as usize];
     let mut soup: Vec<[[f32; 3]; 3]> = Vec::new();
-    if on_disk {
-        soup.reserve_exact(usize::try_from(count).unwrap_or(usize::MAX));
-    }
     let mut done = 0u64;
     while done < count {
         let n = (count - done).min(BLOCK as u64) as usize;
@@ -372,7 +370,11 @@ fn read_binary(
                 last: first + ZERO_RECORD_RUN as u64 - 1,
             });
         }
-        soup.reserve(n);
+        if on_disk && done == 0 {
+            soup.reserve_exact(usize::try_from(count).unwrap_or(usize::MAX));
+        } else {
+            soup.reserve(n);
+        }
         soup.par_extend(bytes.par_chunks_exact(TRIANGLE_BYTES as usize).map(|rec| {
             let f = |o: usize| f32::from_le_bytes([rec[o], rec[o + 1], rec[o + 2], rec[o + 3]]);
             [12, 24, 36].map(|o| [f(o), f(o + 4), f(o + 8)].map(flush_noise))
