@@ -358,6 +358,18 @@ pub fn fff_settings(
     } else {
         format!("the layer height of printer '{printer}'")
     };
+    let nozzle = if changes.nozzle_mm.is_some() {
+        "--nozzle-mm".to_string()
+    } else {
+        format!("the nozzle of printer '{printer}'")
+    };
+    // The options' own ranges hold for a profile from a user's models file too.
+    limits::NOZZLE_MM
+        .check(fff.nozzle_mm)
+        .map_err(|e| format!("{nozzle}: {e}"))?;
+    limits::LAYER_MM
+        .check(fff.layer_mm)
+        .map_err(|e| format!("{layer}: {e}"))?;
     let (min, max) = (
         limits::MIN_LAYER_PER_NOZZLE * fff.nozzle_mm,
         limits::MAX_LAYER_PER_NOZZLE * fff.nozzle_mm,

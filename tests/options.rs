@@ -323,3 +323,37 @@ fn manifest_variants_beyond_the_range_make_an_error_row_not_a_clamped_one() {
     assert_eq!(rows[2]["status"], "ok", "{}", rows[2]);
     assert_eq!(rows[2]["variants"].as_f64(), Some(1e9), "{}", rows[2]);
 }
+
+#[test]
+fn a_models_file_with_a_tiny_layer_or_nozzle_is_refused_too() {
+    // The embedded printers model with the desktop printer's 0.2 mm layer made 0.0001 mm
+    // (the --layer-mm 1e-4 that used to abort on a multi-GB allocation), then its 0.4 mm
+    // nozzle made 0.001 mm with 0.0001 mm layers (1/10 of it: the ratio alone would pass).
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/printers.toml"))
+            .unwrap();
+    assert!(text.contains("layer_height_mm = 0.2\n"));
+    let plate = sample("ribbed_plate.stl");
+    for (name, changed, words) in [
+        (
+            "layer",
+            text.replacen("layer_height_mm = 0.2\n", "layer_height_mm = 0.0001\n", 1),
+            "the layer height of printer 'desktop_fff': 0.0001 is not a layer height in mm from 0.01 to 2.4",
+        ),
+        (
+            "nozzle",
+            text.replacen("layer_height_mm = 0.2\n", "layer_height_mm = 0.0001\n", 1)
+                .replacen("nozzle_mm = 0.4\n", "nozzle_mm = 0.001\n", 1),
+            "the nozzle of printer 'desktop_fff': 0.001 is not a nozzle diameter in mm from 0.1 to 3",
+        ),
+    ] {
+        let models = dir.path().join(name);
+        std::fs::create_dir_all(&models).unwrap();
+        std::fs::write(models.join("printers.toml"), changed).unwrap();
+        let r = run(&["estimate", &plate, "--models", s(&models)]);
+        assert_eq!(r.code, 2, "{name}: {}", r.stderr);
+        assert!(r.stderr.contains(words), "{name}: {}", r.stderr);
+        assert!(r.took < Duration::from_secs(5), "{name}: {:?}", r.took);
+    }
+}
