@@ -130,7 +130,8 @@ pub const PERIMETERS: CountRange = CountRange {
 };
 
 /// Surface samples of the wall-thickness estimate (`--thickness-samples`): one ray each;
-/// a million take about a second and the estimate no longer changes long before that.
+/// a million take 3 s on the ribbed plate sample (2 cores), and the estimate stops changing
+/// long before that (the default is 5000).
 pub const THICKNESS_SAMPLES: CountRange = CountRange {
     min: 1,
     max: 1_000_000,

@@ -259,8 +259,14 @@ fn known_other_format(head: &[u8]) -> Option<&'static str> {
         .map(|&(_, kind)| kind)
 }
 
+/// The byte order mark some Windows tools put before UTF-8 text.
+const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
+
 fn starts_with_solid(head: &[u8]) -> bool {
-    let t = head.trim_ascii_start();
+    let t = head
+        .strip_prefix(UTF8_BOM)
+        .unwrap_or(head)
+        .trim_ascii_start();
     t.len() >= 5 && t[..5].eq_ignore_ascii_case(b"solid")
 }
 
@@ -600,12 +606,19 @@ impl<'p, R: BufRead> Words<'p, R> {
     }
 }
 
-fn read_ascii(path: &Path, reader: impl BufRead) -> Result<RawStl, MeshError> {
+fn read_ascii(path: &Path, mut reader: impl BufRead) -> Result<RawStl, MeshError> {
     let err = |line: u64, detail: String| MeshError::Ascii {
         path: path.to_path_buf(),
         line,
         detail,
     };
+    let head = reader.fill_buf().map_err(|source| MeshError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if head.starts_with(UTF8_BOM) {
+        reader.consume(UTF8_BOM.len());
+    }
     let mut words = Words::new(reader, path);
     let mut welder = ExactWelder::with_corner_hint(1024);
     let mut triangles: Vec<[u32; 3]> = Vec::new();
@@ -956,6 +969,11 @@ mod tests {
             let p = tmp_file(&dir, &format!("sep{k}.stl"), &cube_ascii("one", sep));
             assert_cube(&read_stl(&p).unwrap_or_else(|e| panic!("{sep:?}: {e}")));
         }
+        // A UTF-8 byte order mark before `solid`.
+        let mut bom = UTF8_BOM.to_vec();
+        bom.extend(cube_ascii("bom", "\n"));
+        let p = tmp_file(&dir, "bom.stl", &bom);
+        assert_cube(&read_stl(&p).unwrap());
         // One line, two solids.
         let mut two = cube_ascii("a", " ");
         two.pop();
