@@ -2,15 +2,21 @@
 //!
 //! Exit codes: 0 success; 1 at least one input could not be processed (each reported on
 //! standard error with its file and reason); 2 usage errors (from clap) and output failures.
+//!
+//! Every numeric option has the range of [`crate::limits`], checked by its value parser, so
+//! a value outside it is clap's usage error (exit 2) naming the option and the range. Numeric
+//! options take values that start with `-` (`--height -3`, `--normal -1,0,0`), so that a
+//! negative number gets that message instead of "unexpected argument".
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use nalgebra::{Point3, Vector3};
 
 use crate::batch::{self, Shard};
 use crate::interface::{LatticeKind, LatticeRequest, Pattern};
+use crate::limits;
 use crate::mesh::{self, LoadOptions, Units};
 use crate::models::ModelSet;
 use crate::plan::{EstimateOptions, FffChanges, MaterialChoice, SplitJob};
@@ -50,26 +56,27 @@ pub enum Command {
 /// How the routes are estimated: volume, variants, printer and print settings.
 #[derive(Args, Debug, Clone)]
 pub struct EstimateSettingsArgs {
-    /// Parts per year.
-    #[arg(long, default_value_t = 10_000.0, value_name = "N", value_parser = positive_count)]
+    /// Parts per year, from 1 to 1e9.
+    #[arg(long, default_value_t = 10_000.0, value_name = "N", value_parser = annual_volume, allow_hyphen_values = true)]
     pub volume: f64,
-    /// Personalised variants: pure molding needs a cavity set for each.
-    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    /// Personalised variants, from 1 to 1e9: pure molding needs a cavity set for each.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = variants, allow_hyphen_values = true)]
     pub variants: u32,
     /// Printer of the printers model (fff.NAME, powder.NAME or NAME).
     #[arg(long, default_value = "desktop_fff", value_name = "NAME")]
     pub printer: String,
-    /// Layer height for FFF printing.
-    #[arg(long, value_name = "MM", value_parser = positive_mm)]
+    /// Layer height for FFF printing: from 1/8 to 4/5 of the nozzle (0.05 to 0.32 mm for a
+    /// 0.4 mm nozzle).
+    #[arg(long, value_name = "MM", value_parser = layer_mm, allow_hyphen_values = true)]
     pub layer_mm: Option<f64>,
-    /// Nozzle diameter for FFF printing.
-    #[arg(long, value_name = "MM", value_parser = positive_mm)]
+    /// Nozzle diameter for FFF printing, from 0.1 to 3 mm.
+    #[arg(long, value_name = "MM", value_parser = nozzle_mm, allow_hyphen_values = true)]
     pub nozzle_mm: Option<f64>,
-    /// Perimeters (walls) for FFF printing.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    /// Perimeters (walls) for FFF printing, from 1 to 50.
+    #[arg(long, value_name = "N", value_parser = perimeters, allow_hyphen_values = true)]
     pub perimeters: Option<u32>,
-    /// Sparse infill density for FFF printing (percent).
-    #[arg(long, value_name = "PERCENT", value_parser = percent)]
+    /// Sparse infill density for FFF printing (percent, 0 to 100).
+    #[arg(long, value_name = "PERCENT", value_parser = percent, allow_hyphen_values = true)]
     pub infill: Option<f64>,
     /// How printed inserts are placed into the mold.
     #[arg(long, value_enum, default_value_t = Inserts::Manual)]
@@ -77,10 +84,12 @@ pub struct EstimateSettingsArgs {
     /// Machines of each route you have: printers for AM, molding machines for IM and for the
     /// hybrid route (whose printers --fleet-printers gives): reports the fleet's annual
     /// output, the smaller of its steps' capacities. Default: as many as the volume needs.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    /// From 1 to 1e6.
+    #[arg(long, value_name = "N", value_parser = fleet, allow_hyphen_values = true)]
     pub fleet: Option<u32>,
     /// Baseplate printers of the hybrid route you have. Default: as many as the volume needs.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    /// From 1 to 1e6.
+    #[arg(long, value_name = "N", value_parser = fleet, allow_hyphen_values = true)]
     pub fleet_printers: Option<u32>,
 }
 
@@ -148,9 +157,9 @@ pub struct PartPlanArgs {
     pub input: MeshInputArgs,
     #[command(flatten)]
     pub placement: SplitPlacementArgs,
-    /// Surface samples for the wall-thickness estimate.
-    #[arg(long, default_value_t = 5000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub thickness_samples: u64,
+    /// Surface samples for the wall-thickness estimate, from 1 to 1e6.
+    #[arg(long, default_value_t = 5000, value_name = "N", value_parser = thickness_samples, allow_hyphen_values = true)]
+    pub thickness_samples: usize,
     #[command(flatten)]
     pub lattice: LatticeArgs,
     #[command(flatten)]
@@ -174,7 +183,7 @@ impl PartPlanArgs {
             load: self.input.load_options(),
             split: self.placement.split_options(),
             lattice: self.lattice.lattice_request(Lattice::Grid),
-            thickness_samples: self.thickness_samples as usize,
+            thickness_samples: self.thickness_samples,
             models,
             materials: self.materials.choice(),
         }
@@ -195,8 +204,9 @@ pub struct MeshInputArgs {
     /// Unit of the numbers in the file (STL has none); everything out is in mm.
     #[arg(long, value_enum, default_value_t = Units::Mm)]
     pub units: Units,
-    /// Also merge vertices closer than this distance (mm) after exact welding.
-    #[arg(long, value_name = "MM", value_parser = positive_mm)]
+    /// Also merge vertices closer than this distance (mm, above 0 and at most 10) after exact
+    /// welding.
+    #[arg(long, value_name = "MM", value_parser = weld_tol_mm, allow_hyphen_values = true)]
     pub weld_tol: Option<f64>,
 }
 
@@ -220,28 +230,73 @@ pub struct InspectArgs {
     pub format: OutputFormat,
 }
 
-/// A count of parts: finite, at least 1.
-fn positive_count(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 1.0 => Ok(v),
-        _ => Err(format!("'{s}' is not a number of parts (1 or more)")),
-    }
+// The value parsers of the numeric options: each checks the range of `limits`.
+
+fn annual_volume(s: &str) -> Result<f64, String> {
+    limits::ANNUAL_VOLUME.parse(s)
 }
 
-/// A percentage from 0 to 100.
+fn variants(s: &str) -> Result<u32, String> {
+    count_u32(&limits::VARIANTS, s)
+}
+
+fn fleet(s: &str) -> Result<u32, String> {
+    count_u32(&limits::FLEET, s)
+}
+
+fn perimeters(s: &str) -> Result<u32, String> {
+    count_u32(&limits::PERIMETERS, s)
+}
+
+fn jobs(s: &str) -> Result<u16, String> {
+    let v = limits::JOBS.parse(s)?;
+    u16::try_from(v).map_err(|_| format!("must be {}", limits::JOBS.describe()))
+}
+
+fn thickness_samples(s: &str) -> Result<usize, String> {
+    count_usize(&limits::THICKNESS_SAMPLES, s)
+}
+
+fn split_thickness_samples(s: &str) -> Result<usize, String> {
+    count_usize(&limits::SPLIT_THICKNESS_SAMPLES, s)
+}
+
+fn count_u32(range: &limits::CountRange, s: &str) -> Result<u32, String> {
+    let v = range.parse(s)?;
+    u32::try_from(v).map_err(|_| format!("must be {}", range.describe()))
+}
+
+fn count_usize(range: &limits::CountRange, s: &str) -> Result<usize, String> {
+    let v = range.parse(s)?;
+    usize::try_from(v).map_err(|_| format!("must be {}", range.describe()))
+}
+
+fn layer_mm(s: &str) -> Result<f64, String> {
+    limits::LAYER_MM.parse(s)
+}
+
+fn nozzle_mm(s: &str) -> Result<f64, String> {
+    limits::NOZZLE_MM.parse(s)
+}
+
 fn percent(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
-        _ => Err(format!("'{s}' is not a percentage from 0 to 100")),
-    }
+    limits::PERCENT.parse(s)
 }
 
-/// A strictly positive, finite length in mm.
-fn positive_mm(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        _ => Err(format!("'{s}' is not a positive length in mm")),
-    }
+fn length_mm(s: &str) -> Result<f64, String> {
+    limits::LENGTH_MM.parse(s)
+}
+
+fn height_mm(s: &str) -> Result<f64, String> {
+    limits::HEIGHT_MM.parse(s)
+}
+
+fn weld_tol_mm(s: &str) -> Result<f64, String> {
+    limits::WELD_TOL_MM.parse(s)
+}
+
+fn angle_deg(s: &str) -> Result<f64, String> {
+    limits::ANGLE_DEG.parse(s)
 }
 
 #[derive(Args, Debug)]
@@ -256,8 +311,8 @@ pub struct SplitArgs {
     pub input: MeshInputArgs,
     #[command(flatten)]
     pub placement: SplitPlacementArgs,
-    /// Surface samples for the wall-thickness estimate (0 skips it).
-    #[arg(long, default_value_t = 5000, value_name = "N")]
+    /// Surface samples for the wall-thickness estimate, from 0 (skips it) to 1e6.
+    #[arg(long, default_value_t = 5000, value_name = "N", value_parser = split_thickness_samples, allow_hyphen_values = true)]
     pub thickness_samples: usize,
     #[command(flatten)]
     pub lattice: LatticeArgs,
@@ -271,12 +326,15 @@ pub struct SplitArgs {
 #[derive(Args, Debug, Clone)]
 pub struct SplitPlacementArgs {
     /// Mold opening direction X,Y,Z: the ribs are on the side it points to (default: detected).
+    /// Not all zero, each within +-1e6.
     #[arg(long, value_name = "X,Y,Z", value_parser = vector3, allow_hyphen_values = true)]
     pub normal: Option<Vector3<f64>>,
-    /// Cut this far (mm) along the normal from the part's lowest point.
-    #[arg(long, value_name = "MM", value_parser = positive_mm, conflicts_with = "plane")]
+    /// Cut this far (mm) along the normal from the part's lowest point: above 0 and at most
+    /// 1e5.
+    #[arg(long, value_name = "MM", value_parser = height_mm, conflicts_with = "plane", allow_hyphen_values = true)]
     pub height: Option<f64>,
-    /// Cut by the plane through PX,PY,PZ (mm) with normal NX,NY,NZ pointing into the molded side.
+    /// Cut by the plane through PX,PY,PZ (mm) with normal NX,NY,NZ pointing into the molded side
+    /// (each within +-1e6, the normal not all zero).
     #[arg(long, value_name = "PX,PY,PZ,NX,NY,NZ", value_parser = plane6, allow_hyphen_values = true, conflicts_with = "normal")]
     pub plane: Option<(Point3<f64>, Vector3<f64>)>,
     /// With ribs on both faces of the plate: cut the larger region, the other, or both.
@@ -292,30 +350,33 @@ pub struct LatticeArgs {
     /// `split`, grid for `estimate` and `plan`.
     #[arg(long, value_enum)]
     pub lattice: Option<Lattice>,
-    /// Pore width (side of a square pore, diameter of a round one).
-    #[arg(long, value_name = "MM", value_parser = positive_mm)]
+    /// Pore width (side of a square pore, diameter of a round one); above 0 and at most 1e5.
+    #[arg(long, value_name = "MM", value_parser = length_mm, allow_hyphen_values = true)]
     pub pore_mm: Option<f64>,
-    /// Wall between neighbouring pores.
-    #[arg(long, value_name = "MM", value_parser = positive_mm)]
+    /// Wall between neighbouring pores; above 0 and at most 1e5.
+    #[arg(long, value_name = "MM", value_parser = length_mm, allow_hyphen_values = true)]
     pub wall_mm: Option<f64>,
-    /// Pore depth below the interface.
-    #[arg(long, value_name = "MM", value_parser = positive_mm)]
+    /// Pore depth below the interface; above 0 and at most 1e5.
+    #[arg(long, value_name = "MM", value_parser = length_mm, allow_hyphen_values = true)]
     pub depth_mm: Option<f64>,
-    /// Least distance from a pore to the edge of the interface.
-    #[arg(long, value_name = "MM", value_parser = positive_mm)]
+    /// Least distance from a pore to the edge of the interface; above 0 and at most 1e5.
+    #[arg(long, value_name = "MM", value_parser = length_mm, allow_hyphen_values = true)]
     pub margin_mm: Option<f64>,
     /// Dovetail pores: a two-layer neck, then walls flaring out at 45° to the floor (printable
     /// without support), so the pins lock in pull-off too.
     #[arg(long)]
     pub dovetail: bool,
-    /// With --lattice infill: the infill density of the zone under the interface (percent).
-    #[arg(long, value_name = "PERCENT", default_value_t = 30.0)]
+    /// With --lattice infill: the infill density of the zone under the interface (percent, 0
+    /// to 100).
+    #[arg(long, value_name = "PERCENT", default_value_t = 30.0, value_parser = percent, allow_hyphen_values = true)]
     pub infill_percent: f64,
-    /// Turn of the pore pattern (degrees, counter-clockwise in the interface plane).
+    /// Turn of the pore pattern (degrees, counter-clockwise in the interface plane), from -360
+    /// to 360.
     #[arg(
         long,
         value_name = "DEG",
         default_value_t = 0.0,
+        value_parser = angle_deg,
         allow_hyphen_values = true
     )]
     pub angle_deg: f64,
@@ -408,28 +469,49 @@ impl SplitPlacementArgs {
     }
 }
 
+/// `n` comma-separated numbers, each a [`limits::COORDINATE`].
 fn numbers(s: &str, n: usize) -> Result<Vec<f64>, String> {
+    let range = limits::COORDINATE;
+    let refuse = || {
+        format!(
+            "must be {n} comma-separated numbers from {} to {}",
+            range.min, range.max
+        )
+    };
     let v: Vec<f64> = s
         .split(',')
-        .map(|x| x.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| format!("'{s}' is not {n} comma-separated numbers"))?;
-    if v.len() != n || !v.iter().all(|x| x.is_finite()) {
-        return Err(format!("'{s}' is not {n} comma-separated finite numbers"));
+        .map(|x| {
+            x.trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(|x| range.check(x).ok())
+        })
+        .collect::<Option<_>>()
+        .ok_or_else(refuse)?;
+    if v.len() != n {
+        return Err(refuse());
+    }
+    Ok(v)
+}
+
+/// A direction: not all zero (it has no direction then).
+fn direction(v: Vector3<f64>) -> Result<Vector3<f64>, String> {
+    if v == Vector3::zeros() {
+        return Err("the normal must not be all zero".to_string());
     }
     Ok(v)
 }
 
 fn vector3(s: &str) -> Result<Vector3<f64>, String> {
     let v = numbers(s, 3)?;
-    Ok(Vector3::new(v[0], v[1], v[2]))
+    direction(Vector3::new(v[0], v[1], v[2]))
 }
 
 fn plane6(s: &str) -> Result<(Point3<f64>, Vector3<f64>), String> {
     let v = numbers(s, 6)?;
     Ok((
         Point3::new(v[0], v[1], v[2]),
-        Vector3::new(v[3], v[4], v[5]),
+        direction(Vector3::new(v[3], v[4], v[5]))?,
     ))
 }
 
@@ -449,6 +531,9 @@ pub fn run(cli: Cli) -> io::Result<i32> {
 /// meshes (binary STL, and one 3MF with both as parts of one object) into `--out`. A file that
 /// cannot be split is reported with its reason and the others go on; exit 1 if any failed.
 pub fn split(args: &SplitArgs) -> io::Result<i32> {
+    if let Err(e) = out_folder_usable(&args.out) {
+        return Ok(usage_error(&e));
+    }
     let models = match args.materials.model_set() {
         Ok(m) => m,
         Err(e) => return Ok(usage_error(&e)),
@@ -464,7 +549,7 @@ pub fn split(args: &SplitArgs) -> io::Result<i32> {
     each_file(
         &args.files,
         args.format,
-        |file| plan::split_part_with(file, &job, &args.out),
+        |file| plan::split_part_with(file, &job, &args.out).map_err(Failure::from),
         |out, file, (p, outputs)| report::split_json(out, file, p, outputs),
         |out, file, (p, outputs)| report::split_table(out, file, p, outputs),
     )
@@ -480,7 +565,7 @@ pub fn estimate(args: &EstimateArgs) -> io::Result<i32> {
     each_file(
         &args.files,
         args.part.format,
-        |file| plan::estimate_part(file, &job, &opts),
+        |file| plan::estimate_part(file, &job, &opts).map_err(Failure::from),
         |out, file, (p, e)| report::estimate_json(out, file, p, e),
         |out, file, (p, e)| report::estimate_table(out, file, p, e),
     )
@@ -489,6 +574,9 @@ pub fn estimate(args: &EstimateArgs) -> io::Result<i32> {
 /// `hybridplan plan`: split, interface, estimate and every output, for each file (or the
 /// bundled ribbed plate, written into the output folder first).
 pub fn plan_command(args: &PlanArgs) -> io::Result<i32> {
+    if let Err(e) = out_folder_usable(&args.out) {
+        return Ok(usage_error(&e));
+    }
     let (models, opts) = match args.part.models_and_options() {
         Ok(x) => x,
         Err(e) => return Ok(usage_error(&e)),
@@ -511,16 +599,16 @@ pub fn plan_command(args: &PlanArgs) -> io::Result<i32> {
     each_file(
         &files,
         args.part.format,
-        |file| -> Result<report::PlanReports, String> {
+        |file| -> Result<report::PlanReports, Failure> {
             // Meshes and reports staged together, then moved into place as one set with its
             // manifest (a run killed half way never leaves new meshes beside an old report
             // unmarked).
-            let (planned, mut set) =
-                plan::plan_part_staged(file, &job, &opts, &args.out).map_err(|e| e.to_string())?;
+            let (planned, mut set) = plan::plan_part_staged(file, &job, &opts, &args.out)?;
             let reports = report::plan_reports(file, &planned, &args.out)
-                .map_err(|e| format!("{}: {e}", file.display()))?;
-            report::write_plan_reports(&reports, &mut set).map_err(|e| e.to_string())?;
-            set.commit().map_err(|e| e.to_string())?;
+                .map_err(|e| Failure::Output(format!("{}: {e}", file.display())))?;
+            report::write_plan_reports(&reports, &mut set)
+                .map_err(|e| Failure::Output(e.to_string()))?;
+            set.commit().map_err(|e| Failure::Output(e.to_string()))?;
             Ok(reports)
         },
         |out, _file, reports| {
@@ -548,19 +636,64 @@ fn usage_error(message: &str) -> i32 {
     2
 }
 
+/// Refuses an output folder that names something other than a folder, before any work: the
+/// error of creating a folder there ("File exists") does not say what is wrong.
+fn out_folder_usable(out: &Path) -> Result<(), String> {
+    match std::fs::metadata(out) {
+        Ok(m) if !m.is_dir() => Err(format!(
+            "--out {} is a file, not a folder: name a folder (it is created if missing)",
+            out.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Why one file of a command failed: its input could not be used (exit 1), or its outputs
+/// could not be written (exit 2: the README's "output errors").
+#[derive(Debug)]
+enum Failure {
+    Input(String),
+    Output(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Input(m) | Failure::Output(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<plan::PartError> for Failure {
+    fn from(e: plan::PartError) -> Self {
+        match e {
+            plan::PartError::Write(_) => Failure::Output(e.to_string()),
+            _ => Failure::Input(e.to_string()),
+        }
+    }
+}
+
+impl From<mesh::MeshError> for Failure {
+    fn from(e: mesh::MeshError) -> Self {
+        Failure::Input(e.to_string())
+    }
+}
+
 /// Runs `process` on every file in turn and prints each result as JSON (one line) or as a
 /// table. A file that fails is reported on standard error with its reason (and, in JSON, as a
-/// row with an `error` key) and the others go on. Returns exit code 1 if any file failed.
-fn each_file<T, E: std::fmt::Display>(
+/// row with an `error` key) and the others go on. Returns exit code 2 if any file's outputs
+/// could not be written, else 1 if any file failed.
+fn each_file<T>(
     files: &[PathBuf],
     format: OutputFormat,
-    mut process: impl FnMut(&std::path::Path) -> Result<T, E>,
+    mut process: impl FnMut(&std::path::Path) -> Result<T, Failure>,
     json: impl Fn(&mut dyn Write, &std::path::Path, &T) -> io::Result<()>,
     table: impl Fn(&mut dyn Write, &std::path::Path, &T) -> io::Result<()>,
 ) -> io::Result<i32> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut failed = 0;
+    let mut output_failed = false;
     for (k, file) in files.iter().enumerate() {
         match process(file) {
             Ok(result) => match format {
@@ -574,6 +707,7 @@ fn each_file<T, E: std::fmt::Display>(
             },
             Err(e) => {
                 failed += 1;
+                output_failed |= matches!(e, Failure::Output(_));
                 out.flush()?;
                 eprintln!("error: {e}");
                 if format == OutputFormat::Json {
@@ -583,7 +717,13 @@ fn each_file<T, E: std::fmt::Display>(
         }
     }
     out.flush()?;
-    Ok(if failed > 0 { 1 } else { 0 })
+    Ok(if output_failed {
+        2
+    } else if failed > 0 {
+        1
+    } else {
+        0
+    })
 }
 
 /// `hybridplan inspect`: loads and checks each file; a file that cannot be read is reported
@@ -593,7 +733,7 @@ pub fn inspect(args: &InspectArgs) -> io::Result<i32> {
     each_file(
         &args.files,
         args.format,
-        |file| mesh::load(file, &opts),
+        |file| mesh::load(file, &opts).map_err(Failure::from),
         |out, file, checked| report::inspect_json(out, file, &checked.report),
         |out, file, checked| report::inspect_table(out, file, &checked.report),
     )
@@ -608,8 +748,8 @@ pub struct BatchArgs {
     /// meshes with --meshes); created if missing.
     #[arg(long, short)]
     pub out: PathBuf,
-    /// Parts evaluated at once (default: all cores).
-    #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    /// Parts evaluated at once, from 1 to 1024 (default: all cores).
+    #[arg(long, short, value_name = "N", value_parser = jobs, allow_hyphen_values = true)]
     pub jobs: Option<u16>,
     /// Evaluate only the rows whose catalog index i has i % N == K (0-based), for running one
     /// catalog on N machines; join the folders with `hybridplan merge`.
@@ -636,20 +776,20 @@ pub struct BatchArgs {
     pub ignore_unknown_columns: bool,
     #[command(flatten)]
     pub input: MeshInputArgs,
-    /// Mold opening direction X,Y,Z for every part (default: detected); a manifest's `normal`
-    /// column overrides it per row.
+    /// Mold opening direction X,Y,Z for every part (default: detected; not all zero, each
+    /// within +-1e6); a manifest's `normal` column overrides it per row.
     #[arg(long, value_name = "X,Y,Z", value_parser = vector3, allow_hyphen_values = true)]
     pub normal: Option<Vector3<f64>>,
-    /// Cut this far (mm) along the normal from each part's lowest point; a manifest's
-    /// `height_mm` column overrides it per row.
-    #[arg(long, value_name = "MM", value_parser = positive_mm)]
+    /// Cut this far (mm, above 0 and at most 1e5) along the normal from each part's lowest
+    /// point; a manifest's `height_mm` column overrides it per row.
+    #[arg(long, value_name = "MM", value_parser = height_mm, allow_hyphen_values = true)]
     pub height: Option<f64>,
     /// With ribs on both faces of the plate: cut the larger region, the other, or both.
     #[arg(long, value_enum, default_value_t = Side::Main)]
     pub side: Side,
-    /// Surface samples for the wall-thickness estimate.
-    #[arg(long, default_value_t = 5000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub thickness_samples: u64,
+    /// Surface samples for the wall-thickness estimate, from 1 to 1e6.
+    #[arg(long, default_value_t = 5000, value_name = "N", value_parser = thickness_samples, allow_hyphen_values = true)]
+    pub thickness_samples: usize,
     #[command(flatten)]
     pub lattice: LatticeArgs,
     #[command(flatten)]
@@ -677,6 +817,9 @@ pub struct MergeArgs {
 /// catalog cannot be read or the output folder cannot be used (written to).
 pub fn batch_command(args: &BatchArgs) -> io::Result<i32> {
     use std::io::IsTerminal;
+    if let Err(e) = out_folder_usable(&args.out) {
+        return Ok(usage_error(&e));
+    }
     let (models, estimate) = match models_and_options(&args.materials, &args.settings) {
         Ok(x) => x,
         Err(e) => return Ok(usage_error(&e)),
@@ -720,7 +863,7 @@ pub fn batch_command(args: &BatchArgs) -> io::Result<i32> {
             plane: None,
             side: args.side,
         },
-        thickness_samples: args.thickness_samples as usize,
+        thickness_samples: args.thickness_samples,
         write_meshes: args.meshes,
         shard: args.shard,
         resume: args.resume,
@@ -754,6 +897,9 @@ pub fn batch_command(args: &BatchArgs) -> io::Result<i32> {
 /// folders are not the complete shards of one run (the message says what is missing or
 /// different), 2 when the output cannot be written.
 pub fn merge_command(args: &MergeArgs) -> io::Result<i32> {
+    if let Err(e) = out_folder_usable(&args.out) {
+        return Ok(usage_error(&e));
+    }
     match batch::merge(&args.dirs, &args.out) {
         Ok(summary) => {
             if !args.quiet {

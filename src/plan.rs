@@ -11,6 +11,7 @@ use crate::fsutil::{OutputSet, WriteError};
 use crate::interface::{
     self, Bond, InterfaceFrame, LatticeReport, LatticeRequest, MaterialPair, PrintAndMold,
 };
+use crate::limits;
 use crate::mesh::threemf::NamedMesh;
 use crate::mesh::{self, LoadOptions};
 use crate::models::{self, FffPrinter, Material, ModelSet, PowderPrinter, Printers};
@@ -304,7 +305,12 @@ fn stage_split(set: &mut OutputSet, outputs: &SplitOutputs) -> SplitOutputs {
 pub fn create_dir(out_dir: &Path) -> Result<(), WriteError> {
     std::fs::create_dir_all(out_dir).map_err(|e| WriteError {
         path: out_dir.to_path_buf(),
-        source: e,
+        // "File exists" alone does not say that a file stands where the folder should be.
+        source: if e.kind() == std::io::ErrorKind::AlreadyExists {
+            std::io::Error::new(e.kind(), "it is a file, not a folder")
+        } else {
+            e
+        },
     })
 }
 
@@ -397,9 +403,39 @@ pub fn fff_settings(
     if let Some(v) = changes.infill_percent {
         fff.infill_fraction = v / 100.0;
     }
-    if fff.layer_mm > 0.8 * fff.nozzle_mm {
+    // The layer is checked against the nozzle whichever of them the user changed (or a user's
+    // printers model set): a layer far thinner than the nozzle only multiplies the layers, and
+    // with them the time and memory of the estimate.
+    let layer = if changes.layer_mm.is_some() {
+        "--layer-mm".to_string()
+    } else {
+        format!("the layer height of printer '{printer}'")
+    };
+    let nozzle = if changes.nozzle_mm.is_some() {
+        "--nozzle-mm".to_string()
+    } else {
+        format!("the nozzle of printer '{printer}'")
+    };
+    // The options' own ranges hold for a profile from a user's models file too.
+    limits::NOZZLE_MM
+        .check(fff.nozzle_mm)
+        .map_err(|e| format!("{nozzle}: {e}"))?;
+    limits::LAYER_MM
+        .check(fff.layer_mm)
+        .map_err(|e| format!("{layer}: {e}"))?;
+    let (min, max) = (
+        limits::MIN_LAYER_PER_NOZZLE * fff.nozzle_mm,
+        limits::MAX_LAYER_PER_NOZZLE * fff.nozzle_mm,
+    );
+    if !(fff.layer_mm.is_finite() && fff.nozzle_mm.is_finite() && fff.layer_mm >= min) {
         return Err(format!(
-            "--layer-mm {} is more than 80 % of the {} mm nozzle: the printer cannot lay such layers",
+            "{layer} {} mm is less than 1/8 of the {} mm nozzle ({min:.3} mm): no FFF printer lays such layers; use at least {min:.3} mm",
+            fff.layer_mm, fff.nozzle_mm
+        ));
+    }
+    if fff.layer_mm > max {
+        return Err(format!(
+            "{layer} {} mm is more than 80 % of the {} mm nozzle ({max:.3} mm): the printer cannot lay such layers",
             fff.layer_mm, fff.nozzle_mm
         ));
     }

@@ -136,12 +136,115 @@ fn a_very_long_line_fails_cleanly() {
         .extend((0..100_000u32).map(|i| b"qwertyuiopasdghjklzxcvbnm0123456789"[i as usize % 35]));
     let plain = dir.path().join("long_line.stl");
     std::fs::write(&plain, &garbage).unwrap();
-    assert_clean_failure(&plain, &["line 1: line longer than"]);
-    // The same with 'facet' early on, so it is taken for ASCII and read line by line.
+    assert_clean_failure(&plain, &["line 1: a word longer than 4096 bytes"]);
+    // The same with 'facet' early on: the 100 KB word after it is still one word too long.
     garbage.splice(6..6, b"facet ".iter().copied());
     let facet = dir.path().join("long_line_facet.stl");
     std::fs::write(&facet, &garbage).unwrap();
-    assert_clean_failure(&facet, &["line 1: line longer than"]);
+    assert_clean_failure(&facet, &["line 1: a word longer than 4096 bytes"]);
+}
+
+/// Files the readers used to refuse or take silently: the three in `tests/fixtures/` (see
+/// `tests/bad_inputs/README.md`) are the closed 10 mm cube (12 triangles, 8 vertices,
+/// 1000 mm3) through the real `inspect`, in the table and in JSON.
+#[test]
+fn ascii_fixtures_that_were_refused_now_load_with_the_right_warnings() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for (name, truncated) in [
+        ("ascii_utf8_name.stl", false),
+        ("ascii_one_line.stl", false),
+        ("ascii_no_endsolid.stl", true),
+    ] {
+        let path = fixtures.join(name);
+        let out = inspect(&[&path], &["--format", "json"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{name}: {stderr}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["format"], "ascii", "{name}: {v}");
+        assert_eq!(v["triangles"], 12, "{name}: {v}");
+        assert_eq!(v["vertices"], 8, "{name}: {v}");
+        assert_eq!(v["watertight"], true, "{name}: {v}");
+        assert!(
+            (v["volume_mm3"].as_f64().unwrap() - 1000.0).abs() < 1e-9,
+            "{v}"
+        );
+        let warnings = v["warnings"].as_array().unwrap();
+        let warned = warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("the file may be truncated"));
+        assert_eq!(warned, truncated, "{name}: {warnings:?}");
+        // The table says it too.
+        let table = inspect(&[&path], &[]);
+        let text = String::from_utf8_lossy(&table.stdout);
+        assert_eq!(
+            text.contains("warning: ASCII STL ends without 'endsolid'"),
+            truncated
+        );
+    }
+}
+
+/// The truncation warning reaches the user of `estimate` as well, not only `inspect`.
+#[test]
+fn truncation_warning_reaches_the_estimate_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let part = hybridplan::samples::ribbed_plate().mesh();
+    let mut text = Vec::new();
+    write_ascii_to(&mut text, &part, "ribbed").unwrap();
+    let end = text.len() - b"endsolid ribbed\n".len();
+    let path = dir.path().join("ribbed_no_end.stl");
+    std::fs::write(&path, &text[..end]).unwrap();
+    let out = Command::new(BIN)
+        .args(["estimate", "--format", "json", "--lattice", "none"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("ASCII STL ends without 'endsolid': the file may be truncated"),
+        "{stdout}"
+    );
+}
+
+/// `/dev/zero` is not "truncated", and a FIFO does not block the reader forever: both are
+/// refused before they are opened, with what they are.
+#[cfg(unix)]
+#[test]
+fn devices_and_fifos_fail_cleanly_and_at_once() {
+    assert_clean_failure(
+        Path::new("/dev/zero"),
+        &["/dev/zero: is not a regular file but a device"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.stl");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let mut child = Command::new(BIN)
+        .arg("inspect")
+        .arg(&fifo)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(10) {
+            child.kill().unwrap();
+            panic!("inspect of a FIFO still blocked after 10 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("is not a regular file but a named pipe (FIFO)"),
+        "{stderr}"
+    );
 }
 
 /// A closed 10 mm cube, outward normals.

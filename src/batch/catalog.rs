@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum;
 use nalgebra::Vector3;
 
+use crate::limits;
 use crate::mesh::Units;
 
 /// The manifest column naming the part's STL file.
@@ -340,21 +341,27 @@ fn parse_overrides(
                     )));
                 }
             }
-            "annual_volume" => match positive_count(text) {
-                Some(v) => o.annual_volume = Some(v),
-                None => problems.push(bad("must be a positive whole number of parts")),
+            // The ranges are those of the command-line options (crate::limits): a value
+            // outside is an error row, never clamped.
+            "annual_volume" => match limits::ANNUAL_VOLUME_COUNT.parse(text) {
+                Ok(v) => o.annual_volume = Some(v),
+                Err(e) => problems.push(bad(&e)),
             },
-            "variants" => match positive_count(text) {
-                Some(v) => o.variants = Some(v),
-                None => problems.push(bad("must be a positive whole number")),
+            "variants" => match limits::VARIANTS.parse(text) {
+                Ok(v) => o.variants = Some(v),
+                Err(e) => problems.push(bad(&e)),
             },
             "normal" => match vector3(text) {
                 Some(v) => o.normal = Some(v),
-                None => problems.push(bad("must be three numbers X,Y,Z, not all zero")),
+                None => problems.push(bad(&format!(
+                    "must be three numbers X,Y,Z from {} to {}, not all zero",
+                    limits::COORDINATE.min,
+                    limits::COORDINATE.max
+                ))),
             },
-            "height_mm" => match text.parse::<f64>() {
-                Ok(v) if v.is_finite() && v > 0.0 => o.height_mm = Some(v),
-                _ => problems.push(bad("must be a positive length in mm")),
+            "height_mm" => match limits::HEIGHT_MM.parse(text) {
+                Ok(v) => o.height_mm = Some(v),
+                Err(e) => problems.push(bad(&e)),
             },
             "units" => match Units::from_str(text, true) {
                 Ok(u) => o.units = Some(u),
@@ -370,19 +377,17 @@ fn parse_overrides(
     }
 }
 
-fn positive_count(text: &str) -> Option<u64> {
-    if !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse::<u64>().ok().filter(|&v| v > 0)
-}
-
-/// Three numbers separated by commas and/or spaces, finite and not all zero.
+/// Three numbers separated by commas and/or spaces, each a [`limits::COORDINATE`], not all
+/// zero.
 fn vector3(text: &str) -> Option<Vector3<f64>> {
     let v: Vec<f64> = text
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<f64>().ok().filter(|x| x.is_finite()))
+        .map(|s| {
+            s.parse::<f64>()
+                .ok()
+                .and_then(|x| limits::COORDINATE.check(x).ok())
+        })
         .collect::<Option<_>>()?;
     (v.len() == 3 && v.iter().any(|&x| x != 0.0)).then(|| Vector3::new(v[0], v[1], v[2]))
 }
@@ -505,5 +510,33 @@ mod tests {
         }
         assert!(parse_overrides(&cells(&[("annual_volume", "1e4")]), &printers()).is_err());
         assert!(parse_overrides(&cells(&[("height_mm", "0")]), &printers()).is_err());
+        // Beyond the ranges of the options: refused with the range, never clamped (2^32
+        // variants used to become u32::MAX silently).
+        for (column, text, range) in [
+            ("variants", "4294967296", "from 1 to 1000000000"),
+            ("variants", "1000000001", "from 1 to 1000000000"),
+            ("annual_volume", "1000000001", "from 1 to 1000000000"),
+            (
+                "annual_volume",
+                "99999999999999999999999",
+                "from 1 to 1000000000",
+            ),
+            ("height_mm", "NaN", "above 0 and at most 100000"),
+            ("height_mm", "inf", "above 0 and at most 100000"),
+            ("normal", "0,0,1e300", "from -1000000 to 1000000"),
+        ] {
+            let e = parse_overrides(&cells(&[(column, text)]), &printers()).unwrap_err();
+            assert!(
+                e.contains(&format!("{column} '{text}'")) && e.contains(range),
+                "{e}"
+            );
+        }
+        let top = parse_overrides(
+            &cells(&[("variants", "1000000000"), ("annual_volume", "1000000000")]),
+            &printers(),
+        )
+        .unwrap();
+        assert_eq!(top.variants, Some(1_000_000_000));
+        assert_eq!(top.annual_volume, Some(1_000_000_000));
     }
 }

@@ -6,7 +6,8 @@
 //!   begin their 80-byte header with exactly that word; we decide by content (the binary size
 //!   rule `84 + 50 * count` first, then whether the file really is text);
 //! - stl_io welds through std's SipHash map and collects the whole soup first; we weld while
-//!   streaming with a fast hash, never allocate from the header's count, and fold -0.0 into +0.0;
+//!   streaming with a fast hash, reserve memory only for data actually on disk (never from the
+//!   header's count alone: a sparse file matches any count), and fold -0.0 into +0.0;
 //! - we need errors that name the file, the line or triangle, and what is wrong.
 //!
 //! stl_io stays a dev-dependency: the tests read our written files back with it, as an
@@ -35,6 +36,9 @@ pub enum MeshError {
     },
     #[error("{}: is a directory, not an STL file", path.display())]
     IsDirectory { path: PathBuf },
+    /// A device, FIFO or socket: `/dev/zero` never ends and a FIFO blocks until a writer comes.
+    #[error("{}: is not a regular file but {kind}: hybridplan reads STL files", path.display())]
+    NotRegular { path: PathBuf, kind: &'static str },
     #[error("{}: file is empty", path.display())]
     Empty { path: PathBuf },
     #[error("{}: not an STL file: {detail}", path.display())]
@@ -52,6 +56,15 @@ pub enum MeshError {
     },
     #[error("{}: triangle {triangle} has a non-finite coordinate (NaN or infinity)", path.display())]
     NonFinite { path: PathBuf, triangle: u64 },
+    #[error(
+        "{}: triangles {first} to {last} are all zero bytes, not mesh data: a sparse or zero-filled file (an unfinished download or copy?)",
+        path.display()
+    )]
+    ZeroFilled {
+        path: PathBuf,
+        first: u64,
+        last: u64,
+    },
     #[error("{}: line {line}: {detail}", path.display())]
     Ascii {
         path: PathBuf,
@@ -97,8 +110,13 @@ pub struct RawStl {
 
 const HEADER_BYTES: u64 = 84;
 const TRIANGLE_BYTES: u64 = 50;
-/// Longest ASCII line accepted; a longer one means the file is not an ASCII STL.
-const MAX_ASCII_LINE: u64 = 64 * 1024;
+/// Longest ASCII word (a run of non-whitespace) accepted; a longer one means the file is not
+/// an ASCII STL. Numbers and keywords are a few dozen bytes; solid names rarely a few hundred.
+const MAX_ASCII_WORD: usize = 4096;
+/// Consecutive all-zero binary records (200 KB) that mark a file as sparse or zero-filled: a
+/// real exporter never writes thousands of triangles collapsed at the origin with a zero
+/// normal, and without this a sparse file of any apparent size would be read to its end.
+const ZERO_RECORD_RUN: usize = 4000;
 /// Vertex indices are u32.
 const MAX_VERTICES: u64 = u32::MAX as u64;
 
@@ -147,13 +165,21 @@ pub fn read_stl(path: &Path) -> Result<RawStl, MeshError> {
             path: path.to_path_buf(),
         });
     }
+    // Checked before opening: opening a FIFO blocks until something writes to it.
+    if !meta.is_file() {
+        return Err(MeshError::NotRegular {
+            path: path.to_path_buf(),
+            kind: file_kind(&meta.file_type()),
+        });
+    }
     let file = File::open(path).map_err(io_err)?;
     let len = meta.len();
-    if len == 0 && meta.is_file() {
+    if len == 0 {
         return Err(MeshError::Empty {
             path: path.to_path_buf(),
         });
     }
+    let on_disk = fully_allocated(&meta);
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let head = reader.fill_buf().map_err(io_err)?.to_vec();
     if head.is_empty() {
@@ -176,6 +202,7 @@ pub fn read_stl(path: &Path) -> Result<RawStl, MeshError> {
                     path,
                     BufReader::with_capacity(1 << 20, file),
                     declared.unwrap_or(0),
+                    on_disk,
                 )
                 .map_err(|_| e)
             }
@@ -183,7 +210,7 @@ pub fn read_stl(path: &Path) -> Result<RawStl, MeshError> {
         };
     }
     if binary_size_fits {
-        return read_binary(path, reader, declared.unwrap_or(0));
+        return read_binary(path, reader, declared.unwrap_or(0), on_disk);
     }
     if let Some(kind) = known_other_format(&head) {
         return Err(MeshError::NotStl {
@@ -232,20 +259,72 @@ fn known_other_format(head: &[u8]) -> Option<&'static str> {
         .map(|&(_, kind)| kind)
 }
 
+/// The byte order mark some Windows tools put before UTF-8 text.
+const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
+
 fn starts_with_solid(head: &[u8]) -> bool {
-    let t = head.trim_ascii_start();
+    let t = head
+        .strip_prefix(UTF8_BOM)
+        .unwrap_or(head)
+        .trim_ascii_start();
     t.len() >= 5 && t[..5].eq_ignore_ascii_case(b"solid")
 }
 
-/// Printable ASCII and whitespace only (binary STL bodies are float bytes, rarely all text).
+/// No control bytes but whitespace in the first 4 KB. Bytes above 0x7F are text too: localized
+/// CAD tools write names in UTF-8 or a legacy code page (`solid Grundplatte_für_Rippen`). A
+/// binary STL almost never passes: its count's high byte is 0 below 16 M triangles, and small
+/// floats and the attribute words hold more zero bytes; one that does is still read as binary
+/// when the ASCII reading fails and the size rule holds.
 fn is_texty(head: &[u8]) -> bool {
     let n = head.len().min(4096);
     head[..n]
         .iter()
-        .all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+        .all(|&b| b.is_ascii_whitespace() || (b >= 0x20 && b != 0x7f))
 }
 
-fn read_binary(path: &Path, mut reader: impl Read, count: u64) -> Result<RawStl, MeshError> {
+/// What a non-regular file is, for the message.
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    let _ = t;
+    "another kind of file"
+}
+
+/// Whether the file's blocks on disk cover its length, so that a header count checked against
+/// the length is backed by data. A sparse file (or one on a compressing file system) is not,
+/// and is read with memory reserved as its records arrive.
+fn fully_allocated(meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        meta.blocks().saturating_mul(512) >= meta.len()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        false
+    }
+}
+
+/// Reads `count` binary records. `on_disk`: the file's blocks cover its length, so the count
+/// (already checked against the length) may size the soup at once.
+fn read_binary(
+    path: &Path,
+    mut reader: impl Read,
+    count: u64,
+    on_disk: bool,
+) -> Result<RawStl, MeshError> {
     let io_err = |source| MeshError::Io {
         path: path.to_path_buf(),
         source,
@@ -255,14 +334,18 @@ fn read_binary(path: &Path, mut reader: impl Read, count: u64) -> Result<RawStl,
             path: path.to_path_buf(),
         });
     }
-    // The count was checked against the real file size, so reserving from it is safe. The
-    // records are read in blocks of 8 MB into one reused buffer and each block is parsed in
-    // parallel: the file is never held whole.
+    // The count was checked against the file's length; when its blocks are on disk too, the
+    // soup is sized from it at once (the least memory), but only once the first block has
+    // shown real records: a preallocated file (fallocate) has its blocks and reads as zeros.
+    // A sparse file matches any count with no data behind it (214 GB apparent on 4 KB of disk
+    // asked for 154 GB), so there the soup grows block by block with the records actually
+    // read. The records are read in blocks of 8 MB into one reused buffer and each block is
+    // parsed in parallel: the file is never held whole.
     let mut header = [0u8; HEADER_BYTES as usize];
     reader.read_exact(&mut header).map_err(io_err)?;
-    const BLOCK: usize = 160_000; // triangles per block (8 MB)
+    const BLOCK: usize = 160_000; // triangles per block (8 MB), a multiple of ZERO_RECORD_RUN
     let mut block = vec![0u8; BLOCK * TRIANGLE_BYTES as usize];
-    let mut soup: Vec<[[f32; 3]; 3]> = Vec::with_capacity(count as usize);
+    let mut soup: Vec<[[f32; 3]; 3]> = Vec::new();
     let mut done = 0u64;
     while done < count {
         let n = (count - done).min(BLOCK as u64) as usize;
@@ -279,6 +362,25 @@ fn read_binary(path: &Path, mut reader: impl Read, count: u64) -> Result<RawStl,
                 io_err(source)
             }
         })?;
+        // Runs of all-zero records aligned to ZERO_RECORD_RUN (any run of twice that is
+        // caught); real records stop the scan of their run at their first bytes.
+        let run_bytes = ZERO_RECORD_RUN * TRIANGLE_BYTES as usize;
+        if let Some(run) = bytes
+            .par_chunks_exact(run_bytes)
+            .position_first(|run| run.iter().all(|&b| b == 0))
+        {
+            let first = done + (run * ZERO_RECORD_RUN) as u64;
+            return Err(MeshError::ZeroFilled {
+                path: path.to_path_buf(),
+                first,
+                last: first + ZERO_RECORD_RUN as u64 - 1,
+            });
+        }
+        if on_disk && done == 0 {
+            soup.reserve_exact(usize::try_from(count).unwrap_or(usize::MAX));
+        } else {
+            soup.reserve(n);
+        }
         soup.par_extend(bytes.par_chunks_exact(TRIANGLE_BYTES as usize).map(|rec| {
             let f = |o: usize| f32::from_le_bytes([rec[o], rec[o + 1], rec[o + 2], rec[o + 3]]);
             [12, 24, 36].map(|o| [f(o), f(o + 4), f(o + 8)].map(flush_noise))
@@ -318,7 +420,7 @@ enum AsciiState {
     Outside,
     /// Inside a solid: expect `facet` or `endsolid`.
     Solid,
-    /// After `facet`: expect `outer loop`.
+    /// After `facet` (and its normal): expect `outer loop`.
     Facet,
     /// Inside the loop: expect `vertex` or `endloop`.
     Loop,
@@ -326,94 +428,278 @@ enum AsciiState {
     EndLoop,
 }
 
+/// The words of an ASCII STL: runs of bytes between whitespace of any kind, so that a file
+/// with all its tokens on one line reads like one with a keyword a line. Each word carries the
+/// line it starts on, for messages; one word of lookahead tells a solid's name from the
+/// keywords after it.
+struct Words<'p, R> {
+    reader: R,
+    path: &'p Path,
+    /// The line at the read position (1-based).
+    line: u64,
+    word: Vec<u8>,
+    word_line: u64,
+    ahead: Vec<u8>,
+    ahead_line: u64,
+    /// `ahead` holds the next word (`None` inside: the end of the file).
+    peeked: Option<bool>,
+}
+
+const KEYWORDS: &[&[u8]] = &[
+    b"solid",
+    b"facet",
+    b"normal",
+    b"outer",
+    b"loop",
+    b"vertex",
+    b"endloop",
+    b"endfacet",
+    b"endsolid",
+];
+
+fn is_word(w: &[u8], keyword: &[u8]) -> bool {
+    w.eq_ignore_ascii_case(keyword)
+}
+
+impl<'p, R: BufRead> Words<'p, R> {
+    fn new(reader: R, path: &'p Path) -> Self {
+        Words {
+            reader,
+            path,
+            line: 1,
+            word: Vec::with_capacity(64),
+            word_line: 0,
+            ahead: Vec::with_capacity(64),
+            ahead_line: 0,
+            peeked: None,
+        }
+    }
+
+    /// Reads the next word into `buf`; its line, or `None` at the end of the file.
+    fn read_into(
+        reader: &mut R,
+        path: &Path,
+        line: &mut u64,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<u64>, MeshError> {
+        buf.clear();
+        let mut start = 0;
+        loop {
+            let chunk = reader.fill_buf().map_err(|source| MeshError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            if chunk.is_empty() {
+                return Ok((!buf.is_empty()).then_some(start));
+            }
+            let mut i = 0;
+            if buf.is_empty() {
+                while i < chunk.len() && chunk[i].is_ascii_whitespace() {
+                    *line += (chunk[i] == b'\n') as u64;
+                    i += 1;
+                }
+                if i == chunk.len() {
+                    reader.consume(i);
+                    continue;
+                }
+                start = *line;
+            }
+            let from = i;
+            while i < chunk.len() && !chunk[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            buf.extend_from_slice(&chunk[from..i]);
+            let ended = i < chunk.len();
+            reader.consume(i);
+            if buf.len() > MAX_ASCII_WORD {
+                return Err(MeshError::Ascii {
+                    path: path.to_path_buf(),
+                    line: start,
+                    detail: format!("a word longer than {MAX_ASCII_WORD} bytes: not an ASCII STL"),
+                });
+            }
+            if ended {
+                return Ok(Some(start));
+            }
+        }
+    }
+
+    /// Moves to the next word; `false` at the end of the file.
+    fn advance(&mut self) -> Result<bool, MeshError> {
+        match self.peeked.take() {
+            Some(there) => {
+                std::mem::swap(&mut self.word, &mut self.ahead);
+                self.word_line = self.ahead_line;
+                Ok(there)
+            }
+            None => {
+                match Self::read_into(&mut self.reader, self.path, &mut self.line, &mut self.word)?
+                {
+                    Some(l) => {
+                        self.word_line = l;
+                        Ok(true)
+                    }
+                    None => Ok(false),
+                }
+            }
+        }
+    }
+
+    /// The next word and its line, without moving to it.
+    fn peek(&mut self) -> Result<Option<(&[u8], u64)>, MeshError> {
+        if self.peeked.is_none() {
+            let next =
+                Self::read_into(&mut self.reader, self.path, &mut self.line, &mut self.ahead)?;
+            self.ahead_line = next.unwrap_or(0);
+            self.peeked = Some(next.is_some());
+        }
+        Ok((self.peeked == Some(true)).then_some((self.ahead.as_slice(), self.ahead_line)))
+    }
+
+    /// Whether the next word is `keyword`.
+    fn next_is(&mut self, keyword: &[u8]) -> Result<bool, MeshError> {
+        Ok(self.peek()?.is_some_and(|(w, _)| is_word(w, keyword)))
+    }
+
+    /// After `solid` on line `line`: skips the name, the words on that line up to `facet`
+    /// (when `normal` or `outer` follows it) or `endsolid`. Returns whether it stopped on a
+    /// `facet` (now the current word).
+    fn skip_solid_name(&mut self, line: u64) -> Result<bool, MeshError> {
+        loop {
+            match self.peek()? {
+                Some((w, l)) if l == line && !is_word(w, b"endsolid") => {
+                    let facet = is_word(w, b"facet");
+                    self.advance()?;
+                    if facet && (self.next_is(b"normal")? || self.next_is(b"outer")?) {
+                        return Ok(true);
+                    }
+                }
+                _ => return Ok(false),
+            }
+        }
+    }
+
+    /// After `facet`: skips `normal` and its three numbers (not checked: every reader
+    /// recomputes the normal, and exporters write NaN there), up to four words before `outer`.
+    fn skip_facet_normal(&mut self) -> Result<(), MeshError> {
+        for _ in 0..4 {
+            match self.peek()? {
+                Some((w, _)) if !is_word(w, b"outer") => {
+                    self.advance()?;
+                }
+                _ => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// After `endsolid` on line `line`: skips its name, the words on that line before another
+    /// `solid`.
+    fn skip_end_name(&mut self, line: u64) -> Result<(), MeshError> {
+        while let Some((w, l)) = self.peek()? {
+            if l != line || is_word(w, b"solid") {
+                break;
+            }
+            self.advance()?;
+        }
+        Ok(())
+    }
+}
+
 fn read_ascii(path: &Path, mut reader: impl BufRead) -> Result<RawStl, MeshError> {
-    let mut line_no: u64 = 0;
     let err = |line: u64, detail: String| MeshError::Ascii {
         path: path.to_path_buf(),
         line,
         detail,
     };
+    let head = reader.fill_buf().map_err(|source| MeshError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if head.starts_with(UTF8_BOM) {
+        reader.consume(UTF8_BOM.len());
+    }
+    let mut words = Words::new(reader, path);
     let mut welder = ExactWelder::with_corner_hint(1024);
     let mut triangles: Vec<[u32; 3]> = Vec::new();
     let mut warnings = Vec::new();
     let mut state = AsciiState::Outside;
     let mut corners: Vec<u32> = Vec::with_capacity(3);
     let mut polygons_fanned = 0u64;
-    let mut line = Vec::with_capacity(256);
     let mut facet_line = 0;
-    loop {
-        line.clear();
-        let n = (&mut reader)
-            .take(MAX_ASCII_LINE + 1)
-            .read_until(b'\n', &mut line)
-            .map_err(|source| MeshError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        if n as u64 > MAX_ASCII_LINE {
-            return Err(err(
-                line_no,
-                format!("line longer than {MAX_ASCII_LINE} bytes: not an ASCII STL"),
-            ));
-        }
-        let mut words = line
-            .split(|b| b.is_ascii_whitespace())
-            .filter(|w| !w.is_empty());
-        let Some(first) = words.next() else { continue };
-        let word = first.to_ascii_lowercase();
-        let shown = || String::from_utf8_lossy(first).into_owned();
-        match (state, word.as_slice()) {
-            (AsciiState::Outside, b"solid") => state = AsciiState::Solid,
-            (AsciiState::Solid, b"facet") => {
-                state = AsciiState::Facet;
-                facet_line = line_no;
-            }
-            (AsciiState::Solid, b"endsolid") => state = AsciiState::Outside,
-            (AsciiState::Facet, b"outer") => {
-                if words.next().map(|w| w.eq_ignore_ascii_case(b"loop")) != Some(true) {
-                    return Err(err(line_no, "expected 'outer loop'".into()));
+    let mut vertex_line = 0;
+    while words.advance()? {
+        let line = words.word_line;
+        let word = words.word.as_slice();
+        let is = |keyword: &[u8]| is_word(word, keyword);
+        match state {
+            AsciiState::Outside if is(b"solid") => {
+                if words.skip_solid_name(line)? {
+                    facet_line = words.word_line;
+                    words.skip_facet_normal()?;
+                    state = AsciiState::Facet;
+                } else {
+                    state = AsciiState::Solid;
                 }
+            }
+            AsciiState::Solid if is(b"facet") => {
+                facet_line = line;
+                words.skip_facet_normal()?;
+                state = AsciiState::Facet;
+            }
+            AsciiState::Solid if is(b"endsolid") => {
+                words.skip_end_name(line)?;
+                state = AsciiState::Outside;
+            }
+            AsciiState::Facet if is(b"outer") => {
+                if !words.next_is(b"loop")? {
+                    return Err(err(line, "expected 'outer loop'".into()));
+                }
+                words.advance()?;
                 state = AsciiState::Loop;
                 corners.clear();
             }
-            (AsciiState::Loop, b"vertex") => {
+            AsciiState::Loop if is(b"vertex") => {
+                vertex_line = line;
                 let mut p = [0f32; 3];
                 for c in &mut p {
-                    let w = words
-                        .next()
-                        .ok_or_else(|| err(line_no, "vertex needs three coordinates".into()))?;
+                    let short = || err(line, "vertex needs three coordinates".into());
+                    if !words.advance()? {
+                        return Err(short());
+                    }
+                    let w = words.word.as_slice();
+                    if KEYWORDS.iter().any(|k| is_word(w, k)) {
+                        return Err(short());
+                    }
                     *c = std::str::from_utf8(w)
                         .ok()
                         .and_then(|s| s.parse::<f32>().ok())
                         .ok_or_else(|| {
                             err(
-                                line_no,
+                                words.word_line,
                                 format!("'{}' is not a number", String::from_utf8_lossy(w)),
                             )
                         })?;
                     if !c.is_finite() {
                         return Err(err(
-                            line_no,
+                            words.word_line,
                             "non-finite coordinate (NaN or infinity)".into(),
                         ));
                     }
                 }
-                if words.next().is_some() {
-                    return Err(err(
-                        line_no,
-                        "vertex has more than three coordinates".into(),
-                    ));
-                }
                 corners.push(welder.index(p));
+                if welder.len() as u64 >= MAX_VERTICES {
+                    return Err(MeshError::TooManyVertices {
+                        path: path.to_path_buf(),
+                        count: welder.len() as u64,
+                        limit: MAX_VERTICES,
+                    });
+                }
             }
-            (AsciiState::Loop, b"endloop") => {
+            AsciiState::Loop if is(b"endloop") => {
                 if corners.len() < 3 {
                     return Err(err(
-                        line_no,
+                        line,
                         format!(
                             "facet starting at line {facet_line} has {} vertices, needs 3",
                             corners.len()
@@ -428,8 +714,16 @@ fn read_ascii(path: &Path, mut reader: impl BufRead) -> Result<RawStl, MeshError
                 }
                 state = AsciiState::EndLoop;
             }
-            (AsciiState::EndLoop, b"endfacet") => state = AsciiState::Solid,
-            (s, _) => {
+            AsciiState::Loop
+                if std::str::from_utf8(word).is_ok_and(|t| t.parse::<f32>().is_ok()) =>
+            {
+                return Err(err(
+                    vertex_line,
+                    "vertex has more than three coordinates".into(),
+                ));
+            }
+            AsciiState::EndLoop if is(b"endfacet") => state = AsciiState::Solid,
+            s => {
                 let expected = match s {
                     AsciiState::Outside => "'solid'",
                     AsciiState::Solid => "'facet' or 'endsolid'",
@@ -438,17 +732,13 @@ fn read_ascii(path: &Path, mut reader: impl BufRead) -> Result<RawStl, MeshError
                     AsciiState::EndLoop => "'endfacet'",
                 };
                 return Err(err(
-                    line_no,
-                    format!("expected {expected}, found '{}'", shown()),
+                    line,
+                    format!(
+                        "expected {expected}, found '{}'",
+                        String::from_utf8_lossy(word)
+                    ),
                 ));
             }
-        }
-        if welder.len() as u64 >= MAX_VERTICES {
-            return Err(MeshError::TooManyVertices {
-                path: path.to_path_buf(),
-                count: welder.len() as u64,
-                limit: MAX_VERTICES,
-            });
         }
     }
     match state {
@@ -458,7 +748,7 @@ fn read_ascii(path: &Path, mut reader: impl BufRead) -> Result<RawStl, MeshError
         }
         _ => {
             return Err(err(
-                line_no,
+                words.word_line,
                 format!("file ends inside the facet that starts at line {facet_line} (truncated?)"),
             ));
         }
@@ -614,6 +904,204 @@ mod tests {
         let expected = 1.0 * 2.0 * 0.5 * 25.4f64.powi(3);
         assert!((m.report.volume_mm3 - expected).abs() / expected < 1e-12);
         assert!((m.report.bbox_max_mm[1] - 50.8).abs() < 1e-12);
+    }
+
+    /// The 10 mm cube as ASCII STL with `name`, its words joined by `sep`.
+    fn cube_ascii(name: &str, sep: &str) -> Vec<u8> {
+        let mut text = Vec::new();
+        write_ascii_to(&mut text, &cuboid([0.0; 3], [10.0; 3]), "x").unwrap();
+        let text = String::from_utf8(text).unwrap();
+        let words: Vec<&str> = text.split_whitespace().collect();
+        // Replace the name after `solid` and `endsolid` (the writer's own is `x`).
+        let body = words[2..words.len() - 2].join(sep);
+        format!("solid {name}{sep}{body}{sep}endsolid {name}\n").into_bytes()
+    }
+
+    fn assert_cube(raw: &RawStl) {
+        assert_eq!(raw.format, StlFormat::Ascii);
+        assert_eq!(raw.triangles.len(), 12);
+        assert_eq!(raw.vertices.len(), 8);
+    }
+
+    #[test]
+    fn ascii_with_non_ascii_bytes_in_its_name_is_read_as_ascii() {
+        let dir = tempfile::tempdir().unwrap();
+        // UTF-8 (as most tools write), Latin-1 (a legacy Windows code page) and a name with
+        // spaces and the word `facet` in it.
+        for (k, name) in [
+            "Grundplatte_für_Rippen".as_bytes(),
+            b"Grundplatte_f\xfcr_Rippen",
+            "Teil 7 facet Überlauf".as_bytes(),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let name = String::from_utf8_lossy(name).into_owned();
+            let mut bytes = cube_ascii("NAME", "\n");
+            if k == 1 {
+                // The Latin-1 byte itself, not its UTF-8 replacement.
+                let text = String::from_utf8(bytes).unwrap();
+                let mut b = Vec::new();
+                for (i, part) in text.split("NAME").enumerate() {
+                    if i > 0 {
+                        b.extend_from_slice(b"Grundplatte_f\xfcr_Rippen");
+                    }
+                    b.extend_from_slice(part.as_bytes());
+                }
+                bytes = b;
+            } else {
+                bytes = String::from_utf8(bytes)
+                    .unwrap()
+                    .replace("NAME", &name)
+                    .into_bytes();
+            }
+            let p = tmp_file(&dir, &format!("named{k}.stl"), &bytes);
+            let raw = read_stl(&p).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_cube(&raw);
+            assert!(raw.warnings.is_empty(), "{:?}", raw.warnings);
+        }
+    }
+
+    #[test]
+    fn ascii_tokens_on_one_line_or_any_whitespace_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        for (k, sep) in [" ", "\t", "\r\n", "  \n\n\t "].into_iter().enumerate() {
+            let p = tmp_file(&dir, &format!("sep{k}.stl"), &cube_ascii("one", sep));
+            assert_cube(&read_stl(&p).unwrap_or_else(|e| panic!("{sep:?}: {e}")));
+        }
+        // A UTF-8 byte order mark before `solid`.
+        let mut bom = UTF8_BOM.to_vec();
+        bom.extend(cube_ascii("bom", "\n"));
+        let p = tmp_file(&dir, "bom.stl", &bom);
+        assert_cube(&read_stl(&p).unwrap());
+        // One line, two solids.
+        let mut two = cube_ascii("a", " ");
+        two.pop();
+        two.push(b' ');
+        two.extend(cube_ascii("b", " "));
+        let p = tmp_file(&dir, "two.stl", &two);
+        let raw = read_stl(&p).unwrap();
+        assert_eq!(raw.triangles.len(), 24);
+        assert_eq!(
+            raw.vertices.len(),
+            8,
+            "the same cube twice welds to 8 vertices"
+        );
+    }
+
+    #[test]
+    fn ascii_errors_in_one_line_files_name_the_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let check = |name: &str, text: &str, words: &str| {
+            let p = tmp_file(&dir, name, text.as_bytes());
+            let e = read_stl(&p).err().unwrap().to_string();
+            assert!(e.contains(name) && e.contains(words), "{e}");
+        };
+        let facet =
+            "facet normal 0 0 1 outer loop vertex 0 0 0 vertex 1 0 0 vertex 0 1 0 endloop endfacet";
+        check(
+            "four.stl",
+            &format!(
+                "solid t {} endsolid t",
+                facet.replace("vertex 1 0 0", "vertex 1 0 0 5")
+            ),
+            "line 1: vertex has more than three coordinates",
+        );
+        check(
+            "short.stl",
+            &format!("solid t\n{}", facet.replace("vertex 1 0 0", "vertex 1 0\n")),
+            "line 2: vertex needs three coordinates",
+        );
+        check("nofacet.stl", "solid t endsolid t", "contains no triangles");
+        check(
+            "cut.stl",
+            "solid t facet normal 0 0 1 outer loop vertex 0 0 0",
+            "file ends inside the facet that starts at line 1",
+        );
+        check(
+            "word.stl",
+            &format!("solid t facet normal 0 0 1 outer {}", "x".repeat(5000)),
+            "line 1: a word longer than 4096 bytes",
+        );
+    }
+
+    #[test]
+    fn ascii_ending_after_a_facet_without_endsolid_warns() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = cube_ascii("open", "\n");
+        let end = text.len() - "endsolid open\n".len();
+        text.truncate(end);
+        let p = tmp_file(&dir, "noend.stl", &text);
+        let raw = read_stl(&p).unwrap();
+        assert_cube(&raw);
+        assert_eq!(
+            raw.warnings,
+            ["ASCII STL ends without 'endsolid': the file may be truncated"]
+        );
+        // And it reaches the report of the checked mesh.
+        let m = load(&p, &LoadOptions::default()).unwrap();
+        assert!(
+            m.report
+                .warnings
+                .iter()
+                .any(|w| w.contains("may be truncated")),
+            "{:?}",
+            m.report.warnings
+        );
+    }
+
+    #[test]
+    fn zero_filled_binary_records_are_refused_and_scattered_zeros_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let cube = cuboid([0.0; 3], [1.0; 3]);
+        let mut one = Vec::new();
+        write_binary_to(&mut one, &cube, "x").unwrap();
+        let records = &one[84..];
+        // 12 cube records, then 8000 zero records (a run of 4000 aligned at 4000 is inside).
+        let count = 12 + 8000u32;
+        let mut bytes = one[..80].to_vec();
+        bytes.extend(count.to_le_bytes());
+        bytes.extend(records);
+        bytes.resize(84 + 50 * count as usize, 0);
+        let p = tmp_file(&dir, "zeros.stl", &bytes);
+        let e = read_stl(&p).err().unwrap().to_string();
+        assert!(
+            e.contains("zeros.stl: triangles 4000 to 7999 are all zero bytes"),
+            "{e}"
+        );
+        // 3999 zero records between real ones: degenerate triangles, read (and later dropped
+        // by the check), not refused.
+        let count = 12 + 3999u32;
+        let mut bytes = one[..80].to_vec();
+        bytes.extend(count.to_le_bytes());
+        bytes.extend(records);
+        bytes.resize(84 + 50 * count as usize, 0);
+        let p = tmp_file(&dir, "some_zeros.stl", &bytes);
+        let raw = read_stl(&p).unwrap();
+        assert_eq!(raw.triangles.len(), 12 + 3999);
+        // The 8 corners and the origin's zero, welded (the origin is a corner already).
+        assert_eq!(raw.vertices.len(), 8);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_and_fifos_are_refused_before_they_are_opened() {
+        let e = read_stl(Path::new("/dev/zero")).err().unwrap().to_string();
+        assert_eq!(
+            e,
+            "/dev/zero: is not a regular file but a device: hybridplan reads STL files"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe.stl");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            // Opening it would block until a writer comes; the check comes first.
+            let e = read_stl(&fifo).err().unwrap().to_string();
+            assert!(
+                e.contains("is not a regular file but a named pipe (FIFO)"),
+                "{e}"
+            );
+        }
     }
 
     #[test]
