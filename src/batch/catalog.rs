@@ -175,10 +175,13 @@ fn read_folder(root: &Path, opts: &CatalogOptions) -> Result<Catalog, CatalogErr
     let mut found: Vec<(String, PathBuf)> = Vec::new();
     let mut skipped = Vec::new();
     let mut stack = vec![(root.to_path_buf(), String::new())];
+    let excluded = |dir: &Path| {
+        exclude
+            .as_ref()
+            .is_some_and(|ex| std::fs::canonicalize(dir).is_ok_and(|d| &d == ex))
+    };
     while let Some((dir, rel)) = stack.pop() {
-        if let Some(ex) = &exclude
-            && std::fs::canonicalize(&dir).is_ok_and(|d| &d == ex)
-        {
+        if excluded(&dir) {
             continue;
         }
         let io = |source| CatalogError::Io {
@@ -197,6 +200,10 @@ fn read_folder(root: &Path, opts: &CatalogOptions) -> Result<Catalog, CatalogErr
             let path = item.path();
             let kind = item.file_type().map_err(io)?;
             if kind.is_dir() {
+                // The batch's own output is left out without a note; another batch's with one.
+                if excluded(&path) {
+                    continue;
+                }
                 if holds_batch_record(&path) {
                     skipped.push(path);
                 } else {
@@ -539,15 +546,22 @@ mod tests {
             shard: None,
         };
         record.write(&root.join("old_run")).unwrap();
+        // The batch's own output (resumed: it holds its record) is left out, not "skipped".
+        std::fs::create_dir_all(root.join("own_out")).unwrap();
+        record.write(&root.join("own_out")).unwrap();
         // A `batch.json` that is not a batch record does not hide the folder.
         std::fs::write(root.join("sub/batch.json"), b"{\"some\": \"other tool\"}").unwrap();
-        let c = read_catalog(root, &opts()).unwrap();
+        let with_own = CatalogOptions {
+            exclude: Some(root.join("own_out")),
+            ..opts()
+        };
+        let c = read_catalog(root, &with_own).unwrap();
         let files: Vec<&str> = c.entries.iter().map(|e| e.file.as_str()).collect();
         assert_eq!(files, ["part.stl", "sub/p.stl"]);
         assert_eq!(c.skipped, [root.join("old_run")]);
         // The catalog folder itself is read even when it holds a record: it was asked for.
         record.write(root).unwrap();
-        assert_eq!(read_catalog(root, &opts()).unwrap().entries.len(), 2);
+        assert_eq!(read_catalog(root, &with_own).unwrap().entries.len(), 2);
     }
 
     #[test]
