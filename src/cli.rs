@@ -51,6 +51,10 @@ pub enum Command {
     Batch(Box<BatchArgs>),
     /// Join the output folders of `batch --shard K/N` runs into one result in catalog order.
     Merge(MergeArgs),
+    /// Internal: evaluates one part of a batch (the request on standard input, the row on
+    /// standard output), in a process of its own so that the part's limits hold.
+    #[command(name = "__batch-worker", hide = true)]
+    BatchWorker(Box<BatchArgs>),
 }
 
 /// How the routes are estimated: volume, variants, printer and print settings.
@@ -524,6 +528,7 @@ pub fn run(cli: Cli) -> io::Result<i32> {
         Command::Plan(args) => plan_command(&args),
         Command::Batch(args) => batch_command(&args),
         Command::Merge(args) => merge_command(&args),
+        Command::BatchWorker(args) => batch_worker_command(&args),
     }
 }
 
@@ -774,6 +779,15 @@ pub struct BatchArgs {
     /// Accept (and ignore) manifest columns that are neither `file` nor an override.
     #[arg(long)]
     pub ignore_unknown_columns: bool,
+    /// Time limit of one part, in seconds: a part still being evaluated then is stopped and
+    /// becomes an error row; the run goes on.
+    #[arg(long, value_name = "SECONDS", default_value_t = batch::worker::DEFAULT_PART_TIMEOUT_S, value_parser = part_timeout_s)]
+    pub part_timeout: f64,
+    /// Memory limit of one part, in MB (the address space of the process evaluating it; lower
+    /// if the batch runs under a lower `ulimit -v`): a part that needs more becomes an error
+    /// row; the run goes on.
+    #[arg(long, value_name = "MB", default_value_t = batch::worker::DEFAULT_PART_MEMORY_MB, value_parser = clap::value_parser!(u64).range(PART_MEMORY_MIN_MB..=PART_MEMORY_MAX_MB))]
+    pub part_memory: u64,
     #[command(flatten)]
     pub input: MeshInputArgs,
     /// Mold opening direction X,Y,Z for every part (default: detected; not all zero, each
@@ -811,30 +825,91 @@ pub struct MergeArgs {
     pub quiet: bool,
 }
 
+/// Bounds of `batch --part-memory`: below 64 MB a worker hardly starts (its program, stack and
+/// allocator take 30 MB of address space before any part); above 16 TB is no limit on any
+/// machine.
+const PART_MEMORY_MIN_MB: u64 = 64;
+const PART_MEMORY_MAX_MB: u64 = 16 << 20;
+
+/// Bounds of `batch --part-timeout`: above a week (604,800 s) a part is not coming back.
+const PART_TIMEOUT_MAX_S: f64 = 604_800.0;
+
+fn part_timeout_s(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= PART_TIMEOUT_MAX_S => Ok(v),
+        _ => Err(format!(
+            "'{s}' is not a time in seconds from above 0 to {PART_TIMEOUT_MAX_S}"
+        )),
+    }
+}
+
+/// The settings every part of a batch is evaluated with, from the batch's arguments: the same
+/// function in `batch` and in its worker processes, so both evaluate alike.
+fn batch_settings(args: &BatchArgs) -> Result<batch::WorkerSettings, String> {
+    let (models, estimate) = models_and_options(&args.materials, &args.settings)?;
+    let printers = batch::known_printers(&models.printers);
+    let plan = batch::PlanSettings {
+        material: args.materials.material.clone(),
+        baseplate_material: args.materials.baseplate_material.clone(),
+        lattice: args.lattice.lattice_request(Lattice::Grid),
+        estimate,
+        models,
+    };
+    Ok(batch::WorkerSettings {
+        eval: batch::EvalOptions {
+            load: args.input.load_options(),
+            split: SplitOptions {
+                normal: args.normal,
+                height_mm: args.height,
+                plane: None,
+                side: args.side,
+            },
+            thickness_samples: args.thickness_samples,
+            meshes: batch::MeshOutput::Discard,
+            plan: std::sync::Arc::new(plan),
+        },
+        printers,
+    })
+}
+
+/// How `batch` starts its workers: this program, as `__batch-worker` with the batch's own
+/// arguments (everything after `batch`). `None` when this process was not started as
+/// `hybridplan batch ...` (the library's `run` called with other arguments).
+fn worker_command() -> Option<batch::WorkerCommand> {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if argv.get(1).is_none_or(|a| a != "batch") {
+        return None;
+    }
+    // Linux: the program this process runs, even if its file was replaced during the run.
+    let own = std::path::Path::new("/proc/self/exe");
+    let program = if own.exists() {
+        own.to_path_buf()
+    } else {
+        std::env::current_exe().ok()?
+    };
+    let mut args = vec![std::ffi::OsString::from(batch::worker::WORKER_COMMAND)];
+    args.extend(argv[2..].iter().cloned());
+    Some(batch::WorkerCommand { program, args })
+}
+
 /// `hybridplan batch`: evaluates a catalog in parallel into one row per part (see
 /// [`batch`]). Exit 0 when the run finished and at least one part (or no part at all) was
 /// evaluated; 1 when --fail-fast stopped it at an error or no part succeeded; 2 when the
-/// catalog cannot be read or the output folder cannot be used (written to).
+/// catalog cannot be read or the output folder cannot be used (written to, or in use by
+/// another run).
 pub fn batch_command(args: &BatchArgs) -> io::Result<i32> {
     use std::io::IsTerminal;
     if let Err(e) = out_folder_usable(&args.out) {
         return Ok(usage_error(&e));
     }
-    let (models, estimate) = match models_and_options(&args.materials, &args.settings) {
+    let settings = match batch_settings(args) {
         Ok(x) => x,
         Err(e) => return Ok(usage_error(&e)),
     };
     let catalog_opts = batch::CatalogOptions {
         ignore_unknown_columns: args.ignore_unknown_columns,
         exclude: Some(args.out.clone()),
-        printers: batch::known_printers(&models.printers),
-    };
-    let plan_settings = batch::PlanSettings {
-        material: args.materials.material.clone(),
-        baseplate_material: args.materials.baseplate_material.clone(),
-        lattice: args.lattice.lattice_request(Lattice::Grid),
-        estimate,
-        models,
+        printers: settings.printers.clone(),
     };
     let catalog = match batch::read_catalog(&args.catalog, &catalog_opts) {
         Ok(c) => c,
@@ -843,6 +918,14 @@ pub fn batch_command(args: &BatchArgs) -> io::Result<i32> {
             return Ok(2);
         }
     };
+    if !args.quiet {
+        for dir in &catalog.skipped {
+            eprintln!(
+                "note: {}: left out, it holds another batch's output (batch.json)",
+                dir.display()
+            );
+        }
+    }
     if catalog.entries.is_empty() {
         eprintln!(
             "error: {}: no parts in this catalog",
@@ -850,20 +933,30 @@ pub fn batch_command(args: &BatchArgs) -> io::Result<i32> {
         );
         return Ok(1);
     }
+    let limits = batch::PartLimits {
+        timeout_s: args.part_timeout,
+        memory_mb: args.part_memory,
+    };
+    let isolation = match worker_command() {
+        Some(command) => Some(batch::Isolation { command, limits }),
+        None => {
+            eprintln!(
+                "warning: not started as `hybridplan batch`: parts are evaluated in this \
+                 process, without --part-timeout and --part-memory"
+            );
+            None
+        }
+    };
+    let eval = settings.eval;
     let opts = batch::BatchOptions {
         out_dir: args.out.clone(),
         jobs: args
             .jobs
             .map(usize::from)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-        load: args.input.load_options(),
-        split: SplitOptions {
-            normal: args.normal,
-            height_mm: args.height,
-            plane: None,
-            side: args.side,
-        },
-        thickness_samples: args.thickness_samples,
+        load: eval.load,
+        split: eval.split,
+        thickness_samples: eval.thickness_samples,
         write_meshes: args.meshes,
         shard: args.shard,
         resume: args.resume,
@@ -871,7 +964,8 @@ pub fn batch_command(args: &BatchArgs) -> io::Result<i32> {
         fail_fast: args.fail_fast,
         progress_bar: io::stderr().is_terminal(),
         quiet: args.quiet,
-        plan: std::sync::Arc::new(plan_settings),
+        plan: eval.plan,
+        isolation,
     };
     let outcome = match batch::run(&catalog, &opts) {
         Ok(o) => o,
@@ -891,6 +985,21 @@ pub fn batch_command(args: &BatchArgs) -> io::Result<i32> {
     } else {
         0
     })
+}
+
+/// `hybridplan __batch-worker`: one part of a batch, for [`batch_command`]'s workers (see
+/// [`batch::worker`]). Exit 0 when the row is written (an error row too); 2 when the request
+/// cannot be read or the settings not built (the batch then makes the row an error row with
+/// this message).
+pub fn batch_worker_command(args: &BatchArgs) -> io::Result<i32> {
+    let settings = match batch_settings(args) {
+        Ok(x) => x,
+        Err(e) => return Ok(usage_error(&e)),
+    };
+    match batch::worker::serve(io::stdin().lock(), io::stdout().lock(), &settings) {
+        Ok(()) => Ok(0),
+        Err(e) => Ok(usage_error(&e)),
+    }
 }
 
 /// `hybridplan merge`: joins shard folders into one (see [`batch::merge`]). Exit 1 when the

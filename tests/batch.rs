@@ -638,3 +638,391 @@ fn fail_fast_stops_nothing_ok_fails_and_meshes_are_kept_on_request() {
         "the output folder is not part of the catalog"
     );
 }
+
+/// Runs the binary under `bash -c 'ulimit -v KB; ...'` (address space of the batch and of
+/// every worker) with the environment `env` added.
+fn run_limited(kb: u64, env: &[(&str, &str)], args: &[&str]) -> Output {
+    Command::new("bash")
+        .arg("-c")
+        .arg(format!("ulimit -v {kb} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_hybridplan"))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+/// Four sample parts that split, and `hog.stl` (a copy of one), in a folder of their own.
+fn five_parts(dir: &Path) -> PathBuf {
+    let all = write_samples(&dir.join("all"));
+    let cat = dir.join("five");
+    std::fs::create_dir_all(&cat).unwrap();
+    for name in [
+        "bossed_plate",
+        "double_sided",
+        "ribbed_plate",
+        "rounded_plate",
+    ] {
+        let f = all
+            .iter()
+            .find(|f| f.ends_with(format!("{name}.stl")))
+            .unwrap();
+        std::fs::copy(f, cat.join(format!("{name}.stl"))).unwrap();
+    }
+    std::fs::copy(cat.join("ribbed_plate.stl"), cat.join("hog.stl")).unwrap();
+    cat
+}
+
+/// The `status` of every row, and the lines of the ok rows.
+fn statuses(out: &Path) -> (Vec<String>, Vec<String>) {
+    let status = jsonl(out)
+        .iter()
+        .map(|r| r["status"].as_str().unwrap().to_string())
+        .collect();
+    let ok_lines = read(out, "results.jsonl")
+        .lines()
+        .filter(|l| l.contains("\"status\":\"ok\""))
+        .map(String::from)
+        .collect();
+    (status, ok_lines)
+}
+
+#[test]
+fn a_part_beyond_its_memory_or_time_is_an_error_row_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = five_parts(dir.path());
+    let clean = dir.path().join("clean");
+    let o = run(&["batch", s(&cat), "--out", s(&clean), "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (status, clean_ok) = statuses(&clean);
+    assert_eq!(status, ["ok"; 5]);
+
+    // Under `ulimit -v 4G` (4194304 KB), a part that allocates without end: the default
+    // --part-memory 4096 MB stops its worker; the batch and the other four go on.
+    let out = dir.path().join("alloc");
+    let t0 = Instant::now();
+    let o = run_limited(
+        4_194_304,
+        &[("HYBRIDPLAN_TEST_WORKER_HOG", "alloc:hog.stl")],
+        &["batch", s(&cat), "--out", s(&out), "--jobs", "2"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows = jsonl(&out);
+    let files: Vec<&str> = rows.iter().map(|r| r["file"].as_str().unwrap()).collect();
+    assert_eq!(
+        files,
+        [
+            "bossed_plate.stl",
+            "double_sided.stl",
+            "hog.stl",
+            "ribbed_plate.stl",
+            "rounded_plate.stl"
+        ]
+    );
+    let (status, ok_lines) = statuses(&out);
+    assert_eq!(status, ["ok", "ok", "error", "ok", "ok"]);
+    assert_eq!(
+        rows[2]["error"],
+        "exceeded 4096 MB of memory (--part-memory)"
+    );
+    assert!(
+        stderr(&o).contains("error: ") && stderr(&o).contains("hog.stl: exceeded 4096 MB"),
+        "{}",
+        stderr(&o)
+    );
+    // The four other rows are the lines of the run without a hog, byte for byte.
+    let clean_four: Vec<&String> = clean_ok.iter().filter(|l| !l.contains("hog.stl")).collect();
+    assert_eq!(ok_lines.iter().collect::<Vec<_>>(), clean_four);
+    let summary: Value = serde_json::from_str(&read(&out, "summary.json")).unwrap();
+    assert_eq!(
+        (summary["ok"].clone(), summary["errors"].clone()),
+        (4.into(), 1.into())
+    );
+
+    // A smaller --part-memory is named as such; a lower inherited limit as that.
+    let out_small = dir.path().join("alloc_small");
+    let o = run_limited(
+        4_194_304,
+        &[("HYBRIDPLAN_TEST_WORKER_HOG", "alloc:hog.stl")],
+        &[
+            "batch",
+            s(&cat),
+            "--out",
+            s(&out_small),
+            "--part-memory",
+            "512",
+            "-q",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        jsonl(&out_small)[2]["error"],
+        "exceeded 512 MB of memory (--part-memory)"
+    );
+    let out_low = dir.path().join("alloc_low");
+    let o = run_limited(
+        1_048_576,
+        &[("HYBRIDPLAN_TEST_WORKER_HOG", "alloc:hog.stl")],
+        &["batch", s(&cat), "--out", s(&out_low), "-q"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = jsonl(&out_low)[2]["error"].as_str().unwrap().to_string();
+    assert!(
+        e.starts_with("exceeded 1024 MB of memory") && e.contains("ulimit -v"),
+        "{e}"
+    );
+
+    // A part that never ends: stopped at --part-timeout.
+    let out_sleep = dir.path().join("sleep");
+    let t_sleep = Instant::now();
+    let o = run_limited(
+        4_194_304,
+        &[("HYBRIDPLAN_TEST_WORKER_HOG", "sleep:hog.stl")],
+        &[
+            "batch",
+            s(&cat),
+            "--out",
+            s(&out_sleep),
+            "--part-timeout",
+            "10.5",
+            "-q",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        jsonl(&out_sleep)[2]["error"],
+        "exceeded 10.5 s (--part-timeout)"
+    );
+    assert_eq!(statuses(&out_sleep).1, ok_lines);
+    let timings = read(&out_sleep, "timings.csv");
+    let hog_s: f64 = timings
+        .lines()
+        .find(|l| l.contains("hog.stl"))
+        .and_then(|l| l.rsplit(',').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Killed at 10.5 s (long enough for the other parts on a loaded machine), and not much
+    // later.
+    assert!((10.5..15.0).contains(&hog_s), "{hog_s} s");
+    assert!(t0.elapsed() < Duration::from_secs(120));
+    assert!(t_sleep.elapsed() < Duration::from_secs(60));
+
+    // Such rows are done: --resume does not evaluate them again (the hog is gone now, so a
+    // retry would make them ok) ...
+    let o = run(&["batch", s(&cat), "--out", s(&out), "--resume", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let summary: Value = serde_json::from_str(&read(&out, "summary.json")).unwrap();
+    assert_eq!(summary["run"]["evaluated"], 0);
+    assert_eq!(statuses(&out).0, ["ok", "ok", "error", "ok", "ok"]);
+    // ... unless --retry-errors, after which the folder is that of the clean run.
+    let o = run(&[
+        "batch",
+        s(&cat),
+        "--out",
+        s(&out),
+        "--resume",
+        "--retry-errors",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let summary: Value = serde_json::from_str(&read(&out, "summary.json")).unwrap();
+    assert_eq!(summary["run"]["evaluated"], 1);
+    assert_same_results(&clean, &out);
+
+    // Out-of-range limits are refused before anything runs.
+    for (flag, value) in [
+        ("--part-timeout", "0"),
+        ("--part-timeout", "NaN"),
+        ("--part-timeout", "1e9"),
+        ("--part-memory", "10"),
+    ] {
+        let o = run(&[
+            "batch",
+            s(&cat),
+            "--out",
+            s(&dir.path().join("x")),
+            flag,
+            value,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}");
+        assert!(stderr(&o).contains(flag), "{}", stderr(&o));
+    }
+}
+
+/// The processes whose command line holds `needle`.
+#[cfg(target_os = "linux")]
+fn processes_with(needle: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+            String::from_utf8_lossy(&cmd)
+                .contains(needle)
+                .then_some(pid)
+        })
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_second_batch_on_the_same_out_is_refused_with_the_first_ones_pid() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = five_parts(dir.path());
+    let done = dir.path().join("done");
+    let o = run(&["batch", s(&cat), "--out", s(&done), "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = dir.path().join("busy_out");
+    // The first run hangs on its hog part (well within its time limit).
+    let mut first = Command::new(env!("CARGO_BIN_EXE_hybridplan"))
+        .args(["batch", s(&cat), "--out", s(&out), "--jobs", "1", "-q"])
+        .env("HYBRIDPLAN_TEST_WORKER_HOG", "sleep:hog.stl")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = first.id();
+    let t0 = Instant::now();
+    while std::fs::read_to_string(out.join(".lock")).unwrap_or_default() != format!("{pid}\n") {
+        assert!(t0.elapsed() < Duration::from_secs(30), "no lock taken");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for extra in [&[][..], &["--resume"][..]] {
+        let mut args = vec!["batch", s(&cat), "--out", s(&out)];
+        args.extend(extra);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("in use by another hybridplan run (pid {pid})")),
+            "{}",
+            stderr(&o)
+        );
+    }
+    // So is a merge into it.
+    let o = run(&["merge", s(&done), "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("(pid {pid})")),
+        "{}",
+        stderr(&o)
+    );
+    // The first run's worker is there (its command line holds the folder) ...
+    let t1 = Instant::now();
+    while processes_with(s(&out)).len() < 2 {
+        assert!(t1.elapsed() < Duration::from_secs(30), "no worker started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // ... and dies with it: no worker goes on alone.
+    let t2 = Instant::now();
+    while !processes_with(s(&out)).is_empty() {
+        assert!(
+            t2.elapsed() < Duration::from_secs(10),
+            "a worker outlived its batch"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The lock went with the first run: the folder can be resumed.
+    let o = run(&["batch", s(&cat), "--out", s(&out), "--resume", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(statuses(&out).0, ["ok"; 5]);
+}
+
+#[cfg(unix)]
+#[test]
+fn file_names_cannot_inject_formulas_or_collide_and_other_batches_are_not_parts() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let cat = dir.path().join("names");
+    std::fs::create_dir_all(&cat).unwrap();
+    let plate = write_samples(&dir.path().join("src"))
+        .into_iter()
+        .find(|f| f.ends_with("ribbed_plate.stl"))
+        .unwrap();
+    for name in [
+        "=1+2.stl",
+        "+cmd.stl",
+        "-x.stl",
+        "@SUM(A1).stl",
+        "plain.stl",
+    ] {
+        std::fs::copy(&plate, cat.join(name)).unwrap();
+    }
+    // Two names that differ in bytes that are not UTF-8 (empty files: error rows).
+    for name in [&b"bad\xff\xfe.stl"[..], b"bad\xfe\xff.stl"] {
+        std::fs::write(cat.join(OsStr::from_bytes(name)), b"").unwrap();
+    }
+    let out = dir.path().join("out");
+    let o = run(&["batch", s(&cat), "--out", s(&out), "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = read(&out, "results.csv");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let csv_files: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[1].to_string())
+        .collect();
+    assert_eq!(
+        csv_files,
+        [
+            "'+cmd.stl",
+            "'-x.stl",
+            "'=1+2.stl",
+            "'@SUM(A1).stl",
+            "bad\\xFE\\xFF.stl",
+            "bad\\xFF\\xFE.stl",
+            "plain.stl"
+        ]
+    );
+    // In the file itself: quoted, with the leading quote.
+    assert!(text.contains("\n2,\"'=1+2.stl\",ok,"), "{text}");
+    let json_files: Vec<String> = jsonl(&out)
+        .iter()
+        .map(|r| r["file"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        json_files,
+        [
+            "+cmd.stl",
+            "-x.stl",
+            "=1+2.stl",
+            "@SUM(A1).stl",
+            "bad\\xFE\\xFF.stl",
+            "bad\\xFF\\xFE.stl",
+            "plain.stl"
+        ]
+    );
+    let rows = jsonl(&out);
+    assert!(rows[..4].iter().all(|r| r["status"] == "ok"));
+    assert!(
+        rows[4]["error"].as_str().unwrap().contains("empty"),
+        "{}",
+        rows[4]
+    );
+
+    // A batch whose output (with meshes) lies inside another catalog: the next batch of that
+    // catalog leaves it out, with a note, instead of taking the meshes for parts.
+    let inner = cat.join("runs/first");
+    let o = run(&["batch", s(&cat), "--out", s(&inner), "--meshes", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(inner.join("meshes/6_plain/plain.molded.stl").is_file());
+    let again = dir.path().join("again");
+    let o = run(&["batch", s(&cat), "--out", s(&again)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        jsonl(&again).len(),
+        7,
+        "the first run's meshes are not parts"
+    );
+    assert!(
+        stderr(&o).contains(&format!(
+            "note: {}: left out, it holds another batch's output",
+            inner.display()
+        )),
+        "{}",
+        stderr(&o)
+    );
+    assert_same_results(&out, &again);
+}

@@ -4,7 +4,10 @@
 //! A folder catalog holds every `.stl` file under the folder (extension in any case, at any
 //! depth), sorted by its path relative to the folder, so the order (and with it every row's
 //! index) does not depend on the file system's listing order. Symbolic links to files are
-//! followed, links to folders are not (a link back up the tree would never end).
+//! followed, links to folders are not (a link back up the tree would never end). A sub-folder
+//! that holds a batch record (`batch.json`) is left out: it is another batch's output, and its
+//! `--meshes` are split halves, not parts. Names are shown by [`name_text`], which keeps names
+//! that are not UTF-8 apart.
 //!
 //! A manifest is a CSV file with a header. `file` is required; paths in it are relative to the
 //! manifest's folder (absolute ones stay as they are). Every other column is one of
@@ -16,11 +19,13 @@
 //! starting with `#` are comments; spaces around cells are ignored.
 
 use std::collections::BTreeSet;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 use nalgebra::Vector3;
 
+use super::store::RunRecord;
 use crate::limits;
 use crate::mesh::Units;
 
@@ -53,6 +58,9 @@ pub struct Catalog {
     /// The folder or manifest as given.
     pub source: PathBuf,
     pub entries: Vec<CatalogEntry>,
+    /// Folders of a folder catalog left out because they hold another batch's output (see
+    /// [`read_catalog`]).
+    pub skipped: Vec<PathBuf>,
 }
 
 /// One part of a catalog.
@@ -166,11 +174,15 @@ fn read_folder(root: &Path, opts: &CatalogOptions) -> Result<Catalog, CatalogErr
         .as_ref()
         .and_then(|p| std::fs::canonicalize(p).ok());
     let mut found: Vec<(String, PathBuf)> = Vec::new();
+    let mut skipped = Vec::new();
     let mut stack = vec![(root.to_path_buf(), String::new())];
+    let excluded = |dir: &Path| {
+        exclude
+            .as_ref()
+            .is_some_and(|ex| std::fs::canonicalize(dir).is_ok_and(|d| &d == ex))
+    };
     while let Some((dir, rel)) = stack.pop() {
-        if let Some(ex) = &exclude
-            && std::fs::canonicalize(&dir).is_ok_and(|d| &d == ex)
-        {
+        if excluded(&dir) {
             continue;
         }
         let io = |source| CatalogError::Io {
@@ -179,7 +191,8 @@ fn read_folder(root: &Path, opts: &CatalogOptions) -> Result<Catalog, CatalogErr
         };
         for item in std::fs::read_dir(&dir).map_err(io)? {
             let item = item.map_err(io)?;
-            let name = item.file_name().to_string_lossy().into_owned();
+            let os_name = item.file_name();
+            let name = name_text(&os_name);
             let rel_name = if rel.is_empty() {
                 name.clone()
             } else {
@@ -188,9 +201,17 @@ fn read_folder(root: &Path, opts: &CatalogOptions) -> Result<Catalog, CatalogErr
             let path = item.path();
             let kind = item.file_type().map_err(io)?;
             if kind.is_dir() {
-                stack.push((path, rel_name));
+                // The batch's own output is left out without a note; another batch's with one.
+                if excluded(&path) {
+                    continue;
+                }
+                if holds_batch_record(&path) {
+                    skipped.push(path);
+                } else {
+                    stack.push((path, rel_name));
+                }
             } else if (kind.is_file() || (kind.is_symlink() && path.is_file()))
-                && Path::new(&name)
+                && Path::new(&os_name)
                     .extension()
                     .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case("stl"))
             {
@@ -199,6 +220,7 @@ fn read_folder(root: &Path, opts: &CatalogOptions) -> Result<Catalog, CatalogErr
         }
     }
     found.sort();
+    skipped.sort();
     let entries = found
         .into_iter()
         .enumerate()
@@ -214,7 +236,40 @@ fn read_folder(root: &Path, opts: &CatalogOptions) -> Result<Catalog, CatalogErr
         kind: CatalogKind::Folder,
         source: root.to_path_buf(),
         entries,
+        skipped,
     })
+}
+
+/// Does `dir` hold the record of a batch (`batch.json` that reads as one)? Such a folder is
+/// another batch's output: its `--meshes` are split halves, not parts.
+fn holds_batch_record(dir: &Path) -> bool {
+    matches!(RunRecord::read(dir), Ok(Some(_)))
+}
+
+/// A file name as text that tells every name apart: valid UTF-8 stays as it is, except that a
+/// byte that is not UTF-8 or a control character (a line break, a tab) is written `\xHH` and a
+/// backslash `\\`. (`to_string_lossy` would turn `bad\xFF\xFE.stl` and `bad\xFE\xFF.stl`
+/// into the same `bad��.stl`, and the line breaks of a name into spaces.)
+pub fn name_text(name: &OsStr) -> String {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(name).to_vec();
+    // Elsewhere names are Unicode already (Windows: but for lone surrogates, shown as `�`).
+    #[cfg(not(unix))]
+    let bytes = name.to_string_lossy().into_owned().into_bytes();
+    let mut text = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => text.push_str("\\\\"),
+                c if c.is_ascii_control() => text.push_str(&format!("\\x{:02X}", c as u32)),
+                c => text.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            text.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    text
 }
 
 fn read_manifest(path: &Path, opts: &CatalogOptions) -> Result<Catalog, CatalogError> {
@@ -300,6 +355,7 @@ fn read_manifest(path: &Path, opts: &CatalogOptions) -> Result<Catalog, CatalogE
         kind: CatalogKind::Manifest,
         source: path.to_path_buf(),
         entries,
+        skipped: Vec::new(),
     })
 }
 
@@ -319,7 +375,7 @@ fn csv_problem(e: &csv::Error) -> String {
 }
 
 /// Parses a row's override cells; all problems of the row in one message.
-fn parse_overrides(
+pub(crate) fn parse_overrides(
     cells: &[(String, String)],
     printers: &BTreeSet<String>,
 ) -> Result<Overrides, String> {
@@ -434,6 +490,83 @@ mod tests {
         assert_eq!(files, ["a/y.stl", "a/z.STL", "b.stl"]);
         assert_eq!(c.kind, CatalogKind::Folder);
         assert_eq!(c.entries[2].index, 2);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_stay_apart() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            &b"bad\xff\xfe.stl"[..],
+            b"bad\xfe\xff.stl",
+            b"back\\slash.stl",
+            b"line\nbreak.stl",
+            b"gr\xc3\xbc\xc3\x9fe.stl",
+        ] {
+            std::fs::write(dir.path().join(OsStr::from_bytes(name)), b"").unwrap();
+        }
+        let c = read_catalog(dir.path(), &opts()).unwrap();
+        let files: Vec<&str> = c.entries.iter().map(|e| e.file.as_str()).collect();
+        assert_eq!(
+            files,
+            [
+                "back\\\\slash.stl",
+                "bad\\xFE\\xFF.stl",
+                "bad\\xFF\\xFE.stl",
+                "grüße.stl",
+                "line\\x0Abreak.stl",
+            ]
+        );
+        // The text names the file; the path still opens it.
+        for e in &c.entries {
+            assert!(e.path.is_file(), "{}", e.file);
+        }
+        assert_eq!(
+            name_text(OsStr::from_bytes(b"a\x80\tb\x7f")),
+            "a\\x80\\x09b\\x7F"
+        );
+    }
+
+    #[test]
+    fn folders_holding_a_batch_record_are_not_read_as_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for f in [
+            "part.stl",
+            "old_run/meshes/0_part/part.molded.stl",
+            "sub/p.stl",
+        ] {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, b"").unwrap();
+        }
+        let record = RunRecord {
+            hybridplan: "0".into(),
+            catalog: "x".into(),
+            catalog_fingerprint: "0-1".into(),
+            entries: 1,
+            options: Default::default(),
+            columns: Vec::new(),
+            shard: None,
+        };
+        record.write(&root.join("old_run")).unwrap();
+        // The batch's own output (resumed: it holds its record) is left out, not "skipped".
+        std::fs::create_dir_all(root.join("own_out")).unwrap();
+        record.write(&root.join("own_out")).unwrap();
+        // A `batch.json` that is not a batch record does not hide the folder.
+        std::fs::write(root.join("sub/batch.json"), b"{\"some\": \"other tool\"}").unwrap();
+        let with_own = CatalogOptions {
+            exclude: Some(root.join("own_out")),
+            ..opts()
+        };
+        let c = read_catalog(root, &with_own).unwrap();
+        let files: Vec<&str> = c.entries.iter().map(|e| e.file.as_str()).collect();
+        assert_eq!(files, ["part.stl", "sub/p.stl"]);
+        assert_eq!(c.skipped, [root.join("old_run")]);
+        // The catalog folder itself is read even when it holds a record: it was asked for.
+        record.write(root).unwrap();
+        assert_eq!(read_catalog(root, &with_own).unwrap().entries.len(), 2);
     }
 
     #[test]

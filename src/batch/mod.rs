@@ -3,8 +3,10 @@
 //! continues where it stopped) and shardably (over machines, joined by `hybridplan merge`).
 //!
 //! Data flows one way: [`catalog`] lists the parts, workers run [`evaluate`] on one part at a
-//! time (load, split, figures; the meshes are dropped before the next part), and a single
-//! writer appends the rows to the files of [`store`] in catalog order.
+//! time (load, split, figures; the meshes are dropped before the next part), each part in a
+//! process of its own with a time and memory limit ([`worker`]), and a single writer appends
+//! the rows to the files of [`store`] in catalog order. One run at a time writes into a
+//! folder ([`lock`]).
 //!
 //! Order: the workers take parts in catalog order from a shared counter (rather than rayon's
 //! `par_iter`, which hands each thread a contiguous half of the list), so parts finish roughly
@@ -12,17 +14,21 @@
 //! only while a part before it is still being evaluated. The result files are therefore in
 //! catalog order at every moment and a killed run leaves a prefix of the final files.
 //!
-//! Threads: a local rayon pool of `--jobs` threads runs the workers; the split's own parallel
-//! steps (the `rayon::join`s of `plan::estimate_part`) run in the same pool, so `--jobs 1` is really
-//! one core and `--jobs N` never oversubscribes.
+//! Threads: a local rayon pool of `--jobs` threads runs the workers; each starts one worker
+//! process at a time, whose split's own parallel steps run on one thread (more only when fewer
+//! parts than `--jobs` are left), so `--jobs 1` is really one core and `--jobs N` never
+//! oversubscribes. Without worker processes (`BatchOptions::isolation` `None`, for the
+//! library and the tests) the split's steps run in the same pool.
 
 pub mod catalog;
 pub mod evaluate;
 pub mod guard;
+pub mod lock;
 pub mod progress;
 pub mod shard;
 pub mod store;
 pub mod summary;
+pub mod worker;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -32,9 +38,11 @@ use std::time::Instant;
 
 pub use catalog::{Catalog, CatalogEntry, CatalogOptions, Overrides, read_catalog};
 pub use evaluate::{COLUMNS, EvalOptions, Figures, MeshOutput, PlanSettings, evaluate};
+pub use lock::LockError;
 pub use shard::{MergeError, Shard, merge};
-pub use store::{Row, RunRecord};
+pub use store::{Evaluated, Row, RunRecord};
 pub use summary::{RunStats, Summary};
+pub use worker::{Isolation, PartLimits, WorkerCommand, WorkerSettings};
 
 use crate::fsutil::WriteError;
 use crate::mesh::LoadOptions;
@@ -68,6 +76,9 @@ pub struct BatchOptions {
     pub quiet: bool,
     /// Models, materials, interface and estimate options of every row.
     pub plan: std::sync::Arc<PlanSettings>,
+    /// Evaluate each part in a worker process with these limits (see [`worker`]); `None`: in
+    /// this process, without limits.
+    pub isolation: Option<Isolation>,
 }
 
 impl BatchOptions {
@@ -138,6 +149,10 @@ pub enum BatchError {
     Write(#[from] WriteError),
     #[error("cannot start the worker threads: {0}")]
     Threads(#[from] rayon::ThreadPoolBuildError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error("cannot start a thread: {0}")]
+    Thread(std::io::Error),
 }
 
 /// What a finished (or stopped) batch did.
@@ -149,7 +164,7 @@ pub struct BatchOutcome {
 /// A part's finished evaluation on its way to the writer; `pos` is its place in the run's list.
 struct Finished {
     pos: usize,
-    row: Row,
+    done: Evaluated,
     seconds: f64,
 }
 
@@ -172,6 +187,17 @@ pub fn run(catalog: &Catalog, opts: &BatchOptions) -> Result<BatchOutcome, Batch
         columns: COLUMNS.iter().map(|s| s.to_string()).collect(),
         shard: opts.shard,
     };
+    std::fs::create_dir_all(out).map_err(|source| StoreError::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    // Held to the end of the run (dropped on return).
+    let lock = lock::lock_folder(out)?;
+    if let Some(note) = &lock.note
+        && !opts.quiet
+    {
+        eprintln!("warning: {note}");
+    }
     let done = open_folder(out, &record, opts, mine.len())?;
     let todo: Vec<&CatalogEntry> = mine
         .iter()
@@ -204,10 +230,26 @@ pub fn run(catalog: &Catalog, opts: &BatchOptions) -> Result<BatchOutcome, Batch
 
     let jobs = opts.jobs.max(1).min(todo.len().max(1));
     let progress = progress::Progress::new(todo.len(), opts.progress_bar, opts.quiet);
-    let (evaluated, stopped_early) = {
-        let _quiet = guard::QuietPanics::install();
-        let part = |entry: &CatalogEntry| evaluate(entry, &eval);
-        evaluate_all(&todo, &part, jobs, opts.fail_fast, out, &progress)?
+    let (evaluated, stopped_early) = match &opts.isolation {
+        None => {
+            let _quiet = guard::QuietPanics::install();
+            let part = |entry: &CatalogEntry| evaluate(entry, &eval);
+            evaluate_all(
+                &todo,
+                &in_process(&part),
+                jobs,
+                opts.fail_fast,
+                out,
+                &progress,
+            )?
+        }
+        Some(isolation) => {
+            // The cores a worker may use for its split's parallel steps: more than one only
+            // when there are fewer parts than --jobs.
+            let threads = (opts.jobs.max(1) / jobs).max(1);
+            let part = |entry: &CatalogEntry| isolation.evaluate(entry, &eval.meshes, threads);
+            evaluate_all(&todo, &part, jobs, opts.fail_fast, out, &progress)?
+        }
     };
     progress.finish();
 
@@ -257,10 +299,6 @@ fn open_folder(
                 )));
             }
         }
-        std::fs::create_dir_all(out).map_err(|source| StoreError::Io {
-            path: out.to_path_buf(),
-            source,
-        })?;
         record.write(out)?;
         store::rewrite(out, std::iter::empty(), &BTreeMap::new())?;
         return Ok(BTreeSet::new());
@@ -298,12 +336,26 @@ fn open_folder(
     Ok(rows.into_keys().collect())
 }
 
-/// Evaluates `todo` with `part` (that is [`evaluate`]; the tests pass others) on `jobs`
-/// workers and appends the rows in `todo`'s order. Returns how many parts were evaluated and
-/// whether `fail_fast` stopped the run.
+/// A part evaluated in this process by `part` (that is [`evaluate`]; the tests pass others),
+/// a panic in it becoming the row's error.
+fn in_process(
+    part: &(dyn Fn(&CatalogEntry) -> Result<Figures, String> + Sync),
+) -> impl Fn(&CatalogEntry) -> Evaluated + Sync + '_ {
+    move |entry| {
+        Evaluated::of(Row {
+            index: entry.index,
+            file: entry.file.clone(),
+            outcome: guard::catch_part(|| part(entry)),
+        })
+    }
+}
+
+/// Evaluates `todo` with `part` (in this process or in workers) on `jobs` workers and appends
+/// the rows in `todo`'s order. Returns how many parts were evaluated and whether `fail_fast`
+/// stopped the run.
 fn evaluate_all(
     todo: &[&CatalogEntry],
-    part: &(dyn Fn(&CatalogEntry) -> Result<Figures, String> + Sync),
+    part: &(dyn Fn(&CatalogEntry) -> Evaluated + Sync),
     jobs: usize,
     fail_fast: bool,
     out: &Path,
@@ -319,7 +371,8 @@ fn evaluate_all(
     let (next, stop) = (&next, &stop);
     let (tx, rx) = mpsc::channel::<Finished>();
     std::thread::scope(|scope| {
-        scope.spawn(move || {
+        // Not `scope.spawn`, which panics when no thread can be started (a low `ulimit -v`).
+        let feeder = std::thread::Builder::new().spawn_scoped(scope, move || {
             pool.scope(|s| {
                 for _ in 0..jobs {
                     let tx = tx.clone();
@@ -328,19 +381,14 @@ fn evaluate_all(
                             let pos = next.fetch_add(1, Ordering::Relaxed);
                             let Some(entry) = todo.get(pos) else { break };
                             let t0 = Instant::now();
-                            let outcome = guard::catch_part(|| part(entry));
+                            let done = part(entry);
                             // Stop here, not in the writer: this worker would otherwise
                             // take the next part before the writer has seen the error.
-                            if fail_fast && outcome.is_err() {
+                            if fail_fast && !done.row.ok {
                                 stop.store(true, Ordering::Relaxed);
                             }
-                            let row = Row {
-                                index: entry.index,
-                                file: entry.file.clone(),
-                                outcome,
-                            };
                             let seconds = t0.elapsed().as_secs_f64();
-                            if tx.send(Finished { pos, row, seconds }).is_err() {
+                            if tx.send(Finished { pos, done, seconds }).is_err() {
                                 break;
                             }
                         }
@@ -349,6 +397,7 @@ fn evaluate_all(
             });
             // `tx` is dropped here, after every worker: the writer's loop below then ends.
         });
+        feeder.map_err(BatchError::Thread)?;
 
         // The writer: a reorder buffer in front of the files.
         let mut pending: BTreeMap<usize, Finished> = BTreeMap::new();
@@ -356,7 +405,7 @@ fn evaluate_all(
         for finished in rx.iter() {
             evaluated += 1;
             progress.inc();
-            if let Err(e) = &finished.row.outcome {
+            if let Some(e) = &finished.done.error {
                 progress.line(&format!(
                     "error: {}: {e}",
                     todo[finished.pos].path.display()
@@ -365,7 +414,7 @@ fn evaluate_all(
             }
             pending.insert(finished.pos, finished);
             while let Some(f) = pending.remove(&want) {
-                if let Err(e) = appender.append(&f.row, f.seconds) {
+                if let Err(e) = appender.append(&f.done.row, f.seconds) {
                     // Workers stop at their next part; dropping `rx` makes their sends fail.
                     stop.store(true, Ordering::Relaxed);
                     return Err(e.into());
@@ -434,7 +483,7 @@ mod tests {
         let _quiet = guard::QuietPanics::install();
         let progress = progress::Progress::new(todo.len(), false, true);
         let (evaluated, stopped) =
-            evaluate_all(&todo, &part, 3, false, dir.path(), &progress).unwrap();
+            evaluate_all(&todo, &in_process(&part), 3, false, dir.path(), &progress).unwrap();
         assert_eq!((evaluated, stopped), (40, false));
         let rows = store::read_rows(dir.path()).unwrap();
         assert_eq!(rows.len(), 40);
@@ -467,7 +516,7 @@ mod tests {
         };
         let progress = progress::Progress::new(todo.len(), false, true);
         let (evaluated, stopped) =
-            evaluate_all(&todo, &part, 2, true, dir.path(), &progress).unwrap();
+            evaluate_all(&todo, &in_process(&part), 2, true, dir.path(), &progress).unwrap();
         assert!(stopped);
         assert!(evaluated < 10, "{evaluated} evaluated after the error");
         let rows = store::read_rows(dir.path()).unwrap();

@@ -66,6 +66,8 @@ pub enum MergeError {
     Inputs(String),
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Lock(#[from] super::lock::LockError),
 }
 
 /// Joins the batch folders `dirs` (the shards of one catalog, run with the same options) into
@@ -176,6 +178,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Summary, MergeError> {
         path: out.to_path_buf(),
         source,
     })?;
+    // Another merge or a batch writing into `out` at the same time would mix their files.
+    let _lock = super::lock::lock_folder(out)?;
     if let Some(existing) = store::RunRecord::read(out)?
         && existing.mismatch(&first_record).is_some()
     {

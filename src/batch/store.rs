@@ -136,23 +136,54 @@ fn one_line(s: &str) -> String {
     s.replace(['\n', '\r'], " ")
 }
 
-/// A figure as CSV text: numbers as JSON writes them (shortest round-trip form), text as is,
-/// null as an empty cell.
+/// A figure as CSV text: numbers as JSON writes them (shortest round-trip form), text as
+/// [`text_field`], null as an empty cell.
 fn cell(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
-        Value::String(s) => one_line(s),
-        other => other.to_string(),
+        Value::String(s) => text_field(s),
+        other => plain_field(&other.to_string()),
     }
 }
 
+/// The characters that make a spreadsheet read a cell as a formula when they start it (OWASP,
+/// "CSV Injection"): `=`, `+`, `-`, `@`, and tab and carriage return, which some spreadsheets
+/// skip before looking at the next character.
+const FORMULA_STARTS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
+
+/// A field as the csv crate writes it (the tests compare): in quotes, with its quotes doubled,
+/// when it holds a comma, a quote or a line break; as it is otherwise.
+fn plain_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        quoted(s)
+    } else {
+        s.to_string()
+    }
+}
+
+fn quoted(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// A text field (a file name, a reason, a material, the warnings) on one line and safe to open
+/// in a spreadsheet: text that would start a formula (a file named `=HYPERLINK(...).stl`) gets
+/// a leading `'` and quotes, as OWASP recommends, so that spreadsheets show it as text. Numbers
+/// are never text fields, so a negative figure keeps its `-`. Only the CSV files are escaped:
+/// `results.jsonl` keeps the text as it is.
+fn text_field(s: &str) -> String {
+    let s = one_line(s);
+    if s.starts_with(FORMULA_STARTS) {
+        quoted(&format!("'{s}"))
+    } else {
+        plain_field(&s)
+    }
+}
+
+/// Fields already written as CSV text, joined into one line with its newline.
 fn csv_line(fields: &[String]) -> String {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    // Writing into memory cannot fail.
-    w.write_record(fields).expect("CSV into memory");
-    String::from_utf8(w.into_inner().expect("CSV into memory")).expect("UTF-8 fields")
+    let mut line = fields.join(",");
+    line.push('\n');
+    line
 }
 
 /// The header line of `results.csv`.
@@ -160,7 +191,7 @@ pub fn csv_header() -> String {
     let names: Vec<String> = ROW_COLUMNS
         .iter()
         .chain(COLUMNS)
-        .map(|s| s.to_string())
+        .map(|s| plain_field(s))
         .collect();
     csv_line(&names)
 }
@@ -172,14 +203,14 @@ impl Row {
 
     /// The row's line of `results.csv`, with its newline.
     pub fn csv_line(&self) -> String {
-        let mut fields = vec![self.index.to_string(), one_line(&self.file)];
+        let mut fields = vec![self.index.to_string(), text_field(&self.file)];
         match &self.outcome {
             Ok(figures) => {
                 fields.extend(["ok".to_string(), String::new()]);
                 fields.extend(figures.values().iter().map(cell));
             }
             Err(e) => {
-                fields.extend(["error".to_string(), one_line(e)]);
+                fields.extend(["error".to_string(), text_field(e)]);
                 fields.extend(COLUMNS.iter().map(|_| String::new()));
             }
         }
@@ -205,6 +236,34 @@ impl Row {
         line.push_str("}\n");
         line
     }
+
+    /// The row as stored: its lines of both result files.
+    pub fn stored(&self) -> StoredRow {
+        StoredRow {
+            index: self.index,
+            file: one_line(&self.file),
+            ok: self.is_ok(),
+            csv: self.csv_line(),
+            json: self.json_line(),
+        }
+    }
+}
+
+/// A part's row on its way to the files: its lines, and its reason when it is an error row
+/// (for the error line on standard error).
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    pub row: StoredRow,
+    pub error: Option<String>,
+}
+
+impl Evaluated {
+    pub fn of(row: Row) -> Self {
+        Evaluated {
+            error: row.outcome.as_ref().err().map(|e| one_line(e)),
+            row: row.stored(),
+        }
+    }
 }
 
 /// A row as stored: its lines as written, with their newlines.
@@ -229,7 +288,7 @@ impl Timing {
     fn line(&self) -> String {
         csv_line(&[
             self.index.to_string(),
-            one_line(&self.file),
+            text_field(&self.file),
             format!("{:.6}", self.seconds),
         ])
     }
@@ -383,16 +442,16 @@ impl Appender {
 
     /// Appends the row (JSON line first, then CSV, then its timing). `File` is unbuffered:
     /// each line is one `write`, in the operating system's hands when this returns.
-    pub fn append(&mut self, row: &Row, seconds: f64) -> Result<(), StoreError> {
+    pub fn append(&mut self, row: &StoredRow, seconds: f64) -> Result<(), StoreError> {
         let wrap = |name: &str| {
             let path = self.dir.join(name);
             move |source| StoreError::Io { path, source }
         };
         self.jsonl
-            .write_all(row.json_line().as_bytes())
+            .write_all(row.json.as_bytes())
             .map_err(wrap(RESULTS_JSONL))?;
         self.csv
-            .write_all(row.csv_line().as_bytes())
+            .write_all(row.csv.as_bytes())
             .map_err(wrap(RESULTS_CSV))?;
         let t = Timing {
             index: row.index,
@@ -427,7 +486,7 @@ mod tests {
         rewrite(dir.path(), [].iter(), &BTreeMap::new()).unwrap();
         let mut a = Appender::open(dir.path()).unwrap();
         for k in 0..3 {
-            a.append(&row(k, k != 1), 0.5).unwrap();
+            a.append(&row(k, k != 1).stored(), 0.5).unwrap();
         }
         // A kill between the JSON and the CSV append of row 3, and a torn JSON line 4.
         let mut j = OpenOptions::new()
@@ -459,5 +518,83 @@ mod tests {
             .position(|h| h == "part_volume_mm3");
         assert_eq!(&records[0][k.unwrap()], "0.30000000000000004");
         assert_eq!(read_timings(dir.path()).len(), 3);
+    }
+
+    /// The csv crate's own writer, which `plain_field` must equal.
+    fn csv_crate_line(fields: &[&str]) -> String {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        w.write_record(fields).unwrap();
+        String::from_utf8(w.into_inner().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn fields_are_written_as_the_csv_crate_writes_them() {
+        let fields = [
+            "",
+            "plain",
+            "a,b",
+            "say \"hi\"",
+            "\"",
+            "two\nlines",
+            "cr\rhere",
+            "'quoted'",
+            "tab\tinside",
+            " lead",
+            "0.30000000000000004",
+            "-1.5",
+            "#hash",
+            "ü ß €",
+        ];
+        let ours: Vec<String> = fields.iter().map(|f| plain_field(f)).collect();
+        assert_eq!(csv_line(&ours), csv_crate_line(&fields));
+    }
+
+    #[test]
+    fn text_that_starts_a_formula_is_escaped_in_csv_only() {
+        let cases = [
+            ("=HYPERLINK(\"x\").stl", "\"'=HYPERLINK(\"\"x\"\").stl\""),
+            ("+1.stl", "\"'+1.stl\""),
+            ("-rf.stl", "\"'-rf.stl\""),
+            ("@SUM(A1).stl", "\"'@SUM(A1).stl\""),
+            ("\tcmd.stl", "\"'\tcmd.stl\""),
+            // A line break becomes a space first, which starts no formula.
+            ("\r=x.stl", " =x.stl"),
+            ("a=b.stl", "a=b.stl"),
+            ("plain, with comma.stl", "\"plain, with comma.stl\""),
+        ];
+        for (name, field) in cases {
+            assert_eq!(text_field(name), field, "{name:?}");
+        }
+        let mut f = Figures::default();
+        f.set("cost_per_part_am", -2.5);
+        f.set("material", "=cmd|' /C calc'!A0");
+        let r = Row {
+            index: 7,
+            file: "-x.stl".into(),
+            outcome: Ok(f),
+        };
+        let line = r.csv_line();
+        assert!(line.starts_with("7,\"'-x.stl\",ok,,"), "{line}");
+        // The negative number stays a number; the material is text.
+        assert!(line.contains(",-2.5,"), "{line}");
+        assert!(line.contains(",\"'=cmd|' /C calc'!A0\","), "{line}");
+        // A spreadsheet reader sees the cell as text starting with the quote.
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(line.as_bytes());
+        let record = reader.records().next().unwrap().unwrap();
+        assert_eq!(&record[1], "'-x.stl");
+        // results.jsonl keeps the name as it is.
+        let v: Value = serde_json::from_str(&r.json_line()).unwrap();
+        assert_eq!(v["file"], "-x.stl");
+        assert_eq!(r.stored().file, "-x.stl");
+        let e = Row {
+            index: 8,
+            file: "@a.stl".into(),
+            outcome: Err("-bad".into()),
+        };
+        assert!(e.csv_line().starts_with("8,\"'@a.stl\",error,\"'-bad\","));
     }
 }

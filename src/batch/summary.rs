@@ -61,8 +61,12 @@ impl Summary {
             } else {
                 errors += 1;
             }
+            // The file as the row has it: timings.csv holds it escaped for spreadsheets.
             if let Some(t) = timings.get(&r.index) {
-                slowest.push(t.clone());
+                slowest.push(Timing {
+                    file: r.file.clone(),
+                    ..t.clone()
+                });
             }
         }
         slowest.sort_by(|a, b| b.seconds.total_cmp(&a.seconds).then(a.index.cmp(&b.index)));
