@@ -300,6 +300,11 @@ fn union_all(parts: &[Mesh]) -> Result<Mesh, String> {
 /// Which shells to drop because the union of all shells has no surface there: a body inside
 /// another body's material, a void inside material that a nested body fills. Shells must not
 /// touch each other.
+///
+/// A shell can only be nested when its box lies inside another shell's box. For each such
+/// shell, the winding number of all the other shells at one of its vertices is counted along
+/// one ray through a hierarchy over all triangles (so a part with thousands of voids costs
+/// n log n, not voids x n).
 fn redundant_nested(
     mesh: &Mesh,
     labels: &[u32],
@@ -310,57 +315,135 @@ fn redundant_nested(
     let inside = |inner: &Aabb, outer: &Aabb| {
         (0..3).all(|k| outer.min[k] <= inner.min[k] && inner.max[k] <= outer.max[k])
     };
-    // Every (nested, container) pair of candidates, by boxes.
+    // Shells whose box lies in another's, found by a sweep along x.
     let mut order: Vec<u32> = (0..shells as u32).collect();
     order.sort_by(|&a, &b| boxes[a as usize].min.x.total_cmp(&boxes[b as usize].min.x));
-    let mut pairs = Vec::new();
-    for (i, &o) in order.iter().enumerate() {
-        for &s in &order[i..] {
-            let (bo, bs) = (&boxes[o as usize], &boxes[s as usize]);
-            if bs.min.x > bo.max.x {
+    let mut nested = vec![false; shells];
+    for (i, &a) in order.iter().enumerate() {
+        for &b in &order[i + 1..] {
+            let (ba, bb) = (&boxes[a as usize], &boxes[b as usize]);
+            if bb.min.x > ba.max.x {
                 break;
             }
-            if s != o && inside(bs, bo) {
-                pairs.push((s, o));
+            if inside(bb, ba) {
+                nested[b as usize] = true;
             }
-            // Equal min.x: the sweep sees the pair once, from the one sorted first.
-            if s != o && bs.min.x == bo.min.x && inside(bo, bs) {
-                pairs.push((o, s));
+            if inside(ba, bb) {
+                nested[a as usize] = true;
             }
         }
     }
-    if pairs.is_empty() {
-        return vec![false; shells];
+    if !nested.contains(&true) {
+        return nested;
     }
-    // One vertex of each shell, and each shell's triangles.
     let mut probe = vec![u32::MAX; shells];
-    let mut tris: Vec<Vec<u32>> = vec![Vec::new(); shells];
-    for (i, (t, &s)) in mesh.triangles.iter().zip(labels).enumerate() {
+    for (t, &s) in mesh.triangles.iter().zip(labels) {
         if probe[s as usize] == u32::MAX {
             probe[s as usize] = t[0];
         }
-        tris[s as usize].push(i as u32);
     }
-    let windings: Vec<(u32, i64)> = pairs
+    let all = mesh.bounds().expect("shells have triangles");
+    let candidates: Vec<u32> = (0..shells as u32).filter(|&s| nested[s as usize]).collect();
+    // Only triangles near the rays go into the hierarchy: with one void, a thin column.
+    let d = all.diagonal().max(1e-9);
+    let mut column: Option<Aabb> = None;
+    for &s in &candidates {
+        let p = mesh.vertices[probe[s as usize] as usize];
+        let b = Aabb {
+            min: Point3::new(p.x - TILT * d, p.y - TILT * d, p.z),
+            max: Point3::new(p.x + TILT * d, p.y + TILT * d, all.max.z + RISE * d),
+        };
+        column = Some(column.map_or(b, |c| hull(&c, &b)));
+    }
+    let column = column.expect("a nested shell");
+    let near: Vec<u32> = (0..mesh.triangles.len() as u32)
+        .into_par_iter()
+        .filter(|&t| overlap(&column, &triangle_box(mesh, t)).is_some())
+        .collect();
+    let bvh = TriangleBvh::new(mesh, labels, near);
+    let around: Vec<(u32, i64)> = candidates
         .par_iter()
-        .map(|&(s, o)| {
+        .map(|&s| {
             let p = mesh.vertices[probe[s as usize] as usize];
-            (s, winding_number(mesh, &tris[o as usize], &p))
+            (s, winding_of_others(mesh, labels, &bvh, &all, s, &p))
         })
         .collect();
-    let mut around = vec![0i64; shells];
-    for (s, w) in windings {
-        around[s as usize] += w;
+    let mut drop = vec![false; shells];
+    for (s, w) in around {
+        drop[s as usize] = if vols[s as usize] > 0.0 {
+            w >= 1
+        } else {
+            w >= 2
+        };
     }
-    (0..shells)
-        .map(|s| {
-            if vols[s] > 0.0 {
-                around[s] >= 1
-            } else {
-                around[s] >= 2
+    drop
+}
+
+/// How far the rays of [`winding_of_others`] lean (at most, in x and y) and rise above the
+/// part, as fractions of the part's diagonal.
+const TILT: f64 = 1e-4;
+const RISE: f64 = 0.01;
+
+/// The winding number at `p` of every shell but `own`: the signed crossings of a ray from
+/// `p` upward out of the part, +1 where it leaves a shell through an outward face, decided
+/// with exact predicates. A ray that grazes an edge or a vertex is tried again slightly
+/// tilted; should every tilt graze, the solid angles of all other triangles decide.
+fn winding_of_others(
+    mesh: &Mesh,
+    labels: &[u32],
+    bvh: &TriangleBvh,
+    all: &Aabb,
+    own: u32,
+    p: &Point3<f64>,
+) -> i64 {
+    let d = all.diagonal().max(1e-9);
+    'tilt: for (fx, fy) in [(0.37, 0.61), (-0.53, 0.29), (0.71, -0.43), (-0.19, -0.83)] {
+        let q = Point3::new(
+            p.x + TILT * d * fx,
+            p.y + TILT * d * fy,
+            all.max.z + RISE * d,
+        );
+        let reach = Aabb {
+            min: p.inf(&q),
+            max: p.sup(&q),
+        };
+        let mut w = 0i64;
+        let mut grazed = false;
+        bvh.overlapping(&reach, |t| {
+            if grazed || labels[t as usize] == own {
+                return;
             }
-        })
-        .collect()
+            let tri = mesh.corners(&mesh.triangles[t as usize]);
+            let o = |x: &Point3<f64>| {
+                orient3d(c3(&tri[0]), c3(&tri[1]), c3(&tri[2]), c3(x)).signum_or_zero()
+            };
+            let (sp, sq) = (o(p), o(&q));
+            // p is on no other shell and q beyond the part, so neither end on a triangle
+            // counts: a ray that only touches a triangle's plane at an end misses it.
+            if sp * sq >= 0 {
+                return;
+            }
+            let s: [i8; 3] = std::array::from_fn(|k| {
+                orient3d(c3(p), c3(&q), c3(&tri[k]), c3(&tri[(k + 1) % 3])).signum_or_zero()
+            });
+            if s.contains(&1) && s.contains(&-1) {
+                return;
+            }
+            if s.contains(&0) {
+                grazed = true;
+                return;
+            }
+            w += sp as i64;
+        });
+        if grazed {
+            continue 'tilt;
+        }
+        return w;
+    }
+    let others: Vec<u32> = (0..mesh.triangles.len() as u32)
+        .filter(|&t| labels[t as usize] != own)
+        .collect();
+    winding_number(mesh, &others, p)
 }
 
 /// The winding number of the closed shell made of `tris` at `p` (not on it): the sum of the
@@ -584,6 +667,27 @@ impl TriangleBvh {
         }
         tris = idx.iter().map(|&i| tris[i as usize]).collect();
         TriangleBvh { nodes, tris }
+    }
+
+    /// Calls `f` on every triangle whose box overlaps `b`.
+    fn overlapping(&self, b: &Aabb, mut f: impl FnMut(u32)) {
+        if self.nodes.is_empty() {
+            return;
+        }
+        let mut stack = vec![0u32];
+        while let Some(n) = stack.pop() {
+            let node = &self.nodes[n as usize];
+            if overlap(&node.bounds, b).is_none() {
+                continue;
+            }
+            if node.count > 0 {
+                for &t in &self.tris[node.first as usize..(node.first + node.count) as usize] {
+                    f(t);
+                }
+            } else {
+                stack.extend([n + 1, node.right]);
+            }
+        }
     }
 
     /// Calls `f` on every pair of distinct triangles whose boxes overlap and whose shells may
