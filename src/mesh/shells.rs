@@ -262,7 +262,7 @@ pub fn intersecting_shells(mesh: &Mesh, labels: &[u32], boxes: &[Aabb]) -> Vec<(
     result
 }
 
-/// Unites closed, oriented meshes with boolmesh, one after the other.
+/// Unites closed, oriented meshes with boolmesh.
 fn union_all(parts: &[Mesh]) -> Result<Mesh, String> {
     use boolmesh::prelude::{Manifold, OpType, compute_boolean};
     let to_manifold = |m: &Mesh| -> Result<Manifold, String> {
@@ -273,10 +273,24 @@ fn union_all(parts: &[Mesh]) -> Result<Mesh, String> {
     // boolmesh reports bad input as errors, but an unforeseen configuration must not take
     // the whole run down: a panic inside it becomes this part's error.
     let result = catch_unwind(AssertUnwindSafe(|| -> Result<Mesh, String> {
-        let mut acc = to_manifold(&parts[0])?;
-        for p in &parts[1..] {
-            acc = compute_boolean(&acc, &to_manifold(p)?, OpType::Add)?;
+        // United in pairs, level by level: a group of k shells costs log k passes over its
+        // triangles, where adding one shell after another to a growing result would cost k.
+        let mut level = parts
+            .iter()
+            .map(to_manifold)
+            .collect::<Result<Vec<_>, _>>()?;
+        while level.len() > 1 {
+            let mut next = Vec::with_capacity(level.len().div_ceil(2));
+            let mut it = level.into_iter();
+            while let Some(a) = it.next() {
+                next.push(match it.next() {
+                    Some(b) => compute_boolean(&a, &b, OpType::Add)?,
+                    None => a,
+                });
+            }
+            level = next;
         }
+        let acc = level.pop().expect("a group has shells");
         let vertices = acc.ps.iter().map(|p| Point3::new(p.x, p.y, p.z)).collect();
         let triangles = acc
             .hs
@@ -881,6 +895,25 @@ mod tests {
             w.contains("4 shells overlap; merged into one solid with a boolean union, volume 37200.0 mm³ instead of 38160.0 mm³"),
             "{w}"
         );
+    }
+
+    #[test]
+    fn twenty_ribs_are_united_in_pairs() {
+        let mut m = cuboid([0.0; 3], [200.0, 20.0, 5.0]);
+        for i in 0..20 {
+            let x = 5.0 + 10.0 * i as f64;
+            m.append(&cuboid([x, 5.0, 3.0], [x + 4.0, 15.0, 13.0]));
+        }
+        let c = check_and_repair(m, Units::Mm);
+        // Plate 200 * 20 * 5 = 20000, above it 20 ribs of 4 * 10 * 8 = 320: 26400.
+        assert_eq!(c.report.overlapping_shells, 21);
+        assert_eq!(c.report.shells, 1);
+        assert!(
+            (c.report.volume_mm3 - 26400.0).abs() < 1e-6,
+            "{}",
+            c.report.volume_mm3
+        );
+        assert!(closed(&c.mesh));
     }
 
     #[test]
