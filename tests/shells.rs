@@ -103,6 +103,58 @@ fn sunk_ribs_are_merged_and_split_from_the_plate() {
 }
 
 #[test]
+fn turned_plate_and_ribs_merge_through_f32_coordinates() {
+    // Turned about a skew axis before writing: the coordinates are rounded to f32 and no face
+    // is axis-aligned or exactly planar any more, so the union meets near-coplanar faces.
+    let rot = nalgebra::Rotation3::from_axis_angle(
+        &nalgebra::Unit::new_normalize(nalgebra::Vector3::new(0.3, -0.5, 0.8)),
+        0.7,
+    );
+    let mut m = plate_and_ribs();
+    m.map_vertices(|p| rot * p);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("turned.stl");
+    hybridplan::mesh::stl::write_binary(&file, &m, "turned").unwrap();
+    let loaded = hybridplan::mesh::load(&file, &Default::default()).unwrap();
+    let r = &loaded.report;
+    assert!(r.solid_problem().is_none(), "{:?}", r.solid_problem());
+    assert_eq!((r.shells, r.overlapping_shells), (1, 5));
+    let merged = PLATE_MM3 + RIBS_ABOVE_MM3;
+    assert!(
+        (r.volume_mm3 - merged).abs() < 1e-5 * merged,
+        "{}",
+        r.volume_mm3
+    );
+    let s = split(&loaded.mesh, &SplitOptions::default()).unwrap();
+    assert!((s.facts.plate_thickness_mm - 6.0).abs() < 0.01);
+    assert!(
+        (s.facts.molded_volume_mm3 - RIBS_ABOVE_MM3).abs() < 1e-4 * RIBS_ABOVE_MM3,
+        "{}",
+        s.facts.molded_volume_mm3
+    );
+}
+
+#[test]
+fn a_body_written_twice_slightly_apart_is_one_body() {
+    // The same closed box twice, the copy shifted 0.5 mm along x (an export that duplicated
+    // a body): four pairs of coplanar, overlapping faces. The union is 10.5 * 10 * 10 = 1050
+    // mm³, not 2000. (An exact duplicate welds into one non-manifold shell instead, which the
+    // edge checks refuse.)
+    let mut m = cuboid([0.0; 3], [10.0, 10.0, 10.0]);
+    m.append(&cuboid([0.5, 0.0, 0.0], [10.5, 10.0, 10.0]));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("twice.stl");
+    hybridplan::mesh::stl::write_binary(&file, &m, "twice").unwrap();
+    let loaded = hybridplan::mesh::load(&file, &Default::default()).unwrap();
+    let r = &loaded.report;
+    assert!(r.solid_problem().is_none(), "{:?}", r.solid_problem());
+    assert_eq!((r.shells, r.overlapping_shells), (1, 2));
+    assert!((r.volume_mm3 - 1050.0).abs() < 1e-9, "{}", r.volume_mm3);
+    let m = &loaded.mesh;
+    assert!(edge_counts(m.vertices.len(), &m.triangles).is_closed_and_oriented());
+}
+
+#[test]
 fn separate_ribs_stay_separate_bodies_after_the_merge() {
     // Three parallel ribs, 4 x 40 x 17 given, 15 above a 5 mm plate: 3 rib bodies of
     // 4 * 40 * 15 = 2400 mm³ each.
