@@ -73,6 +73,7 @@ pub fn inspect_table(w: &mut dyn Write, file: &Path, r: &MeshReport) -> io::Resu
         ("degenerate dropped", r.degenerate_dropped.to_string()),
         ("zero-area triangles", r.zero_area_triangles.to_string()),
         ("shells flipped", r.shells_flipped.to_string()),
+        ("shells merged", r.overlapping_shells.to_string()),
     ];
     for (k, v) in rows {
         writeln!(w, "  {k:<20} {v}")?;

@@ -37,6 +37,13 @@ pub struct MeshReport {
     pub zero_area_triangles: usize,
     /// Shells that were turned inside out and have been flipped.
     pub shells_flipped: usize,
+    /// Shells that intersected another shell or lay inside another body's material, merged
+    /// into one solid with a boolean union (see [`super::shells`]); the other figures are the
+    /// merged mesh's.
+    pub overlapping_shells: usize,
+    /// Why overlapping shells could not be merged, when they could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overlap_error: Option<String>,
     /// Every edge shared by exactly two triangles.
     pub watertight: bool,
     /// Every edge runs in opposite directions in its two triangles.
@@ -54,6 +61,9 @@ pub struct CheckedMesh {
 impl MeshReport {
     /// Why later stages (split, lattice, estimates) cannot use this mesh, if they cannot.
     pub fn solid_problem(&self) -> Option<String> {
+        if let Some(e) = &self.overlap_error {
+            return Some(e.clone());
+        }
         let mut why = Vec::new();
         if self.boundary_edges > 0 {
             why.push(format!(
@@ -211,7 +221,7 @@ pub fn shell_labels(vertex_count: usize, triangles: &[[u32; 3]]) -> (Vec<u32>, u
 }
 
 /// Signed volume (mm³) of each shell, relative to `origin` for accuracy.
-fn shell_volumes(
+pub(super) fn shell_volumes(
     mesh: &Mesh,
     labels: &[u32],
     shells: usize,
@@ -225,7 +235,7 @@ fn shell_volumes(
     six.into_iter().map(|v| v / 6.0).collect()
 }
 
-fn shell_bounds(mesh: &Mesh, labels: &[u32], shells: usize) -> Vec<Aabb> {
+pub(super) fn shell_bounds(mesh: &Mesh, labels: &[u32], shells: usize) -> Vec<Aabb> {
     let mut out: Vec<Option<Aabb>> = vec![None; shells];
     for (t, &s) in mesh.triangles.iter().zip(labels) {
         for p in mesh.corners(t) {
@@ -257,25 +267,8 @@ pub fn check_and_repair(mut mesh: Mesh, units: Units) -> CheckedMesh {
 
     let bb = mesh.bounds();
     let diag = bb.map(|b| b.diagonal()).unwrap_or(0.0);
-    // A triangle is a sliver when its area is below 1e-12 of the part's diagonal squared,
-    // which is far below what f32 coordinates can resolve on a part of that size.
-    let sliver_area2 = (1e-12 * diag * diag) * 2.0;
-    let zero_area_triangles = mesh
-        .triangles
-        .par_iter()
-        .filter(|t| {
-            let [a, b, c] = mesh.corners(t);
-            (b - a).cross(&(c - a)).norm() <= sliver_area2
-        })
-        .count();
-    if zero_area_triangles > 0 {
-        warnings.push(format!(
-            "{zero_area_triangles} triangles have (almost) no area; kept so the surface stays closed"
-        ));
-    }
-
-    let edges = edge_counts(mesh.vertices.len(), &mesh.triangles);
-    let (labels, shells) = shell_labels(mesh.vertices.len(), &mesh.triangles);
+    let mut edges = edge_counts(mesh.vertices.len(), &mesh.triangles);
+    let (labels, mut shells) = shell_labels(mesh.vertices.len(), &mesh.triangles);
     let watertight = edges.boundary == 0 && edges.non_manifold == 0;
     let oriented = edges.inconsistent == 0;
 
@@ -327,6 +320,46 @@ pub fn check_and_repair(mut mesh: Mesh, units: Units) -> CheckedMesh {
             volume_mm3 = mesh.signed_volume_mm3();
         }
     }
+    // Closed shells that overlap: one solid by a boolean union (a file of one shell skips
+    // this). Flipping comes first, so every shell faces the way it means.
+    let mut overlapping_shells = 0;
+    let mut overlap_error = None;
+    if watertight && oriented && shells > 1 {
+        match super::shells::merge_overlapping(&mesh, &labels, shells) {
+            Ok(None) => {}
+            Ok(Some(merged)) => {
+                warnings.push(merged.warning());
+                overlapping_shells = merged.overlapping();
+                mesh = merged.mesh;
+                edges = edge_counts(mesh.vertices.len(), &mesh.triangles);
+                shells = shell_labels(mesh.vertices.len(), &mesh.triangles).1;
+                volume_mm3 = mesh.signed_volume_mm3();
+            }
+            Err(e) => {
+                overlapping_shells = e.intersecting;
+                warnings.push(e.to_string());
+                overlap_error = Some(e.to_string());
+            }
+        }
+    }
+
+    // A triangle is a sliver when its area is below 1e-12 of the part's diagonal squared,
+    // which is far below what f32 coordinates can resolve on a part of that size.
+    let sliver_area2 = (1e-12 * diag * diag) * 2.0;
+    let zero_area_triangles = mesh
+        .triangles
+        .par_iter()
+        .filter(|t| {
+            let [a, b, c] = mesh.corners(t);
+            (b - a).cross(&(c - a)).norm() <= sliver_area2
+        })
+        .count();
+    if zero_area_triangles > 0 {
+        warnings.push(format!(
+            "{zero_area_triangles} triangles have (almost) no area; kept so the surface stays closed"
+        ));
+    }
+
     if edges.boundary > 0 {
         warnings.push(format!("open mesh: {} boundary edges", edges.boundary));
     }
@@ -366,6 +399,8 @@ pub fn check_and_repair(mut mesh: Mesh, units: Units) -> CheckedMesh {
         degenerate_dropped,
         zero_area_triangles,
         shells_flipped,
+        overlapping_shells,
+        overlap_error,
         watertight,
         oriented,
         warnings,

@@ -5,6 +5,7 @@ pub mod check;
 pub mod package;
 pub mod polygon;
 pub mod section;
+pub mod shells;
 pub mod stl;
 pub mod threemf;
 pub mod units;
