@@ -296,7 +296,9 @@ fn pick<'a>(rng: &mut Rng, from: &[&'a str]) -> &'a str {
     from[rng.below(from.len())]
 }
 
-/// Options drawn at random, each with a chance: sane, extreme or nonsense values.
+/// Options drawn at random. A case is sane (three in four: every value within its documented
+/// range, so the pipeline runs to its end) or hostile (a quarter of its options extreme or
+/// nonsense: zero, negative, NaN, infinite, huge, below the printer's minimum).
 fn pipeline_args(rng: &mut Rng, file: &Path, out: &Path) -> Vec<String> {
     let command = pick(rng, &["estimate", "estimate", "estimate", "split", "plan"]);
     let mut a: Vec<String> = vec![command.into(), file.display().to_string()];
@@ -304,63 +306,99 @@ fn pipeline_args(rng: &mut Rng, file: &Path, out: &Path) -> Vec<String> {
         a.extend(["--out".into(), out.display().to_string()]);
     }
     a.extend(["--format".into(), "json".into()]);
-    let mut opt = |rng: &mut Rng, name: &str, values: &[&str]| {
+    let hostile = rng.below(4) == 0;
+    let mut opt = |rng: &mut Rng, name: &str, sane: &[&str], bad: &[&str]| {
         if rng.below(3) == 0 {
             a.push(name.into());
+            let values = if hostile && rng.below(4) == 0 {
+                bad
+            } else {
+                sane
+            };
             a.push(pick(rng, values).into());
         }
     };
-    opt(rng, "--units", &["mm", "cm", "m", "in"]);
+    let nonsense = ["-1", "0", "nan", "inf", "1e300", "-inf"];
+    opt(rng, "--units", &["mm", "cm", "m", "in"], &["furlong"]);
     opt(
         rng,
         "--lattice",
         &["none", "grid", "hex", "slots", "infill"],
+        &["lattice"],
     );
-    let sizes = [
-        "0.01", "0.1", "0.5", "0.9", "2", "50", "-1", "0", "nan", "inf", "1e300",
-    ];
-    opt(rng, "--pore-mm", &sizes);
-    opt(rng, "--wall-mm", &sizes);
-    opt(rng, "--depth-mm", &sizes);
-    opt(rng, "--margin-mm", &sizes);
+    opt(
+        rng,
+        "--pore-mm",
+        &["0.9", "1.2", "2", "5"],
+        &["0.01", "0.1", "50", "1e5"],
+    );
+    opt(
+        rng,
+        "--wall-mm",
+        &["0.9", "1.2", "2"],
+        &["0.01", "0.3", "1e5"],
+    );
+    opt(rng, "--depth-mm", &["0.6", "1", "2"], &nonsense);
+    opt(rng, "--margin-mm", &["0.45", "1"], &nonsense);
     opt(
         rng,
         "--angle-deg",
-        &["0", "45", "30", "90", "NaN", "inf", "1e9", "-45"],
+        &["0", "45", "30", "90", "-45"],
+        &["NaN", "inf", "1e9"],
     );
-    opt(rng, "--height", &["-3", "0", "3", "5", "1e9", "nan"]);
+    opt(
+        rng,
+        "--height",
+        &["3", "5", "12"],
+        &["-3", "0", "1e9", "nan"],
+    );
     opt(
         rng,
         "--normal",
-        &["0,0,1", "0,0,-1", "1,0,0", "0,0,0", "nan,0,1", "1,1,1"],
+        &["0,0,1", "0,0,-1", "1,0,0", "1,1,1"],
+        &["0,0,0", "nan,0,1"],
     );
     if command != "split" {
         opt(
             rng,
             "--layer-mm",
-            &["1e-4", "0.05", "0.2", "1", "10", "nan"],
+            &["0.1", "0.2", "0.3"],
+            &["1e-4", "10", "nan"],
         );
-        opt(rng, "--nozzle-mm", &["0.1", "0.4", "5", "1e-3"]);
-        opt(rng, "--infill", &["0", "20", "100", "101", "-1"]);
-        opt(rng, "--perimeters", &["1", "2", "100", "100000"]);
-        opt(rng, "--volume", &["0", "1", "1000", "1e7", "1e308", "inf"]);
-        opt(rng, "--variants", &["1", "100", "4294967295", "8589934592"]);
+        opt(rng, "--nozzle-mm", &["0.4", "0.6"], &["1e-3", "5", "nan"]);
+        opt(rng, "--infill", &["0", "20", "100"], &["101", "-1"]);
+        opt(rng, "--perimeters", &["1", "2", "5"], &["0", "100000"]);
+        opt(
+            rng,
+            "--volume",
+            &["1", "1000", "1e6"],
+            &["0", "1e308", "inf"],
+        );
+        opt(
+            rng,
+            "--variants",
+            &["1", "100", "10000"],
+            &["0", "8589934592"],
+        );
         opt(
             rng,
             "--printer",
-            &["desktop_fff", "sls", "mjf", "industrial_fff_farm", "nope"],
+            &["desktop_fff", "sls", "mjf", "industrial_fff_farm"],
+            &["nope"],
         );
         opt(
             rng,
             "--material",
-            &["PP", "PC", "TPU", "PLA", "unobtainium"],
+            &["PP", "PC", "TPU", "PLA", "ABS"],
+            &["unobtainium"],
         );
-        opt(rng, "--fleet", &["1", "10", "0"]);
+        opt(rng, "--fleet", &["1", "10"], &["0", "-1"]);
     }
     opt(
         rng,
         "--thickness-samples",
-        &["0", "1", "5000", "18446744073709551615"],
+        &["1", "1000", "5000"],
+        &["0", "18446744073709551615"],
     );
     a
 }
