@@ -446,3 +446,69 @@ fn weld_tolerance_with_a_huge_coordinate_does_not_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_ne!(out.status.code(), Some(101), "{stderr}");
 }
+
+/// Every case in `tests/fuzz_regressions/` (see its README.md): reader cases load or fail
+/// cleanly, pipeline cases end within 20 s with exit code 0, 1 or 2 and no panic.
+#[test]
+fn fuzz_regressions_stay_fixed() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 2, "the kept cases are missing");
+    let out = tempfile::tempdir().unwrap();
+    for note in cases {
+        let text = std::fs::read_to_string(&note).unwrap();
+        let part = note.with_extension("stl");
+        let mut lines = text.lines();
+        let kind = lines.next().unwrap_or_default();
+        if kind.starts_with("reader") {
+            let r = catch_unwind(AssertUnwindSafe(|| load(&part, &LoadOptions::default())));
+            assert!(r.is_ok(), "{} panics again", part.display());
+            continue;
+        }
+        let line = lines.next().expect("a pipeline case names its command");
+        let mut args: Vec<String> = line
+            .split_whitespace()
+            .skip(1)
+            .map(|a| a.replace("PART.stl", part.to_str().unwrap()))
+            .collect();
+        if let Some(i) = args.iter().position(|a| a == "--out") {
+            args[i + 1] = out.path().join("o").display().to_string();
+        }
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let t0 = std::time::Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if t0.elapsed().as_secs() > 20 {
+                let _ = child.kill();
+                panic!("{}: still running after 20 s: {line}", note.display());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        use std::io::Read;
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        assert!(
+            matches!(status.code(), Some(0..=2)) && !err.contains("panicked"),
+            "{}: {status:?} {err}",
+            note.display()
+        );
+    }
+}
