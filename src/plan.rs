@@ -92,6 +92,10 @@ pub struct Prepared {
     /// The whole part's wall thickness, measured for a part without a split (its molding
     /// cools by it).
     pub part_wall: Option<split::thickness::WallThickness>,
+    /// For a part without a split: the axis it is printed and molded along, the one its plate
+    /// detection tried first (its largest section), so that its figures do not change with
+    /// its pose; +z when detection tried none.
+    pub whole_axis: [f64; 3],
     pub lattice: Option<LatticeReport>,
     /// The bond of the interface (plain when there is no lattice).
     pub bond: Bond,
@@ -156,6 +160,13 @@ fn prepare_with(file: &Path, job: &SplitJob, for_estimate: bool) -> Result<Prepa
         Err(e @ (split::SplitError::NoPlate { .. } | split::SplitError::NothingToMold(_)))
             if for_estimate =>
         {
+            let whole_axis = match &e {
+                split::SplitError::NoPlate {
+                    first_axis: Some(a),
+                    ..
+                } => *a,
+                _ => [0.0, 0.0, 1.0],
+            };
             let (bond, _) = interface::plain_bond(0.0, &pair);
             let patches = SurfacePatches {
                 part: mesh::check::surface_patches(&part, PATCH_CREASE_DEG),
@@ -166,6 +177,7 @@ fn prepare_with(file: &Path, job: &SplitJob, for_estimate: bool) -> Result<Prepa
                 split: Err(e.to_string()),
                 part_warnings: checked.report.warnings,
                 part_wall: None,
+                whole_axis,
                 lattice: None,
                 bond,
                 bond_warnings: Vec::new(),
@@ -233,6 +245,7 @@ fn prepare_with(file: &Path, job: &SplitJob, for_estimate: bool) -> Result<Prepa
         split: Ok(result),
         part_warnings: Vec::new(),
         part_wall: None,
+        whole_axis: [0.0, 0.0, 1.0],
         lattice,
         bond,
         bond_warnings,
@@ -645,14 +658,22 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
         .patches
         .ok_or("the surface patches were not counted (the part was prepared for split only)")?;
     // The build and mold-opening axis: the split normal, or for a part without a plate the
-    // file's +z (as a slicer places it).
+    // axis of its largest section (the part stands on its largest face, whatever its pose).
     let (n, u, v) = match &p.split {
         Ok(s) => (
             Vector3::from(s.facts.plane_normal),
             Vector3::from(s.footprint.u_axis),
             Vector3::from(s.footprint.v_axis),
         ),
-        Err(_) => (Vector3::z(), Vector3::x(), Vector3::y()),
+        Err(_) => {
+            let axis = Unit::new_normalize(Vector3::from(p.whole_axis));
+            let (u, v) = mesh::section::Plane {
+                axis,
+                offset_mm: 0.0,
+            }
+            .basis();
+            (axis.into_inner(), u, v)
+        }
     };
     let axis = Unit::new_normalize(n);
     let part_size = extents(&p.part, &u, &v, &n);

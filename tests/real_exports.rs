@@ -133,6 +133,43 @@ fn a_block_and_a_helix_get_am_and_im_costs_and_an_unavailable_hybrid() {
 }
 
 #[test]
+fn a_part_without_a_plate_costs_the_same_in_any_pose() {
+    // Printed and molded along its largest section's axis, not the file's z: the block turned
+    // and moved costs what the upright block costs.
+    let dir = tempfile::tempdir().unwrap();
+    let block = hybridplan::samples::block().mesh();
+    let mut turned = block.clone();
+    let r = nalgebra::Rotation3::from_euler_angles(0.3, 1.1, -0.7);
+    let shift = nalgebra::Vector3::new(100.0, -50.0, 20.0);
+    turned.map_vertices(|p| r * p + shift);
+    let cost = |mesh: &Mesh, name: &str| -> (f64, f64, f64) {
+        let file = write(dir.path(), name, mesh);
+        let (code, out, err) = run(&["estimate", file.to_str().unwrap(), "--format", "json"]);
+        assert_eq!(code, 0, "{err}");
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(route(&v, "hybrid")["available"], false);
+        (
+            route(&v, "am")["cost_per_part"].as_f64().unwrap(),
+            route(&v, "im")["cost_per_part"].as_f64().unwrap(),
+            v["part_shape"]["projected_area_mm2"].as_f64().unwrap(),
+        )
+    };
+    let (am, im, area) = cost(&block, "upright.stl");
+    let (am_t, im_t, area_t) = cost(&turned, "turned.stl");
+    // 40 x 30 x 20 mm: it stands on its 40 x 30 face, 1,200 mm2 projected, either way.
+    assert!((area - 1200.0).abs() < 1e-6, "{area}");
+    assert!((area_t - 1200.0).abs() < 1e-3, "{area_t}");
+    assert!(
+        (am_t / am - 1.0).abs() < 0.02,
+        "AM {am_t} turned against {am}"
+    );
+    assert!(
+        (im_t / im - 1.0).abs() < 0.01,
+        "IM {im_t} turned against {im}"
+    );
+}
+
+#[test]
 fn a_sample_drawn_in_inches_is_noticed_and_named() {
     let dir = tempfile::tempdir().unwrap();
     // The ribbed plate (120 x 80 x 15 mm, 2 mm ribs) written in inches: 4.72 units across.

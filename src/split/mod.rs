@@ -55,9 +55,14 @@ pub struct SplitOptions {
 pub enum SplitError {
     #[error("{0}")]
     NotSolid(String),
-    /// No plate along any axis tried: the reasons, and the options that cut anyway.
+    /// No plate along any axis tried: the reasons, the options that cut anyway, and the axis
+    /// tried first (the part's largest section), by which a part without a plate is placed.
     #[error("no plate found: {reasons}; {advice}")]
-    NoPlate { reasons: String, advice: String },
+    NoPlate {
+        reasons: String,
+        advice: String,
+        first_axis: Option<[f64; 3]>,
+    },
     #[error("nothing to mold: {0}")]
     NothingToMold(String),
     #[error("invalid {what}: {why}")]
@@ -323,6 +328,7 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
             return Err(SplitError::NoPlate {
                 reasons: reasons.join("; "),
                 advice,
+                first_axis: d.rejected.first().map(|r| r.axis),
             });
         };
         if p.rib_side_volume_mm3 == 0.0 {
