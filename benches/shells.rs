@@ -12,31 +12,9 @@ use std::time::Instant;
 use hybridplan::mesh::check::{check_and_repair, shell_labels};
 use hybridplan::mesh::shells::{intersecting_shells, merge_overlapping};
 use hybridplan::mesh::{Aabb, Mesh, Units};
-use nalgebra::Point3;
 
 fn cuboid(min: [f64; 3], max: [f64; 3]) -> Mesh {
-    let v = |i: usize| {
-        Point3::new(
-            if i & 1 == 0 { min[0] } else { max[0] },
-            if i & 2 == 0 { min[1] } else { max[1] },
-            if i & 4 == 0 { min[2] } else { max[2] },
-        )
-    };
-    let triangles = vec![
-        [0, 2, 1],
-        [1, 2, 3],
-        [4, 5, 6],
-        [5, 7, 6],
-        [0, 1, 4],
-        [1, 5, 4],
-        [2, 6, 3],
-        [3, 6, 7],
-        [0, 4, 2],
-        [2, 4, 6],
-        [1, 3, 5],
-        [3, 7, 5],
-    ];
-    Mesh::new((0..8).map(v).collect(), triangles)
+    Mesh::cuboid(min, max)
 }
 
 fn subdivided(mut m: Mesh, levels: usize) -> Mesh {

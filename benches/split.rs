@@ -23,6 +23,9 @@
 //!
 //! Figures are medians: 5 runs for hybridplan, 3 for each peer.
 
+mod common;
+
+use common::find_binary;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
@@ -111,43 +114,6 @@ fn newest_mtime(dir: &Path) -> Option<SystemTime> {
         newest = newest.max(t);
     }
     newest
-}
-
-/// The hybridplan binary to time, or why there is none.
-fn find_binary() -> Result<PathBuf, String> {
-    if let Some(p) = std::env::var_os("HYBRIDPLAN_BIN") {
-        let p = PathBuf::from(p);
-        return if p.is_file() {
-            Ok(p)
-        } else {
-            Err(format!("HYBRIDPLAN_BIN={} is not a file", p.display()))
-        };
-    }
-    let exe = format!("hybridplan{}", std::env::consts::EXE_SUFFIX);
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut candidates = vec![manifest_dir.join("target").join("release").join(&exe)];
-    // CARGO_TARGET_TMPDIR is TARGET/tmp: this also finds the binary with CARGO_TARGET_DIR set.
-    if let Some(target) = Path::new(env!("CARGO_TARGET_TMPDIR")).parent() {
-        let p = target.join("release").join(&exe);
-        if !candidates.contains(&p) {
-            candidates.push(p);
-        }
-    }
-    candidates
-        .iter()
-        .find(|p| p.is_file())
-        .cloned()
-        .ok_or_else(|| {
-            format!(
-                "no hybridplan binary at {}; build it first with `cargo build --release` \
-             (or point HYBRIDPLAN_BIN at one)",
-                candidates
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            )
-        })
 }
 
 /// Warns when the binary is older than the sources it is built from.

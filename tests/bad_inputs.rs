@@ -249,27 +249,7 @@ fn devices_and_fifos_fail_cleanly_and_at_once() {
 
 /// A closed 10 mm cube, outward normals.
 fn cube() -> Mesh {
-    let vertices = (0..8)
-        .map(|i| {
-            let c = |bit: usize| if i & bit == 0 { 0.0 } else { 10.0 };
-            Point3::new(c(1), c(2), c(4))
-        })
-        .collect();
-    let triangles = vec![
-        [0, 2, 1],
-        [1, 2, 3],
-        [4, 5, 6],
-        [5, 7, 6],
-        [0, 1, 4],
-        [1, 5, 4],
-        [2, 6, 3],
-        [3, 6, 7],
-        [0, 4, 2],
-        [2, 4, 6],
-        [1, 3, 5],
-        [3, 7, 5],
-    ];
-    Mesh::new(vertices, triangles)
+    Mesh::cuboid([0.0; 3], [10.0; 3])
 }
 
 #[test]

@@ -7,32 +7,9 @@ use std::process::Command;
 use hybridplan::mesh::Mesh;
 use hybridplan::mesh::check::edge_counts;
 use hybridplan::split::{SplitOptions, split};
-use nalgebra::Point3;
 
-/// An axis-aligned box, outward normals, 12 triangles.
 fn cuboid(min: [f64; 3], max: [f64; 3]) -> Mesh {
-    let v = |i: usize| {
-        Point3::new(
-            if i & 1 == 0 { min[0] } else { max[0] },
-            if i & 2 == 0 { min[1] } else { max[1] },
-            if i & 4 == 0 { min[2] } else { max[2] },
-        )
-    };
-    let triangles = vec![
-        [0, 2, 1],
-        [1, 2, 3],
-        [4, 5, 6],
-        [5, 7, 6],
-        [0, 1, 4],
-        [1, 5, 4],
-        [2, 6, 3],
-        [3, 6, 7],
-        [0, 4, 2],
-        [2, 4, 6],
-        [1, 3, 5],
-        [3, 7, 5],
-    ];
-    Mesh::new((0..8).map(v).collect(), triangles)
+    Mesh::cuboid(min, max)
 }
 
 /// A 120 x 80 x 6 plate and four 3 mm ribs (two along x, two along y, crossing) standing to

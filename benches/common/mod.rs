@@ -25,7 +25,8 @@ impl Rng {
     }
 }
 
-/// The release binary: `HYBRIDPLAN_BIN`, or the one cargo built beside this bench.
+/// The release binary: `HYBRIDPLAN_BIN`, or the one cargo built beside this bench, or why
+/// there is none.
 pub fn find_binary() -> Result<PathBuf, String> {
     if let Some(p) = std::env::var_os("HYBRIDPLAN_BIN") {
         let p = PathBuf::from(p);
@@ -36,23 +37,28 @@ pub fn find_binary() -> Result<PathBuf, String> {
         };
     }
     let exe = format!("hybridplan{}", std::env::consts::EXE_SUFFIX);
-    let mut candidates = vec![
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("target")
-            .join("release")
-            .join(&exe),
-    ];
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut candidates = vec![manifest_dir.join("target").join("release").join(&exe)];
     // CARGO_TARGET_TMPDIR is TARGET/tmp: this also finds the binary with CARGO_TARGET_DIR set.
     if let Some(target) = Path::new(env!("CARGO_TARGET_TMPDIR")).parent() {
-        candidates.push(target.join("release").join(&exe));
+        let p = target.join("release").join(&exe);
+        if !candidates.contains(&p) {
+            candidates.push(p);
+        }
     }
     candidates
         .iter()
         .find(|p| p.is_file())
         .cloned()
         .ok_or_else(|| {
-            "no hybridplan binary; build it first with `cargo build --release` \
-             (or point HYBRIDPLAN_BIN at one)"
-                .into()
+            format!(
+                "no hybridplan binary at {}; build it first with `cargo build --release` \
+             (or point HYBRIDPLAN_BIN at one)",
+                candidates
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )
         })
 }

@@ -140,6 +140,34 @@ impl Mesh {
             .extend(other.triangles.iter().map(|t| t.map(|i| i + base)));
     }
 
+    /// An axis-aligned box from `min` to `max`, outward normals, 12 triangles (tests,
+    /// benchmarks and generated fixtures build their parts from it).
+    pub fn cuboid(min: [f64; 3], max: [f64; 3]) -> Mesh {
+        let v = |i: usize| {
+            Point3::new(
+                if i & 1 == 0 { min[0] } else { max[0] },
+                if i & 2 == 0 { min[1] } else { max[1] },
+                if i & 4 == 0 { min[2] } else { max[2] },
+            )
+        };
+        let vertices = (0..8).map(v).collect();
+        let triangles = vec![
+            [0, 2, 1],
+            [1, 2, 3], // z = min, facing -z
+            [4, 5, 6],
+            [5, 7, 6], // z = max
+            [0, 1, 4],
+            [1, 5, 4], // y = min
+            [2, 6, 3],
+            [3, 6, 7], // y = max
+            [0, 4, 2],
+            [2, 4, 6], // x = min
+            [1, 3, 5],
+            [3, 7, 5], // x = max
+        ];
+        Mesh::new(vertices, triangles)
+    }
+
     /// The same solid re-tessellated: every triangle split into four at its edge midpoints,
     /// each midpoint shared by the edge's two triangles (the mesh stays closed and welded).
     /// CAD tools export fine meshes of coarse solids; tests and benchmarks use this to check
@@ -173,29 +201,7 @@ pub(crate) mod test_shapes {
 
     /// An axis-aligned box from `min` to `max`, outward normals, 12 triangles.
     pub fn cuboid(min: [f64; 3], max: [f64; 3]) -> Mesh {
-        let v = |i: usize| {
-            Point3::new(
-                if i & 1 == 0 { min[0] } else { max[0] },
-                if i & 2 == 0 { min[1] } else { max[1] },
-                if i & 4 == 0 { min[2] } else { max[2] },
-            )
-        };
-        let vertices = (0..8).map(v).collect();
-        let triangles = vec![
-            [0, 2, 1],
-            [1, 2, 3], // z = min, facing -z
-            [4, 5, 6],
-            [5, 7, 6], // z = max
-            [0, 1, 4],
-            [1, 5, 4], // y = min
-            [2, 6, 3],
-            [3, 6, 7], // y = max
-            [0, 4, 2],
-            [2, 4, 6], // x = min
-            [1, 3, 5],
-            [3, 7, 5], // x = max
-        ];
-        Mesh::new(vertices, triangles)
+        Mesh::cuboid(min, max)
     }
 
     #[test]
