@@ -1,29 +1,11 @@
 //! `hybridplan estimate` and `hybridplan plan` end to end, on the generated samples.
 
+mod common;
+
+use common::{run, sample};
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_hybridplan"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-fn sample(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("samples")
-        .join(name)
-        .display()
-        .to_string()
-}
 
 fn f(v: &Value, key: &str) -> f64 {
     v[key]

@@ -2,24 +2,14 @@
 //! (a block, a helix) still gets its AM and IM costs; a part drawn in inches is noticed; the
 //! options a refusal suggests work when given alone.
 
+mod common;
+
+use common::run;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use hybridplan::mesh::Mesh;
 use nalgebra::Point3;
 use serde_json::Value;
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_hybridplan"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
 
 fn write(dir: &Path, name: &str, mesh: &Mesh) -> PathBuf {
     let p = dir.join(name);
