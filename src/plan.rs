@@ -631,18 +631,27 @@ pub struct Estimate {
     pub warnings: Vec<String>,
 }
 
-/// A warning when the molded region's typical wall is thinner than one line of the FFF
-/// printer: the print time and cost of such walls are figures of walls it cannot print.
-fn thin_wall_warning(p: &Prepared, opts: &EstimateOptions) -> Option<String> {
+/// A warning when the molded region's typical wall (the whole part's, without a split) is
+/// thinner than one extrusion width of the FFF printer: the print time and cost of such walls
+/// are figures of walls it cannot print. Powder-bed printers draw no lines: no finding.
+fn thin_wall_warning(
+    p: &Prepared,
+    settings: &FffSettings,
+    printer: &ChosenPrinter,
+) -> Option<String> {
+    let ChosenPrinter::Fff(fp) = printer else {
+        return None;
+    };
     let wall = match &p.split {
         Ok(s) => s.facts.wall_thickness.as_ref(),
         Err(_) => p.part_wall.as_ref(),
     }?
     .p50_mm;
-    let line_mm = opts.fff.nozzle_mm;
+    // The extrusion width follows the nozzle as in the estimate (process::fff).
+    let line_mm = fp.extrusion_width_mm * settings.nozzle_mm / fp.nozzle_mm;
     (wall < line_mm).then(|| {
         format!(
-            "the median wall is {wall:.3} mm, thinner than one {line_mm} mm line of the printer: it cannot print it as drawn (is the file in another unit? see --units)"
+            "the median wall is {wall:.3} mm, thinner than one {line_mm:.2} mm extrusion width of the printer: it cannot print it as drawn (is the file in another unit? see --units)"
         )
     })
 }
@@ -788,7 +797,9 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
         baseplate_print: plate.ok().map(|(_, e)| e),
         part_shape,
         rib_shape,
-        warnings: thin_wall_warning(p, opts).into_iter().collect(),
+        warnings: thin_wall_warning(p, &opts.fff, &printer)
+            .into_iter()
+            .collect(),
     })
 }
 

@@ -185,13 +185,14 @@ fn a_sample_drawn_in_inches_is_noticed_and_named() {
     );
     // Single-precision STL coordinates: the volume agrees to a few parts in a million.
     assert!((v["part_volume_mm3"].as_f64().unwrap() / 43_200.0 - 1.0).abs() < 1e-5);
-    // Read in mm, its ribs (2 / 25.4 = 0.079 mm) are thinner than one 0.4 mm line: a finding.
+    // Read in mm, its ribs (2 / 25.4 = 0.079 mm) are thinner than one extrusion width of the
+    // desktop printer (0.45 mm): a finding.
     let (_, out, _) = run(&["estimate", f, "--format", "json"]);
     let v: Value = serde_json::from_str(out.trim()).unwrap();
     assert!(
         v["warnings"]
             .to_string()
-            .contains("thinner than one 0.4 mm line"),
+            .contains("thinner than one 0.45 mm extrusion width"),
         "{}",
         v["warnings"]
     );
