@@ -95,6 +95,14 @@ pub struct EstimateSettingsArgs {
     /// From 1 to 1e6.
     #[arg(long, value_name = "N", value_parser = fleet, allow_hyphen_values = true)]
     pub fleet_printers: Option<u32>,
+    /// Report how far the break-evens and the cheapest route move when each deciding input
+    /// (labour, machine rates, mold cost, material prices, print time, volume) changes by
+    /// --sensitivity-percent either way.
+    #[arg(long)]
+    pub sensitivity: bool,
+    /// The change of each input in the sensitivity study, in percent: above 0, at most 90.
+    #[arg(long, default_value_t = 25.0, value_name = "PERCENT", value_parser = sensitivity_percent, allow_hyphen_values = true)]
+    pub sensitivity_percent: f64,
 }
 
 /// Insert placement for overmolding.
@@ -128,6 +136,7 @@ impl EstimateSettingsArgs {
         )
         .map(|o| EstimateOptions {
             fleet_printers: self.fleet_printers,
+            sensitivity_change: self.sensitivity.then_some(self.sensitivity_percent / 100.0),
             ..o
         })
     }
@@ -242,6 +251,10 @@ fn annual_volume(s: &str) -> Result<f64, String> {
 
 fn variants(s: &str) -> Result<u32, String> {
     count_u32(&limits::VARIANTS, s)
+}
+
+fn sensitivity_percent(s: &str) -> Result<f64, String> {
+    limits::SENSITIVITY_PERCENT.parse(s)
 }
 
 fn fleet(s: &str) -> Result<u32, String> {

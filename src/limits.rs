@@ -185,6 +185,15 @@ pub const PERCENT: RealRange = RealRange {
     what: "a percentage",
 };
 
+/// The change of each input in the sensitivity study (`--sensitivity`, percent): above 0 and
+/// below 100, so that every input stays positive.
+pub const SENSITIVITY_PERCENT: RealRange = RealRange {
+    min: 0.0,
+    max: 90.0,
+    min_exclusive: true,
+    what: "a change in percent",
+};
+
 /// Lengths of the part and its interface (`--height`, manifest `height_mm`, `--pore-mm`,
 /// `--wall-mm`, `--depth-mm`, `--margin-mm`): above 0 and at most 100 m, twenty times the
 /// largest part the loader accepts without a unit warning.

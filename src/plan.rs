@@ -19,6 +19,7 @@ use crate::process::compare::{PrintRun, RouteInputs, RouteModels};
 use crate::process::fff::{self, FffEstimate, FffSettings};
 use crate::process::molding::{InsertHandling, MoldedShape};
 use crate::process::powder::{self, PowderEstimate};
+use crate::process::sensitivity::Sensitivity;
 use crate::process::{self, Comparison};
 use crate::split::{self, SplitOptions};
 
@@ -381,6 +382,8 @@ pub struct EstimateOptions {
     /// The hybrid route's baseplate printers the user has (`None`: as many as the volume
     /// needs).
     pub fleet_printers: Option<u32>,
+    /// The relative change of the sensitivity study (0.25 = ±25 %), or `None` for no study.
+    pub sensitivity_change: Option<f64>,
 }
 
 /// The user's changes to an FFF printer's profile (`--layer-mm`, `--nozzle-mm`,
@@ -476,6 +479,7 @@ impl EstimateOptions {
             inserts,
             fleet,
             fleet_printers: None,
+            sensitivity_change: None,
         })
     }
 
@@ -500,6 +504,7 @@ impl Default for EstimateOptions {
             inserts: InsertHandling::Manual,
             fleet: None,
             fleet_printers: None,
+            sensitivity_change: None,
         }
     }
 }
@@ -625,6 +630,9 @@ pub struct Estimate {
     pub baseplate_print: Option<PrintEstimate>,
     pub part_shape: MoldedShape,
     pub rib_shape: MoldedShape,
+    /// How far the verdict moves with each deciding input (`--sensitivity`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitivity: Option<Sensitivity>,
     /// What the estimate found doubtful (walls the printer cannot print); reported with the
     /// part's other warnings.
     #[serde(skip)]
@@ -784,6 +792,15 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
         economics: &models.economics,
     };
     let comparison = process::compare_routes(&inputs, &route_models, opts.annual_volume);
+    let sensitivity = opts.sensitivity_change.map(|change| {
+        process::sensitivity::sensitivity(
+            &inputs,
+            &route_models,
+            opts.annual_volume,
+            &comparison,
+            change,
+        )
+    });
     Ok(Estimate {
         currency: models.economics.currency.clone(),
         material: molded_name.to_string(),
@@ -797,6 +814,7 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
         baseplate_print: plate.ok().map(|(_, e)| e),
         part_shape,
         rib_shape,
+        sensitivity,
         warnings: thin_wall_warning(p, &opts.fff, &printer)
             .into_iter()
             .collect(),

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use crate::fsutil::{OutputSet, WriteError, manifest_path, write_atomic};
 use crate::plan::{Estimate, Planned, Prepared, SplitOutputs};
 use crate::process::compare::{Route, RouteCost};
+use crate::process::sensitivity::Sensitivity;
 use chart::short_count;
 
 /// One row of `hybridplan inspect --format json`.
@@ -487,6 +488,46 @@ pub fn estimate_rows(estimate: &Estimate) -> String {
         out.push_str(&format!(
             "  print time, baseplate     {}\n",
             fmt_duration(t)
+        ));
+    }
+    if let Some(s) = &estimate.sensitivity {
+        out.push_str(&sensitivity_rows(s));
+    }
+    out
+}
+
+/// The sensitivity study as rows, the input that moves the verdict most first: each
+/// break-even at the input's low and high value, and the cheapest route at both.
+fn sensitivity_rows(s: &Sensitivity) -> String {
+    let pct = s.change * 100.0;
+    let mut out = format!(
+        "  sensitivity: each input -{pct:.0} % / +{pct:.0} %, the others held (most effect first)\n"
+    );
+    let be = |v: Option<f64>| v.map(short_count).unwrap_or_else(|| "none".into());
+    let pair = |lo: Option<f64>, hi: Option<f64>| format!("{} / {}", be(lo), be(hi));
+    let route = |r: Option<Route>| r.map(Route::name).unwrap_or("none");
+    out.push_str(&format!(
+        "    {:<24}{:>18}{:>18}{:>18}{:>16}\n",
+        "input", "AM = IM", "hybrid = IM", "AM = hybrid", "cheapest"
+    ));
+    let b = &s.base.break_even_volumes;
+    out.push_str(&format!(
+        "    {:<24}{:>18}{:>18}{:>18}{:>16}\n",
+        "(as estimated)",
+        be(b.am_im),
+        be(b.hybrid_im),
+        be(b.am_hybrid),
+        route(s.base.best_route)
+    ));
+    for r in &s.rows {
+        let (lo, hi) = (&r.low.break_even_volumes, &r.high.break_even_volumes);
+        out.push_str(&format!(
+            "    {:<24}{:>18}{:>18}{:>18}{:>16}\n",
+            r.label,
+            pair(lo.am_im, hi.am_im),
+            pair(lo.hybrid_im, hi.hybrid_im),
+            pair(lo.am_hybrid, hi.am_hybrid),
+            format!("{} / {}", route(r.low.best_route), route(r.high.best_route))
         ));
     }
     out

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod fff;
 pub mod molding;
 pub mod powder;
+pub mod sensitivity;
 
 use serde::Serialize;
 
