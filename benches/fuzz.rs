@@ -11,15 +11,19 @@
 //!
 //! **Pipeline cases** run `hybridplan estimate` (or `split`, `plan`) in a child under
 //! `prlimit --as=2G` (the allocator reserves address space well beyond what it touches; the
-//! resident budget of 1 GB is checked from the child's rusage) with a 10 s timeout: a sample
+//! resident budget of 1 GB is checked from the child's rusage) with a budget of 10 s of CPU
+//! time (user + system, all threads, from the same rusage: a figure of the work that does not
+//! grow when other jobs load the machine, as wall time does) and a 60 s wall timeout for a
+//! child that hangs without working: a sample
 //! turned, moved, scaled or subdivided, now and then mutated, with options drawn at random,
 //! `--units in|cm|m` and extreme lattice and print options included. Exit codes 0, 1 and 2 are
-//! answers; a signal, exit code 101 (a Rust panic), "panicked" on stderr, a timeout or a peak
+//! answers; a signal, exit code 101 (a Rust panic), "panicked" on stderr, a case over its CPU
+//! budget, a hang or a peak
 //! over 1 GB is a failure.
 //!
 //! Each failing case is written to `tests/fuzz_regressions/` (reader cases as the file,
 //! pipeline cases as the file and its command line), where `tests/bad_inputs.rs` replays them.
-//! Prints the counts and the slowest and largest cases.
+//! Prints the counts and the slowest (reader: wall time; pipeline: CPU time) and largest cases.
 
 mod common;
 
@@ -36,6 +40,9 @@ use hybridplan::samples;
 use nalgebra::{Rotation3, Vector3};
 
 const CASE_SECONDS: f64 = 10.0;
+/// Pipeline cases: a child that has not answered in this much wall time is killed (a hang; a
+/// case that works is stopped by its CPU budget first, unless the machine is very busy).
+const HANG_SECONDS: f64 = 60.0;
 const CASE_RSS_KB: u64 = 1024 * 1024;
 
 fn package() -> PathBuf {
@@ -443,19 +450,22 @@ fn pipeline_cases(n: u64, rng: &mut Rng, scratch: &Path) -> Tally {
             s
         });
         // wait4 gives the child's peak resident set along with its status.
-        let deadline = t0 + Duration::from_secs_f64(CASE_SECONDS);
-        let (status, rss_kb, timed_out) = loop {
+        let deadline = t0 + Duration::from_secs_f64(HANG_SECONDS);
+        let (ended, timed_out) = loop {
             match wait4_nohang(child.id() as i32) {
-                Some((status, rss)) => break (status, rss, false),
+                Some(ended) => break (ended, false),
                 None if Instant::now() > deadline => {
                     let _ = child.kill();
-                    let (status, rss) = wait4_block(child.id() as i32);
-                    break (status, rss, true);
+                    break (wait4_block(child.id() as i32), true);
                 }
                 None => std::thread::sleep(Duration::from_millis(2)),
             }
         };
-        let secs = t0.elapsed().as_secs_f64();
+        let Ended {
+            status,
+            rss_kb,
+            cpu_s: secs,
+        } = ended;
         let err = reader.join().unwrap_or_default();
         t.cases += 1;
         t.slowest_s = t.slowest_s.max(secs);
@@ -463,7 +473,9 @@ fn pipeline_cases(n: u64, rng: &mut Rng, scratch: &Path) -> Tally {
         let exited = (status & 0x7f) == 0;
         let code = (status >> 8) & 0xff;
         let failure = if timed_out {
-            Some(format!("over {CASE_SECONDS} s"))
+            Some(format!("no answer in {HANG_SECONDS} s"))
+        } else if secs > CASE_SECONDS {
+            Some(format!("{secs:.1} s of CPU, over {CASE_SECONDS} s"))
         } else if !exited {
             Some(format!("killed by signal {}", status & 0x7f))
         } else if code == 101 || err.contains("panicked") {
@@ -510,7 +522,14 @@ unsafe extern "C" {
     fn wait4(pid: i32, status: *mut i32, options: i32, rusage: *mut Rusage) -> i32;
 }
 
-fn wait4_raw(pid: i32, options: i32) -> Option<(i32, u64)> {
+/// How a child ended: its wait status, peak resident set (kB) and CPU time (s).
+struct Ended {
+    status: i32,
+    rss_kb: u64,
+    cpu_s: f64,
+}
+
+fn wait4_raw(pid: i32, options: i32) -> Option<Ended> {
     let mut status = 0;
     let mut ru = Rusage {
         utime: [0; 2],
@@ -520,16 +539,25 @@ fn wait4_raw(pid: i32, options: i32) -> Option<(i32, u64)> {
     };
     // SAFETY: pid is our own child; both pointers are valid for the call.
     let r = unsafe { wait4(pid, &mut status, options, &mut ru) };
-    (r == pid).then_some((status, ru.maxrss.max(0) as u64))
+    let secs = |t: [i64; 2]| t[0] as f64 + t[1] as f64 * 1e-6;
+    (r == pid).then_some(Ended {
+        status,
+        rss_kb: ru.maxrss.max(0) as u64,
+        cpu_s: secs(ru.utime) + secs(ru.stime),
+    })
 }
 
-fn wait4_nohang(pid: i32) -> Option<(i32, u64)> {
+fn wait4_nohang(pid: i32) -> Option<Ended> {
     const WNOHANG: i32 = 1;
     wait4_raw(pid, WNOHANG)
 }
 
-fn wait4_block(pid: i32) -> (i32, u64) {
-    wait4_raw(pid, 0).unwrap_or((0, 0))
+fn wait4_block(pid: i32) -> Ended {
+    wait4_raw(pid, 0).unwrap_or(Ended {
+        status: 0,
+        rss_kb: 0,
+        cpu_s: 0.0,
+    })
 }
 
 fn main() {
