@@ -309,21 +309,39 @@ fn interpolate(xs: &[f64], ys: &[Option<f64>], v: f64) -> Option<f64> {
     Some((y0 + t * (y1 - y0)).exp())
 }
 
-/// The system's fonts, loaded once per process (scanning the font folders takes a while).
+/// The chart's fonts: DejaVu Sans, regular and bold, embedded in the binary (the `dejavu`
+/// crate), and no system fonts, so the PNG has its text on a machine without fonts and is the
+/// same picture on every machine. Parsed once per process.
 fn fonts() -> std::sync::Arc<resvg::usvg::fontdb::Database> {
     static FONTS: std::sync::OnceLock<std::sync::Arc<resvg::usvg::fontdb::Database>> =
         std::sync::OnceLock::new();
     FONTS
         .get_or_init(|| {
             let mut db = resvg::usvg::fontdb::Database::new();
-            db.load_system_fonts();
+            db.load_font_data(dejavu::sans::regular().to_vec());
+            db.load_font_data(dejavu::sans::bold().to_vec());
+            db.set_sans_serif_family("DejaVu Sans");
             std::sync::Arc::new(db)
         })
         .clone()
 }
 
-/// Renders an SVG (the chart) to PNG at `scale` (resvg). Text needs a system font (DejaVu
-/// Sans or any sans-serif); on a machine without fonts the PNG has the lines but no text.
+/// The first text of `group` (at any depth) that was laid out to no glyph at all: text that
+/// would be missing from the picture.
+fn unrendered_text(group: &resvg::usvg::Group) -> Option<String> {
+    use resvg::usvg::Node;
+    group.children().iter().find_map(|node| match node {
+        Node::Group(g) => unrendered_text(g),
+        Node::Text(t) => {
+            let text: String = t.chunks().iter().map(|c| c.text()).collect();
+            (!text.trim().is_empty() && t.flattened().children().is_empty()).then_some(text)
+        }
+        _ => None,
+    })
+}
+
+/// Renders an SVG (the chart) to PNG at `scale` (resvg) with the embedded fonts. Text that
+/// lays out to no glyph (no font for it) is an error, never a picture without its labels.
 pub fn svg_to_png(svg: &str, scale: f32) -> Result<Vec<u8>, String> {
     use resvg::{tiny_skia, usvg};
     let opt = usvg::Options {
@@ -331,6 +349,11 @@ pub fn svg_to_png(svg: &str, scale: f32) -> Result<Vec<u8>, String> {
         ..usvg::Options::default()
     };
     let tree = usvg::Tree::from_str(svg, &opt).map_err(|e| format!("chart SVG: {e}"))?;
+    if let Some(text) = unrendered_text(tree.root()) {
+        return Err(format!(
+            "chart PNG: no font renders the text {text:?} (the embedded DejaVu Sans lacks its glyphs)"
+        ));
+    }
     let size = tree
         .size()
         .to_int_size()
@@ -349,6 +372,34 @@ pub fn svg_to_png(svg: &str, scale: f32) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Dark pixels of a PNG (RGBA, any alpha).
+    fn dark_pixels(png: &[u8]) -> usize {
+        let p = resvg::tiny_skia::Pixmap::decode_png(png).unwrap();
+        p.pixels()
+            .iter()
+            .filter(|c| c.alpha() > 128 && u16::from(c.red()) + u16::from(c.green()) < 200)
+            .count()
+    }
+
+    #[test]
+    fn text_renders_from_the_embedded_font() {
+        // No system font is loaded: whatever text shows comes from the embedded DejaVu Sans,
+        // under the family the chart names and under a family no machine has.
+        for family in [
+            "DejaVu Sans, Helvetica, Arial, sans-serif",
+            "NoSuchFont, sans-serif",
+        ] {
+            let svg = format!(
+                r#"<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><rect width="200" height="40" fill="white"/><text x="5" y="28" font-family="{family}" font-size="20">Break-even 42k</text></svg>"#
+            );
+            let png = svg_to_png(&svg, 1.0).unwrap();
+            // 13 glyphs of 20 px text cover a few hundred dark pixels; no text, none.
+            assert!(dark_pixels(&png) > 200, "{family}: {}", dark_pixels(&png));
+        }
+        let blank = r#"<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><rect width="200" height="40" fill="white"/></svg>"#;
+        assert_eq!(dark_pixels(&svg_to_png(blank, 1.0).unwrap()), 0);
+    }
 
     #[test]
     fn counts_and_escapes() {
