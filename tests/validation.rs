@@ -311,3 +311,31 @@ fn case5_pla_on_pla_bond_in_the_measured_range() {
     // below the bulk, as the paper's plain joints did.
     assert!(strength_mpa < pla.tensile_strength_mpa);
 }
+
+/// Case 5 through the whole pipeline: the bundled ribbed plate (five ribs 120 x 2 mm on the
+/// plate, 1,200 mm² of interface) printed and molded in PLA with a plain interface carries
+/// 1,200 mm² x 13 MPa = 15,600 N in shear and in pull-off, without an adhesion warning.
+#[test]
+fn case5_pla_on_pla_bond_of_the_ribbed_plate() {
+    let part = common::sample("ribbed_plate.stl");
+    let e = estimate(
+        Path::new(&part),
+        &[
+            "--material",
+            "PLA",
+            "--baseplate-material",
+            "PLA",
+            "--lattice",
+            "none",
+        ],
+    );
+    assert_eq!(num(&e, &["adhesion_mpa"]), 13.0);
+    for key in ["bond_shear_plain_n", "bond_pull_plain_n"] {
+        assert!(
+            (num(&e, &[key]) - 15_600.0).abs() < 1e-6,
+            "{key}: {}",
+            e[key]
+        );
+    }
+    assert_eq!(e["lattice_warnings"], serde_json::json!([]));
+}
