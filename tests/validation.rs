@@ -1,0 +1,341 @@
+//! Published cases run through the tool's own models (docs/validation.md): each test builds
+//! the case's part, runs the tool on it, and checks the tool's figure against the paper's
+//! within the tolerance stated in docs/validation.md. Cases that disagree today because of a
+//! model term another change is adding are kept as `#[ignore]` tests with the paper's
+//! tolerance (run them with `cargo test --release --test validation -- --ignored` after those
+//! merges), next to a test that pins today's figure by hand and names the term.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use hybridplan::interface::{self, MaterialPair};
+use hybridplan::mesh;
+use hybridplan::models::ModelSet;
+use hybridplan::samples::{self, Layer};
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// A small open cover, 40 x 30 mm, 10 mm tall, 2 mm floor and 2 mm walls: a part of the
+/// "small part" class of the 2023 review. Volume by hand: floor 40 * 30 * 2 = 2400 mm³,
+/// walls (40 * 30 - 36 * 26) * 8 = 264 * 8 = 2112 mm³; 4512 mm³ in all.
+fn small_cover() -> Vec<Layer> {
+    vec![
+        Layer {
+            z0: 0.0,
+            z1: 2.0,
+            rings: vec![samples::rect(0.0, 0.0, 40.0, 30.0)],
+        },
+        Layer {
+            z0: 2.0,
+            z1: 10.0,
+            rings: vec![
+                samples::rect(0.0, 0.0, 40.0, 30.0),
+                samples::reversed(samples::rect(2.0, 2.0, 38.0, 28.0)),
+            ],
+        },
+    ]
+}
+
+const SMALL_COVER_MM3: f64 = 4512.0;
+
+/// Writes `layers` as a binary STL named `name` in `dir`.
+fn write_part(dir: &Path, name: &str, layers: &[Layer]) -> PathBuf {
+    let mesh = samples::extrude_layers(layers).expect("valid layers");
+    let path = dir.join(format!("{name}.stl"));
+    mesh::stl::write_binary(&path, &mesh, name).expect("the STL is written");
+    path
+}
+
+/// `hybridplan estimate FILE ARGS --format json`, parsed.
+fn estimate(file: &Path, args: &[&str]) -> Value {
+    let file = file.display().to_string();
+    let mut all = vec!["estimate", file.as_str(), "--format", "json"];
+    all.extend_from_slice(args);
+    let (code, out, err) = common::run(&all);
+    assert_eq!(code, 0, "estimate failed: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+}
+
+fn num(v: &Value, path: &[&str]) -> f64 {
+    let mut at = v;
+    for k in path {
+        at = &at[*k];
+    }
+    at.as_f64()
+        .unwrap_or_else(|| panic!("{path:?} is not a number: {at}"))
+}
+
+/// The small cover written to a fresh folder (kept alive by the returned guard).
+fn cover() -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let f = write_part(dir.path(), "cover", &small_cover());
+    (dir, f)
+}
+
+/// The cover in PA12 on `printer` at `volume` parts a year.
+fn pa12_on(file: &Path, printer: &str, volume: f64) -> Value {
+    let v = format!("{volume}");
+    estimate(
+        file,
+        &[
+            "--printer",
+            printer,
+            "--material",
+            "PA12",
+            "--baseplate-material",
+            "PA12",
+            "--volume",
+            &v,
+        ],
+    )
+}
+
+#[test]
+fn the_cover_is_the_part_described() {
+    let (_dir, f) = cover();
+    let e = pa12_on(&f, "sls", 1000.0);
+    assert!((num(&e, &["part_volume_mm3"]) - SMALL_COVER_MM3).abs() < 1e-6);
+}
+
+/// Case 1 (docs/validation.md): the 2023 review puts AM = IM at 42,000-87,000 parts a year
+/// for small parts, depending on process and geometry. Today the tool puts the small cover's
+/// SLS break-even at 733 a year and MJF's at 1,036: 40-120 times lower. This pins today's
+/// figures (2 %) and the share of the flat 2 min handling in the AM cost that the amcost
+/// change replaces; the lead updates it after the merges.
+#[test]
+fn case1_review_cost_range_today() {
+    let (_dir, f) = cover();
+    let sls = pa12_on(&f, "sls", 1000.0);
+    let mjf = pa12_on(&f, "mjf", 1000.0);
+    let be_sls = num(&sls, &["break_even_volumes", "am_im"]);
+    let be_mjf = num(&mjf, &["break_even_volumes", "am_im"]);
+    println!("case 1: AM = IM at {be_sls:.0} a year by SLS, {be_mjf:.0} by MJF");
+    assert!((be_sls - 733.0).abs() < 0.02 * 733.0, "SLS {be_sls}");
+    assert!((be_mjf - 1036.0).abs() < 0.02 * 1036.0, "MJF {be_mjf}");
+    assert!(be_sls < 42_000.0 / 40.0 && be_mjf < 42_000.0 / 40.0);
+    // Handling: 2 min at 35 EUR/h over 95 % good parts = 1.228070 EUR a part, whatever the
+    // build; against the direct cost (cost / 1.15 overhead) it is 46 % of SLS, 64 % of MJF.
+    let handling = 2.0 / 60.0 * 35.0 / 0.95;
+    for (e, share) in [(&sls, 0.46), (&mjf, 0.64)] {
+        let labour = num(e, &["routes", "am", "labour_cost"]);
+        assert!((labour - handling).abs() < 1e-9, "{labour}");
+        let direct = num(e, &["routes", "am", "cost_per_part"]) / 1.15;
+        assert!(
+            (labour / direct - share).abs() < 0.01,
+            "{}",
+            labour / direct
+        );
+    }
+    // The break-even is the tooling paid a year over the saving a part:
+    // V = T / (Y (c_AM - c_IM,var)); with the tool's own 1-cavity mold of 4,877 EUR
+    // (overhead 15 %, 3 years) and c_AM - c_IM,var = 3.04 - 0.42, V = 1869.5 / 2.62 = 714,
+    // within 3 % of the swept 733 (c_IM,var moves a little with the volume).
+    let tool = num(&sls, &["routes", "im", "tooling_cost"]);
+    assert!((tool - 4877.0).abs() < 0.01 * 4877.0, "{tool}");
+    let c_am = num(&sls, &["routes", "am", "cost_per_part"]);
+    let im = num(&sls, &["routes", "im", "cost_per_part"]);
+    let im_var = im - num(&sls, &["routes", "im", "tooling_cost_per_part"]) * 1.15;
+    let by_hand = tool * 1.15 / 3.0 / (c_am - im_var);
+    assert!(
+        (by_hand - be_sls).abs() < 0.03 * be_sls,
+        "{by_hand} vs {be_sls}"
+    );
+}
+
+/// Case 1 after the merges: the small cover's AM = IM break-even by SLS and by MJF within
+/// the review's 42,000-87,000 a year, widened by a factor 2 either way (the review's range
+/// spans its studies' parts; the cover is not one of them).
+#[test]
+#[ignore = "needs the amcost (per-build labour, filled builds) and moldcost (mold cost terms) merges; docs/validation.md case 1"]
+fn case1_review_cost_range() {
+    let (_dir, f) = cover();
+    for printer in ["sls", "mjf"] {
+        let e = pa12_on(&f, printer, 1000.0);
+        let be = num(&e, &["break_even_volumes", "am_im"]);
+        assert!(
+            (21_000.0..=174_000.0).contains(&be),
+            "{printer}: AM = IM at {be} a year"
+        );
+    }
+}
+
+/// CO2 per part of AM and IM (kg) for the cover by SLS at `volume`.
+fn co2_at(file: &Path, volume: f64) -> (f64, f64) {
+    let e = pa12_on(file, "sls", volume);
+    (
+        num(&e, &["routes", "am", "co2_kg_per_part"]),
+        num(&e, &["routes", "im", "co2_kg_per_part"]),
+    )
+}
+
+/// Case 2: the review finds AM greener only below about 1,000 parts a year. Today molding's
+/// CO2 per part does not fall with volume (the mold carries no impact), so there is no
+/// crossover: IM is greener at 10 and at 100,000 a year alike.
+#[test]
+fn case2_review_co2_crossover_today() {
+    let (_dir, f) = cover();
+    let (am_10, im_10) = co2_at(&f, 10.0);
+    let (am_1e5, im_1e5) = co2_at(&f, 100_000.0);
+    println!(
+        "case 2: CO2 kg/part at 10 a year AM {am_10:.4} IM {im_10:.4}; at 100,000 AM {am_1e5:.4} IM {im_1e5:.4}"
+    );
+    // AM: the same part printed the same way at any volume.
+    assert!((am_10 - am_1e5).abs() < 1e-12);
+    // IM within 5 % at 10 and 100,000 a year (only the machine's idle share moves), and
+    // three times lower than SLS: 0.0322 and 0.0310 against 0.1005 kg.
+    assert!(
+        (im_10 - im_1e5).abs() < 0.05 * im_1e5,
+        "{im_10} vs {im_1e5}"
+    );
+    assert!(im_10 < am_10 / 3.0 && im_1e5 < am_1e5 / 3.0);
+}
+
+/// Case 2 after the merges: AM (SLS) and IM emit the same CO2 per part between 333 and
+/// 3,000 parts a year (about 1,000, within a factor 3).
+#[test]
+#[ignore = "needs the moldcost merge (the mold's embodied CO2, amortised); docs/validation.md case 2"]
+fn case2_review_co2_crossover() {
+    let (_dir, f) = cover();
+    let volumes = [
+        10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 10_000.0, 100_000.0,
+    ];
+    let greener_am: Vec<bool> = volumes
+        .iter()
+        .map(|&v| {
+            let (am, im) = co2_at(&f, v);
+            am < im
+        })
+        .collect();
+    let cross = volumes
+        .windows(2)
+        .zip(greener_am.windows(2))
+        .find(|(_, g)| g[0] && !g[1])
+        .map(|(v, _)| v[1]);
+    let cross = cross.unwrap_or_else(|| panic!("no CO2 crossover: AM greener {greener_am:?}"));
+    assert!(
+        (333.0..=3000.0).contains(&cross),
+        "AM stops being greener at {cross}"
+    );
+}
+
+/// Case 3: Tagliaferri et al. 2019 find FDM the most limited for volume production by its
+/// production time. The tool prints the cover in 1,656 s on the desktop FFF printer against
+/// 55.6 s (SLS) and 17.2 s (MJF) a part in a full build: 30 and 96 times longer.
+#[test]
+fn case3_fdm_is_the_slowest_for_volume() {
+    let (_dir, f) = cover();
+    let t = |p: &str| num(&pa12_on(&f, p, 10_000.0), &["routes", "am", "cycle_time_s"]);
+    let (fff, sls, mjf) = (t("desktop_fff"), t("sls"), t("mjf"));
+    println!("case 3: s a part FFF {fff:.1}, SLS {sls:.1}, MJF {mjf:.1}");
+    assert!(
+        fff > 10.0 * sls && sls > mjf,
+        "FFF {fff} s, SLS {sls} s, MJF {mjf} s"
+    );
+    assert!((fff / sls - 29.8).abs() < 0.05 * 29.8, "{}", fff / sls);
+}
+
+/// Case 4: Bezzina & Refalo 2023 find FFF's impact per part above IM's (5 times, on ReCiPe
+/// endpoints) for a volume product, printing electricity the largest share of FFF's. The
+/// tool agrees for the cover in PLA at 1.5 million a year (their volume): 3.0 times the CO2
+/// and 11 times the energy a part by FFF, electricity 74 % of its CO2. Their part, printer
+/// and indicator differ from the tool's: tolerances below.
+#[test]
+fn case4_fff_above_im_for_a_volume_product() {
+    let (_dir, f) = cover();
+    let e = estimate(
+        &f,
+        &[
+            "--printer",
+            "desktop_fff",
+            "--material",
+            "PLA",
+            "--baseplate-material",
+            "PLA",
+            "--volume",
+            "1500000",
+        ],
+    );
+    let co2 = |r: &str| num(&e, &["routes", r, "co2_kg_per_part"]);
+    let kwh = |r: &str| num(&e, &["routes", r, "energy_kwh_per_part"]);
+    let grid_share = kwh("am") * 0.25 / co2("am");
+    println!(
+        "case 4: FFF {:.4} kg CO2 {:.4} kWh (electricity {:.0} % of its CO2), IM {:.4} kg {:.4} kWh; cost FFF {:.3} IM {:.3}",
+        co2("am"),
+        kwh("am"),
+        100.0 * grid_share,
+        co2("im"),
+        kwh("im"),
+        num(&e, &["routes", "am", "cost_per_part"]),
+        num(&e, &["routes", "im", "cost_per_part"]),
+    );
+    // Their 5 times within a factor 2 (the tool: 3.0), their 20 times the energy within a
+    // factor 2 (the tool: 11), their 80 % electricity share within 15 points (the tool: 74 %
+    // of its CO2 at the grid's 0.25 kg/kWh; theirs is of ReCiPe endpoints).
+    let co2_ratio = co2("am") / co2("im");
+    let kwh_ratio = kwh("am") / kwh("im");
+    assert!((2.5..=10.0).contains(&co2_ratio), "{co2_ratio}");
+    assert!((10.0..=40.0).contains(&kwh_ratio), "{kwh_ratio}");
+    assert!((0.65..=0.95).contains(&grid_share), "{grid_share}");
+}
+
+/// Case 5: Gong et al. 2022 measure 13-19 MPa across the interface of FFF PLA overmolded
+/// with PLA. The tool's plain bond of the pair over an ISO 527-2 type 1A bar's section
+/// (10 x 4 mm, our choice of specimen) carries 40 mm² x 13 MPa = 520 N in pull-off and in
+/// shear: 13 MPa, in the measured range, with no warning (the pair is listed).
+#[test]
+fn case5_pla_on_pla_bond_in_the_measured_range() {
+    let set = ModelSet::embedded().unwrap();
+    let (name, pla) = set.materials.get("PLA").unwrap();
+    let (adhesion_mpa, listed) = set.materials.adhesion.strength_mpa("PLA", "PLA");
+    assert!(listed);
+    let pair = MaterialPair {
+        printed_name: name,
+        printed: pla,
+        molded_name: name,
+        molded: pla,
+        adhesion_mpa,
+        listed,
+    };
+    let (bond, warnings) = interface::plain_bond(40.0, &pair);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert!(
+        (bond.bond_pull_plain_n - 520.0).abs() < 1e-9,
+        "{}",
+        bond.bond_pull_plain_n
+    );
+    assert!((bond.bond_shear_plain_n - 520.0).abs() < 1e-9);
+    let strength_mpa = bond.bond_pull_plain_n / 40.0;
+    assert!((13.0..=19.0).contains(&strength_mpa), "{strength_mpa}");
+    // The measurement is 22-32 % of PLA's 60 MPa tensile strength; the plain bond stays
+    // below the bulk, as the paper's plain joints did.
+    assert!(strength_mpa < pla.tensile_strength_mpa);
+}
+
+/// Case 5 through the whole pipeline: the bundled ribbed plate (five ribs 120 x 2 mm on the
+/// plate, 1,200 mm² of interface) printed and molded in PLA with a plain interface carries
+/// 1,200 mm² x 13 MPa = 15,600 N in shear and in pull-off, without an adhesion warning.
+#[test]
+fn case5_pla_on_pla_bond_of_the_ribbed_plate() {
+    let part = common::sample("ribbed_plate.stl");
+    let e = estimate(
+        Path::new(&part),
+        &[
+            "--material",
+            "PLA",
+            "--baseplate-material",
+            "PLA",
+            "--lattice",
+            "none",
+        ],
+    );
+    assert_eq!(num(&e, &["adhesion_mpa"]), 13.0);
+    for key in ["bond_shear_plain_n", "bond_pull_plain_n"] {
+        assert!(
+            (num(&e, &[key]) - 15_600.0).abs() < 1e-6,
+            "{key}: {}",
+            e[key]
+        );
+    }
+    assert_eq!(e["lattice_warnings"], serde_json::json!([]));
+}
