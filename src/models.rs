@@ -80,8 +80,21 @@ pub struct FffPrinter {
     /// ... but not below this print speed.
     pub min_print_speed_mm_s: f64,
     pub build_volume_mm: [f64; 3],
+    /// Machine cost per hour of printing and heating (depreciation, wear, maintenance), without
+    /// operator or electricity (both costed apart).
     pub hourly_rate_eur_h: f64,
+    /// Electric power while printing.
     pub power_kw: f64,
+    /// Heating bed and nozzle before every print (machine time, once per print).
+    pub heatup_s: f64,
+    /// Electric power while heating up.
+    pub heatup_power_kw: f64,
+    /// Operator time to start a print: clear and check the sheet, load the job, start (once
+    /// per print).
+    pub setup_min_per_build: f64,
+    /// Operator time per part after the print: take it off the sheet, remove brim and
+    /// supports, inspect.
+    pub removal_min_per_part: f64,
 }
 
 /// The printer type the interface layout uses (nozzle, extrusion width, layer height).
@@ -109,8 +122,28 @@ pub struct PowderPrinter {
     pub part_spacing_mm: f64,
     /// Share of fresh powder in every build's feed.
     pub powder_refresh_ratio: f64,
+    /// Machine cost per hour of build (depreciation, service, space), without operator,
+    /// electricity and consumables (costed apart).
     pub hourly_rate_eur_h: f64,
+    /// Mean electric power over the machine time of a build (time-dependent energy).
     pub power_kw: f64,
+    /// Energy of a build that does not scale with its machine time: heating the chamber and
+    /// the powder feed, the controlled cool-down (job-dependent energy, Baumers et al. 2011).
+    pub job_energy_kwh: f64,
+    /// Operator time per build to prepare it: nest the job, load and sieve powder, start.
+    pub setup_min_per_build: f64,
+    /// Operator time per build to unload it: move the frame or build unit, break out the
+    /// cake, recover the powder.
+    pub unpack_min_per_build: f64,
+    /// Operator time per part to take it from the cake, clean it of powder and inspect it ...
+    pub depowder_min_per_part: f64,
+    /// ... plus blasting time per dm² of the part's bounding-box surface (larger parts take
+    /// longer to clean).
+    pub depowder_min_per_dm2: f64,
+    /// Printing agents (MJF fusing and detailing agents) per cm³ of parts fused.
+    pub agents_eur_per_cm3: f64,
+    /// Consumables worn per hour of build (MJF print heads, cleaning roll, filters).
+    pub consumables_eur_per_h: f64,
 }
 
 /// The printer models of one file.
@@ -353,6 +386,14 @@ impl FffPrinter {
                 ("build_volume_mm[2]", bz, Positive),
                 ("hourly_rate_eur_h", self.hourly_rate_eur_h, NonNegative),
                 ("power_kw", self.power_kw, NonNegative),
+                ("heatup_s", self.heatup_s, NonNegative),
+                ("heatup_power_kw", self.heatup_power_kw, NonNegative),
+                ("setup_min_per_build", self.setup_min_per_build, NonNegative),
+                (
+                    "removal_min_per_part",
+                    self.removal_min_per_part,
+                    NonNegative,
+                ),
             ],
         )
     }
@@ -383,6 +424,29 @@ impl PowderPrinter {
                 ("powder_refresh_ratio", self.powder_refresh_ratio, Fraction),
                 ("hourly_rate_eur_h", self.hourly_rate_eur_h, NonNegative),
                 ("power_kw", self.power_kw, NonNegative),
+                ("job_energy_kwh", self.job_energy_kwh, NonNegative),
+                ("setup_min_per_build", self.setup_min_per_build, NonNegative),
+                (
+                    "unpack_min_per_build",
+                    self.unpack_min_per_build,
+                    NonNegative,
+                ),
+                (
+                    "depowder_min_per_part",
+                    self.depowder_min_per_part,
+                    NonNegative,
+                ),
+                (
+                    "depowder_min_per_dm2",
+                    self.depowder_min_per_dm2,
+                    NonNegative,
+                ),
+                ("agents_eur_per_cm3", self.agents_eur_per_cm3, NonNegative),
+                (
+                    "consumables_eur_per_h",
+                    self.consumables_eur_per_h,
+                    NonNegative,
+                ),
             ],
         )?;
         if self.recoat_time_per_layer_s == 0.0 && self.scan_rate_mm2_s == 0.0 {

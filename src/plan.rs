@@ -14,11 +14,11 @@ use crate::interface::{
 use crate::limits;
 use crate::mesh::threemf::NamedMesh;
 use crate::mesh::{self, LoadOptions};
-use crate::models::{self, FffPrinter, Material, ModelSet, PowderPrinter, Printers};
+use crate::models::{self, Economics, FffPrinter, Material, ModelSet, PowderPrinter, Printers};
 use crate::process::compare::{PrintRun, RouteInputs, RouteModels};
 use crate::process::fff::{self, FffEstimate, FffSettings};
 use crate::process::molding::{InsertHandling, MoldedShape};
-use crate::process::powder::{self, PowderEstimate};
+use crate::process::powder::{PowderBuild, PowderEstimate};
 use crate::process::sensitivity::Sensitivity;
 use crate::process::{self, Comparison};
 use crate::split::{self, SplitOptions};
@@ -562,7 +562,8 @@ fn extents(mesh: &mesh::Mesh, u: &Vector3<f64>, v: &Vector3<f64>, n: &Vector3<f6
     [hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]].map(|d| if d.is_finite() { d } else { 0.0 })
 }
 
-/// Prints `body` (extents `size` along u, v, n) on the chosen printer, the plate down.
+/// Prints `body` (extents `size` along u, v, n) on the chosen printer, the plate down; a
+/// powder-bed build holds the parts of one build period at `annual_volume`.
 fn print_body(
     body: &mesh::Mesh,
     size: [f64; 3],
@@ -570,6 +571,7 @@ fn print_body(
     printer: &ChosenPrinter,
     material: (&str, &Material),
     settings: &FffSettings,
+    (annual_volume, econ): (f64, &Economics),
 ) -> Result<(PrintRun, PrintEstimate), String> {
     let (name, m) = material;
     match printer {
@@ -584,30 +586,20 @@ fn print_body(
                 ));
             }
             let e = fff::estimate_fff(body, axis, settings, p);
-            let run = PrintRun {
-                time_per_part_s: e.time_s,
-                material_mm3_per_part: e.extruded_mm3,
-                price_per_kg: m.filament_price_per_kg,
-                hourly_rate: p.hourly_rate_eur_h,
-                power_kw: p.power_kw,
-                first_part_s: e.time_s,
-            };
+            let run = PrintRun::fff(e.time_s, e.extruded_mm3, m.filament_price_per_kg, p);
             Ok((run, PrintEstimate::Fff(e)))
         }
         ChosenPrinter::Powder(p) => {
             let price = m.powder_price_per_kg.ok_or_else(|| {
                 format!("{name} has no powder price in the materials model: powder-bed printers need a powder")
             })?;
-            let e = powder::estimate_powder(body.signed_volume_mm3(), size, p)
-                .map_err(|e| e.to_string())?;
-            let run = PrintRun {
-                time_per_part_s: e.time_per_part_s,
-                material_mm3_per_part: e.powder_used_mm3_per_part,
-                price_per_kg: price,
-                hourly_rate: p.hourly_rate_eur_h,
-                power_kw: p.power_kw,
-                first_part_s: e.build_time_s + e.cooldown_s,
+            let build = PowderBuild {
+                part_volume_mm3: body.signed_volume_mm3(),
+                part_bbox_mm: size,
+                printer: (*p).clone(),
             };
+            let (run, e) =
+                PrintRun::powder(build, price, annual_volume, econ).map_err(|e| e.to_string())?;
             Ok((run, PrintEstimate::Powder(e)))
         }
     }
@@ -757,6 +749,7 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
                 &printer,
                 (printed_name, printed),
                 &opts.fff,
+                (opts.annual_volume, &models.economics),
             )
         },
         || {
@@ -768,6 +761,7 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
                 &printer,
                 (printed_name, printed),
                 &opts.fff,
+                (opts.annual_volume, &models.economics),
             )
             .map_err(|why| format!("the baseplate cannot be printed: {why}"))
         },
@@ -776,8 +770,11 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
         r.as_ref().ok().map(|(run, _)| run.time_per_part_s)
     };
     let inputs = RouteInputs {
-        am_part: am.as_ref().map(|(r, _)| *r).map_err(|e| e.clone()),
-        am_baseplate: plate.as_ref().map(|(r, _)| *r).map_err(|e| e.clone()),
+        am_part: am.as_ref().map(|(r, _)| r.clone()).map_err(|e| e.clone()),
+        am_baseplate: plate
+            .as_ref()
+            .map(|(r, _)| r.clone())
+            .map_err(|e| e.clone()),
         part_shape,
         rib_shape,
         printed,

@@ -422,6 +422,7 @@ pub fn estimate_rows(estimate: &Estimate) -> String {
         fmt_money(r.cost_per_part)
     });
     line("  material", &|r| fmt_money(r.material_cost));
+    line("  consumables", &|r| fmt_money(r.consumables_cost));
     line("  machine", &|r| fmt_money(r.machine_cost));
     line("  labour", &|r| fmt_money(r.labour_cost));
     line("  energy", &|r| fmt_money(r.energy_cost));

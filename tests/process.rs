@@ -93,16 +93,16 @@ fn molding_cost_per_part_at_two_volumes_by_hand() {
     //   metal: 0.03 EUR/cm3 * 621 * 8.5 = 158.36; tool 9249.32, one tool for 3,000 shots
     //   per part: machine 22.02269 / 3600 / 0.98 h * 48 EUR/h = 0.299628
     //             labour  same hours * 0.25 * 35 = 0.054620
-    //             energy (0.4 * 7.5 kW * 0.0062422 h + 0.40 kWh/kg * 0.039096 / 0.98) * 0.18
-    //                    = 0.0346843 kWh * 0.18 = 0.0062432
+    //             energy (0.15 * 7.5 kW * 0.0062422 h + 0.33 kWh/kg * 0.039096 / 0.98) * 0.18
+    //                    = 0.0201875 kWh * 0.18 = 0.0036338 (0.516 kWh/kg)
     //             tooling 9249.32 / 3000 = 3.083106; changeover 2 h * (48 + 35) / 1000 = 0.166
-    //   direct 3.673427, with 15 % overhead 4.224442 EUR.
+    //   direct 3.670818, with 15 % overhead 4.221441 EUR.
     let h1 = (1.152 + cooling + 2.9) / 3600.0 / 0.98;
     let tool1 = 1600.0 + 0.72 * 621.0 * 8.5f64.powf(0.4) + hours * 0.7 * 65.0 + 0.03 * 621.0 * 8.5;
-    let energy1 = (0.4 * 7.5 * h1 + 0.40 * 0.039096 / 0.98) * 0.18;
+    let energy1 = (0.15 * 7.5 * h1 + 0.33 * 0.039096 / 0.98) * 0.18;
     let direct1 =
         material + h1 * 48.0 + h1 * 0.25 * 35.0 + energy1 + tool1 / 3000.0 + 2.0 * 83.0 / 1000.0;
-    assert!(close(direct1 * 1.15, 4.224442, 1e-6), "{}", direct1 * 1.15);
+    assert!(close(direct1 * 1.15, 4.221441, 1e-6), "{}", direct1 * 1.15);
     let plan = molding::plan(&job(1000.0), &set.molding, &set.economics).unwrap();
     assert_eq!((plan.cavities, plan.machine_clamp_kn), (1, 500.0));
     assert_eq!(plan.tool.metal, molding::ToolMetal::Aluminium);
@@ -124,18 +124,18 @@ fn molding_cost_per_part_at_two_volumes_by_hand() {
     //     tool 72186.16; 3,000,000 parts / 16 = 187,500 shots, one steel tool (1e6 shots)
     //   per part: hours 29.86498 / 3600 / 16 / 0.98 = 0.000529068 h
     //     machine * 96 = 0.050791; labour * 0.25 * 35 = 0.004629
-    //     energy (0.4 * 63 * 0.000529068 + 0.40 * 0.039096 / 0.98) * 0.18 = 0.0052722
+    //     energy (0.15 * 63 * 0.000529068 + 0.33 * 0.039096 / 0.98) * 0.18 = 0.0032696
     //     tooling 72186.16 / 3e6 = 0.024062; changeover 2 * (96 + 35) / 1e6 = 0.000262
-    //   direct 0.148847, with 15 % overhead 0.171174 EUR.
+    //   direct 0.146844, with 15 % overhead 0.168871 EUR.
     let h2 = (2.0 * 691.2e-6 * 100e6 / 63000.0 + cooling + 9.7) / 3600.0 / 16.0 / 0.98;
     let tool2 = 1600.0
         + 0.72 * 2961.0 * 8.5f64.powf(0.4)
         + hours * 65.0 * 16f64.powf(0.7)
         + 0.06 * 2961.0 * 8.5;
-    let energy2 = (0.4 * 63.0 * h2 + 0.40 * 0.039096 / 0.98) * 0.18;
+    let energy2 = (0.15 * 63.0 * h2 + 0.33 * 0.039096 / 0.98) * 0.18;
     let direct2 =
         material + h2 * 96.0 + h2 * 0.25 * 35.0 + energy2 + tool2 / 3e6 + 2.0 * 131.0 / 1e6;
-    assert!(close(direct2 * 1.15, 0.171174, 1e-5), "{}", direct2 * 1.15);
+    assert!(close(direct2 * 1.15, 0.168871, 1e-5), "{}", direct2 * 1.15);
     let plan = molding::plan(&job(1e6), &set.molding, &set.economics).unwrap();
     assert_eq!((plan.cavities, plan.machine_clamp_kn), (16, 5000.0));
     assert_eq!(plan.tool.metal, molding::ToolMetal::Steel);
@@ -148,7 +148,8 @@ fn molding_cost_per_part_at_two_volumes_by_hand() {
 }
 
 /// Route inputs around `shape` for the molding routes; the print runs are those of
-/// [`printing_cost_by_hand`].
+/// [`printing_cost_by_hand`]: one part a print, a 300 s heat-up at 0.15 kW (0.0125 kWh),
+/// 2 min set-up a print and 1 min removal a part.
 fn inputs<'a>(set: &'a ModelSet, shape: &MoldedShape) -> RouteInputs<'a> {
     let run = PrintRun {
         time_per_part_s: 7200.0,
@@ -156,14 +157,21 @@ fn inputs<'a>(set: &'a ModelSet, shape: &MoldedShape) -> RouteInputs<'a> {
         price_per_kg: 25.0,
         hourly_rate: 1.5,
         power_kw: 0.12,
-        first_part_s: 7200.0,
+        first_part_s: 7500.0,
+        parts_per_build: 1.0,
+        build_overhead_s: 300.0,
+        energy_kwh_per_build: 0.15 * 300.0 / 3600.0,
+        labour_min_per_build: 2.0,
+        labour_min_per_part: 1.0,
+        consumables_per_part: 0.0,
+        powder: None,
     };
     RouteInputs {
-        am_part: Ok(run),
+        am_part: Ok(run.clone()),
         am_baseplate: Ok(PrintRun {
             time_per_part_s: 3600.0,
             material_mm3_per_part: 25_000.0,
-            first_part_s: 3600.0,
+            first_part_s: 3900.0,
             ..run
         }),
         part_shape: *shape,
@@ -191,37 +199,50 @@ fn printing_cost_by_hand() {
         economics: &set.economics,
     };
     let i = inputs(&set, &shape);
-    // A 2 h print of 40 cm3 of PLA (1.24 g/cm3, 25 EUR/kg) on a 1.5 EUR/h, 0.12 kW printer,
-    // 5 % scrap (good = 0.95):
-    //   material 0.0496 kg * 25 / 0.95 = 1.305263; machine 2 h * 1.5 / 0.95 = 3.157895
-    //   labour 2 min / 60 * 35 / 0.95 = 1.228070; energy 0.24 kWh / 0.95 * 0.18 = 0.045474
-    //   direct 5.736702, with 15 % overhead 6.597208 EUR, whatever the volume.
-    let direct = 0.0496 * 25.0 / 0.95 + 3.0 / 0.95 + 2.0 / 60.0 * 35.0 / 0.95 + 0.24 / 0.95 * 0.18;
-    assert!(close(direct * 1.15, 6.597208, 1e-6), "{}", direct * 1.15);
+    // A 2 h print of 40 cm3 of PLA (1.24 g/cm3, 25 EUR/kg) on a 1.5 EUR/h, 0.12 kW printer
+    // that heats up for 300 s at 0.15 kW before every print, one part a print; 2 min set-up
+    // a print and 1 min removal a part at 35 EUR/h; 5 % scrap (good = 0.95):
+    //   material 0.0496 kg * 25 / 0.95 = 1.305263
+    //   machine (7200 + 300) s = 2.083333 h * 1.5 / 0.95 = 3.289474
+    //   labour (2 + 1) min / 60 * 35 / 0.95 = 1.842105
+    //   energy (0.12 * 2 + 0.15 * 300 / 3600) = 0.2525 kWh / 0.95 = 0.265789 kWh,
+    //     * 0.18 = 0.047842
+    //   direct 6.484684, with 15 % overhead 7.457387 EUR, whatever the volume.
+    let energy_kwh = (0.12 * 2.0 + 0.15 * 300.0 / 3600.0) / 0.95;
+    assert!(close(energy_kwh, 0.265789, 1e-5), "{energy_kwh}");
+    let direct = 0.0496 * 25.0 / 0.95
+        + 7500.0 / 3600.0 * 1.5 / 0.95
+        + 3.0 / 60.0 * 35.0 / 0.95
+        + energy_kwh * 0.18;
+    assert!(close(direct * 1.15, 7.457387, 1e-6), "{}", direct * 1.15);
     for v in [1000.0, 1e6] {
         let am = compare::route(Route::Am, &i, &models, v).unwrap();
         assert!(close(am.cost_per_part, direct * 1.15, 1e-9));
+        assert!(close(am.energy_kwh_per_part, energy_kwh, 1e-12));
+        assert!(close(am.labour_cost, 3.0 / 60.0 * 35.0 / 0.95, 1e-12));
     }
-    // CO2: 0.24 / 0.95 kWh * 0.25 kg/kWh + 0.0496 / 0.95 kg * 0.6 = 0.063158 + 0.031326
+    // CO2: 0.265789 kWh * 0.25 kg/kWh + 0.0496 / 0.95 kg * 0.6 = 0.066447 + 0.031326
     let am = compare::route(Route::Am, &i, &models, 1000.0).unwrap();
     assert!(close(
         am.co2_kg_per_part,
-        0.24 / 0.95 * 0.25 + 0.0496 / 0.95 * 0.6,
+        energy_kwh * 0.25 + 0.0496 / 0.95 * 0.6,
         1e-9
     ));
-    // Printers: 1e6 parts at 0.5 * 0.95 good parts an hour over 4000 h: 526.3 -> 527.
+    // The printer's cycle is the print and its heat-up, 7500 s.
+    assert!(close(am.cycle_time_s, 7500.0, 1e-12));
+    // Printers: 1e6 parts at 3600 / 7500 * 0.95 = 0.456 good parts an hour over 4000 h,
+    // 1824 a printer a year: 548.2 -> 549 printers, which make 1,001,376.
     let am = compare::route(Route::Am, &i, &models, 1e6).unwrap();
-    assert_eq!(am.machines_needed, 527.0);
-    // 0.5 * 0.95 * 4000 = 1900 good parts a printer a year; 527 printers make 1,001,300.
-    assert!(close(am.parts_per_year_per_machine, 1900.0, 1e-12));
-    assert!(close(am.fleet_parts_per_year, 527.0 * 1900.0, 1e-12));
+    assert_eq!(am.machines_needed, 549.0);
+    assert!(close(am.parts_per_year_per_machine, 1824.0, 1e-12));
+    assert!(close(am.fleet_parts_per_year, 549.0 * 1824.0, 1e-12));
     let fleet = RouteInputs {
         fleet: Some(10),
         fleet_printers: None,
         ..i.clone()
     };
     let am = compare::route(Route::Am, &fleet, &models, 1e6).unwrap();
-    assert!(close(am.fleet_parts_per_year, 19_000.0, 1e-12));
+    assert!(close(am.fleet_parts_per_year, 18_240.0, 1e-12));
 }
 
 #[test]
@@ -263,21 +284,22 @@ fn the_hybrid_fleet_makes_no_more_than_its_printers_can() {
         economics: &set.economics,
     };
     let i = inputs(&set, &shape);
-    // Baseplates of 1 h; an insert survives placing (3 % scrap) and molding (2 % scrap):
-    // good = 0.97 * 0.98 = 0.9506 baseplates an hour, 0.9506 * 4000 h = 3802.4 a printer a
-    // year. 10,000 parts a year need ceil(10,000 / 3802.4) = 3 printers: 11,407.2 a year,
-    // while the one molding machine could make hundreds of thousands.
+    // Baseplates of 1 h plus the 300 s heat-up, 3900 s a print; an insert survives placing
+    // (3 % scrap) and molding (2 % scrap): good = 0.97 * 0.98 = 0.9506, 3600 / 3900 * 0.9506
+    // = 0.877477 good baseplates an hour, * 4000 h = 3509.908 a printer a year. 10,000 parts
+    // a year need ceil(10,000 / 3509.908) = 3 printers: 10,529.72 a year, while the one
+    // molding machine could make hundreds of thousands.
     let econ = &set.economics;
-    let per_printer = 3600.0 / 3600.0 * (1.0 - econ.scrap_insert) * (1.0 - econ.scrap_im) * 4000.0;
-    assert!(close(per_printer, 3802.4, 1e-12), "{per_printer}");
+    let per_printer = 3600.0 / 3900.0 * (1.0 - econ.scrap_insert) * (1.0 - econ.scrap_im) * 4000.0;
+    assert!(close(per_printer, 3509.9077, 1e-8), "{per_printer}");
     let h = compare::route(Route::Hybrid, &i, &models, 10_000.0).unwrap();
     assert_eq!(h.fleet_printers, Some(3.0));
     assert_eq!(h.fleet_molding_machines, Some(1.0));
-    assert!(close(h.fleet_parts_per_year, 3.0 * 3802.4, 1e-12));
+    assert!(close(h.fleet_parts_per_year, 3.0 * per_printer, 1e-12));
     assert_eq!(h.fleet_bottleneck, "printers");
     assert!(h.parts_per_year_per_machine > 10.0 * h.fleet_parts_per_year);
     // The printers' yearly hours over the baseplate print time bound the output whatever
-    // the fleet: 2 printers given make 2 * 3802.4 however many molding machines there are.
+    // the fleet: 2 printers given make 2 * 3509.908 however many molding machines there are.
     let fleet = RouteInputs {
         fleet: Some(4),
         fleet_printers: Some(2),
@@ -285,9 +307,9 @@ fn the_hybrid_fleet_makes_no_more_than_its_printers_can() {
     };
     let h = compare::route(Route::Hybrid, &fleet, &models, 10_000.0).unwrap();
     assert_eq!(h.fleet_molding_machines, Some(4.0));
-    assert!(close(h.fleet_parts_per_year, 2.0 * 3802.4, 1e-12));
+    assert!(close(h.fleet_parts_per_year, 2.0 * per_printer, 1e-12));
     assert!(h.fleet_parts_per_year <= 2.0 * econ.working_hours_per_year * 3600.0 / 3600.0);
-    // With printers enough, the molding machine is the limit: 3,000 printers make 11.4 M
+    // With printers enough, the molding machine is the limit: 3,000 printers make 10.5 M
     // inserts, more than one machine molds.
     let many = RouteInputs {
         fleet: Some(1),

@@ -26,14 +26,21 @@ fn inputs(set: &ModelSet) -> RouteInputs<'_> {
         price_per_kg: 25.0,
         hourly_rate: 1.5,
         power_kw: 0.12,
-        first_part_s: 7200.0,
+        first_part_s: 7500.0,
+        parts_per_build: 1.0,
+        build_overhead_s: 300.0,
+        energy_kwh_per_build: 0.15 * 300.0 / 3600.0,
+        labour_min_per_build: 2.0,
+        labour_min_per_part: 1.0,
+        consumables_per_part: 0.0,
+        powder: None,
     };
     RouteInputs {
-        am_part: Ok(run),
+        am_part: Ok(run.clone()),
         am_baseplate: Ok(PrintRun {
             time_per_part_s: 3600.0,
             material_mm3_per_part: 25_000.0,
-            first_part_s: 3600.0,
+            first_part_s: 3900.0,
             ..run
         }),
         part_shape: shape(),
@@ -100,7 +107,7 @@ fn each_row_is_the_comparison_recomputed_with_that_input_changed() {
     // Print time +25 %: both print runs take 1.25 times as long.
     let slow = |r: &PrintRun| PrintRun {
         time_per_part_s: r.time_per_part_s * 1.25,
-        ..*r
+        ..r.clone()
     };
     let changed = RouteInputs {
         am_part: i.am_part.as_ref().map(slow).map_err(Clone::clone),
@@ -159,25 +166,34 @@ fn each_row_is_the_comparison_recomputed_with_that_input_changed() {
 
 #[test]
 fn am_handling_moves_the_am_cost_by_its_share_by_hand() {
-    // The AM part's handling: 2 min at 35 EUR/h over 0.95 good parts, with 15 % overhead:
-    // 2 / 60 * 35 / 0.95 * 1.15 = 1.412281 EUR per part. At +25 % the AM cost per part rises
-    // by a quarter of that, 0.353070 EUR, and nothing else about the AM route changes.
+    // The AM part's handling: one print a part, 2 min of set-up and 1 min of removal at
+    // 35 EUR/h over 0.95 good parts, with 15 % overhead: 3 / 60 * 35 / 0.95 * 1.15 =
+    // 2.118421 EUR per part. At +25 % the AM cost per part rises by a quarter of that,
+    // 0.529605 EUR, and nothing else about the AM route changes.
     let set = ModelSet::embedded().unwrap();
     let i = inputs(&set);
     let models = RouteModels {
         molding: &set.molding,
         economics: &set.economics,
     };
-    let mut econ = set.economics.clone();
-    econ.am_handling_min_per_part *= 1.25;
-    let more = RouteModels {
-        molding: &set.molding,
-        economics: &econ,
+    let more_handling = |r: &PrintRun| PrintRun {
+        labour_min_per_build: r.labour_min_per_build * 1.25,
+        labour_min_per_part: r.labour_min_per_part * 1.25,
+        ..r.clone()
+    };
+    let more = RouteInputs {
+        am_part: i.am_part.as_ref().map(more_handling).map_err(Clone::clone),
+        am_baseplate: i
+            .am_baseplate
+            .as_ref()
+            .map(more_handling)
+            .map_err(Clone::clone),
+        ..i.clone()
     };
     let a = compare::route(Route::Am, &i, &models, 1000.0).unwrap();
-    let b = compare::route(Route::Am, &i, &more, 1000.0).unwrap();
-    let by_hand: f64 = 0.25 * 2.0 / 60.0 * 35.0 / 0.95 * 1.15;
-    assert!((by_hand - 0.353070).abs() < 1e-6);
+    let b = compare::route(Route::Am, &more, &models, 1000.0).unwrap();
+    let by_hand: f64 = 0.25 * 3.0 / 60.0 * 35.0 / 0.95 * 1.15;
+    assert!((by_hand - 0.529605).abs() < 1e-6);
     assert!(
         (b.cost_per_part - a.cost_per_part - by_hand).abs() < 1e-9,
         "{} - {}",
@@ -192,10 +208,11 @@ fn am_handling_moves_the_am_cost_by_its_share_by_hand() {
         .iter()
         .find(|r| r.input == Input::AmHandling)
         .unwrap();
-    assert_eq!(
-        row.high.break_even_volumes.am_im,
-        compare_routes(&i, &more, 1000.0).break_even_volumes.am_im
-    );
+    let direct = compare_routes(&more, &models, 1000.0)
+        .break_even_volumes
+        .am_im;
+    assert_eq!(row.high.break_even_volumes.am_im, direct);
+    assert!(direct.unwrap() < base.break_even_volumes.am_im.unwrap());
 }
 
 #[test]

@@ -17,7 +17,10 @@ pub struct Economics {
     pub scrap_am: f64,
     pub scrap_im: f64,
     pub scrap_insert: f64,
-    pub am_handling_min_per_part: f64,
+    /// The lead-time rule that fills powder-bed builds: one build is started at least every
+    /// this many working hours, holding the parts ordered since the last one (at most a full
+    /// build).
+    pub powder_build_period_h: f64,
     pub im_operator_share: f64,
     pub robot_rate_per_h: f64,
     pub changeover_h_per_variant: f64,
@@ -51,6 +54,7 @@ pub fn parse_economics(file: &str, text: &str) -> Result<Economics, ModelError> 
         ("working_hours_per_year", e.working_hours_per_year),
         ("amortization_years", e.amortization_years),
         ("sweep_min_volume", e.sweep_min_volume),
+        ("powder_build_period_h", e.powder_build_period_h),
     ] {
         if v <= 0.0 {
             return Err(err(format!("{key} = {v}: must be positive")));

@@ -6,21 +6,164 @@
 use serde::Serialize;
 
 use super::molding::{self, InsertHandling, MoldedShape, MoldingJob, MoldingPlan};
-use crate::models::{Economics, Material, Molding};
+use super::powder::{self, PowderBuild, PowderError, PowderEstimate};
+use crate::models::{Economics, FffPrinter, Material, Molding};
 
-/// One printed part as the AM model sees it: machine time and material per part, and the
-/// printer's rates. Money in the economics model's currency.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+/// One printed part as the AM model sees it: machine time, material, labour and energy per
+/// part in one build, and the printer's rates. Money in the economics model's currency.
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PrintRun {
-    /// Machine time per part (a share of a build for powder-bed printers).
+    /// Machine time per part (a share of a build for powder-bed printers), without the
+    /// per-build machine time of `build_overhead_s`.
     pub time_per_part_s: f64,
     /// Material used per part (extruded filament, or part plus refreshed powder).
     pub material_mm3_per_part: f64,
     pub price_per_kg: f64,
     pub hourly_rate: f64,
+    /// Electric power over `time_per_part_s`.
     pub power_kw: f64,
     /// From the order to the first part off the printer (one part, or one build).
     pub first_part_s: f64,
+    /// Parts in one build (1 for FFF: one part a print).
+    pub parts_per_build: f64,
+    /// Machine time once per build besides `time_per_part_s` (the FFF heat-up).
+    pub build_overhead_s: f64,
+    /// Energy once per build: the FFF heat-up, the powder-bed job energy.
+    pub energy_kwh_per_build: f64,
+    /// Operator time once per build (set-up, unpacking) ...
+    pub labour_min_per_build: f64,
+    /// ... and per part (removal, depowdering).
+    pub labour_min_per_part: f64,
+    /// Consumables per part: MJF agents, print heads and the like.
+    pub consumables_per_part: f64,
+    /// For a powder-bed printer, the part and the printer, so that the build is filled by the
+    /// volume ([`PrintRun::at_volume`]); `None` for FFF.
+    #[serde(skip)]
+    pub powder: Option<PowderBuild>,
+}
+
+impl PrintRun {
+    /// One part a print on an FFF printer: the slicer's print time and extruded volume, plus
+    /// the printer's heat-up (machine time and energy) and operator times per print.
+    pub fn fff(
+        print_time_s: f64,
+        extruded_mm3: f64,
+        price_per_kg: f64,
+        printer: &FffPrinter,
+    ) -> PrintRun {
+        PrintRun {
+            time_per_part_s: print_time_s,
+            material_mm3_per_part: extruded_mm3,
+            price_per_kg,
+            hourly_rate: printer.hourly_rate_eur_h,
+            power_kw: printer.power_kw,
+            first_part_s: printer.heatup_s + print_time_s,
+            parts_per_build: 1.0,
+            build_overhead_s: printer.heatup_s,
+            energy_kwh_per_build: printer.heatup_power_kw * printer.heatup_s / 3600.0,
+            labour_min_per_build: printer.setup_min_per_build,
+            labour_min_per_part: printer.removal_min_per_part,
+            consumables_per_part: 0.0,
+            powder: None,
+        }
+    }
+
+    /// The powder-bed build of `build` at `annual_volume`: as many parts as one build period
+    /// orders (at most a full build), and the estimate of that build.
+    pub fn powder(
+        build: PowderBuild,
+        price_per_kg: f64,
+        annual_volume: f64,
+        econ: &Economics,
+    ) -> Result<(PrintRun, PowderEstimate), PowderError> {
+        let full =
+            powder::estimate_powder(build.part_volume_mm3, build.part_bbox_mm, &build.printer)?;
+        let n = powder::parts_per_build(annual_volume, econ, full.parts_per_build);
+        let e = if n == full.parts_per_build {
+            full
+        } else {
+            powder::estimate_powder_build(
+                build.part_volume_mm3,
+                build.part_bbox_mm,
+                &build.printer,
+                n,
+            )?
+        };
+        let p = &build.printer;
+        let run = PrintRun {
+            time_per_part_s: e.time_per_part_s,
+            material_mm3_per_part: e.powder_used_mm3_per_part,
+            price_per_kg,
+            hourly_rate: p.hourly_rate_eur_h,
+            power_kw: p.power_kw,
+            first_part_s: e.build_time_s + e.cooldown_s,
+            parts_per_build: e.parts_per_build as f64,
+            build_overhead_s: 0.0,
+            energy_kwh_per_build: p.job_energy_kwh,
+            labour_min_per_build: p.setup_min_per_build + p.unpack_min_per_build,
+            labour_min_per_part: e.depowder_min_per_part,
+            consumables_per_part: e.consumables_eur_per_part,
+            powder: None,
+        };
+        Ok((
+            PrintRun {
+                powder: Some(build),
+                ..run
+            },
+            e,
+        ))
+    }
+
+    /// This run at `annual_volume`: a powder-bed build refilled with the parts of one build
+    /// period; an FFF print as it is.
+    ///
+    /// The run's own rates, price, operator times and job energy are kept, and its build time
+    /// scales the new build's, so that a run changed by a caller (the sensitivity study scales
+    /// rates and times) stays changed at every volume; only what the fill changes is new.
+    pub fn at_volume(&self, annual_volume: f64, econ: &Economics) -> PrintRun {
+        let Some(build) = &self.powder else {
+            return self.clone();
+        };
+        let of = |n: usize| {
+            powder::estimate_powder_build(
+                build.part_volume_mm3,
+                build.part_bbox_mm,
+                &build.printer,
+                n,
+            )
+        };
+        // The same part and printer packed before; should the packing refuse now, the run
+        // as it was serves.
+        let Ok(full) = of(usize::MAX) else {
+            return self.clone();
+        };
+        let n = powder::parts_per_build(annual_volume, econ, full.parts_per_build);
+        if n as f64 == self.parts_per_build {
+            return self.clone();
+        }
+        let (Ok(own), Ok(e)) = (of(self.parts_per_build as usize), of(n)) else {
+            return self.clone();
+        };
+        let time_scale = self.time_per_part_s / own.time_per_part_s;
+        let time_scale = if time_scale.is_finite() && time_scale > 0.0 {
+            time_scale
+        } else {
+            1.0
+        };
+        PrintRun {
+            time_per_part_s: e.time_per_part_s * time_scale,
+            material_mm3_per_part: e.powder_used_mm3_per_part,
+            first_part_s: e.build_time_s * time_scale + e.cooldown_s,
+            parts_per_build: e.parts_per_build as f64,
+            consumables_per_part: e.consumables_eur_per_part,
+            ..self.clone()
+        }
+    }
+
+    /// Machine time per part, the per-build time shared by the build's parts included.
+    pub fn machine_s_per_part(&self) -> f64 {
+        self.time_per_part_s + self.build_overhead_s / self.parts_per_build.max(1.0)
+    }
 }
 
 /// Cost, time, energy and footprint of one route at one volume, per good part.
@@ -28,6 +171,8 @@ pub struct PrintRun {
 pub struct RouteCost {
     pub cost_per_part: f64,
     pub material_cost: f64,
+    /// AM consumables besides the material (MJF agents, print heads); 0 for molding.
+    pub consumables_cost: f64,
     pub machine_cost: f64,
     pub labour_cost: f64,
     pub energy_cost: f64,
@@ -119,23 +264,40 @@ impl Route {
     }
 }
 
-/// The cost of printing one good part by `run` in `material`, before overhead, with the scrap
-/// rate `scrap` (parts lost per part printed).
+/// The cost of printing one good part by `run` in `material`, before overhead, with the good
+/// fraction `good` (parts kept per part printed).
 struct PrintCost {
     material: f64,
+    consumables: f64,
     machine: f64,
     labour: f64,
     energy_kwh: f64,
     co2_kg: f64,
 }
 
+impl PrintCost {
+    fn direct(&self, econ: &Economics) -> f64 {
+        self.material
+            + self.consumables
+            + self.machine
+            + self.labour
+            + self.energy_kwh * econ.electricity_price_per_kwh
+    }
+}
+
 fn print_cost(run: &PrintRun, material: &Material, econ: &Economics, good: f64) -> PrintCost {
     let mass_kg = run.material_mm3_per_part * 1e-6 * material.density_g_cm3;
-    let energy_kwh = run.power_kw * run.time_per_part_s / 3600.0 / good;
+    // The per-build terms (heat-up or job energy, set-up and unpacking) are shared by the
+    // build's parts (activity-based costing: Ruffo et al. 2006; Baumers et al. 2016).
+    let per_build = run.parts_per_build.max(1.0);
+    let energy_kwh =
+        (run.power_kw * run.time_per_part_s / 3600.0 + run.energy_kwh_per_build / per_build) / good;
+    let labour_min = run.labour_min_per_build / per_build + run.labour_min_per_part;
     PrintCost {
         material: mass_kg * run.price_per_kg / good,
-        machine: run.hourly_rate * run.time_per_part_s / 3600.0 / good,
-        labour: econ.am_handling_min_per_part / 60.0 * econ.labour_rate_per_h / good,
+        consumables: run.consumables_per_part / good,
+        machine: run.hourly_rate * run.machine_s_per_part() / 3600.0 / good,
+        labour: labour_min / 60.0 * econ.labour_rate_per_h / good,
         energy_kwh,
         co2_kg: energy_kwh * econ.grid_co2_kg_per_kwh + mass_kg / good * material.co2_kg_per_kg,
     }
@@ -145,13 +307,16 @@ fn print_cost(run: &PrintRun, material: &Material, econ: &Economics, good: f64) 
 pub fn am(run: &PrintRun, inputs: &RouteInputs, m: &RouteModels, annual_volume: f64) -> RouteCost {
     let econ = m.economics;
     let good = 1.0 - econ.scrap_am;
+    // A powder-bed build holds the parts of one build period at this volume.
+    let run = &run.at_volume(annual_volume, econ);
     let p = print_cost(run, inputs.printed, econ, good);
     let energy_cost = p.energy_kwh * econ.electricity_price_per_kwh;
-    let direct = p.material + p.machine + p.labour + energy_cost;
-    let per_hour = 3600.0 / run.time_per_part_s;
+    let direct = p.direct(econ);
+    let per_hour = 3600.0 / run.machine_s_per_part();
     RouteCost {
         cost_per_part: direct * (1.0 + econ.overhead_fraction),
         material_cost: p.material,
+        consumables_cost: p.consumables,
         machine_cost: p.machine,
         labour_cost: p.labour,
         energy_cost,
@@ -159,7 +324,7 @@ pub fn am(run: &PrintRun, inputs: &RouteInputs, m: &RouteModels, annual_volume: 
         changeover_cost_per_part: 0.0,
         overhead_cost: direct * econ.overhead_fraction,
         tooling_cost: 0.0,
-        cycle_time_s: run.time_per_part_s,
+        cycle_time_s: run.machine_s_per_part(),
         parts_per_hour_per_machine: per_hour,
         parts_per_year_per_machine: per_hour * good * econ.working_hours_per_year,
         machines_needed: machines(annual_volume, per_hour * good, econ),
@@ -188,6 +353,7 @@ fn from_molding(plan: MoldingPlan, econ: &Economics) -> RouteCost {
     RouteCost {
         cost_per_part: direct * (1.0 + econ.overhead_fraction),
         material_cost: plan.material_cost,
+        consumables_cost: 0.0,
         machine_cost: plan.machine_cost,
         labour_cost: plan.labour_cost,
         energy_cost: plan.energy_cost,
@@ -250,11 +416,14 @@ pub fn hybrid(
     };
     let plan = molding::plan(&job, m.molding, econ)?;
     let good_insert = (1.0 - econ.scrap_insert) * (1.0 - econ.scrap_im);
+    // Baseplates printed on a powder-bed printer fill its builds by this volume.
+    let run = &run.at_volume(annual_volume, econ);
     let p = print_cost(run, inputs.printed, econ, good_insert);
     let mut r = from_molding(plan, econ);
     let print_energy_cost = p.energy_kwh * econ.electricity_price_per_kwh;
-    let print_direct = p.material + p.machine + p.labour + print_energy_cost;
+    let print_direct = p.direct(econ);
     r.material_cost += p.material;
+    r.consumables_cost += p.consumables;
     r.machine_cost += p.machine;
     r.labour_cost += p.labour;
     r.energy_cost += print_energy_cost;
@@ -262,7 +431,7 @@ pub fn hybrid(
     r.cost_per_part += print_direct * (1.0 + econ.overhead_fraction);
     r.energy_kwh_per_part += p.energy_kwh;
     r.co2_kg_per_part += p.co2_kg;
-    let inserts_per_hour = 3600.0 / run.time_per_part_s * good_insert;
+    let inserts_per_hour = 3600.0 / run.machine_s_per_part() * good_insert;
     r.printers_needed = Some(machines(annual_volume, inserts_per_hour, econ));
     r.inserts_per_year_per_printer = Some(inserts_per_hour * econ.working_hours_per_year);
     // The rib mold and the first baseplate are made side by side.

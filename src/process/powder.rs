@@ -1,21 +1,27 @@
 //! Powder-bed fusion (laser sintering, Multi Jet Fusion): many copies of a part share one
-//! build, so time, powder and cost per part follow from how many fit.
+//! build, so time, powder and cost per part follow from how many are in it.
 //!
 //! Packing: the parts' bounding boxes (plus a spacing) are stacked on a grid in the
 //! orientation of the box that fits the most, bounded by the printer's packing density (the
 //! share of the build volume that parts can fill before heat and unpacking suffer). The build
-//! is only as tall as its filled levels. Time: warm-up, then per layer a recoat (and for MJF
-//! the print pass) and, for a laser, the scan of the layer's sections (their sum over a build
-//! is the parts' volume over the layer thickness). Powder: each part's own volume plus its
-//! share of the fresh powder mixed into the bed at the refresh ratio. Equations and sources:
-//! docs/method.md, "Powder-bed fusion".
+//! is only as tall as its filled levels. Filling: a build holds the parts ordered in one build
+//! period (`economics.powder_build_period_h`), at most a full build, so a small volume pays
+//! for mostly empty builds. Time: warm-up, then per layer a recoat (and for MJF the print
+//! pass) and, for a laser, the scan of the layer's sections (their sum over a build is the
+//! parts' volume over the layer thickness). Powder: each part's own volume plus its share of
+//! the fresh powder mixed into the bed at the refresh ratio. Labour: set-up and unpacking
+//! once per build, depowdering per part. Energy: a job energy per build plus the mean power
+//! over the machine time. Equations and sources: docs/method.md, "Powder-bed fusion".
 
-use crate::models::PowderPrinter;
+use crate::models::{Economics, PowderPrinter};
 
-/// Time, powder, cost and energy per part for one full build of identical parts.
+/// Time, powder, cost, labour and energy per part for one build of identical parts.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PowderEstimate {
+    /// Parts in this build.
     pub parts_per_build: usize,
+    /// Parts a full build holds (the most the packing allows).
+    pub full_build_parts: usize,
     /// The part's bounding box as placed in the build (x, y, z).
     pub placed_bbox_mm: [f64; 3],
     /// Parts side by side on one level, and levels stacked.
@@ -34,7 +40,23 @@ pub struct PowderEstimate {
     /// The part's volume plus its share of the fresh powder fed into the bed.
     pub powder_used_mm3_per_part: f64,
     pub machine_cost_eur_per_part: f64,
+    /// Job energy plus mean power over the machine time, per part.
     pub energy_kwh_per_part: f64,
+    /// Depowdering one part: handling plus blasting by its size.
+    pub depowder_min_per_part: f64,
+    /// Set-up and unpacking shared by the build's parts, plus depowdering.
+    pub labour_min_per_part: f64,
+    /// Agents per part fused, plus consumables worn over the build's hours, per part.
+    pub consumables_eur_per_part: f64,
+}
+
+/// A part to be built on a powder-bed printer: what the packing needs to fill a build with
+/// any number of its copies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PowderBuild {
+    pub part_volume_mm3: f64,
+    pub part_bbox_mm: [f64; 3],
+    pub printer: PowderPrinter,
 }
 
 /// Why no build is possible.
@@ -58,11 +80,36 @@ fn fit(room: f64, size: f64, gap: f64) -> usize {
     ((room - gap) / (size + gap)).floor().max(0.0) as usize
 }
 
-/// Packs copies of a part into one build of `printer` and estimates the build.
+/// Packs copies of a part into one full build of `printer` and estimates the build.
 pub fn estimate_powder(
     part_volume_mm3: f64,
     part_bbox_mm: [f64; 3],
     printer: &PowderPrinter,
+) -> Result<PowderEstimate, PowderError> {
+    estimate_powder_build(part_volume_mm3, part_bbox_mm, printer, usize::MAX)
+}
+
+/// Parts in one build at `annual_volume`: the parts ordered in one build period
+/// `⌈V̇ · period / working hours⌉`, at least one, at most `full_build_parts`.
+pub fn parts_per_build(annual_volume: f64, econ: &Economics, full_build_parts: usize) -> usize {
+    let ordered = annual_volume * econ.powder_build_period_h / econ.working_hours_per_year;
+    // The float is finite and positive for valid models; the cast saturates otherwise.
+    let ordered = if ordered.is_finite() {
+        ordered.ceil().max(1.0)
+    } else {
+        f64::MAX
+    };
+    (ordered.min(full_build_parts as f64) as usize).clamp(1, full_build_parts.max(1))
+}
+
+/// Packs up to `max_parts` copies of a part into one build of `printer` (as many as fit when
+/// fewer do) and estimates the build. With fewer parts than a full build, the orientation
+/// that gives the lowest build for them wins.
+pub fn estimate_powder_build(
+    part_volume_mm3: f64,
+    part_bbox_mm: [f64; 3],
+    printer: &PowderPrinter,
+    max_parts: usize,
 ) -> Result<PowderEstimate, PowderError> {
     let ok = |v: f64| v.is_finite() && v > 0.0;
     if !ok(part_volume_mm3) || !part_bbox_mm.iter().all(|&v| ok(v)) {
@@ -76,6 +123,7 @@ pub fn estimate_powder(
     // Every axis-aligned orientation of the box; the most parts, then the lowest build.
     // (parts, levels, parts per level, placed box, build height)
     let mut best: Option<(usize, usize, usize, [f64; 3], f64)> = None;
+    let mut full = 0;
     for bbox in [
         [a, b, c],
         [a, c, b],
@@ -86,11 +134,12 @@ pub fn estimate_powder(
     ] {
         let per_level = fit(lx, bbox[0], gap) * fit(ly, bbox[1], gap);
         let max_levels = fit(lz, bbox[2], gap);
-        let grid = per_level * max_levels;
+        let grid = per_level.saturating_mul(max_levels);
         if grid == 0 {
             continue;
         }
-        let n = grid.min(by_density);
+        full = full.max(grid.min(by_density));
+        let n = grid.min(by_density).min(max_parts.max(1));
         let levels = n.div_ceil(per_level);
         let height = levels as f64 * (bbox[2] + gap) + gap;
         let better = match best {
@@ -120,9 +169,14 @@ pub fn estimate_powder(
     let parts = n as f64;
     let bed_mm3 = lx * ly * build_height_mm;
     let loose_powder_mm3 = bed_mm3 - parts * part_volume_mm3;
-    let hours_per_part = build_time_s / 3600.0 / parts;
+    let build_h = build_time_s / 3600.0;
+    // Blasting scales with the part's surface; its bounding box's surface stands for it.
+    let bbox_dm2 = 2.0 * (a * b + b * c + c * a) / 1e4;
+    let depowder_min_per_part =
+        printer.depowder_min_per_part + printer.depowder_min_per_dm2 * bbox_dm2;
     Ok(PowderEstimate {
         parts_per_build: n,
+        full_build_parts: full,
         placed_bbox_mm: placed,
         parts_per_level: per_level,
         levels,
@@ -136,8 +190,13 @@ pub fn estimate_powder(
         time_per_part_s: build_time_s / parts,
         powder_used_mm3_per_part: part_volume_mm3
             + printer.powder_refresh_ratio * loose_powder_mm3 / parts,
-        machine_cost_eur_per_part: hours_per_part * printer.hourly_rate_eur_h,
-        energy_kwh_per_part: hours_per_part * printer.power_kw,
+        machine_cost_eur_per_part: build_h * printer.hourly_rate_eur_h / parts,
+        energy_kwh_per_part: (printer.job_energy_kwh + build_h * printer.power_kw) / parts,
+        depowder_min_per_part,
+        labour_min_per_part: (printer.setup_min_per_build + printer.unpack_min_per_build) / parts
+            + depowder_min_per_part,
+        consumables_eur_per_part: printer.agents_eur_per_cm3 * part_volume_mm3 / 1000.0
+            + printer.consumables_eur_per_h * build_h / parts,
     })
 }
 
@@ -159,6 +218,13 @@ mod tests {
             powder_refresh_ratio: 0.5,
             hourly_rate_eur_h: 36.0,
             power_kw: 3.6,
+            job_energy_kwh: 0.0,
+            setup_min_per_build: 30.0,
+            unpack_min_per_build: 30.0,
+            depowder_min_per_part: 1.0,
+            depowder_min_per_dm2: 0.0,
+            agents_eur_per_cm3: 0.0,
+            consumables_eur_per_h: 0.0,
         }
     }
 
@@ -190,6 +256,68 @@ mod tests {
         assert!((e.machine_cost_eur_per_part - 0.54).abs() < 1e-9);
         assert!((e.energy_kwh_per_part - 0.054).abs() < 1e-9);
         assert_eq!(e.cooldown_s, 5000.0);
+        // Labour: (30 min set-up + 30 min unpacking) / 100 parts + 1 min depowdering = 1.6 min.
+        assert!((e.labour_min_per_part - 1.6).abs() < 1e-12);
+        assert_eq!(e.full_build_parts, 100);
+    }
+
+    #[test]
+    fn hand_calculation_of_partly_filled_builds() {
+        // The part of the full-build test (20 x 10 x 5 mm, 1000 mm³; a full build holds 100),
+        // with a job energy of 2 kWh, agents 0.05 EUR/cm³, consumables 3.6 EUR/h and blasting
+        // 0.5 min/dm² of the bounding box's 2 (20 · 10 + 10 · 5 + 5 · 20) = 700 mm² = 0.07 dm²:
+        // 0.035 min a part.
+        let mut p = printer();
+        p.depowder_min_per_dm2 = 0.5;
+        p.job_energy_kwh = 2.0;
+        p.agents_eur_per_cm3 = 0.05;
+        p.consumables_eur_per_h = 3.6;
+        // Two parts: lying flat (20, 10, 5) one level holds 4 · 8 = 32, so one level of
+        // 5 + 2 + 2 = 9 mm, the lowest build ((10, 20, 5) is as low and comes later).
+        // Layers 9 / 0.1 = 90, recoat 900 s, scan 2 · 1000 / 0.1 / 500 = 40 s, build
+        // 1000 + 900 + 40 = 1940 s, 970 s per part.
+        // Powder: bed 100 · 100 · 9 = 90000 mm³, loose 88000, per part
+        // 1000 + 0.5 · 88000 / 2 = 23000 mm³ (23 times the part: the bed is mostly empty).
+        // Machine 1940 / 3600 h · 36 EUR/h / 2 = 9.7 EUR; energy (2 + 3.6 · 1940 / 3600) / 2
+        // = (2 + 1.94) / 2 = 1.97 kWh; labour 60 / 2 + 1 + 0.035 = 31.035 min; consumables
+        // 0.05 · 1 cm³ + 3.6 · 1940 / 3600 / 2 = 0.05 + 0.97 = 1.02 EUR.
+        let e = estimate_powder_build(1000.0, [20.0, 10.0, 5.0], &p, 2).unwrap();
+        assert_eq!((e.parts_per_build, e.full_build_parts), (2, 100));
+        assert_eq!(e.placed_bbox_mm, [20.0, 10.0, 5.0]);
+        assert_eq!((e.parts_per_level, e.levels, e.layers), (32, 1, 90));
+        assert!((e.build_height_mm - 9.0).abs() < 1e-12);
+        assert!((e.build_time_s - 1940.0).abs() < 1e-9);
+        assert!((e.time_per_part_s - 970.0).abs() < 1e-9);
+        assert!((e.powder_used_mm3_per_part - 23000.0).abs() < 1e-6);
+        assert!((e.machine_cost_eur_per_part - 9.7).abs() < 1e-9);
+        assert!((e.energy_kwh_per_part - 1.97).abs() < 1e-9);
+        assert!((e.labour_min_per_part - 31.035).abs() < 1e-12);
+        assert!((e.consumables_eur_per_part - 1.02).abs() < 1e-9);
+        // Twenty parts: still one flat level of 9 mm; scan 20 · 1000 / 0.1 / 500 = 400 s,
+        // build 1000 + 900 + 400 = 2300 s, 115 s per part; labour 60 / 20 + 1.035 = 4.035 min.
+        let e = estimate_powder_build(1000.0, [20.0, 10.0, 5.0], &p, 20).unwrap();
+        assert_eq!((e.parts_per_build, e.levels), (20, 1));
+        assert!((e.build_time_s - 2300.0).abs() < 1e-9);
+        assert!((e.time_per_part_s - 115.0).abs() < 1e-9);
+        assert!((e.labour_min_per_part - 4.035).abs() < 1e-12);
+        // More than a full build asked: a full build.
+        let e = estimate_powder_build(1000.0, [20.0, 10.0, 5.0], &p, 1000).unwrap();
+        assert_eq!(e.parts_per_build, 100);
+    }
+
+    #[test]
+    fn builds_hold_the_parts_of_one_build_period() {
+        // One build every 80 working hours of 4000 a year: 50 builds a year.
+        let mut econ = crate::models::ModelSet::embedded().unwrap().economics;
+        econ.powder_build_period_h = 80.0;
+        econ.working_hours_per_year = 4000.0;
+        // 100 a year: ⌈100 · 80 / 4000⌉ = 2 a build; 1000: 20; 10000: 200, over a full 100.
+        assert_eq!(parts_per_build(100.0, &econ, 100), 2);
+        assert_eq!(parts_per_build(1000.0, &econ, 100), 20);
+        assert_eq!(parts_per_build(10_000.0, &econ, 100), 100);
+        // One a year still makes a build of one; 51 a year, ⌈1.02⌉ = 2.
+        assert_eq!(parts_per_build(1.0, &econ, 100), 1);
+        assert_eq!(parts_per_build(51.0, &econ, 100), 2);
     }
 
     #[test]

@@ -17,7 +17,8 @@ use crate::models::{Economics, Material, Molding};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Input {
-    /// Operator time per printed part (`am_handling_min_per_part`).
+    /// Operator time of printing: per build (set-up, unpacking) and per part (removal,
+    /// depowdering), of the whole part and of the baseplate.
     AmHandling,
     /// The labour rate of every route (`labour_rate_per_h`).
     LabourRate,
@@ -143,7 +144,10 @@ fn perturb(input: Input, f: f64, base: &Perturbed) -> Perturbed {
         }
     };
     match input {
-        Input::AmHandling => p.economics.am_handling_min_per_part *= f,
+        Input::AmHandling => runs(&mut p, &|r| {
+            r.labour_min_per_build *= f;
+            r.labour_min_per_part *= f;
+        }),
         Input::LabourRate => p.economics.labour_rate_per_h *= f,
         Input::PrinterRate => runs(&mut p, &|r| r.hourly_rate *= f),
         Input::MoldingMachineRate => {
