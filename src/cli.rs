@@ -95,6 +95,11 @@ pub struct EstimateSettingsArgs {
     /// From 1 to 1e6.
     #[arg(long, value_name = "N", value_parser = fleet, allow_hyphen_values = true)]
     pub fleet_printers: Option<u32>,
+    /// Years the tooling (its cost and its embodied CO2) is paid off over, from 0.1 to 50:
+    /// the break-even volumes are parts a year over this many years. Default: the economics
+    /// model's `amortization_years` (3).
+    #[arg(long, value_name = "N", value_parser = years, allow_hyphen_values = true)]
+    pub years: Option<f64>,
 }
 
 /// Insert placement for overmolding.
@@ -128,6 +133,7 @@ impl EstimateSettingsArgs {
         )
         .map(|o| EstimateOptions {
             fleet_printers: self.fleet_printers,
+            amortization_years: self.years,
             ..o
         })
     }
@@ -246,6 +252,10 @@ fn variants(s: &str) -> Result<u32, String> {
 
 fn fleet(s: &str) -> Result<u32, String> {
     count_u32(&limits::FLEET, s)
+}
+
+fn years(s: &str) -> Result<f64, String> {
+    limits::AMORTIZATION_YEARS.parse(s)
 }
 
 fn perimeters(s: &str) -> Result<u32, String> {

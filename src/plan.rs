@@ -381,6 +381,8 @@ pub struct EstimateOptions {
     /// The hybrid route's baseplate printers the user has (`None`: as many as the volume
     /// needs).
     pub fleet_printers: Option<u32>,
+    /// Years the tooling is paid off over (`None`: the economics model's).
+    pub amortization_years: Option<f64>,
 }
 
 /// The user's changes to an FFF printer's profile (`--layer-mm`, `--nozzle-mm`,
@@ -476,6 +478,7 @@ impl EstimateOptions {
             inserts,
             fleet,
             fleet_printers: None,
+            amortization_years: None,
         })
     }
 
@@ -500,6 +503,7 @@ impl Default for EstimateOptions {
             inserts: InsertHandling::Manual,
             fleet: None,
             fleet_printers: None,
+            amortization_years: None,
         }
     }
 }
@@ -779,9 +783,16 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
         fleet: opts.fleet,
         fleet_printers: opts.fleet_printers,
     };
+    // `--years` replaces the model's amortization period for this estimate only.
+    let economics = opts
+        .amortization_years
+        .map(|years| crate::models::Economics {
+            amortization_years: years,
+            ..models.economics.clone()
+        });
     let route_models = RouteModels {
         molding: &models.molding,
-        economics: &models.economics,
+        economics: economics.as_ref().unwrap_or(&models.economics),
     };
     let comparison = process::compare_routes(&inputs, &route_models, opts.annual_volume);
     Ok(Estimate {
