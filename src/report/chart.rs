@@ -232,10 +232,16 @@ fn panel(s: &mut String, top: f64, c: &Comparison, p: &Panel) {
     );
     // The user's volume.
     let xu = x(c.annual_volume.clamp(10f64.powf(v0), 10f64.powf(v1)));
-    let best = c
-        .best_route
-        .map(|r| format!(": {} is cheapest", label(r)))
-        .unwrap_or_default();
+    let best = match p.metric {
+        Metric::Cost => c.best_route.map(|r| format!(": {} is cheapest", label(r))),
+        // The route of least CO2 per part at the user's volume.
+        Metric::Co2 => Route::ALL
+            .iter()
+            .filter_map(|&r| c.routes.get(r).cost().map(|rc| (r, rc.co2_kg_per_part)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(r, _)| format!(": {} emits least", label(r))),
+    }
+    .unwrap_or_default();
     let _ = writeln!(
         s,
         r##"<line x1="{xu:.1}" y1="{TOP}" x2="{xu:.1}" y2="{:.1}" stroke="#555" stroke-dasharray="6 4"/><text x="{:.1}" y="{:.1}" fill="#333">your volume {}{}</text>"##,
