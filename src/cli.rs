@@ -103,6 +103,11 @@ pub struct EstimateSettingsArgs {
     /// The change of each input in the sensitivity study, in percent: above 0, at most 90.
     #[arg(long, default_value_t = 25.0, value_name = "PERCENT", value_parser = sensitivity_percent, allow_hyphen_values = true)]
     pub sensitivity_percent: f64,
+    /// Years the tooling (its cost and its embodied CO2) is paid off over, from 0.1 to 50:
+    /// the break-even volumes are parts a year over this many years. Default: the economics
+    /// model's `amortization_years` (3).
+    #[arg(long, value_name = "N", value_parser = years, allow_hyphen_values = true)]
+    pub years: Option<f64>,
 }
 
 /// Insert placement for overmolding.
@@ -137,6 +142,7 @@ impl EstimateSettingsArgs {
         .map(|o| EstimateOptions {
             fleet_printers: self.fleet_printers,
             sensitivity_change: self.sensitivity.then_some(self.sensitivity_percent / 100.0),
+            amortization_years: self.years,
             ..o
         })
     }
@@ -259,6 +265,10 @@ fn sensitivity_percent(s: &str) -> Result<f64, String> {
 
 fn fleet(s: &str) -> Result<u32, String> {
     count_u32(&limits::FLEET, s)
+}
+
+fn years(s: &str) -> Result<f64, String> {
+    limits::AMORTIZATION_YEARS.parse(s)
 }
 
 fn perimeters(s: &str) -> Result<u32, String> {

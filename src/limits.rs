@@ -122,6 +122,15 @@ pub const FLEET: CountRange = CountRange {
     what: "a whole number of machines",
 };
 
+/// Years the tooling is paid off over (`--years`): a tenth of a year is a short campaign;
+/// beyond 50 years no mold, product or price holds.
+pub const AMORTIZATION_YEARS: RealRange = RealRange {
+    min: 0.1,
+    max: 50.0,
+    min_exclusive: false,
+    what: "a number of years",
+};
+
 /// Perimeters of FFF printing (`--perimeters`): beyond 50 walls every part is solid anyway.
 pub const PERIMETERS: CountRange = CountRange {
     min: 1,

@@ -384,6 +384,8 @@ pub struct EstimateOptions {
     pub fleet_printers: Option<u32>,
     /// The relative change of the sensitivity study (0.25 = ±25 %), or `None` for no study.
     pub sensitivity_change: Option<f64>,
+    /// Years the tooling is paid off over (`None`: the economics model's).
+    pub amortization_years: Option<f64>,
 }
 
 /// The user's changes to an FFF printer's profile (`--layer-mm`, `--nozzle-mm`,
@@ -480,6 +482,7 @@ impl EstimateOptions {
             fleet,
             fleet_printers: None,
             sensitivity_change: None,
+            amortization_years: None,
         })
     }
 
@@ -505,6 +508,7 @@ impl Default for EstimateOptions {
             fleet: None,
             fleet_printers: None,
             sensitivity_change: None,
+            amortization_years: None,
         }
     }
 }
@@ -560,6 +564,82 @@ fn extents(mesh: &mesh::Mesh, u: &Vector3<f64>, v: &Vector3<f64>, n: &Vector3<f6
         }
     }
     [hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]].map(|d| if d.is_finite() { d } else { 0.0 })
+}
+
+/// The in-plane axes, turned from (`u`, `v`) about their normal, along which the part's
+/// shadow has its smallest bounding rectangle, the first along its longer side: one side of
+/// that rectangle lies along an edge of the shadow's convex hull (the rotating-calipers
+/// argument), so every hull edge is tried. (`u`, `v`) themselves where the shadow has no area.
+fn min_area_basis(
+    mesh: &mesh::Mesh,
+    u: &Vector3<f64>,
+    v: &Vector3<f64>,
+) -> (Vector3<f64>, Vector3<f64>) {
+    let mut pts: Vec<(f64, f64)> = mesh
+        .vertices
+        .iter()
+        .map(|p| (u.dot(&p.coords), v.dot(&p.coords)))
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect();
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    pts.dedup();
+    if pts.len() < 3 {
+        return (*u, *v);
+    }
+    // Andrew's monotone chain.
+    let cross = |o: (f64, f64), a: (f64, f64), b: (f64, f64)| {
+        (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0)
+    };
+    let mut hull: Vec<(f64, f64)> = Vec::with_capacity(2 * pts.len());
+    for pass in 0..2 {
+        let start = hull.len();
+        let iter: Box<dyn Iterator<Item = &(f64, f64)>> = if pass == 0 {
+            Box::new(pts.iter())
+        } else {
+            Box::new(pts.iter().rev())
+        };
+        for &q in iter {
+            while hull.len() >= start + 2
+                && cross(hull[hull.len() - 2], hull[hull.len() - 1], q) <= 0.0
+            {
+                hull.pop();
+            }
+            hull.push(q);
+        }
+        hull.pop();
+    }
+    let mut best: Option<(f64, f64, f64)> = None;
+    for i in 0..hull.len() {
+        let (a, b) = (hull[i], hull[(i + 1) % hull.len()]);
+        let len = (b.0 - a.0).hypot(b.1 - a.1);
+        if len <= 0.0 {
+            continue;
+        }
+        let (c, s) = ((b.0 - a.0) / len, (b.1 - a.1) / len);
+        let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+        for &(x, y) in &hull {
+            let d = [x * c + y * s, -x * s + y * c];
+            for k in 0..2 {
+                lo[k] = lo[k].min(d[k]);
+                hi[k] = hi[k].max(d[k]);
+            }
+        }
+        let area = (hi[0] - lo[0]) * (hi[1] - lo[1]);
+        // The first axis along the rectangle's longer side, so that a turned copy gets the
+        // same length and width (the cavity grid is not symmetric in them).
+        let (c, s) = if hi[1] - lo[1] > hi[0] - lo[0] {
+            (-s, c)
+        } else {
+            (c, s)
+        };
+        if best.is_none_or(|(a, _, _)| area < a * (1.0 - 1e-9)) {
+            best = Some((area, c, s));
+        }
+    }
+    match best {
+        Some((_, c, s)) => (u * c + v * s, v * c - u * s),
+        None => (*u, *v),
+    }
 }
 
 /// Prints `body` (extents `size` along u, v, n) on the chosen printer, the plate down; a
@@ -681,6 +761,8 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
                 offset_mm: 0.0,
             }
             .basis();
+            // Lay the mold plate and the print along the part's own edges, whatever its pose.
+            let (u, v) = min_area_basis(&p.part, &u, &v);
             (axis.into_inner(), u, v)
         }
     };
@@ -784,9 +866,16 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
         fleet: opts.fleet,
         fleet_printers: opts.fleet_printers,
     };
+    // `--years` replaces the model's amortization period for this estimate only.
+    let economics = opts
+        .amortization_years
+        .map(|years| crate::models::Economics {
+            amortization_years: years,
+            ..models.economics.clone()
+        });
     let route_models = RouteModels {
         molding: &models.molding,
-        economics: &models.economics,
+        economics: economics.as_ref().unwrap_or(&models.economics),
     };
     let comparison = process::compare_routes(&inputs, &route_models, opts.annual_volume);
     let sensitivity = opts.sensitivity_change.map(|change| {

@@ -375,6 +375,12 @@ pub fn fmt_duration(s: f64) -> String {
     }
 }
 
+/// Years as written: 3, 2.5.
+fn trim_years(y: f64) -> String {
+    let t = format!("{y:.2}");
+    t.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// The comparison as a table: one column per route.
 pub fn estimate_rows(estimate: &Estimate) -> String {
     let c = &estimate.comparison;
@@ -454,7 +460,23 @@ pub fn estimate_rows(estimate: &Estimate) -> String {
     line("energy (kWh/part)", &|r| {
         format!("{:.4}", r.energy_kwh_per_part)
     });
+    line("  of it, the mold's", &|r| {
+        format!("{:.4}", r.tooling_energy_kwh_per_part)
+    });
     line("CO2 (kg/part)", &|r| format!("{:.4}", r.co2_kg_per_part));
+    line("  of it, the mold's", &|r| {
+        format!("{:.4}", r.tooling_co2_kg_per_part)
+    });
+    line("variants tooled as", &|r| {
+        r.molding
+            .as_ref()
+            .map(|m| match m.tool.variant_tooling {
+                crate::process::molding::VariantTooling::FullCavitySets => "cavity sets",
+                crate::process::molding::VariantTooling::ExchangeableInserts => "inserts",
+            })
+            .unwrap_or("-")
+            .to_string()
+    });
     for (r, rc) in &routes {
         if rc.is_none()
             && let crate::process::RouteResult::Unavailable { reason, .. } = c.routes.get(*r)
@@ -462,15 +484,24 @@ pub fn estimate_rows(estimate: &Estimate) -> String {
             out.push_str(&format!("  {} not available: {reason}\n", r.name()));
         }
     }
-    let be = |v: Option<f64>| {
-        v.map(|v| format!("{}/yr", short_count(v)))
+    // Volumes a year over the amortization period, with the total quantity they make.
+    let years = c.amortization_years;
+    let be_total = |v: Option<f64>| {
+        v.map(|v| format!("{}/yr ({} total)", short_count(v), short_count(v * years)))
             .unwrap_or_else(|| "none".into())
     };
     out.push_str(&format!(
-        "  break-even                AM = IM at {}, AM = hybrid at {}, hybrid = IM at {}\n",
-        be(c.break_even_volumes.am_im),
-        be(c.break_even_volumes.am_hybrid),
-        be(c.break_even_volumes.hybrid_im)
+        "  break-even, cost          parts/year over a {}-year amortization: AM = IM at {}, AM = hybrid at {}, hybrid = IM at {}\n",
+        trim_years(years),
+        be_total(c.break_even_volumes.am_im),
+        be_total(c.break_even_volumes.am_hybrid),
+        be_total(c.break_even_volumes.hybrid_im)
+    ));
+    out.push_str(&format!(
+        "  break-even, CO2           AM = IM at {}, hybrid = IM at {}, AM = hybrid at {}\n",
+        be_total(c.co2_break_even_volumes.am_im),
+        be_total(c.co2_break_even_volumes.hybrid_im),
+        be_total(c.co2_break_even_volumes.am_hybrid)
     ));
     if let Some(best) = c.best_route {
         out.push_str(&format!(

@@ -42,6 +42,70 @@ pub struct ToolMaterial {
     pub material_per_cm3: f64,
     pub tool_life_shots: f64,
     pub lead_time_days: f64,
+    /// Density of the mold metal (g/cm³): the mold's mass for its embodied impact.
+    pub density_g_cm3: f64,
+    /// Cradle-to-gate embodied energy (MJ) and CO2 (kg) of one kg of the metal.
+    pub embodied_energy_mj_per_kg: f64,
+    pub embodied_co2_kg_per_kg: f64,
+}
+
+/// Customisation of the mold beyond cavities and base (Kazmer, *Injection Mold Design
+/// Engineering*, 2007, §3.3.3): each system costs a factor of the cavities' cost plus a
+/// factor of the mold base's cost.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Customization {
+    pub feed_cavity_factor: f64,
+    pub feed_base_factor: f64,
+    pub cooling_cavity_factor: f64,
+    pub cooling_base_factor: f64,
+    pub ejection_cavity_factor: f64,
+    pub ejection_base_factor: f64,
+    pub finish_cavity_factor: f64,
+    pub finish_base_factor: f64,
+}
+
+impl Customization {
+    /// The factors of the cavities' cost, summed over the systems.
+    pub fn cavity_factor(&self) -> f64 {
+        self.feed_cavity_factor
+            + self.cooling_cavity_factor
+            + self.ejection_cavity_factor
+            + self.finish_cavity_factor
+    }
+
+    /// The factors of the mold base's cost, summed over the systems.
+    pub fn base_factor(&self) -> f64 {
+        self.feed_base_factor
+            + self.cooling_base_factor
+            + self.ejection_base_factor
+            + self.finish_base_factor
+    }
+}
+
+/// A quick-change (MUD-style) master frame with exchangeable cavity inserts, the other way to
+/// carry personalised variants in pure molding.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct QuickChange {
+    /// The master frame with its ejection and cooling, bought once.
+    pub frame_cost: f64,
+    /// The largest insert (cavities and their margin) the frame takes, mm.
+    pub max_insert_length_mm: f64,
+    pub max_insert_width_mm: f64,
+    /// One variant's insert as a fraction of a full cavity set (cavities with their
+    /// customisation).
+    pub insert_cost_fraction: f64,
+    /// Insert change and first-off approval per variant and year (h).
+    pub changeover_h_per_variant: f64,
+}
+
+/// Energy the toolmaker's machines draw while cutting and eroding the mold.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ToolmakingEnergy {
+    /// Mean electric power of the machining centres and EDM while working (kW).
+    pub machine_power_kw: f64,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -62,6 +126,9 @@ pub struct Tooling {
     pub cavity_counts: Vec<u32>,
     pub aluminium: ToolMaterial,
     pub steel: ToolMaterial,
+    pub customization: Customization,
+    pub quick_change: QuickChange,
+    pub toolmaking_energy: ToolmakingEnergy,
 }
 
 /// The whole molding model.
@@ -120,12 +187,25 @@ pub fn parse_molding(file: &str, text: &str) -> Result<Molding, ModelError> {
         ("aluminium", &m.tooling.aluminium),
         ("steel", &m.tooling.steel),
     ] {
+        if t.density_g_cm3 <= 0.0 {
+            return Err(err(format!(
+                "tooling.{name}.density_g_cm3 = {}: must be positive",
+                t.density_g_cm3
+            )));
+        }
         if t.tool_life_shots < 1.0 {
             return Err(err(format!(
                 "tooling.{name}.tool_life_shots = {}: must be at least 1",
                 t.tool_life_shots
             )));
         }
+    }
+    let q = &m.tooling.quick_change;
+    if q.max_insert_length_mm <= 0.0 || q.max_insert_width_mm <= 0.0 {
+        return Err(err(
+            "tooling.quick_change.max_insert_length_mm and max_insert_width_mm must be positive"
+                .into(),
+        ));
     }
     if m.process.injection_pressure_mpa <= 0.0 || m.tooling.toolmaker_rate_per_h <= 0.0 {
         return Err(err(

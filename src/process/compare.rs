@@ -206,8 +206,13 @@ pub struct RouteCost {
     /// Good baseplates one printer makes in the working hours of a year (hybrid).
     pub inserts_per_year_per_printer: Option<f64>,
     pub lead_time_h: f64,
+    /// Electricity at the machines per part, plus the tool's embodied energy (IM, hybrid).
     pub energy_kwh_per_part: f64,
+    /// CO2 per part: electricity, material, and the tool's embodied CO2 (IM, hybrid).
     pub co2_kg_per_part: f64,
+    /// Of those, the mold's embodied share, amortised like its cost (0 for AM).
+    pub tooling_energy_kwh_per_part: f64,
+    pub tooling_co2_kg_per_part: f64,
     /// The molding set-up, for IM and hybrid.
     pub molding: Option<MoldingPlan>,
 }
@@ -338,6 +343,8 @@ pub fn am(run: &PrintRun, inputs: &RouteInputs, m: &RouteModels, annual_volume: 
         lead_time_h: run.first_part_s / 3600.0,
         energy_kwh_per_part: p.energy_kwh,
         co2_kg_per_part: p.co2_kg,
+        tooling_energy_kwh_per_part: 0.0,
+        tooling_co2_kg_per_part: 0.0,
         molding: None,
     }
 }
@@ -375,13 +382,16 @@ fn from_molding(plan: MoldingPlan, econ: &Economics) -> RouteCost {
         printers_needed: None,
         inserts_per_year_per_printer: None,
         lead_time_h: plan.tool.lead_time_days * 24.0 + plan.cycle.total_s / 3600.0,
-        energy_kwh_per_part: plan.energy_kwh,
+        energy_kwh_per_part: plan.energy_kwh + plan.tooling_energy_kwh,
         co2_kg_per_part: plan.co2_kg,
+        tooling_energy_kwh_per_part: plan.tooling_energy_kwh,
+        tooling_co2_kg_per_part: plan.tooling_co2_kg,
         molding: Some(plan),
     }
 }
 
-/// The pure IM route: the whole part, one set of cavities per personalised variant.
+/// The pure IM route: the whole part, one set of cavities (full, or an exchangeable insert)
+/// per personalised variant.
 pub fn im(
     inputs: &RouteInputs,
     m: &RouteModels,
@@ -484,7 +494,7 @@ pub fn route(
     Ok(r)
 }
 
-/// The cost per part of each route over a sweep of annual volumes.
+/// The cost per part of each route over a sweep of annual volumes, and its energy and CO2.
 #[derive(Debug, Clone, Serialize)]
 pub struct Sweep {
     pub volumes: Vec<f64>,
@@ -492,6 +502,45 @@ pub struct Sweep {
     pub am: Vec<Option<f64>>,
     pub im: Vec<Option<f64>>,
     pub hybrid: Vec<Option<f64>>,
+    /// Energy (kWh) per part of each route at the same volumes.
+    pub energy_kwh: RouteSeries,
+    /// CO2 (kg) per part of each route at the same volumes.
+    pub co2_kg: RouteSeries,
+}
+
+/// One figure per volume of the sweep for each route.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct RouteSeries {
+    pub am: Vec<Option<f64>>,
+    pub im: Vec<Option<f64>>,
+    pub hybrid: Vec<Option<f64>>,
+}
+
+impl RouteSeries {
+    pub fn of(&self, r: Route) -> &[Option<f64>] {
+        match r {
+            Route::Am => &self.am,
+            Route::Im => &self.im,
+            Route::Hybrid => &self.hybrid,
+        }
+    }
+}
+
+/// What two routes are compared by: their cost or their CO2 per part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    Cost,
+    Co2,
+}
+
+impl Metric {
+    fn of(self, r: &RouteCost) -> f64 {
+        match self {
+            Metric::Cost => r.cost_per_part,
+            Metric::Co2 => r.co2_kg_per_part,
+        }
+    }
 }
 
 /// Log-spaced annual volumes from the economics model's sweep range.
@@ -505,18 +554,38 @@ pub fn sweep_volumes(econ: &Economics) -> Vec<f64> {
         .collect()
 }
 
-fn cost(route_: Route, inputs: &RouteInputs, m: &RouteModels, v: f64) -> Option<f64> {
-    route(route_, inputs, m, v).ok().map(|r| r.cost_per_part)
+fn value(
+    metric: Metric,
+    route_: Route,
+    inputs: &RouteInputs,
+    m: &RouteModels,
+    v: f64,
+) -> Option<f64> {
+    route(route_, inputs, m, v).ok().map(|r| metric.of(&r))
 }
 
-/// Costs of every route over the sweep.
+/// Costs, energy and CO2 of every route over the sweep.
 pub fn sweep(inputs: &RouteInputs, m: &RouteModels) -> Sweep {
     let volumes = sweep_volumes(m.economics);
-    let of = |r: Route| volumes.iter().map(|&v| cost(r, inputs, m, v)).collect();
+    let runs: Vec<[Option<RouteCost>; 3]> = volumes
+        .iter()
+        .map(|&v| Route::ALL.map(|r| route(r, inputs, m, v).ok()))
+        .collect();
+    let series = |f: &dyn Fn(&RouteCost) -> f64| {
+        let of = |i: usize| runs.iter().map(|rs| rs[i].as_ref().map(f)).collect();
+        RouteSeries {
+            am: of(0),
+            im: of(1),
+            hybrid: of(2),
+        }
+    };
+    let cost = series(&|r| r.cost_per_part);
     Sweep {
-        am: of(Route::Am),
-        im: of(Route::Im),
-        hybrid: of(Route::Hybrid),
+        am: cost.am,
+        im: cost.im,
+        hybrid: cost.hybrid,
+        energy_kwh: series(&|r| r.energy_kwh_per_part),
+        co2_kg: series(&|r| r.co2_kg_per_part),
         volumes,
     }
 }
@@ -527,6 +596,14 @@ impl Sweep {
             Route::Am => &self.am,
             Route::Im => &self.im,
             Route::Hybrid => &self.hybrid,
+        }
+    }
+
+    /// The figures of `metric` for route `r` along the sweep.
+    pub fn values(&self, metric: Metric, r: Route) -> &[Option<f64>] {
+        match metric {
+            Metric::Cost => self.costs(r),
+            Metric::Co2 => self.co2_kg.of(r),
         }
     }
 }
@@ -541,7 +618,22 @@ pub fn break_even(
     inputs: &RouteInputs,
     m: &RouteModels,
 ) -> Option<f64> {
-    let diff = |i: usize| -> Option<f64> { Some(sweep.costs(a)[i]? - sweep.costs(b)[i]?) };
+    break_even_by(Metric::Cost, a, b, sweep, inputs, m)
+}
+
+/// [`break_even`] by `metric`: by CO2, the volume at which the two routes emit the same per
+/// part (the environmental break-even).
+pub fn break_even_by(
+    metric: Metric,
+    a: Route,
+    b: Route,
+    sweep: &Sweep,
+    inputs: &RouteInputs,
+    m: &RouteModels,
+) -> Option<f64> {
+    let diff = |i: usize| -> Option<f64> {
+        Some(sweep.values(metric, a)[i]? - sweep.values(metric, b)[i]?)
+    };
     for i in 1..sweep.volumes.len() {
         let (Some(d0), Some(d1)) = (diff(i - 1), diff(i)) else {
             continue;
@@ -554,7 +646,10 @@ pub fn break_even(
             for _ in 0..40 {
                 let mid = 0.5 * (lo + hi);
                 let v = mid.exp();
-                let d = match (cost(a, inputs, m, v), cost(b, inputs, m, v)) {
+                let d = match (
+                    value(metric, a, inputs, m, v),
+                    value(metric, b, inputs, m, v),
+                ) {
                     (Some(x), Some(y)) => x - y,
                     _ => break,
                 };

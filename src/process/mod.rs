@@ -10,7 +10,7 @@ pub mod sensitivity;
 
 use serde::Serialize;
 
-use compare::{Route, RouteCost, RouteInputs, RouteModels, Sweep};
+use compare::{Metric, Route, RouteCost, RouteInputs, RouteModels, Sweep};
 
 /// A route at the user's volume: its costs, or why it cannot make this part.
 #[derive(Debug, Clone, Serialize)]
@@ -56,13 +56,34 @@ pub struct BreakEvens {
     pub hybrid_im: Option<f64>,
 }
 
+impl BreakEvens {
+    /// The same volumes times `years`: the total quantity made over the amortization period.
+    pub fn times(&self, years: f64) -> BreakEvens {
+        BreakEvens {
+            am_im: self.am_im.map(|v| v * years),
+            am_hybrid: self.am_hybrid.map(|v| v * years),
+            hybrid_im: self.hybrid_im.map(|v| v * years),
+        }
+    }
+}
+
 /// The comparison at the user's volume and across the sweep.
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
     pub annual_volume: f64,
     pub variants: u32,
     pub routes: Routes,
+    /// Parts a year, each year of the amortization period (tooling is paid off over
+    /// `amortization_years` of the annual volume).
     pub break_even_volumes: BreakEvens,
+    /// The years the tooling (and its embodied CO2) is spread over.
+    pub amortization_years: f64,
+    /// The break-even volumes times the years: the total quantity over the period.
+    pub break_even_total_quantities: BreakEvens,
+    /// Parts a year at which the routes' CO2 per part is the same (the environmental
+    /// break-even), over the same period.
+    pub co2_break_even_volumes: BreakEvens,
+    pub co2_break_even_total_quantities: BreakEvens,
     /// The cheapest route at the user's volume.
     pub best_route: Option<Route>,
     pub sweep: Sweep,
@@ -88,6 +109,18 @@ pub fn compare_routes(
     };
     let sweep = compare::sweep(inputs, models);
     let be = |a, b| compare::break_even(a, b, &sweep, inputs, models);
+    let co2 = |a, b| compare::break_even_by(Metric::Co2, a, b, &sweep, inputs, models);
+    let years = models.economics.amortization_years;
+    let break_even_volumes = BreakEvens {
+        am_im: be(Route::Am, Route::Im),
+        am_hybrid: be(Route::Am, Route::Hybrid),
+        hybrid_im: be(Route::Hybrid, Route::Im),
+    };
+    let co2_break_even_volumes = BreakEvens {
+        am_im: co2(Route::Am, Route::Im),
+        am_hybrid: co2(Route::Am, Route::Hybrid),
+        hybrid_im: co2(Route::Hybrid, Route::Im),
+    };
     let costs: Vec<(Route, Option<f64>)> = Route::ALL
         .iter()
         .map(|&r| (r, routes.get(r).cost().map(|c| c.cost_per_part)))
@@ -96,11 +129,11 @@ pub fn compare_routes(
         annual_volume,
         variants: inputs.variants,
         best_route: compare::cheapest(&costs),
-        break_even_volumes: BreakEvens {
-            am_im: be(Route::Am, Route::Im),
-            am_hybrid: be(Route::Am, Route::Hybrid),
-            hybrid_im: be(Route::Hybrid, Route::Im),
-        },
+        break_even_volumes,
+        amortization_years: years,
+        break_even_total_quantities: break_even_volumes.times(years),
+        co2_break_even_volumes,
+        co2_break_even_total_quantities: co2_break_even_volumes.times(years),
         routes,
         sweep,
     }

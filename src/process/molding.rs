@@ -58,22 +58,53 @@ pub enum ToolMetal {
     Steel,
 }
 
-/// A mold: its cost and how long it lasts.
+/// How a pure-molding tool carries personalised variants.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum VariantTooling {
+    /// One mold base with a full machined cavity set per variant (cavities, their
+    /// customisation and the plates' pockets, cooling lines and ejector holes for each).
+    FullCavitySets,
+    /// A quick-change (MUD-style) master frame carrying ejection and cooling, and one
+    /// exchangeable insert per variant.
+    ExchangeableInserts,
+}
+
+/// A mold: its cost, how long it lasts and its embodied impact.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
 pub struct Tool {
     pub metal: ToolMetal,
     pub cavities: u32,
+    /// The standard mold base bought (0 with exchangeable inserts: the frame replaces it).
     pub mold_base_cost: f64,
-    /// Machining of one set of cavities (one variant).
+    /// Machining of one set of cavities (one variant), without its customisation.
     pub cavity_set_cost: f64,
     /// Sets of cavities: one per variant for pure IM, one for the hybrid rib mold.
     pub cavity_sets: u32,
     pub metal_cost: f64,
-    /// One tool: base, all cavity sets and metal.
+    /// Feed system, cooling, ejection and finish of every set and of the base (Kazmer).
+    pub customization_cost: f64,
+    /// Full cavity sets or exchangeable inserts, whichever made the cheaper plan.
+    pub variant_tooling: VariantTooling,
+    /// The quick-change master frame (exchangeable inserts only; else 0).
+    pub frame_cost: f64,
+    /// What each variant's set or insert costs, its customisation included.
+    pub cost_per_variant: f64,
+    /// One tool: base (or frame), all cavity sets with their customisation, and metal.
     pub tool_cost: f64,
     /// Tools worn out over the amortization period (the volume over the tool life).
     pub tools_needed: f64,
     pub lead_time_days: f64,
+    /// Mold change and first-off approval per variant and year (h).
+    pub changeover_h_per_variant: f64,
+    /// The mold's plates in its metal (kg).
+    pub mass_kg: f64,
+    /// Toolmaker's machining and finishing hours (the labour in the tool cost).
+    pub toolmaking_h: f64,
+    /// Embodied energy (kWh) and CO2 (kg) of one tool: its metal, cradle to gate, and the
+    /// electricity of its machining.
+    pub embodied_energy_kwh: f64,
+    pub embodied_co2_kg: f64,
 }
 
 /// How the printed inserts are placed for overmolding.
@@ -102,8 +133,14 @@ pub struct MoldingPlan {
     pub energy_cost: f64,
     pub tooling_cost_per_part: f64,
     pub changeover_cost_per_part: f64,
+    /// Electricity at the machine per good part (the energy cost's base).
     pub energy_kwh: f64,
+    /// CO2 per good part: electricity, polymer and the tool's share.
     pub co2_kg: f64,
+    /// The tool's embodied energy and CO2 per part, amortised like its cost (every tool worn
+    /// out over the period, over the period's parts).
+    pub tooling_energy_kwh: f64,
+    pub tooling_co2_kg: f64,
     pub mass_g: f64,
 }
 
@@ -178,7 +215,7 @@ pub fn cycle(
     }
 }
 
-/// The tool for `cavities` cavities in `metal`, carrying `job.cavity_sets` sets.
+/// The tool for `cavities` cavities in `metal`, carrying `job.cavity_sets` full cavity sets.
 pub fn tool(
     job: &MoldingJob,
     molding: &Molding,
@@ -186,20 +223,76 @@ pub fn tool(
     cavities: u32,
     metal: ToolMetal,
 ) -> Tool {
+    build_tool(
+        job,
+        molding,
+        econ,
+        cavities,
+        metal,
+        VariantTooling::FullCavitySets,
+    )
+}
+
+/// The mold plate across the opening direction (mm): the cavities side by side in a
+/// near-square grid, a margin of plate around them.
+fn plate_mm(s: &MoldedShape, molding: &Molding, cavities: u32) -> (f64, f64) {
+    let margin = molding.tooling.plate_margin_mm;
+    let rows = (cavities as f64).sqrt().ceil();
+    let cols = (cavities as f64 / rows).ceil();
+    (
+        cols * s.length_mm + 2.0 * margin,
+        rows * s.width_mm + 2.0 * margin,
+    )
+}
+
+/// The tool for `cavities` cavities in `metal` carrying `job.cavity_sets` variants the way
+/// `variants` says; `None` for exchangeable inserts where the job has one variant or the
+/// cavities do not fit the quick-change frame's insert.
+///
+/// Mold base and cavities after Boothroyd, Dewhurst and Knight (2011, ch. 8), customisation
+/// after Kazmer (2007, §3.3.3): `C = C_base + C_cav + f_cav · C_cav + f_base · C_base +
+/// metal` for one variant. A full cavity set per variant repeats `C_cav (1 + f_cav) +
+/// f_base · C_base` (its plates are machined for it); an exchangeable insert repeats
+/// `fraction · C_cav (1 + f_cav)` in a frame bought once that stands for the base and its
+/// customisation.
+pub fn tool_for(
+    job: &MoldingJob,
+    molding: &Molding,
+    econ: &Economics,
+    cavities: u32,
+    metal: ToolMetal,
+    variants: VariantTooling,
+) -> Option<Tool> {
+    if variants == VariantTooling::ExchangeableInserts {
+        let q = &molding.tooling.quick_change;
+        let (l, w) = plate_mm(job.shape, molding, cavities);
+        let fits = l.max(w) <= q.max_insert_length_mm.max(q.max_insert_width_mm)
+            && l.min(w) <= q.max_insert_length_mm.min(q.max_insert_width_mm);
+        if job.cavity_sets <= 1 || !fits {
+            return None;
+        }
+    }
+    Some(build_tool(job, molding, econ, cavities, metal, variants))
+}
+
+fn build_tool(
+    job: &MoldingJob,
+    molding: &Molding,
+    econ: &Economics,
+    cavities: u32,
+    metal: ToolMetal,
+    variants: VariantTooling,
+) -> Tool {
     let t = &molding.tooling;
     let tm: &ToolMaterial = match metal {
         ToolMetal::Aluminium => &t.aluminium,
         ToolMetal::Steel => &t.steel,
     };
     let s = job.shape;
-    // Cavities side by side in a near-square grid, a margin of plate around them.
-    let rows = (cavities as f64).sqrt().ceil();
-    let cols = (cavities as f64 / rows).ceil();
-    let plate_area_cm2 = (cols * s.length_mm + 2.0 * t.plate_margin_mm)
-        * (rows * s.width_mm + 2.0 * t.plate_margin_mm)
-        / 100.0;
+    let (plate_length_mm, plate_width_mm) = plate_mm(s, molding, cavities);
+    let plate_area_cm2 = plate_length_mm * plate_width_mm / 100.0;
     let plate_height_cm = (s.depth_mm + t.plate_height_allowance_mm) / 10.0;
-    let mold_base_cost = t.mold_base_fixed
+    let base = t.mold_base_fixed
         + t.mold_base_area_coeff
             * plate_area_cm2
             * plate_height_cm.powf(t.mold_base_height_exponent);
@@ -212,7 +305,35 @@ pub fn tool(
         * t.toolmaker_rate_per_h
         * (cavities as f64).powf(t.multi_cavity_exponent);
     let metal_cost = tm.material_per_cm3 * plate_area_cm2 * plate_height_cm;
-    let tool_cost = mold_base_cost + cavity_set_cost * job.cavity_sets as f64 + metal_cost;
+    let c = &t.customization;
+    let sets = job.cavity_sets.max(1) as f64;
+    let cavity_custom = c.cavity_factor() * cavity_set_cost;
+    let base_custom = c.base_factor() * base;
+    let (mold_base_cost, frame_cost, cost_per_variant, customization_cost, changeover_h) =
+        match variants {
+            VariantTooling::FullCavitySets => (
+                base,
+                0.0,
+                cavity_set_cost + cavity_custom + base_custom,
+                sets * (cavity_custom + base_custom),
+                econ.changeover_h_per_variant,
+            ),
+            VariantTooling::ExchangeableInserts => {
+                let q = &t.quick_change;
+                (
+                    0.0,
+                    q.frame_cost,
+                    q.insert_cost_fraction * (cavity_set_cost + cavity_custom),
+                    sets * q.insert_cost_fraction * cavity_custom,
+                    q.changeover_h_per_variant,
+                )
+            }
+        };
+    let tool_cost = mold_base_cost + frame_cost + sets * cost_per_variant + metal_cost;
+    // The toolmaker's hours: everything in the tool but what is bought (base, frame, metal).
+    let toolmaking_h = sets * cost_per_variant / t.toolmaker_rate_per_h;
+    let mass_kg = plate_area_cm2 * plate_height_cm * tm.density_g_cm3 / 1000.0;
+    let machining_kwh = toolmaking_h * t.toolmaking_energy.machine_power_kw;
     let shots = job.annual_volume * econ.amortization_years / cavities as f64;
     Tool {
         metal,
@@ -221,9 +342,19 @@ pub fn tool(
         cavity_set_cost,
         cavity_sets: job.cavity_sets,
         metal_cost,
+        customization_cost,
+        variant_tooling: variants,
+        frame_cost,
+        cost_per_variant,
         tool_cost,
         tools_needed: (shots / tm.tool_life_shots).ceil().max(1.0),
         lead_time_days: tm.lead_time_days,
+        changeover_h_per_variant: changeover_h,
+        mass_kg,
+        toolmaking_h,
+        embodied_energy_kwh: mass_kg * tm.embodied_energy_mj_per_kg / 3.6 + machining_kwh,
+        embodied_co2_kg: mass_kg * tm.embodied_co2_kg_per_kg
+            + machining_kwh * econ.grid_co2_kg_per_kwh,
     }
 }
 
@@ -234,10 +365,9 @@ fn cost_plan(
     econ: &Economics,
     machine: &MoldingMachine,
     cavities: u32,
-    metal: ToolMetal,
+    tool: Tool,
 ) -> MoldingPlan {
     let c = cycle(job, molding, machine, cavities);
-    let tool = tool(job, molding, econ, cavities, metal);
     let n = cavities as f64;
     let good = 1.0 - econ.scrap_im;
     let hours_per_part = c.total_s / 3600.0 / n / good;
@@ -264,11 +394,16 @@ fn cost_plan(
     let period_parts = job.annual_volume * econ.amortization_years;
     let tooling_cost_per_part = tool.tool_cost * tool.tools_needed / period_parts;
     let changeover_cost_per_part = job.cavity_sets as f64
-        * econ.changeover_h_per_variant
+        * tool.changeover_h_per_variant
         * (machine.hourly_rate + econ.labour_rate_per_h)
         / job.annual_volume;
-    let co2_kg =
-        energy_kwh * econ.grid_co2_kg_per_kwh + mass_kg / good * job.material.co2_kg_per_kg;
+    // The tool's embodied impact is spread like its cost: every tool the period wears out,
+    // over the period's parts; so it falls with volume where the process's does not.
+    let tooling_energy_kwh = tool.embodied_energy_kwh * tool.tools_needed / period_parts;
+    let tooling_co2_kg = tool.embodied_co2_kg * tool.tools_needed / period_parts;
+    let co2_kg = energy_kwh * econ.grid_co2_kg_per_kwh
+        + mass_kg / good * job.material.co2_kg_per_kg
+        + tooling_co2_kg;
     let parts_per_hour = 3600.0 * n / c.total_s;
     MoldingPlan {
         cavities,
@@ -290,12 +425,15 @@ fn cost_plan(
         changeover_cost_per_part,
         energy_kwh,
         co2_kg,
+        tooling_energy_kwh,
+        tooling_co2_kg,
         mass_g: mass_kg * 1000.0,
     }
 }
 
 /// The cheapest set-up for the job: every cavity count of the model that a machine class can
-/// run, in aluminium and in steel; ties go to fewer cavities.
+/// run, in aluminium and in steel, and for several variants with full cavity sets or with
+/// exchangeable inserts; ties go to fewer cavities and to full cavity sets.
 pub fn plan(
     job: &MoldingJob,
     molding: &Molding,
@@ -309,12 +447,20 @@ pub fn plan(
             continue;
         };
         for metal in [ToolMetal::Aluminium, ToolMetal::Steel] {
-            let p = cost_plan(job, molding, econ, machine, n, metal);
-            if best
-                .as_ref()
-                .is_none_or(|b| p.direct_cost() < b.direct_cost() - 1e-12)
-            {
-                best = Some(p);
+            for variants in [
+                VariantTooling::FullCavitySets,
+                VariantTooling::ExchangeableInserts,
+            ] {
+                let Some(tool) = tool_for(job, molding, econ, n, metal, variants) else {
+                    continue;
+                };
+                let p = cost_plan(job, molding, econ, machine, n, tool);
+                if best
+                    .as_ref()
+                    .is_none_or(|b| p.direct_cost() < b.direct_cost() - 1e-12)
+                {
+                    best = Some(p);
+                }
             }
         }
     }

@@ -127,6 +127,7 @@ pub fn scale_tool_cost(molding: &mut Molding, f: f64) {
     t.toolmaker_rate_per_h *= f;
     t.aluminium.material_per_cm3 *= f;
     t.steel.material_per_cm3 *= f;
+    t.quick_change.frame_cost *= f;
 }
 
 fn perturb(input: Input, f: f64, base: &Perturbed) -> Perturbed {

@@ -7,8 +7,8 @@
 use std::fmt::Write;
 
 use crate::mesh::threemf::xml_escape;
-use crate::process::Comparison;
-use crate::process::compare::Route;
+use crate::process::compare::{Metric, Route};
+use crate::process::{BreakEvens, Comparison};
 
 const WIDTH: f64 = 960.0;
 const HEIGHT: f64 = 600.0;
@@ -89,12 +89,81 @@ fn axis_money(v: f64, currency: &str) -> String {
     }
 }
 
-/// The chart of `c` for the part `title`, costs in `currency`.
+/// What one panel of the chart plots: cost or CO2 per part, with its break-evens.
+struct Panel<'a> {
+    heading: String,
+    metric: Metric,
+    /// A decade of the y axis as written.
+    axis: &'a dyn Fn(f64) -> String,
+    /// A value at a line's end as written.
+    value: &'a dyn Fn(f64) -> String,
+    y_title: String,
+    break_evens: BreakEvens,
+}
+
+/// A mass of CO2 for the axis and the line ends: 0.01 kg, 1 kg, 1.5 t.
+fn kg(v: f64) -> String {
+    if v >= 1000.0 {
+        format!("{} t", trim(v / 1000.0))
+    } else if v >= 1.0 {
+        format!("{} kg", trim(v))
+    } else {
+        let t = format!("{v:.4}");
+        format!("{} kg", t.trim_end_matches('0').trim_end_matches('.'))
+    }
+}
+
+/// The chart of `c` for the part `title`, costs in `currency`: cost per part above, CO2 per
+/// part below, each with its break-even volumes.
 pub fn cost_chart_svg(title: &str, c: &Comparison, currency: &str) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{}" viewBox="0 0 {WIDTH} {}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="13">
+<rect width="100%" height="100%" fill="white"/>"##,
+        2.0 * HEIGHT,
+        2.0 * HEIGHT
+    );
+    let axis_cost = |v: f64| axis_money(v, currency);
+    let value_cost = |v: f64| money(v, currency);
+    panel(
+        &mut s,
+        0.0,
+        c,
+        &Panel {
+            heading: format!("Cost per part vs annual volume: {title}"),
+            metric: Metric::Cost,
+            axis: &axis_cost,
+            value: &value_cost,
+            y_title: format!("Cost per part ({currency})"),
+            break_evens: c.break_even_volumes,
+        },
+    );
+    panel(
+        &mut s,
+        HEIGHT,
+        c,
+        &Panel {
+            heading: format!("CO2 per part vs annual volume: {title}"),
+            metric: Metric::Co2,
+            axis: &kg,
+            value: &kg,
+            y_title: "CO2 per part (kg)".into(),
+            break_evens: c.co2_break_even_volumes,
+        },
+    );
+    s.push_str("</svg>\n");
+    s
+}
+
+/// One panel, `top` px down the chart.
+fn panel(s: &mut String, top: f64, c: &Comparison, p: &Panel) {
     let sweep = &c.sweep;
+    let series = |r: Route| sweep.values(p.metric, r);
+    let _ = writeln!(s, r##"<g transform="translate(0 {top})">"##);
     let costs: Vec<f64> = Route::ALL
         .iter()
-        .flat_map(|&r| sweep.costs(r).iter().flatten().copied())
+        .flat_map(|&r| series(r).iter().flatten().copied())
         .filter(|v| v.is_finite() && *v > 0.0)
         .collect();
     let (lo, hi) = costs
@@ -119,16 +188,13 @@ pub fn cost_chart_svg(title: &str, c: &Comparison, currency: &str) -> String {
     let x = |v: f64| LEFT + (v.log10() - v0) / (v1 - v0).max(1e-9) * pw;
     let y = |cost: f64| TOP + (y1 - cost.max(1e-300).log10()) / (y1 - y0) * ph;
 
-    let mut s = String::new();
-    let _ = write!(
+    let _ = writeln!(
         s,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="13">
-<rect width="100%" height="100%" fill="white"/>
-<text x="{LEFT}" y="28" font-size="18" font-weight="bold">Cost per part vs annual volume: {}</text>
-<text x="{LEFT}" y="50" fill="#555">{} variant(s); both axes logarithmic; dots mark break-even volumes</text>
-"##,
-        xml_escape(title),
-        c.variants
+        r##"<text x="{LEFT}" y="28" font-size="18" font-weight="bold">{}</text>
+<text x="{LEFT}" y="50" fill="#555">{} variant(s); both axes logarithmic; dots mark break-even volumes (parts a year over a {}-year amortization)</text>"##,
+        xml_escape(&p.heading),
+        c.variants,
+        c.amortization_years
     );
     // Grid and axes.
     for d in (v0.ceil() as i64)..=(v1.floor() as i64) {
@@ -151,25 +217,31 @@ pub fn cost_chart_svg(title: &str, c: &Comparison, currency: &str) -> String {
             LEFT + pw,
             LEFT - 8.0,
             yv + 4.0,
-            xml_escape(&axis_money(cv, currency))
+            xml_escape(&(p.axis)(cv))
         );
     }
     let _ = writeln!(
         s,
         r##"<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>
 <text x="{:.1}" y="{:.1}" text-anchor="middle">Annual volume (parts per year)</text>
-<text transform="translate(22 {:.1}) rotate(-90)" text-anchor="middle">Cost per part ({})</text>"##,
+<text transform="translate(22 {:.1}) rotate(-90)" text-anchor="middle">{}</text>"##,
         LEFT + pw / 2.0,
         HEIGHT - 18.0,
         TOP + ph / 2.0,
-        xml_escape(currency)
+        xml_escape(&p.y_title)
     );
     // The user's volume.
     let xu = x(c.annual_volume.clamp(10f64.powf(v0), 10f64.powf(v1)));
-    let best = c
-        .best_route
-        .map(|r| format!(": {} is cheapest", label(r)))
-        .unwrap_or_default();
+    let best = match p.metric {
+        Metric::Cost => c.best_route.map(|r| format!(": {} is cheapest", label(r))),
+        // The route of least CO2 per part at the user's volume.
+        Metric::Co2 => Route::ALL
+            .iter()
+            .filter_map(|&r| c.routes.get(r).cost().map(|rc| (r, rc.co2_kg_per_part)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(r, _)| format!(": {} emits least", label(r))),
+    }
+    .unwrap_or_default();
     let _ = writeln!(
         s,
         r##"<line x1="{xu:.1}" y1="{TOP}" x2="{xu:.1}" y2="{:.1}" stroke="#555" stroke-dasharray="6 4"/><text x="{:.1}" y="{:.1}" fill="#333">your volume {}{}</text>"##,
@@ -185,7 +257,7 @@ pub fn cost_chart_svg(title: &str, c: &Comparison, currency: &str) -> String {
         let pts: Vec<String> = sweep
             .volumes
             .iter()
-            .zip(sweep.costs(r))
+            .zip(series(r))
             .filter_map(|(&v, c)| {
                 c.filter(|c| *c > 0.0)
                     .map(|c| format!("{:.1},{:.1}", x(v), y(c)))
@@ -203,7 +275,7 @@ pub fn cost_chart_svg(title: &str, c: &Comparison, currency: &str) -> String {
         if let Some((_, Some(last))) = sweep
             .volumes
             .iter()
-            .zip(sweep.costs(r))
+            .zip(series(r))
             .rev()
             .find(|(_, c)| c.is_some())
         {
@@ -224,12 +296,12 @@ pub fn cost_chart_svg(title: &str, c: &Comparison, currency: &str) -> String {
             ly + 4.0,
             colour(*r),
             label(*r),
-            xml_escape(&money(*last, currency))
+            xml_escape(&(p.value)(*last))
         );
     }
     // Break-even points, each labelled next to its marker; a label that would overlap one
     // already placed moves up or down (with a leader line) until it is clear.
-    let be = &c.break_even_volumes;
+    let be = &p.break_evens;
     let mut placed: Vec<[f64; 4]> = ends
         .iter()
         .map(|(ly, _, _)| [LEFT + pw + 8.0, ly - 10.0, WIDTH, ly + 4.0])
@@ -246,7 +318,7 @@ pub fn cost_chart_svg(title: &str, c: &Comparison, currency: &str) -> String {
     points.sort_by(|p, q| p.0.total_cmp(&q.0));
     for (v, a, b) in points {
         // The cost there, from the sweep (linear in log-log between the neighbouring points).
-        let Some(cost) = interpolate(&sweep.volumes, sweep.costs(a), v) else {
+        let Some(cost) = interpolate(&sweep.volumes, series(a), v) else {
             continue;
         };
         let (px, py) = (x(v), y(cost));
@@ -285,8 +357,7 @@ pub fn cost_chart_svg(title: &str, c: &Comparison, currency: &str) -> String {
             text
         );
     }
-    s.push_str("</svg>\n");
-    s
+    s.push_str("</g>\n");
 }
 
 fn short_name(r: Route) -> &'static str {
