@@ -22,6 +22,8 @@ pub struct MoldedShape {
     pub depth_mm: f64,
     /// Surfaces the mold maker machines (see `mesh::check::surface_patches`).
     pub surface_patches: usize,
+    /// Side actions (slides, lifters) per cavity for its undercuts (the dfm stage).
+    pub side_actions: u32,
 }
 
 /// Cooling time of a wall of thickness `wall_mm` from melt to ejection temperature (the plate
@@ -74,6 +76,10 @@ pub struct Tool {
     /// Tools worn out over the amortization period (the volume over the tool life).
     pub tools_needed: f64,
     pub lead_time_days: f64,
+    /// Side actions of the tool (per cavity times cavities) and their cost, a term of
+    /// `tool_cost` of its own (docs/method.md, "Side actions").
+    pub side_actions: u32,
+    pub side_action_cost: f64,
 }
 
 /// How the printed inserts are placed for overmolding.
@@ -212,7 +218,11 @@ pub fn tool(
         * t.toolmaker_rate_per_h
         * (cavities as f64).powf(t.multi_cavity_exponent);
     let metal_cost = tm.material_per_cm3 * plate_area_cm2 * plate_height_cm;
-    let tool_cost = mold_base_cost + cavity_set_cost * job.cavity_sets as f64 + metal_cost;
+    // Every cavity of every set needs its own slides.
+    let side_actions = s.side_actions * cavities * job.cavity_sets;
+    let side_action_cost = side_actions as f64 * t.side_action_cost;
+    let tool_cost =
+        mold_base_cost + cavity_set_cost * job.cavity_sets as f64 + metal_cost + side_action_cost;
     let shots = job.annual_volume * econ.amortization_years / cavities as f64;
     Tool {
         metal,
@@ -223,7 +233,9 @@ pub fn tool(
         metal_cost,
         tool_cost,
         tools_needed: (shots / tm.tool_life_shots).ceil().max(1.0),
-        lead_time_days: tm.lead_time_days,
+        lead_time_days: tm.lead_time_days + s.side_actions as f64 * t.side_action_lead_time_days,
+        side_actions,
+        side_action_cost,
     }
 }
 
