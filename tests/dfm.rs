@@ -385,3 +385,50 @@ fn a_twenty_percent_insert_under_sixty_mpa_is_printed_denser() {
     assert_eq!(p20.dfm.unwrap().insert_infill_percent, Some(20.0));
     assert!(e.baseplate_print_time_s.unwrap() > e20.baseplate_print_time_s.unwrap());
 }
+
+#[test]
+fn batch_rows_count_the_findings_and_their_kinds() {
+    let dir = tempfile::tempdir().unwrap();
+    let parts = dir.path().join("parts");
+    std::fs::create_dir(&parts).unwrap();
+    let posts = vec![
+        rect(0.0, 0.0, 8.0, 8.0),
+        rect(92.0, 0.0, 100.0, 8.0),
+        rect(92.0, 72.0, 100.0, 80.0),
+        rect(0.0, 72.0, 8.0, 80.0),
+    ];
+    write(
+        &parts,
+        "bed",
+        &[
+            layer(0.0, 3.0, vec![rect(0.0, 0.0, 100.0, 80.0)]),
+            layer(3.0, 13.0, posts),
+            layer(13.0, 16.0, vec![rect(0.0, 0.0, 100.0, 80.0)]),
+        ],
+    );
+    let out = dir.path().join("out");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_hybridplan"))
+        .args([
+            "batch",
+            parts.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(["--height", "3", "--quiet", "--jobs", "1"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
+    let row: serde_json::Value = serde_json::from_str(rows.lines().next().unwrap()).unwrap();
+    assert_eq!(row["status"], "ok", "{row}");
+    // The enclosed deck (an error for both routes: the whole part has it too) and the
+    // warnings beside it.
+    assert!(row["dfm_errors"].as_u64().unwrap() >= 1, "{row}");
+    assert!(row["dfm_warnings"].as_u64().unwrap() >= 1, "{row}");
+    assert!(
+        row["dfm_kinds"].as_str().unwrap().contains("undercut"),
+        "{row}"
+    );
+    assert_ne!(row["best_route"], "hybrid");
+    assert!(row["cost_per_part_hybrid"].is_null(), "{row}");
+}

@@ -325,31 +325,47 @@ pub fn analyse(
             // The best direction across the pull: the most area released; a slide travels
             // as far as the feature reaches along it, and a little more.
             let margin = 0.01 * diag;
+            // The area a slide along `dir` releases; the faces are taken in chunks (each in
+            // parallel) and a direction is given up as soon as more than the allowed share
+            // is blocked, so an enclosed feature costs little more than its first chunks.
+            let allowed = (1.0 - limits.pull.side_action_release_fraction) * area;
             let released = |dir: &Vector3<f64>| -> f64 {
                 let reach = faces
                     .iter()
                     .flat_map(|&f| region.corners(&region.triangles[f as usize]))
                     .map(|p| p.coords.dot(dir))
                     .fold(f64::NEG_INFINITY, f64::max);
-                faces
-                    .par_iter()
-                    .zip(&geo)
-                    .map(|(&f, g)| {
-                        if g.normal.dot(dir) < SLIDE_LEAN {
-                            return 0.0;
-                        }
-                        let pts = samples(region, &region.triangles[f as usize], g.area, cell);
-                        let share = g.area / pts.len() as f64;
-                        pts.iter()
-                            .filter(|p| {
-                                let o = *p + g.normal * eps;
-                                let travel = (reach - o.coords.dot(dir) + margin) as f32;
-                                !blocked(&bvh, p3(&o), v3(dir), travel.max(0.0))
-                            })
-                            .count() as f64
-                            * share
-                    })
-                    .sum()
+                let mut free = 0.0;
+                let mut lost = 0.0;
+                for (chunk, geo_chunk) in faces.chunks(2048).zip(geo.chunks(2048)) {
+                    let (f_area, l_area) = chunk
+                        .par_iter()
+                        .zip(geo_chunk)
+                        .map(|(&f, g)| {
+                            if g.normal.dot(dir) < SLIDE_LEAN {
+                                return (0.0, g.area);
+                            }
+                            let pts = samples(region, &region.triangles[f as usize], g.area, cell);
+                            let share = g.area / pts.len() as f64;
+                            let ok = pts
+                                .iter()
+                                .filter(|p| {
+                                    let o = *p + g.normal * eps;
+                                    let travel = (reach - o.coords.dot(dir) + margin) as f32;
+                                    !blocked(&bvh, p3(&o), v3(dir), travel.max(0.0))
+                                })
+                                .count() as f64
+                                * share;
+                            (ok, g.area - ok)
+                        })
+                        .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+                    free += f_area;
+                    lost += l_area;
+                    if lost > allowed {
+                        break;
+                    }
+                }
+                free
             };
             let best = directions
                 .iter()
