@@ -419,7 +419,7 @@ pub struct MaterialArgs {
     #[arg(long, value_name = "NAME")]
     pub baseplate_material: Option<String>,
     /// Model files to use instead of the embedded ones: a folder holding any of
-    /// materials.toml, printers.toml, molding.toml, economics.toml, or such a file (repeatable).
+    /// materials.toml, printers.toml, molding.toml, economics.toml, dfm.toml, or such a file (repeatable).
     #[arg(long, value_name = "PATH")]
     pub models: Vec<PathBuf>,
 }

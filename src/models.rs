@@ -5,11 +5,13 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+pub mod dfm;
 pub mod economics;
 pub mod materials;
 pub mod molding;
 pub mod set;
 
+pub use dfm::Dfm;
 pub use economics::Economics;
 pub use materials::{Material, Materials};
 pub use molding::Molding;

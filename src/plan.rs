@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use nalgebra::{Point3, Unit, Vector3};
 use serde::Serialize;
 
+use crate::dfm;
 use crate::fsutil::{OutputSet, WriteError};
 use crate::interface::{
     self, Bond, InterfaceFrame, LatticeReport, LatticeRequest, MaterialPair, PrintAndMold,
@@ -106,6 +107,8 @@ pub struct Prepared {
     /// million-triangle part costs about as much as detecting its plate).
     pub patches: Option<SurfacePatches>,
     infill_zone: Option<(mesh::Mesh, Vec<(&'static str, String)>)>,
+    /// The moldability and insert checks ([`run_dfm`]); `None` until they ran.
+    pub dfm: Option<dfm::DfmReport>,
 }
 
 /// Surface patches (see [`mesh::check::surface_patches`]) of the whole part, and of the
@@ -184,6 +187,7 @@ fn prepare_with(file: &Path, job: &SplitJob, for_estimate: bool) -> Result<Prepa
                 bond_warnings: Vec::new(),
                 patches: Some(patches),
                 infill_zone: None,
+                dfm: None,
             });
         }
         Err(e) => return Err(part_err(e.to_string())),
@@ -252,7 +256,53 @@ fn prepare_with(file: &Path, job: &SplitJob, for_estimate: bool) -> Result<Prepa
         bond_warnings,
         patches,
         infill_zone,
+        dfm: None,
     })
+}
+
+/// How the chosen printer makes the insert, for the insert checks: its infill and top skin
+/// (FFF), or solid (powder bed).
+pub fn insert_print(models: &ModelSet, printer: &str, fff: &FffSettings) -> dfm::InsertPrint {
+    match find_printer(&models.printers, printer) {
+        Ok(ChosenPrinter::Fff(p)) => dfm::InsertPrint {
+            infill_fraction: fff.infill_fraction,
+            skin_mm: p.top_solid_layers as f64 * fff.layer_mm,
+            solid: false,
+        },
+        Ok(ChosenPrinter::Powder(_)) => dfm::InsertPrint {
+            infill_fraction: 1.0,
+            skin_mm: 0.0,
+            solid: true,
+        },
+        Err(_) => dfm::InsertPrint {
+            infill_fraction: fff.infill_fraction,
+            skin_mm: 0.0,
+            solid: false,
+        },
+    }
+}
+
+/// Runs the moldability and insert checks (src/dfm) on a prepared part (its walls measured
+/// where they are to be judged) and keeps them in it.
+pub fn run_dfm(p: &mut Prepared, job: &SplitJob, insert: dfm::InsertPrint) -> Result<(), String> {
+    let models = job.models;
+    let (printed_name, printed) = models.materials.get(&job.materials.printed)?;
+    let (molded_name, molded) = models.materials.get(&job.materials.molded)?;
+    let input = dfm::DfmInput {
+        part: &p.part,
+        split: p.split.as_ref().ok(),
+        part_wall: p.part_wall.as_ref(),
+        whole_axis: p.whole_axis,
+        molded_name,
+        molded,
+        printed_name,
+        printed,
+        materials: &models.materials,
+        limits: &models.dfm,
+        insert,
+    };
+    p.dfm = Some(dfm::check(&input));
+    Ok(())
 }
 
 /// The output paths for a part called `stem` in `out_dir`.
@@ -303,6 +353,13 @@ pub fn split_part_with(
     written?;
     set.commit()?;
     result.set_wall_thickness(wall);
+    let default = models::default_printer();
+    let insert = dfm::InsertPrint {
+        infill_fraction: default.infill_fraction,
+        skin_mm: default.top_solid_layers as f64 * default.layer_height_mm,
+        solid: false,
+    };
+    run_dfm(&mut p, job, insert).map_err(|reason| PartError::part(file, reason))?;
     Ok((p, outputs))
 }
 
@@ -768,6 +825,13 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
     };
     let axis = Unit::new_normalize(n);
     let part_size = extents(&p.part, &u, &v, &n);
+    let im_side_actions = p.dfm.as_ref().map_or(0, |d| d.im_side_actions);
+    // The baseplate is printed with the infill that survives the cavity pressure (the insert
+    // pressure check), where that is more than the printer's.
+    let mut plate_fff = opts.fff.clone();
+    if let Some(pct) = p.dfm.as_ref().and_then(|d| d.insert_infill_percent) {
+        plate_fff.infill_fraction = plate_fff.infill_fraction.max(pct / 100.0);
+    }
     let (part_shape, rib_shape, plate) = match &p.split {
         Ok(s) => {
             let f = &s.facts;
@@ -785,6 +849,7 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
                 width_mm: part_size[1],
                 depth_mm: part_size[2],
                 surface_patches: patches.part,
+                side_actions: im_side_actions,
             };
             let rib_shape = MoldedShape {
                 volume_mm3: f.molded_volume_mm3,
@@ -795,6 +860,7 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
                 width_mm: part_size[1],
                 depth_mm: part_size[2],
                 surface_patches: patches.molded,
+                side_actions: p.dfm.as_ref().map_or(0, |d| d.hybrid_side_actions),
             };
             (
                 part_shape,
@@ -812,11 +878,13 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
                 width_mm: part_size[1],
                 depth_mm: part_size[2],
                 surface_patches: patches.part,
+                side_actions: im_side_actions,
             };
             let rib_shape = MoldedShape {
                 volume_mm3: 0.0,
                 projected_area_mm2: 0.0,
                 surface_patches: 0,
+                side_actions: 0,
                 ..part_shape
             };
             (part_shape, rib_shape, Err(why.clone()))
@@ -842,7 +910,7 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
                 &axis,
                 &printer,
                 (printed_name, printed),
-                &opts.fff,
+                &plate_fff,
                 (opts.annual_volume, &models.economics),
             )
             .map_err(|why| format!("the baseplate cannot be printed: {why}"))
@@ -877,13 +945,27 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
         molding: &models.molding,
         economics: economics.as_ref().unwrap_or(&models.economics),
     };
-    let comparison = process::compare_routes(&inputs, &route_models, opts.annual_volume);
+    let mut comparison = process::compare_routes(&inputs, &route_models, opts.annual_volume);
+    // A route with an error finding cannot make the part as planned: it is not chosen.
+    let mut withdrawn = Vec::new();
+    if let Some(d) = &p.dfm {
+        for (route, of) in [
+            (process::compare::Route::Hybrid, dfm::RouteOf::Hybrid),
+            (process::compare::Route::Im, dfm::RouteOf::Im),
+        ] {
+            if let Some(reason) = d.blocking_reason(of) {
+                comparison.withdraw(route, reason.clone());
+                withdrawn.push((route, reason));
+            }
+        }
+    }
     let sensitivity = opts.sensitivity_change.map(|change| {
         process::sensitivity::sensitivity(
             &inputs,
             &route_models,
             opts.annual_volume,
             &comparison,
+            &withdrawn,
             change,
         )
     });
@@ -913,20 +995,27 @@ pub fn estimate_part(
     job: &SplitJob,
     opts: &EstimateOptions,
 ) -> Result<(Prepared, Estimate), PartError> {
-    let p = prepare_measured(file, job)?;
+    let p = prepare_measured(file, job, opts)?;
     let e = estimate(&p, job, opts).map_err(|reason| PartError::part(file, reason))?;
     Ok((p, e))
 }
 
 /// [`prepare`], and the molded region's wall thickness measured (the estimate's cooling
-/// needs it), from at least one sample.
-fn prepare_measured(file: &Path, job: &SplitJob) -> Result<Prepared, PartError> {
+/// needs it), from at least one sample, and the moldability and insert checks run with the
+/// chosen printer's insert.
+fn prepare_measured(
+    file: &Path,
+    job: &SplitJob,
+    opts: &EstimateOptions,
+) -> Result<Prepared, PartError> {
     let mut p = prepare(file, job)?;
     let samples = job.thickness_samples.max(1);
     match &mut p.split {
         Ok(s) => s.measure_wall_thickness(samples),
         Err(_) => p.part_wall = split::thickness::wall_thickness(&p.part, samples),
     }
+    let insert = insert_print(job.models, &opts.printer, &opts.fff);
+    run_dfm(&mut p, job, insert).map_err(|reason| PartError::part(file, reason))?;
     Ok(p)
 }
 
@@ -959,7 +1048,7 @@ pub fn plan_part_staged(
     opts: &EstimateOptions,
     out_dir: &Path,
 ) -> Result<(Planned, OutputSet), PartError> {
-    let p = prepare_measured(file, job)?;
+    let p = prepare_measured(file, job, opts)?;
     let stem = stem_of(file);
     let mut set = OutputSet::begin(out_dir, &stem)?;
     // A part without a split has no meshes: only the reports go into its set.

@@ -1,6 +1,7 @@
 //! Human- and machine-readable output: tables for people, JSON lines for programs.
 
 pub mod chart;
+pub mod dfm_svg;
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -142,6 +143,14 @@ pub fn split_value(
             }
         }
         obj.insert("file".into(), file.display().to_string().into());
+        if let Some(d) = &prepared.dfm {
+            // The findings as a list under `dfm`, the figures the plan uses beside them.
+            if let serde_json::Value::Object(mut m) = serde_json::to_value(d)? {
+                let findings = m.remove("findings").unwrap_or_default();
+                obj.insert("dfm".into(), findings);
+                obj.insert("dfm_facts".into(), serde_json::Value::Object(m));
+            }
+        }
         if let Ok(split) = &prepared.split {
             obj.insert(
                 "footprint_loops_mm".into(),
@@ -182,6 +191,38 @@ pub fn split_table(
     }
     for warning in split_warnings(prepared) {
         writeln!(w, "  warning: {warning}")?;
+    }
+    dfm_lines(w, prepared)
+}
+
+/// The moldability and insert findings, one a line: a summary, then errors, warnings, infos.
+pub fn dfm_lines(w: &mut dyn Write, prepared: &Prepared) -> io::Result<()> {
+    use crate::dfm::Severity;
+    let Some(d) = &prepared.dfm else {
+        return Ok(());
+    };
+    writeln!(
+        w,
+        "  {:<16} {} errors, {} warnings, {} notes; side actions: hybrid {}, IM {}",
+        "dfm",
+        d.count(Severity::Error),
+        d.count(Severity::Warning),
+        d.count(Severity::Info),
+        d.hybrid_side_actions,
+        d.im_side_actions
+    )?;
+    for f in &d.findings {
+        let route = match f.route {
+            crate::dfm::RouteOf::Hybrid => "hybrid",
+            crate::dfm::RouteOf::Im => "im",
+        };
+        writeln!(
+            w,
+            "  dfm {} {} ({route}): {}",
+            f.severity.name(),
+            f.kind.name(),
+            f.message
+        )?;
     }
     Ok(())
 }
@@ -580,7 +621,7 @@ pub fn estimate_table(
     for warning in split_warnings(prepared).chain(&estimate.warnings) {
         writeln!(w, "  warning: {warning}")?;
     }
-    Ok(())
+    dfm_lines(w, prepared)
 }
 
 /// The report files `plan` writes for a part.
@@ -589,6 +630,8 @@ pub struct PlanReportFiles {
     pub svg: PathBuf,
     pub png: PathBuf,
     pub summary: PathBuf,
+    /// The molded region along the pull with the dfm findings coloured.
+    pub dfm_svg: PathBuf,
 }
 
 /// The rendered reports of a planned part: the JSON object, the chart, the summary text.
@@ -598,6 +641,8 @@ pub struct PlanReports {
     pub png: Vec<u8>,
     pub summary: String,
     pub files: PlanReportFiles,
+    /// `None` for a part without a split (no molded region to draw).
+    pub dfm_svg: Option<String>,
 }
 
 /// Renders the reports of a planned part (named after `file`, in `out_dir`).
@@ -608,6 +653,11 @@ pub fn plan_reports(file: &Path, planned: &Planned, out_dir: &Path) -> io::Resul
         svg: out_dir.join(format!("{stem}.report.svg")),
         png: out_dir.join(format!("{stem}.report.png")),
         summary: out_dir.join(format!("{stem}.summary.txt")),
+        dfm_svg: out_dir.join(format!("{stem}.dfm.svg")),
+    };
+    let dfm_svg = match (&planned.prepared.split, &planned.prepared.dfm) {
+        (Ok(split), Some(d)) => dfm_svg::dfm_svg(&stem, split, d),
+        _ => None,
     };
     let mut json = estimate_value(
         file,
@@ -627,6 +677,9 @@ pub fn plan_reports(file: &Path, planned: &Planned, out_dir: &Path) -> io::Resul
         outs.insert("report_svg".into(), files.svg.display().to_string().into());
         outs.insert("report_png".into(), files.png.display().to_string().into());
         outs.insert("summary".into(), files.summary.display().to_string().into());
+        if dfm_svg.is_some() {
+            outs.insert("dfm_svg".into(), files.dfm_svg.display().to_string().into());
+        }
         outs.insert(
             "manifest".into(),
             manifest_path(out_dir, &stem).display().to_string().into(),
@@ -647,7 +700,8 @@ pub fn plan_reports(file: &Path, planned: &Planned, out_dir: &Path) -> io::Resul
             ("3mf", &o.three_mf),
         ]
     });
-    for (k, v) in meshes.chain([
+    let dfm_file = dfm_svg.as_ref().map(|_| ("dfm picture", &files.dfm_svg));
+    for (k, v) in meshes.chain(dfm_file).chain([
         ("report", &files.json),
         ("chart", &files.svg),
         ("chart (PNG)", &files.png),
@@ -662,6 +716,7 @@ pub fn plan_reports(file: &Path, planned: &Planned, out_dir: &Path) -> io::Resul
         png,
         summary: String::from_utf8_lossy(&summary).into_owned(),
         files,
+        dfm_svg,
     })
 }
 
@@ -676,5 +731,11 @@ pub fn write_plan_reports(r: &PlanReports, set: &mut OutputSet) -> Result<(), Wr
     write_atomic(&set.stage(&r.files.png), |w| w.write_all(&r.png))?;
     write_atomic(&set.stage(&r.files.summary), |w| {
         w.write_all(r.summary.as_bytes())
-    })
+    })?;
+    if let Some(svg) = &r.dfm_svg {
+        write_atomic(&set.stage(&r.files.dfm_svg), |w| {
+            w.write_all(svg.as_bytes())
+        })?;
+    }
+    Ok(())
 }

@@ -60,6 +60,7 @@ fn shape() -> MoldedShape {
         width_mm: 10.0,
         depth_mm: 5.0,
         surface_patches: 6,
+        side_actions: 0,
     }
 }
 
@@ -273,6 +274,7 @@ fn molding_energy_per_kg_lands_in_the_measured_machine_range() {
             width_mm: 80.0,
             depth_mm: 15.0,
             surface_patches: 20,
+            side_actions: 0,
         };
         for volume in [10_000.0, 1e6] {
             let job = MoldingJob {

@@ -27,6 +27,7 @@ fn shape() -> MoldedShape {
         width_mm: 80.0,
         depth_mm: 15.0,
         surface_patches: 20,
+        side_actions: 0,
     }
 }
 

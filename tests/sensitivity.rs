@@ -16,6 +16,7 @@ fn shape() -> MoldedShape {
         width_mm: 80.0,
         depth_mm: 15.0,
         surface_patches: 20,
+        side_actions: 0,
     }
 }
 
@@ -97,7 +98,7 @@ fn each_row_is_the_comparison_recomputed_with_that_input_changed() {
     };
     let volume = 5000.0;
     let base = compare_routes(&i, &models, volume);
-    let study = sensitivity::sensitivity(&i, &models, volume, &base, 0.25);
+    let study = sensitivity::sensitivity(&i, &models, volume, &base, &[], 0.25);
     assert_eq!(study.rows.len(), Input::ALL.len());
     assert_eq!(
         study.base.break_even_volumes.am_im,
@@ -202,7 +203,7 @@ fn am_handling_moves_the_am_cost_by_its_share_by_hand() {
     );
     // The study's handling row is this change: the AM = IM break-even falls.
     let base = compare_routes(&i, &models, 1000.0);
-    let study = sensitivity::sensitivity(&i, &models, 1000.0, &base, 0.25);
+    let study = sensitivity::sensitivity(&i, &models, 1000.0, &base, &[], 0.25);
     let row = study
         .rows
         .iter()

@@ -48,6 +48,9 @@ pub const COLUMNS: &[&str] = &[
     "break_even_hybrid_im",
     "best_route",
     "warnings",
+    "dfm_errors",
+    "dfm_warnings",
+    "dfm_kinds",
 ];
 
 /// One row's figures, one value per [`COLUMNS`] entry (JSON values: numbers, text, or null for
@@ -282,6 +285,11 @@ pub fn evaluate(entry: &CatalogEntry, opts: &EvalOptions) -> Result<Figures, Str
             .collect::<Vec<_>>()
             .join("; "),
     );
+    if let Some(d) = &prepared.dfm {
+        figures.set("dfm_errors", d.count(crate::dfm::Severity::Error));
+        figures.set("dfm_warnings", d.count(crate::dfm::Severity::Warning));
+        figures.set("dfm_kinds", d.kinds().join(" "));
+    }
     Ok(figures)
 }
 

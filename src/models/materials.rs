@@ -35,6 +35,21 @@ pub struct Material {
     pub processing_energy_kwh_per_kg: f64,
     /// Cradle-to-gate greenhouse gas emissions of the polymer.
     pub co2_kg_per_kg: f64,
+    /// Thermal conductivity and specific heat of the solid (W/(m K), J/(kg K)): with the
+    /// density its thermal effusivity, which sets the contact temperature of melt on insert.
+    /// Optional: a materials file without them skips the insert heat check (said so).
+    #[serde(default)]
+    pub thermal_conductivity_w_mk: Option<f64>,
+    #[serde(default)]
+    pub specific_heat_j_kgk: Option<f64>,
+    /// Heat deflection temperature at 0.45 MPa: above it a printed insert softens.
+    #[serde(default)]
+    pub heat_deflection_temp_c: Option<f64>,
+    #[serde(default)]
+    pub glass_transition_c: Option<f64>,
+    /// Melting onset of a semi-crystalline polymer; `None` for amorphous ones.
+    #[serde(default)]
+    pub melting_temp_c: Option<f64>,
 }
 
 impl Material {
@@ -54,6 +69,29 @@ impl Material {
     pub fn shear_strength_mpa(&self) -> f64 {
         self.tensile_strength_mpa / 3f64.sqrt()
     }
+
+    /// Thermal effusivity sqrt(k ρ c) in W s^0.5 / (m² K), where the model gives k and c.
+    pub fn effusivity(&self) -> Option<f64> {
+        let k = self.thermal_conductivity_w_mk?;
+        let c = self.specific_heat_j_kgk?;
+        Some((k * self.density_g_cm3 * 1000.0 * c).sqrt())
+    }
+
+    /// The temperature at which a printed insert of this material starts to flow: the melting
+    /// onset of a semi-crystalline polymer, else the no-flow temperature of its melt.
+    pub fn flow_onset_c(&self) -> f64 {
+        self.melting_temp_c.unwrap_or(self.no_flow_temp_c)
+    }
+}
+
+/// The contact temperature of two semi-infinite bodies brought together at temperatures
+/// `t1_c` and `t2_c` with thermal effusivities `e1` and `e2` (Carslaw and Jaeger): the
+/// interface jumps at once to the effusivity-weighted mean
+/// T_c = (e1 T1 + e2 T2) / (e1 + e2) and stays there while both are thick compared with
+/// sqrt(α t). Used for the melt meeting the printed insert (src/dfm) and available to the
+/// bond estimate of the interface.
+pub fn contact_temperature_c(e1: f64, t1_c: f64, e2: f64, t2_c: f64) -> f64 {
+    (e1 * t1_c + e2 * t2_c) / (e1 + e2)
 }
 
 /// Adhesion strength of a melt molded onto a printed insert, by pair.

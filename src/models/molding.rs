@@ -124,6 +124,10 @@ pub struct Tooling {
     pub toolmaker_rate_per_h: f64,
     pub multi_cavity_exponent: f64,
     pub cavity_counts: Vec<u32>,
+    /// One side action (slide or lifter) per undercut feature and cavity: cost and the days
+    /// it adds to the lead time.
+    pub side_action_cost: f64,
+    pub side_action_lead_time_days: f64,
     pub aluminium: ToolMaterial,
     pub steel: ToolMaterial,
     pub customization: Customization,

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::dfm::{DFM_TOML, Dfm, parse_dfm};
 use super::economics::{ECONOMICS_TOML, Economics, parse_economics};
 use super::materials::{MATERIALS_TOML, Materials, parse_materials};
 use super::molding::{MOLDING_TOML, Molding, parse_molding};
@@ -15,14 +16,17 @@ pub struct ModelSet {
     pub printers: Printers,
     pub molding: Molding,
     pub economics: Economics,
+    /// Moldability and insert limits (the `dfm` stage).
+    pub dfm: Dfm,
 }
 
 /// The model files a set is made of, by the name they have under `models/`.
-pub const MODEL_FILES: [&str; 4] = [
+pub const MODEL_FILES: [&str; 5] = [
     "materials.toml",
     "printers.toml",
     "molding.toml",
     "economics.toml",
+    "dfm.toml",
 ];
 
 impl ModelSet {
@@ -33,6 +37,7 @@ impl ModelSet {
             printers: parse_printers("models/printers.toml (embedded)", PRINTERS_TOML)?,
             molding: parse_molding("models/molding.toml (embedded)", MOLDING_TOML)?,
             economics: parse_economics("models/economics.toml (embedded)", ECONOMICS_TOML)?,
+            dfm: parse_dfm("models/dfm.toml (embedded)", DFM_TOML)?,
         })
     }
 
@@ -84,6 +89,7 @@ impl ModelSet {
             "materials.toml" => self.materials = parse_materials(&shown, &text)?,
             "printers.toml" => self.printers = parse_printers(&shown, &text)?,
             "molding.toml" => self.molding = parse_molding(&shown, &text)?,
+            "dfm.toml" => self.dfm = parse_dfm(&shown, &text)?,
             _ => self.economics = parse_economics(&shown, &text)?,
         }
         Ok(())

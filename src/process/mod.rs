@@ -138,3 +138,41 @@ pub fn compare_routes(
         sweep,
     }
 }
+
+impl Comparison {
+    /// Takes `route` out of the comparison: unavailable with `reason` (a check found that it
+    /// cannot make the part as planned), no costs in the sweep, no break-evens with it, and
+    /// the cheapest route chosen among the others.
+    pub fn withdraw(&mut self, route: Route, reason: String) {
+        let gone = RouteResult::Unavailable {
+            available: false,
+            reason,
+        };
+        let be = &mut self.break_even_volumes;
+        match route {
+            Route::Am => {
+                self.routes.am = gone;
+                self.sweep.am.iter_mut().for_each(|c| *c = None);
+                be.am_im = None;
+                be.am_hybrid = None;
+            }
+            Route::Im => {
+                self.routes.im = gone;
+                self.sweep.im.iter_mut().for_each(|c| *c = None);
+                be.am_im = None;
+                be.hybrid_im = None;
+            }
+            Route::Hybrid => {
+                self.routes.hybrid = gone;
+                self.sweep.hybrid.iter_mut().for_each(|c| *c = None);
+                be.am_hybrid = None;
+                be.hybrid_im = None;
+            }
+        }
+        let costs: Vec<(Route, Option<f64>)> = Route::ALL
+            .iter()
+            .map(|&r| (r, self.routes.get(r).cost().map(|c| c.cost_per_part)))
+            .collect();
+        self.best_route = compare::cheapest(&costs);
+    }
+}

@@ -22,6 +22,8 @@ pub struct MoldedShape {
     pub depth_mm: f64,
     /// Surfaces the mold maker machines (see `mesh::check::surface_patches`).
     pub surface_patches: usize,
+    /// Side actions (slides, lifters) per cavity for its undercuts (the dfm stage).
+    pub side_actions: u32,
 }
 
 /// Cooling time of a wall of thickness `wall_mm` from melt to ejection temperature (the plate
@@ -105,6 +107,10 @@ pub struct Tool {
     /// electricity of its machining.
     pub embodied_energy_kwh: f64,
     pub embodied_co2_kg: f64,
+    /// Side actions of the tool (per cavity times cavities) and their cost, a term of
+    /// `tool_cost` of its own (docs/method.md, "Side actions").
+    pub side_actions: u32,
+    pub side_action_cost: f64,
 }
 
 /// How the printed inserts are placed for overmolding.
@@ -329,7 +335,11 @@ fn build_tool(
                 )
             }
         };
-    let tool_cost = mold_base_cost + frame_cost + sets * cost_per_variant + metal_cost;
+    // Every cavity of every set needs its own slides.
+    let side_actions = s.side_actions * cavities * job.cavity_sets;
+    let side_action_cost = side_actions as f64 * t.side_action_cost;
+    let tool_cost =
+        mold_base_cost + frame_cost + sets * cost_per_variant + metal_cost + side_action_cost;
     // The toolmaker's hours: everything in the tool but what is bought (base, frame, metal).
     let toolmaking_h = sets * cost_per_variant / t.toolmaker_rate_per_h;
     let mass_kg = plate_area_cm2 * plate_height_cm * tm.density_g_cm3 / 1000.0;
@@ -348,13 +358,15 @@ fn build_tool(
         cost_per_variant,
         tool_cost,
         tools_needed: (shots / tm.tool_life_shots).ceil().max(1.0),
-        lead_time_days: tm.lead_time_days,
+        lead_time_days: tm.lead_time_days + s.side_actions as f64 * t.side_action_lead_time_days,
         changeover_h_per_variant: changeover_h,
         mass_kg,
         toolmaking_h,
         embodied_energy_kwh: mass_kg * tm.embodied_energy_mj_per_kg / 3.6 + machining_kwh,
         embodied_co2_kg: mass_kg * tm.embodied_co2_kg_per_kg
             + machining_kwh * econ.grid_co2_kg_per_kwh,
+        side_actions,
+        side_action_cost,
     }
 }
 

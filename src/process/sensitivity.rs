@@ -165,7 +165,7 @@ fn perturb(input: Input, f: f64, base: &Perturbed) -> Perturbed {
     p
 }
 
-fn verdict(p: &Perturbed, inputs: &RouteInputs) -> Verdict {
+fn verdict(p: &Perturbed, inputs: &RouteInputs, withdrawn: &[(Route, String)]) -> Verdict {
     let changed = RouteInputs {
         am_part: p.am_part.clone(),
         am_baseplate: p.am_baseplate.clone(),
@@ -176,7 +176,11 @@ fn verdict(p: &Perturbed, inputs: &RouteInputs) -> Verdict {
         molding: &p.molding,
         economics: &p.economics,
     };
-    Verdict::of(&compare_routes(&changed, &models, p.volume))
+    let mut c = compare_routes(&changed, &models, p.volume);
+    for (route, reason) in withdrawn {
+        c.withdraw(*route, reason.clone());
+    }
+    Verdict::of(&c)
 }
 
 /// The factor by which break-even `x` moved from `base`: 1 where both are absent, infinite
@@ -200,12 +204,14 @@ fn largest_move(base: &BreakEvens, x: &BreakEvens) -> f64 {
 }
 
 /// Studies how far the verdict of `base` (the comparison of `inputs` under `models` at
-/// `annual_volume`) moves when each input changes by `change` (0.25 = ±25 %).
+/// `annual_volume`, with the routes of `withdrawn` taken out as the moldability checks do)
+/// moves when each input changes by `change` (0.25 = ±25 %).
 pub fn sensitivity(
     inputs: &RouteInputs,
     models: &RouteModels,
     annual_volume: f64,
     base: &Comparison,
+    withdrawn: &[(Route, String)],
     change: f64,
 ) -> Sensitivity {
     let start = Perturbed {
@@ -220,8 +226,8 @@ pub fn sensitivity(
     let mut rows: Vec<SensitivityRow> = Input::ALL
         .iter()
         .map(|&input| {
-            let low = verdict(&perturb(input, 1.0 - change, &start), inputs);
-            let high = verdict(&perturb(input, 1.0 + change, &start), inputs);
+            let low = verdict(&perturb(input, 1.0 - change, &start), inputs, withdrawn);
+            let high = verdict(&perturb(input, 1.0 + change, &start), inputs, withdrawn);
             SensitivityRow {
                 input,
                 label: input.name(),

@@ -4,7 +4,7 @@
 //! ([`cut`]), and measures what later stages need: volumes, the footprint where the two meet,
 //! the rib bodies, the projected area along the mold opening direction and the wall thickness.
 
-mod bvh;
+pub(crate) mod bvh;
 pub mod cut;
 pub mod detect;
 pub mod thickness;

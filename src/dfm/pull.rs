@@ -1,0 +1,694 @@
+//! The mold's opening direction: which faces it releases, which it hides (undercuts, grouped
+//! into features that each need a side action, or that none reaches), and the draft of the
+//! faces it releases.
+//!
+//! A face of the molded region is released by the mold half it faces: one facing along the
+//! pull (n · pull > 0) by the half that opens along it, one facing against it by the other
+//! half (for the hybrid route the insert's side), a side wall (n · pull = 0) by either. It is
+//! hidden when a ray from it in its release direction meets the part: the steel that forms it
+//! would be trapped (a cross hole, a snap hook, the underside of a plate standing on posts). A
+//! side wall is hidden only when both ways are blocked. Hidden faces sharing edges form a
+//! feature; a feature is released by a side action moving across the pull when rays from its
+//! faces along one direction of the plane across the pull are free for as far as the feature
+//! reaches along it (the slide's travel) and no face leans against that direction. A feature
+//! no single direction releases is enclosed: the route cannot mold it.
+//!
+//! Every test is one ray per sample through the hierarchy of [`crate::split::bvh`] (a few
+//! samples on a large face, one on a small one): n log n for the whole region; the rays of a
+//! million triangles run on every core.
+
+use glam::Vec3A;
+use hashbrown::HashMap;
+use nalgebra::{Point3, Unit, Vector3};
+use obvhs::ray::Ray;
+use rayon::prelude::*;
+
+use super::{DfmInput, FaceClass, Finding, Kind, RouteOf, Severity, fmt_mm};
+use crate::mesh::Mesh;
+use crate::models::Dfm;
+use crate::split::Split;
+use crate::split::bvh::Bvh;
+
+/// |n · pull| below this is a side wall (tested both ways): about 0.06°.
+const SIDE_WALL_COS: f64 = 1e-3;
+/// A side action may not move into a face: n · dir at least this (float noise of facets
+/// parallel to it).
+const SLIDE_LEAN: f64 = -1e-5;
+/// Directions across the pull a side action is tried along.
+const SLIDE_DIRECTIONS: usize = 8;
+/// Draft patches reported one by one, the largest first; the rest are summed.
+const DRAFT_PATCHES_LISTED: usize = 5;
+
+/// The triangles to cast rays at, in f32 as the hierarchy wants them.
+struct Scene {
+    vertices: Vec<Vec3A>,
+    triangles: Vec<[u32; 3]>,
+}
+
+impl Scene {
+    fn of(meshes: &[&Mesh]) -> Scene {
+        let mut vertices = Vec::new();
+        let mut triangles = Vec::new();
+        for m in meshes {
+            let base = vertices.len() as u32;
+            vertices.extend(
+                m.vertices
+                    .iter()
+                    .map(|p| Vec3A::new(p.x as f32, p.y as f32, p.z as f32)),
+            );
+            triangles.extend(m.triangles.iter().map(|t| t.map(|i| i + base)));
+        }
+        Scene {
+            vertices,
+            triangles,
+        }
+    }
+}
+
+/// A face's geometry: unit normal, area, and sample points with their share of the area.
+struct Face {
+    normal: Vector3<f64>,
+    area: f64,
+    centroid: Point3<f64>,
+}
+
+fn face(mesh: &Mesh, t: &[u32; 3]) -> Face {
+    let [a, b, c] = mesh.corners(t);
+    let cross = (b - a).cross(&(c - a));
+    let len = cross.norm();
+    Face {
+        normal: if len > 0.0 {
+            cross / len
+        } else {
+            Vector3::zeros()
+        },
+        area: 0.5 * len,
+        centroid: Point3::from((a.coords + b.coords + c.coords) / 3.0),
+    }
+}
+
+/// Sample points of triangle `t`: the centroids of its k² sub-triangles, k from 1 to 4 with
+/// the face's size against `cell_mm`, so a large face is judged by its area, not one point.
+fn samples(mesh: &Mesh, t: &[u32; 3], area: f64, cell_mm: f64) -> Vec<Point3<f64>> {
+    let [a, b, c] = mesh.corners(t);
+    let k = ((area / (cell_mm * cell_mm)).sqrt().ceil() as usize).clamp(1, 4);
+    if k == 1 {
+        return vec![Point3::from((a.coords + b.coords + c.coords) / 3.0)];
+    }
+    let (ab, ac) = ((b - a) / k as f64, (c - a) / k as f64);
+    let mut out = Vec::with_capacity(k * k);
+    for i in 0..k {
+        for j in 0..k - i {
+            let (fi, fj) = (i as f64, j as f64);
+            // The upright sub-triangle at (i, j), and the inverted one beside it.
+            out.push(a + ab * (fi + 1.0 / 3.0) + ac * (fj + 1.0 / 3.0));
+            if i + j + 1 < k {
+                out.push(a + ab * (fi + 2.0 / 3.0) + ac * (fj + 2.0 / 3.0));
+            }
+        }
+    }
+    out
+}
+
+fn v3(v: &Vector3<f64>) -> Vec3A {
+    Vec3A::new(v.x as f32, v.y as f32, v.z as f32)
+}
+
+fn p3(p: &Point3<f64>) -> Vec3A {
+    Vec3A::new(p.x as f32, p.y as f32, p.z as f32)
+}
+
+/// Whether a ray from `origin` along `dir` meets the scene within `max_mm`.
+fn blocked(bvh: &Bvh, origin: Vec3A, dir: Vec3A, max_mm: f32) -> bool {
+    bvh.cast(Ray::new(origin, dir, 0.0, max_mm)).is_some()
+}
+
+/// A group of hidden faces and what releases it.
+#[derive(Debug, Clone)]
+pub struct Feature {
+    pub faces: Vec<u32>,
+    pub area_mm2: f64,
+    pub centroid_mm: [f64; 3],
+    /// The direction a side action releases it along, or `None`: enclosed.
+    pub slide: Option<[f64; 3]>,
+    /// Smaller than the model's least feature: not given a side action of its own.
+    pub minor: bool,
+}
+
+/// A connected patch of released faces with too little draft.
+#[derive(Debug, Clone)]
+pub struct DraftPatch {
+    pub area_mm2: f64,
+    pub centroid_mm: [f64; 3],
+    pub least_draft_deg: f64,
+}
+
+/// The analysis of one region along one pull.
+pub struct Analysis {
+    pub classes: Vec<FaceClass>,
+    pub features: Vec<Feature>,
+    pub draft_patches: Vec<DraftPatch>,
+    pub surface_mm2: f64,
+}
+
+impl Analysis {
+    pub fn enclosed(&self) -> usize {
+        self.features
+            .iter()
+            .filter(|f| !f.minor && f.slide.is_none())
+            .count()
+    }
+    pub fn side_actions(&self) -> u32 {
+        self.features
+            .iter()
+            .filter(|f| !f.minor && f.slide.is_some())
+            .count() as u32
+    }
+    pub fn undercut_area_mm2(&self) -> f64 {
+        self.features.iter().fold(0.0, |a, f| a + f.area_mm2)
+    }
+    pub fn draft_area_mm2(&self) -> f64 {
+        self.draft_patches.iter().fold(0.0, |a, p| a + p.area_mm2)
+    }
+}
+
+/// Groups the faces `members` by shared edges (union-find over an edge map: linear).
+fn components(mesh: &Mesh, members: &[u32]) -> Vec<Vec<u32>> {
+    let mut parent: Vec<u32> = (0..members.len() as u32).collect();
+    fn find(parent: &mut [u32], mut x: u32) -> u32 {
+        while parent[x as usize] != x {
+            let p = parent[x as usize];
+            parent[x as usize] = parent[p as usize];
+            x = p;
+        }
+        x
+    }
+    let mut edges: HashMap<(u32, u32), u32> = HashMap::with_capacity(members.len() * 3);
+    for (k, &f) in members.iter().enumerate() {
+        let t = mesh.triangles[f as usize];
+        for e in 0..3 {
+            let (a, b) = (t[e], t[(e + 1) % 3]);
+            let key = (a.min(b), a.max(b));
+            match edges.get(&key) {
+                Some(&other) => {
+                    let (ra, rb) = (find(&mut parent, k as u32), find(&mut parent, other));
+                    if ra != rb {
+                        parent[ra as usize] = rb;
+                    }
+                }
+                None => {
+                    edges.insert(key, k as u32);
+                }
+            }
+        }
+    }
+    let mut groups: HashMap<u32, Vec<u32>> = HashMap::new();
+    for (k, &f) in members.iter().enumerate() {
+        let r = find(&mut parent, k as u32);
+        groups.entry(r).or_default().push(f);
+    }
+    let mut out: Vec<Vec<u32>> = groups.into_values().collect();
+    out.sort_by_key(|g| g[0]);
+    out
+}
+
+/// Two unit vectors across `pull`.
+fn across(pull: &Vector3<f64>) -> (Vector3<f64>, Vector3<f64>) {
+    let helper = if pull.x.abs() < 0.9 {
+        Vector3::x()
+    } else {
+        Vector3::y()
+    };
+    let e1 = pull.cross(&helper).normalize();
+    (e1, pull.cross(&e1))
+}
+
+/// Analyses the faces of `region` along `pull` against the triangles of `obstacles` (the
+/// region itself among them); faces for which `by_insert` holds are formed by the insert.
+pub fn analyse(
+    region: &Mesh,
+    obstacles: &[&Mesh],
+    pull: &Unit<Vector3<f64>>,
+    by_insert: &(dyn Fn(&Point3<f64>) -> bool + Sync),
+    min_draft_deg: f64,
+    limits: &Dfm,
+) -> Analysis {
+    let scene = Scene::of(obstacles);
+    let diag = obstacles
+        .iter()
+        .filter_map(|m| m.bounds())
+        .map(|b| b.diagonal())
+        .fold(0.0, f64::max)
+        .max(1e-6);
+    let eps = 1e-4 * diag;
+    let cell = diag / 50.0;
+    let n = pull.into_inner();
+    let Some(bvh) = Bvh::build(&scene.vertices, &scene.triangles) else {
+        return Analysis {
+            classes: vec![FaceClass::Ok; region.triangles.len()],
+            features: Vec::new(),
+            draft_patches: Vec::new(),
+            surface_mm2: 0.0,
+        };
+    };
+    let sin_min = min_draft_deg.to_radians().sin();
+    let up = v3(&n);
+    let far = f32::INFINITY;
+    let classes: Vec<FaceClass> = region
+        .triangles
+        .par_iter()
+        .map(|t| {
+            let f = face(region, t);
+            if f.area <= 0.0 || by_insert(&f.centroid) {
+                return FaceClass::Insert;
+            }
+            let d = f.normal.dot(&n);
+            let pts = samples(region, t, f.area, cell);
+            let off = f.normal * eps;
+            let hidden = pts
+                .iter()
+                .filter(|p| {
+                    let o = p3(&(*p + off));
+                    if d.abs() < SIDE_WALL_COS {
+                        blocked(&bvh, o, up, far) && blocked(&bvh, o, -up, far)
+                    } else {
+                        blocked(&bvh, o, if d > 0.0 { up } else { -up }, far)
+                    }
+                })
+                .count();
+            if 2 * hidden > pts.len() {
+                FaceClass::Undercut
+            } else if d.abs() < sin_min {
+                FaceClass::Draft
+            } else {
+                FaceClass::Ok
+            }
+        })
+        .collect();
+    let surface_mm2: f64 = region
+        .triangles
+        .par_iter()
+        .zip(&classes)
+        .filter(|(_, c)| **c != FaceClass::Insert)
+        .map(|(t, _)| face(region, t).area)
+        .sum();
+    let of_class = |c: FaceClass| -> Vec<u32> {
+        classes
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| **k == c)
+            .map(|(i, _)| i as u32)
+            .collect()
+    };
+    let undercut_members = of_class(FaceClass::Undercut);
+    let draft_members = of_class(FaceClass::Draft);
+    let min_area = limits.pull.min_feature_area_fraction * surface_mm2;
+    let (e1, e2) = across(&n);
+    let directions: Vec<Vector3<f64>> = (0..SLIDE_DIRECTIONS)
+        .map(|k| {
+            let a = std::f64::consts::TAU * k as f64 / SLIDE_DIRECTIONS as f64;
+            e1 * a.cos() + e2 * a.sin()
+        })
+        .collect();
+    let mut features: Vec<Feature> = components(region, &undercut_members)
+        .into_iter()
+        .map(|faces| {
+            let geo: Vec<Face> = faces
+                .iter()
+                .map(|&f| face(region, &region.triangles[f as usize]))
+                .collect();
+            let area: f64 = geo.iter().map(|g| g.area).sum();
+            let centroid = geo
+                .iter()
+                .fold(Vector3::zeros(), |acc, g| acc + g.centroid.coords * g.area)
+                / area.max(1e-300);
+            // The best direction across the pull: the most area released; a slide travels
+            // as far as the feature reaches along it, and a little more.
+            let margin = 0.01 * diag;
+            // The area a slide along `dir` releases; the faces are taken in chunks (each in
+            // parallel) and a direction is given up as soon as more than the allowed share
+            // is blocked, so an enclosed feature costs little more than its first chunks.
+            let allowed = (1.0 - limits.pull.side_action_release_fraction) * area;
+            let released = |dir: &Vector3<f64>| -> f64 {
+                let reach = faces
+                    .iter()
+                    .flat_map(|&f| region.corners(&region.triangles[f as usize]))
+                    .map(|p| p.coords.dot(dir))
+                    .fold(f64::NEG_INFINITY, f64::max);
+                let mut free = 0.0;
+                let mut lost = 0.0;
+                for (chunk, geo_chunk) in faces.chunks(2048).zip(geo.chunks(2048)) {
+                    let (f_area, l_area) = chunk
+                        .par_iter()
+                        .zip(geo_chunk)
+                        .map(|(&f, g)| {
+                            if g.normal.dot(dir) < SLIDE_LEAN {
+                                return (0.0, g.area);
+                            }
+                            let pts = samples(region, &region.triangles[f as usize], g.area, cell);
+                            let share = g.area / pts.len() as f64;
+                            let ok = pts
+                                .iter()
+                                .filter(|p| {
+                                    let o = *p + g.normal * eps;
+                                    let travel = (reach - o.coords.dot(dir) + margin) as f32;
+                                    !blocked(&bvh, p3(&o), v3(dir), travel.max(0.0))
+                                })
+                                .count() as f64
+                                * share;
+                            (ok, g.area - ok)
+                        })
+                        .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+                    free += f_area;
+                    lost += l_area;
+                    if lost > allowed {
+                        break;
+                    }
+                }
+                free
+            };
+            let best = directions
+                .iter()
+                .map(|d| (released(d), d))
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            let slide = best
+                .filter(|(r, _)| *r >= limits.pull.side_action_release_fraction * area)
+                .map(|(_, d)| [d.x, d.y, d.z]);
+            Feature {
+                faces,
+                area_mm2: area,
+                centroid_mm: centroid.into(),
+                slide,
+                minor: area < min_area,
+            }
+        })
+        .collect();
+    features.sort_by(|a, b| b.area_mm2.total_cmp(&a.area_mm2));
+    let mut classes = classes;
+    for f in features.iter().filter(|f| f.slide.is_none()) {
+        for &t in &f.faces {
+            classes[t as usize] = FaceClass::Enclosed;
+        }
+    }
+    let mut draft_patches: Vec<DraftPatch> = components(region, &draft_members)
+        .into_iter()
+        .map(|faces| {
+            let geo: Vec<Face> = faces
+                .iter()
+                .map(|&f| face(region, &region.triangles[f as usize]))
+                .collect();
+            let area: f64 = geo.iter().map(|g| g.area).sum();
+            let centroid = geo
+                .iter()
+                .fold(Vector3::zeros(), |acc, g| acc + g.centroid.coords * g.area)
+                / area.max(1e-300);
+            let least = geo
+                .iter()
+                .map(|g| g.normal.dot(&n).abs().min(1.0).asin().to_degrees())
+                .fold(f64::INFINITY, f64::min);
+            DraftPatch {
+                area_mm2: area,
+                centroid_mm: centroid.into(),
+                least_draft_deg: least,
+            }
+        })
+        .collect();
+    draft_patches.sort_by(|a, b| b.area_mm2.total_cmp(&a.area_mm2));
+    Analysis {
+        classes,
+        features,
+        draft_patches,
+        surface_mm2,
+    }
+}
+
+/// The findings of an analysis for `route`.
+fn findings(a: &Analysis, route: RouteOf, min_draft_deg: f64, what: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut minor = (0usize, 0.0f64);
+    for f in &a.features {
+        if f.minor {
+            minor.0 += 1;
+            minor.1 += f.area_mm2;
+            continue;
+        }
+        out.push(match f.slide {
+            Some(d) => Finding::new(
+                Kind::Undercut,
+                Severity::Warning,
+                route,
+                format!(
+                    "{what}: {:.1} mm2 of faces hidden from the pull at {}: one side action along ({:.2}, {:.2}, {:.2}), added to the tool",
+                    f.area_mm2,
+                    fmt_mm(&f.centroid_mm),
+                    d[0],
+                    d[1],
+                    d[2]
+                ),
+                Some(f.area_mm2),
+                None,
+                "mm2",
+                Some(f.centroid_mm),
+            ),
+            None => Finding::new(
+                Kind::Undercut,
+                Severity::Error,
+                route,
+                format!(
+                    "{what}: {:.1} mm2 of faces hidden from the pull at {} that no side action reaches (enclosed{}): the mold cannot open",
+                    f.area_mm2,
+                    fmt_mm(&f.centroid_mm),
+                    if route == RouteOf::Hybrid {
+                        " between the insert and the molded region"
+                    } else {
+                        ""
+                    }
+                ),
+                Some(f.area_mm2),
+                None,
+                "mm2",
+                Some(f.centroid_mm),
+            ),
+        }
+        .with_area(f.area_mm2));
+    }
+    if minor.0 > 0 {
+        out.push(
+            Finding::new(
+                Kind::Undercut,
+                Severity::Info,
+                route,
+                format!(
+                    "{what}: {} small hidden areas ({:.2} mm2 in all) below the least feature: no side action given",
+                    minor.0, minor.1
+                ),
+                Some(minor.1),
+                None,
+                "mm2",
+                None,
+            )
+            .with_area(minor.1),
+        );
+    }
+    let min_area = 0.0;
+    for p in a
+        .draft_patches
+        .iter()
+        .filter(|p| p.area_mm2 > min_area)
+        .take(DRAFT_PATCHES_LISTED)
+    {
+        out.push(
+            Finding::new(
+                Kind::Draft,
+                Severity::Warning,
+                route,
+                format!(
+                    "{what}: {:.1} mm2 of faces at {} with {:.2} deg of draft, below the material's {min_draft_deg} deg",
+                    p.area_mm2,
+                    fmt_mm(&p.centroid_mm),
+                    p.least_draft_deg
+                ),
+                Some(p.least_draft_deg),
+                Some(min_draft_deg),
+                "deg",
+                Some(p.centroid_mm),
+            )
+            .with_area(p.area_mm2),
+        );
+    }
+    if a.draft_patches.len() > DRAFT_PATCHES_LISTED {
+        let rest = &a.draft_patches[DRAFT_PATCHES_LISTED..];
+        let area: f64 = rest.iter().map(|p| p.area_mm2).sum();
+        out.push(
+            Finding::new(
+                Kind::Draft,
+                Severity::Info,
+                route,
+                format!(
+                    "{what}: {} more patches below {min_draft_deg} deg of draft, {area:.1} mm2 in all",
+                    rest.len()
+                ),
+                Some(area),
+                None,
+                "mm2",
+                None,
+            )
+            .with_area(area),
+        );
+    }
+    out
+}
+
+/// The hybrid route: the molded region on its insert along the split normal.
+pub struct Hybrid {
+    pub findings: Vec<Finding>,
+    pub side_actions: u32,
+    pub classes: Vec<FaceClass>,
+}
+
+/// The heights (along `n`) of the insert's slab: faces of the molded region within it are
+/// formed by the insert (the cut face, the pins in the pores).
+fn insert_slab(split: &Split, n: &Vector3<f64>, tol: f64) -> (f64, f64) {
+    let h0 = n.dot(&Vector3::from(split.facts.plane_point_mm));
+    match &split.facts.second_plane {
+        Some(p) => {
+            let h1 = n.dot(&Vector3::from(p.point_mm));
+            (h0.min(h1) - tol, h0.max(h1) + tol)
+        }
+        None => (f64::NEG_INFINITY, h0 + tol),
+    }
+}
+
+pub fn hybrid(split: &Split, n: Unit<Vector3<f64>>, limits: &Dfm, min_draft_deg: f64) -> Hybrid {
+    let diag = split
+        .molded
+        .bounds()
+        .map(|b| b.diagonal())
+        .unwrap_or(1.0)
+        .max(
+            split
+                .baseplate
+                .bounds()
+                .map(|b| b.diagonal())
+                .unwrap_or(1.0),
+        );
+    let (lo, hi) = insert_slab(split, &n, 1e-4 * diag);
+    let nn = n.into_inner();
+    let by_insert = move |p: &Point3<f64>| {
+        let h = nn.dot(&p.coords);
+        h >= lo && h <= hi
+    };
+    let a = analyse(
+        &split.molded,
+        &[&split.molded, &split.baseplate],
+        &n,
+        &by_insert,
+        min_draft_deg,
+        limits,
+    );
+    Hybrid {
+        findings: findings(&a, RouteOf::Hybrid, min_draft_deg, "molded region"),
+        side_actions: a.side_actions(),
+        classes: a.classes,
+    }
+}
+
+/// The pure-IM route: the whole part, along the best of the candidate axes.
+pub struct Im {
+    pub findings: Vec<Finding>,
+    pub side_actions: u32,
+    pub axis: [f64; 3],
+}
+
+pub fn im(input: &DfmInput, min_draft_deg: f64) -> Im {
+    let first = match input.split {
+        Some(s) => Vector3::from(s.facts.plane_normal),
+        None => Vector3::from(input.whole_axis),
+    };
+    let mut axes: Vec<Vector3<f64>> = Vec::new();
+    for a in [first, Vector3::z(), Vector3::x(), Vector3::y()] {
+        if a.norm() > 0.0
+            && axes
+                .iter()
+                .all(|b| b.normalize().dot(&a.normalize()).abs() < 0.999)
+        {
+            axes.push(a.normalize());
+        }
+    }
+    let never = |_: &Point3<f64>| false;
+    let results: Vec<(Vector3<f64>, Analysis)> = axes
+        .iter()
+        .map(|a| {
+            let axis = Unit::new_normalize(*a);
+            (
+                *a,
+                analyse(
+                    input.part,
+                    &[input.part],
+                    &axis,
+                    &never,
+                    min_draft_deg,
+                    input.limits,
+                ),
+            )
+        })
+        .collect();
+    // The axis with the fewest enclosed features, then side actions, then hidden area, then
+    // area short of draft; ties to the earlier candidate (the split normal first).
+    let best = results
+        .iter()
+        .min_by(|(_, x), (_, y)| {
+            (x.enclosed(), x.side_actions())
+                .cmp(&(y.enclosed(), y.side_actions()))
+                .then(x.undercut_area_mm2().total_cmp(&y.undercut_area_mm2()))
+                .then(x.draft_area_mm2().total_cmp(&y.draft_area_mm2()))
+        })
+        .expect("at least the first axis is a candidate");
+    let (axis, a) = best;
+    let mut out = findings(a, RouteOf::Im, min_draft_deg, "whole part");
+    out.push(Finding::new(
+        Kind::Undercut,
+        Severity::Info,
+        RouteOf::Im,
+        format!(
+            "whole part: parting along ({:.3}, {:.3}, {:.3}), the best of {} candidate axes: {} side actions, {:.1} mm2 hidden",
+            axis.x,
+            axis.y,
+            axis.z,
+            results.len(),
+            a.side_actions(),
+            a.undercut_area_mm2()
+        ),
+        Some(a.side_actions() as f64),
+        None,
+        "side actions",
+        None,
+    ));
+    Im {
+        findings: out,
+        side_actions: a.side_actions(),
+        axis: [axis.x, axis.y, axis.z],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_cover_the_triangle_evenly() {
+        let m = Mesh::new(
+            vec![
+                Point3::new(0.0, 0.0, 0.0),
+                Point3::new(3.0, 0.0, 0.0),
+                Point3::new(0.0, 3.0, 0.0),
+            ],
+            vec![[0, 1, 2]],
+        );
+        let s = samples(&m, &m.triangles[0], 4.5, 1.0);
+        // k = 3: nine sub-triangles, their centroids average to the triangle's.
+        assert_eq!(s.len(), 9);
+        let mean = s.iter().fold(Vector3::zeros(), |a, p| a + p.coords) / 9.0;
+        assert!((mean - Vector3::new(1.0, 1.0, 0.0)).norm() < 1e-12);
+    }
+}
