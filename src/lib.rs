@@ -8,6 +8,7 @@
 
 pub mod batch;
 pub mod cli;
+pub mod family;
 pub mod fsutil;
 pub mod interface;
 pub mod limits;
