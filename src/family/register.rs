@@ -19,13 +19,18 @@ use super::sample::surface_samples;
 use crate::mesh::Mesh;
 use crate::mesh::section::Plane;
 
-/// Samples used by the coarse ICP from each of the four starts.
-pub const COARSE_SAMPLES: usize = 2_000;
+/// Samples by which the four starts are scored (one pass of closest points each).
+const START_SAMPLES: usize = 400;
+/// The starts refined coarsely: the best two (the other two are far off when the principal
+/// axes are distinct; when they are not, a turned start may score second).
+const STARTS_REFINED: usize = 2;
+/// Samples used by the coarse ICP of the starts refined.
+pub const COARSE_SAMPLES: usize = 1_000;
 /// Samples used by the final ICP.
-pub const ICP_SAMPLES: usize = 5_000;
+pub const ICP_SAMPLES: usize = 3_000;
 /// Iterations of the coarse and the fine ICP, at most.
-const COARSE_ITERATIONS: usize = 15;
-const FINE_ITERATIONS: usize = 40;
+const COARSE_ITERATIONS: usize = 10;
+const FINE_ITERATIONS: usize = 30;
 /// Correspondences farther than this are dropped once the fit is close (mm), unless three
 /// times the median distance is larger: well under the 0.3 to 1 mm of a changed rib, well
 /// over the residual of a good fit.
@@ -159,7 +164,7 @@ fn icp(
         let tx = qc[0] - (c * pc[0] - s * pc[1]);
         let ty = qc[1] - (s * pc[0] + c * pc[1]);
         t = planar(theta, tx, ty) * t;
-        if theta.abs() < 1e-10 && tx.hypot(ty) < 1e-8 {
+        if theta.abs() < 1e-9 && tx.hypot(ty) < 1e-7 {
             break;
         }
     }
@@ -179,17 +184,28 @@ fn trimmed_mean(d: &mut [f64]) -> f64 {
     d[..n].iter().sum::<f64>() / n as f64
 }
 
-/// Registers `member` onto `reference`: the four quarter-turn starts refined coarsely, the
-/// best refined finely.
+/// Registers `member` onto `reference`: the four quarter-turn starts scored, the best two
+/// refined coarsely, the better of them finely.
 pub fn register(member: &Shape, reference: &Shape) -> Registration {
-    let coarse = subset(&member.samples, COARSE_SAMPLES);
-    let best = (0..4)
+    let scoring = subset(&member.samples, START_SAMPLES);
+    let mut starts: Vec<(f64, Isometry3<f64>)> = (0..4)
         .map(|k| {
             let start = planar(k as f64 * std::f64::consts::FRAC_PI_2, 0.0, 0.0);
-            icp(&coarse, &reference.surface, start, COARSE_ITERATIONS)
+            let mut d: Vec<f64> = scoring
+                .par_iter()
+                .map(|p| reference.surface.closest(&(start * p)).distance_mm)
+                .collect();
+            (trimmed_mean(&mut d), start)
         })
+        .collect();
+    starts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let coarse = subset(&member.samples, COARSE_SAMPLES);
+    let best = starts
+        .iter()
+        .take(STARTS_REFINED)
+        .map(|(_, start)| icp(&coarse, &reference.surface, *start, COARSE_ITERATIONS))
         .min_by(|a, b| a.fit_mm.total_cmp(&b.fit_mm))
-        .expect("four starts");
+        .expect("at least one start");
     let fine = subset(&member.samples, ICP_SAMPLES);
     icp(
         &fine,
