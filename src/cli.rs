@@ -24,6 +24,9 @@ use crate::process::molding::InsertHandling;
 use crate::split::{Side, SplitOptions};
 use crate::{plan, report};
 
+mod family;
+pub use family::{FamilyArgs, family_command};
+
 #[derive(Parser, Debug)]
 #[command(
     name = "hybridplan",
@@ -51,6 +54,9 @@ pub enum Command {
     Batch(Box<BatchArgs>),
     /// Join the output folders of `batch --shard K/N` runs into one result in catalog order.
     Merge(MergeArgs),
+    /// A family of personalised variants (a folder or a manifest): register the members'
+    /// molded regions, group them into rib molds, check the plates, cost the routes.
+    Family(Box<FamilyArgs>),
     /// Internal: evaluates one part of a batch (the request on standard input, the row on
     /// standard output), in a process of its own so that the part's limits hold.
     #[command(name = "__batch-worker", hide = true)]
@@ -551,6 +557,7 @@ pub fn run(cli: Cli) -> io::Result<i32> {
         Command::Plan(args) => plan_command(&args),
         Command::Batch(args) => batch_command(&args),
         Command::Merge(args) => merge_command(&args),
+        Command::Family(args) => family_command(&args),
         Command::BatchWorker(args) => batch_worker_command(&args),
     }
 }

@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod cli;
 pub mod dfm;
+pub mod family;
 pub mod fsutil;
 pub mod interface;
 pub mod limits;

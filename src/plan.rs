@@ -766,6 +766,12 @@ pub struct Estimate {
     /// part's other warnings.
     #[serde(skip)]
     pub warnings: Vec<String>,
+    /// The print runs the routes were costed with (the whole part; the baseplate), or why
+    /// there is none: `family` costs members' routes from them.
+    #[serde(skip)]
+    pub am_run: Result<PrintRun, String>,
+    #[serde(skip)]
+    pub baseplate_run: Result<PrintRun, String>,
 }
 
 /// A warning when the molded region's typical wall (the whole part's, without a split) is
@@ -969,7 +975,10 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
             change,
         )
     });
+    let (am_run, baseplate_run) = (inputs.am_part.clone(), inputs.am_baseplate.clone());
     Ok(Estimate {
+        am_run,
+        baseplate_run,
         currency: models.economics.currency.clone(),
         material: molded_name.to_string(),
         baseplate_material: printed_name.to_string(),

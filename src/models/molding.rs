@@ -143,6 +143,31 @@ pub struct Molding {
     pub machines: Vec<MoldingMachine>,
     pub energy: MoldingEnergy,
     pub tooling: Tooling,
+    /// Variant families (`hybridplan family`); a molding file without the table takes the
+    /// embedded values.
+    #[serde(default)]
+    pub family: FamilyMolding,
+}
+
+/// What one rib mold tolerates across a family of variants.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyMolding {
+    /// Members whose molded regions lie within this surface distance (mm) of the mold's
+    /// reference share its mold.
+    pub tolerance_mm: f64,
+    /// Width of the plate face around the rib footprint on which the mold shuts off (mm).
+    pub shut_off_land_mm: f64,
+}
+
+impl Default for FamilyMolding {
+    /// The embedded model's values (models/molding.toml).
+    fn default() -> Self {
+        FamilyMolding {
+            tolerance_mm: 0.05,
+            shut_off_land_mm: 1.0,
+        }
+    }
 }
 
 /// The embedded molding model.
@@ -216,6 +241,12 @@ pub fn parse_molding(file: &str, text: &str) -> Result<Molding, ModelError> {
             "process.injection_pressure_mpa and tooling.toolmaker_rate_per_h must be positive"
                 .into(),
         ));
+    }
+    if !(m.family.tolerance_mm > 0.0 && m.family.shut_off_land_mm >= 0.0) {
+        return Err(err(format!(
+            "family.tolerance_mm = {} and family.shut_off_land_mm = {}: the tolerance must be above 0, the land at least 0",
+            m.family.tolerance_mm, m.family.shut_off_land_mm
+        )));
     }
     Ok(m)
 }

@@ -1,0 +1,337 @@
+//! `hybridplan family DIR|MANIFEST --out DIR`: a family of personalised variants, its molds
+//! and its cost (see [`crate::family`] and docs/family.md).
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::{OutputFormat, PartPlanArgs, length_mm, thickness_samples, usage_error};
+use crate::batch;
+use crate::family::{self, Family, FamilyOptions, MemberSpec};
+use crate::fsutil::{OutputSet, write_atomic};
+use crate::mesh;
+use crate::process::RouteResult;
+use crate::process::compare::Route;
+use crate::report::{self, chart};
+
+#[derive(Args, Debug)]
+pub struct FamilyArgs {
+    /// The members: a folder (every .stl in it, at any depth, in sorted order) or a CSV
+    /// manifest with a `file` column and per-member `normal`, `height_mm`, `units` and
+    /// `annual_volume` (as `batch`'s).
+    pub members: PathBuf,
+    /// Folder for family.json, family.summary.txt, family.molded.stl (the common molded
+    /// region), each member's STEM.baseplate.stl and the cost chart (created if missing).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Members within this surface distance (mm) of a mold's reference share its mold;
+    /// above 0 and at most 1e5. Default: the molding model's (0.05 mm).
+    #[arg(long, value_name = "MM", value_parser = length_mm, allow_hyphen_values = true)]
+    pub tolerance_mm: Option<f64>,
+    /// Surface samples of each molded region for the distance, from 1 to 1e6.
+    #[arg(long, default_value_t = family::DEFAULT_SAMPLES, value_name = "N", value_parser = thickness_samples, allow_hyphen_values = true)]
+    pub samples: usize,
+    #[command(flatten)]
+    pub part: PartPlanArgs,
+}
+
+/// `hybridplan family`: exit 0 when every member was evaluated, 1 when any member is an
+/// error row (or none could be split), 2 for usage and output errors.
+pub fn family_command(args: &FamilyArgs) -> io::Result<i32> {
+    if let Err(e) = super::out_folder_usable(&args.out) {
+        return Ok(usage_error(&e));
+    }
+    let (models, estimate) = match args.part.models_and_options() {
+        Ok(x) => x,
+        Err(e) => return Ok(usage_error(&e)),
+    };
+    let catalog_opts = batch::CatalogOptions {
+        ignore_unknown_columns: false,
+        exclude: Some(args.out.clone()),
+        printers: batch::known_printers(&models.printers),
+    };
+    let catalog = match batch::read_catalog(&args.members, &catalog_opts) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+    };
+    if catalog.entries.is_empty() {
+        eprintln!(
+            "error: {}: no members in this family",
+            args.members.display()
+        );
+        return Ok(1);
+    }
+    let base = args.part.job(&models);
+    let specs: Vec<MemberSpec> = catalog
+        .entries
+        .iter()
+        .map(|e| {
+            let mut job = base.clone();
+            let mut error = None;
+            let mut annual_volume = None;
+            match &e.overrides {
+                Ok(o) => {
+                    if o.normal.is_some() {
+                        job.split.normal = o.normal;
+                        job.split.plane = None;
+                    }
+                    if o.height_mm.is_some() {
+                        job.split.height_mm = o.height_mm;
+                        job.split.plane = None;
+                    }
+                    if let Some(u) = o.units {
+                        job.load.units = u;
+                    }
+                    annual_volume = o.annual_volume.map(|v| v as f64);
+                    if o.material.is_some()
+                        || o.baseplate_material.is_some()
+                        || o.printer.is_some()
+                        || o.variants.is_some()
+                    {
+                        error = Some(format!(
+                            "{}: material, baseplate_material, printer and variants are the family's (options of the command), not a member's",
+                            e.file
+                        ));
+                    }
+                }
+                Err(why) => error = Some(format!("{}: {why}", e.file)),
+            }
+            MemberSpec {
+                name: e.file.clone(),
+                path: e.path.clone(),
+                job,
+                annual_volume,
+                error,
+            }
+        })
+        .collect();
+    let opts = FamilyOptions {
+        models: &models,
+        tolerance_mm: args
+            .tolerance_mm
+            .unwrap_or(models.molding.family.tolerance_mm),
+        samples: args.samples,
+        estimate,
+        lattice: base.lattice,
+        cost: true,
+    };
+    let fam = family::evaluate(&specs, &opts);
+    for m in &fam.members {
+        if let Some(e) = &m.error {
+            eprintln!("error: {e}");
+        }
+    }
+    if let Err(e) = write_outputs(&fam, &specs, &args.out) {
+        eprintln!("error: {e}");
+        return Ok(2);
+    }
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.part.format {
+        OutputFormat::Json => {
+            serde_json::to_writer(&mut out, &fam)?;
+            writeln!(out)?;
+        }
+        OutputFormat::Table => out.write_all(summary(&fam).as_bytes())?,
+    }
+    out.flush()?;
+    let failed = fam.members.iter().any(|m| m.status == "error");
+    Ok(if failed { 1 } else { 0 })
+}
+
+/// The stem of each member's outputs: its file's, made unique with its index where two
+/// members share one.
+fn member_stems(specs: &[MemberSpec]) -> Vec<String> {
+    let stems: Vec<String> = specs
+        .iter()
+        .map(|s| crate::plan::stem_of(&s.path))
+        .collect();
+    stems
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            if stems.iter().filter(|t| *t == s).count() > 1 {
+                format!("{s}.{i}")
+            } else {
+                s.clone()
+            }
+        })
+        .collect()
+}
+
+/// Writes the family's files into `out` as one set (manifest `family.outputs.json`).
+fn write_outputs(fam: &Family, specs: &[MemberSpec], out: &Path) -> Result<(), String> {
+    let mut set = OutputSet::begin(out, "family").map_err(|e| e.to_string())?;
+    let e = |x: crate::fsutil::WriteError| x.to_string();
+    for (k, m) in fam.mold_meshes.iter().enumerate() {
+        let name = if k == 0 {
+            "family.molded.stl".to_string()
+        } else {
+            format!("family.mold{k}.molded.stl")
+        };
+        mesh::stl::write_binary(&set.stage(&out.join(&name)), m, &name).map_err(e)?;
+    }
+    for (stem, b) in member_stems(specs).iter().zip(&fam.baseplates) {
+        if let Some(b) = b {
+            let name = format!("{stem}.baseplate.stl");
+            mesh::stl::write_binary(&set.stage(&out.join(&name)), b, "baseplate").map_err(e)?;
+        }
+    }
+    write_atomic(&set.stage(&out.join("family.json")), |w| {
+        serde_json::to_writer_pretty(&mut *w, fam)?;
+        writeln!(w)
+    })
+    .map_err(e)?;
+    let text = summary(fam);
+    write_atomic(&set.stage(&out.join("family.summary.txt")), |w| {
+        w.write_all(text.as_bytes())
+    })
+    .map_err(e)?;
+    if let Some(c) = &fam.costs {
+        let svg = chart::cost_chart_svg("family", &c.comparison, &c.currency);
+        let png = chart::svg_to_png(&svg, 1.0)?;
+        write_atomic(&set.stage(&out.join("family.report.svg")), |w| {
+            w.write_all(svg.as_bytes())
+        })
+        .map_err(e)?;
+        write_atomic(&set.stage(&out.join("family.report.png")), |w| {
+            w.write_all(&png)
+        })
+        .map_err(e)?;
+    }
+    set.commit().map_err(e)?;
+    Ok(())
+}
+
+fn opt(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "-".into(), |x| format!("{x:.digits$}"))
+}
+
+/// The family as a table: the members, the molds, the routes.
+pub fn summary(fam: &Family) -> String {
+    let mut s = String::new();
+    let w = &mut s;
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        w,
+        "family: {} members, {} molds, tolerance {} mm ({} samples per molded region)",
+        fam.members.len(),
+        fam.molds.len(),
+        fam.tolerance_mm,
+        fam.samples
+    );
+    let _ = writeln!(
+        w,
+        "{:<28} {:>4} {:>9} {:>9} {:<16} {:<26} {:>10} {:>9} {:<6}",
+        "member",
+        "mold",
+        "dev mm",
+        "p95 mm",
+        "differs",
+        "worst at (mm)",
+        "plate s",
+        "plate €",
+        "plate"
+    );
+    for m in &fam.members {
+        if m.status == "error" {
+            let _ = writeln!(
+                w,
+                "{:<28} error: {}",
+                m.file,
+                m.error.as_deref().unwrap_or("")
+            );
+            continue;
+        }
+        let at = m.worst_at_mm.map_or_else(
+            || "-".into(),
+            |p| format!("{:.2}, {:.2}, {:.2}", p[0], p[1], p[2]),
+        );
+        let differs = m
+            .differs
+            .map(|d| format!("{d:?}").to_lowercase())
+            .unwrap_or_default();
+        let plate_ok = m.plate.as_ref().map_or("-", |p| {
+            if p.footprint_inside_plate && p.shut_off_land_inside_plate && p.lattice_fits {
+                "fits"
+            } else {
+                "NO"
+            }
+        });
+        let (t, c) = m.cost.as_ref().map_or((None, None), |c| {
+            (c.baseplate_print_time_s, c.baseplate_cost_per_part)
+        });
+        let _ = writeln!(
+            w,
+            "{:<28} {:>4} {:>9} {:>9} {:<16} {:<26} {:>10} {:>9} {:<6}",
+            m.file,
+            m.mold.map_or("-".into(), |x| x.to_string()),
+            opt(m.deviation_mm, 3),
+            opt(m.deviation_p95_mm, 3),
+            differs,
+            at,
+            t.map_or("-".into(), report::fmt_duration),
+            opt(c, 2),
+            plate_ok
+        );
+        if let Some(p) = &m.plate {
+            for problem in &p.plate_problems {
+                let _ = writeln!(w, "    {problem}");
+            }
+        }
+    }
+    let _ = writeln!(w, "molds:");
+    for m in &fam.molds {
+        let _ = writeln!(
+            w,
+            "  mold {}: reference {}, {} members, largest deviation {:.3} mm, molded {:.0} mm³, {:.0} parts a year",
+            m.id,
+            m.reference_file,
+            m.members.len(),
+            m.max_deviation_mm,
+            m.molded_volume_mm3,
+            m.annual_volume
+        );
+    }
+    if let Some(c) = &fam.costs {
+        let _ = writeln!(
+            w,
+            "routes at {:.0} parts a year ({} distinct parts, {} rib molds), {}:",
+            c.annual_volume, c.distinct_parts, c.rib_molds, c.currency
+        );
+        for r in Route::ALL {
+            match c.routes.get(r) {
+                RouteResult::Available(x) => {
+                    let _ = writeln!(
+                        w,
+                        "  {:<7} {:>9.2} per part, tooling {:>10.0}",
+                        r.name(),
+                        x.cost_per_part,
+                        x.tooling_cost
+                    );
+                }
+                RouteResult::Unavailable { reason, .. } => {
+                    let _ = writeln!(w, "  {:<7} unavailable: {reason}", r.name());
+                }
+            }
+        }
+        let be = &c.break_even_volumes;
+        let _ = writeln!(
+            w,
+            "  break-even volumes: am/im {}, am/hybrid {}, hybrid/im {}",
+            opt(be.am_im, 0),
+            opt(be.am_hybrid, 0),
+            opt(be.hybrid_im, 0)
+        );
+        let _ = writeln!(
+            w,
+            "  best route: {}",
+            c.best_route.map_or("none", |r| r.name())
+        );
+    }
+    s
+}
