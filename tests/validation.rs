@@ -99,10 +99,13 @@ fn the_cover_is_the_part_described() {
 }
 
 /// Case 1 (docs/validation.md): the 2023 review puts AM = IM at 42,000-87,000 parts a year
-/// for small parts, depending on process and geometry. Today the tool puts the small cover's
-/// SLS break-even at 733 a year and MJF's at 1,036: 40-120 times lower. This pins today's
-/// figures (2 %) and the share of the flat 2 min handling in the AM cost that the amcost
-/// change replaces; the lead updates it after the merges.
+/// for small parts, depending on process and geometry. Before issue 11 the tool put the small
+/// cover's SLS break-even at 733 a year and MJF's at 1,036; with the per-build labour, the
+/// builds filled by a week's orders and the mold's customisation it is 11 and 19 a year:
+/// below that the mold's share is dearer than a nearly empty build, above it a week's parts
+/// share a build and printing stays dearer than molding at every volume up to 10^7 (the
+/// mold, 14,000 EUR, is paid back by a saving of about 2 EUR a part in a few thousand parts).
+/// This pins today's figures (5 %), and that AM is dearer than IM at 1,000 a year and beyond.
 #[test]
 fn case1_review_cost_range_today() {
     let (_dir, f) = cover();
@@ -111,43 +114,26 @@ fn case1_review_cost_range_today() {
     let be_sls = num(&sls, &["break_even_volumes", "am_im"]);
     let be_mjf = num(&mjf, &["break_even_volumes", "am_im"]);
     println!("case 1: AM = IM at {be_sls:.0} a year by SLS, {be_mjf:.0} by MJF");
-    assert!((be_sls - 733.0).abs() < 0.02 * 733.0, "SLS {be_sls}");
-    assert!((be_mjf - 1036.0).abs() < 0.02 * 1036.0, "MJF {be_mjf}");
-    assert!(be_sls < 42_000.0 / 40.0 && be_mjf < 42_000.0 / 40.0);
-    // Handling: 2 min at 35 EUR/h over 95 % good parts = 1.228070 EUR a part, whatever the
-    // build; against the direct cost (cost / 1.15 overhead) it is 46 % of SLS, 64 % of MJF.
-    let handling = 2.0 / 60.0 * 35.0 / 0.95;
-    for (e, share) in [(&sls, 0.46), (&mjf, 0.64)] {
-        let labour = num(e, &["routes", "am", "labour_cost"]);
-        assert!((labour - handling).abs() < 1e-9, "{labour}");
-        let direct = num(e, &["routes", "am", "cost_per_part"]) / 1.15;
-        assert!(
-            (labour / direct - share).abs() < 0.01,
-            "{}",
-            labour / direct
-        );
+    assert!((be_sls - 11.37).abs() < 0.05 * 11.37, "SLS {be_sls}");
+    assert!((be_mjf - 19.0).abs() < 0.05 * 19.0, "MJF {be_mjf}");
+    for e in [&sls, &mjf] {
+        let am = num(e, &["routes", "am", "cost_per_part"]);
+        let im = num(e, &["routes", "im", "cost_per_part"]);
+        assert!(am > im, "AM {am} against IM {im} at 1,000 a year");
     }
-    // The break-even is the tooling paid a year over the saving a part:
-    // V = T / (Y (c_AM - c_IM,var)); with the tool's own 1-cavity mold of 4,877 EUR
-    // (overhead 15 %, 3 years) and c_AM - c_IM,var = 3.04 - 0.42, V = 1869.5 / 2.62 = 714,
-    // within 3 % of the swept 733 (c_IM,var moves a little with the volume).
-    let tool = num(&sls, &["routes", "im", "tooling_cost"]);
-    assert!((tool - 4877.0).abs() < 0.01 * 4877.0, "{tool}");
-    let c_am = num(&sls, &["routes", "am", "cost_per_part"]);
-    let im = num(&sls, &["routes", "im", "cost_per_part"]);
-    let im_var = im - num(&sls, &["routes", "im", "tooling_cost_per_part"]) * 1.15;
-    let by_hand = tool * 1.15 / 3.0 / (c_am - im_var);
-    assert!(
-        (by_hand - be_sls).abs() < 0.03 * be_sls,
-        "{by_hand} vs {be_sls}"
-    );
+    // The break-even is where the mold's share equals the printing's surplus over molding's
+    // variable cost: at the swept volume both routes cost the same to 1e-6.
+    let at = pa12_on(&f, "sls", be_sls);
+    let am = num(&at, &["routes", "am", "cost_per_part"]);
+    let im = num(&at, &["routes", "im", "cost_per_part"]);
+    assert!((am - im).abs() < 1e-3 * am, "{am} vs {im}");
 }
 
 /// Case 1 after the merges: the small cover's AM = IM break-even by SLS and by MJF within
 /// the review's 42,000-87,000 a year, widened by a factor 2 either way (the review's range
 /// spans its studies' parts; the cover is not one of them).
 #[test]
-#[ignore = "needs the amcost (per-build labour, filled builds) and moldcost (mold cost terms) merges; docs/validation.md case 1"]
+#[ignore = "disagrees after issue 11 (11 and 19 a year against 42,000-87,000): dedicated weekly builds price small runs high; docs/validation.md case 1"]
 fn case1_review_cost_range() {
     let (_dir, f) = cover();
     for printer in ["sls", "mjf"] {
@@ -169,9 +155,11 @@ fn co2_at(file: &Path, volume: f64) -> (f64, f64) {
     )
 }
 
-/// Case 2: the review finds AM greener only below about 1,000 parts a year. Today molding's
-/// CO2 per part does not fall with volume (the mold carries no impact), so there is no
-/// crossover: IM is greener at 10 and at 100,000 a year alike.
+/// Case 2: the review finds AM greener only below about 1,000 parts a year. With the mold's
+/// embodied CO2 amortised, molding's CO2 per part falls with volume (6.68 kg at 10 a year,
+/// 0.032 at 100,000), but so does printing's, more steeply: at 10 a year one part a week
+/// fills nothing and carries a build's warm-up and job energy (22.65 kg), at 100,000 the
+/// builds are full (0.118 kg). IM stays greener at every volume: no crossover. Pinned (3 %).
 #[test]
 fn case2_review_co2_crossover_today() {
     let (_dir, f) = cover();
@@ -180,21 +168,21 @@ fn case2_review_co2_crossover_today() {
     println!(
         "case 2: CO2 kg/part at 10 a year AM {am_10:.4} IM {im_10:.4}; at 100,000 AM {am_1e5:.4} IM {im_1e5:.4}"
     );
-    // AM: the same part printed the same way at any volume.
-    assert!((am_10 - am_1e5).abs() < 1e-12);
-    // IM within 5 % at 10 and 100,000 a year (only the machine's idle share moves), and
-    // three times lower than SLS: 0.0322 and 0.0310 against 0.1005 kg.
-    assert!(
-        (im_10 - im_1e5).abs() < 0.05 * im_1e5,
-        "{im_10} vs {im_1e5}"
-    );
-    assert!(im_10 < am_10 / 3.0 && im_1e5 < am_1e5 / 3.0);
+    for (got, pinned) in [
+        (am_10, 22.6505),
+        (im_10, 6.6766),
+        (am_1e5, 0.1182),
+        (im_1e5, 0.0320),
+    ] {
+        assert!((got - pinned).abs() < 0.03 * pinned, "{got} vs {pinned}");
+    }
+    assert!(im_10 < am_10 && im_1e5 < am_1e5);
 }
 
 /// Case 2 after the merges: AM (SLS) and IM emit the same CO2 per part between 333 and
 /// 3,000 parts a year (about 1,000, within a factor 3).
 #[test]
-#[ignore = "needs the moldcost merge (the mold's embodied CO2, amortised); docs/validation.md case 2"]
+#[ignore = "disagrees after issue 11 (IM greener at every volume): a nearly empty build carries its warm-up energy; docs/validation.md case 2"]
 fn case2_review_co2_crossover() {
     let (_dir, f) = cover();
     let volumes = [
@@ -220,8 +208,9 @@ fn case2_review_co2_crossover() {
 }
 
 /// Case 3: Tagliaferri et al. 2019 find FDM the most limited for volume production by its
-/// production time. The tool prints the cover in 1,656 s on the desktop FFF printer against
-/// 55.6 s (SLS) and 17.2 s (MJF) a part in a full build: 30 and 96 times longer.
+/// production time. The tool prints the cover in 1,956 s on the desktop FFF printer (the
+/// 300 s heat-up included) against 89.3 s (SLS) and 35.5 s (MJF) a part in the builds of
+/// 10,000 a year (warm-up and per-build machine time shared): 22 and 55 times longer.
 #[test]
 fn case3_fdm_is_the_slowest_for_volume() {
     let (_dir, f) = cover();
@@ -232,7 +221,7 @@ fn case3_fdm_is_the_slowest_for_volume() {
         fff > 10.0 * sls && sls > mjf,
         "FFF {fff} s, SLS {sls} s, MJF {mjf} s"
     );
-    assert!((fff / sls - 29.8).abs() < 0.05 * 29.8, "{}", fff / sls);
+    assert!((fff / sls - 21.9).abs() < 0.05 * 21.9, "{}", fff / sls);
 }
 
 /// Case 4: Bezzina & Refalo 2023 find FFF's impact per part above IM's (5 times, on ReCiPe
