@@ -490,12 +490,90 @@ pub fn detect_in(facets: &Facets, axis: Option<Unit<Vector3<f64>>>) -> Detection
             }),
         }
     }
+    // A detected axis is the mean direction of facet normals, which on a finely tessellated
+    // export is biased by the float noise of its tiny facets (4e-6 rad on a 213 k-triangle
+    // plate turned and moved 300 mm from the origin: the plate face then straddled the cut's
+    // snap distance and the cut failed). The plane fitted through the vertices of the rib-side
+    // face is exact to their rounding over the plate's width; the plate is found again along it.
+    if axis.is_none()
+        && let Some(p) = &plate
+        && let Some(refined) = fitted_face_axis(facets, p)
+        && let Ok(f) = plate_along(facets, refined)
+        && (f.plate_section_mm2 - p.plate_section_mm2).abs() <= 1e-3 * p.plate_section_mm2
+    {
+        let f = if Vector3::from(f.axis).dot(&Vector3::from(p.axis)) < 0.0 {
+            flip_sides(f)
+        } else {
+            f
+        };
+        plate = Some(f);
+    }
     Detection {
         plate,
         rejected,
         largest_plane_mm2,
         largest_plane_normal,
     }
+}
+
+/// The normal of the least-squares plane through the vertices of the flat facets of the
+/// plate's rib-side face (within the level tolerance of `top_mm`), turned like the plate's
+/// axis; `None` where the face has too few vertices or no clear plane.
+fn fitted_face_axis(facets: &Facets, p: &PlateFinding) -> Option<Unit<Vector3<f64>>> {
+    let mesh = facets.mesh;
+    let a = Vector3::from(p.axis);
+    let cos_flat = FLAT_DEG.to_radians().cos();
+    let level_tol = 1e-5 * facets.diagonal_mm;
+    let mut used = vec![false; mesh.vertices.len()];
+    for (k, t) in mesh.triangles.iter().enumerate() {
+        let (n, area) = facets.normal_and_area(k);
+        if area <= 0.0 || n.dot(&a) < cos_flat {
+            continue;
+        }
+        let h = t.map(|i| a.dot(&mesh.vertices[i as usize].coords));
+        if ((h[0] + h[1] + h[2]) / 3.0 - p.top_mm).abs() <= level_tol {
+            for &i in t {
+                used[i as usize] = true;
+            }
+        }
+    }
+    let pts: Vec<Vector3<f64>> = mesh
+        .vertices
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| **u)
+        .map(|(v, _)| v.coords)
+        .collect();
+    if pts.len() < 3 {
+        return None;
+    }
+    let centre = pts.iter().sum::<Vector3<f64>>() / pts.len() as f64;
+    let cov = pts.iter().fold(nalgebra::Matrix3::zeros(), |m, q| {
+        let d = q - centre;
+        m + d * d.transpose()
+    });
+    let eig = nalgebra::SymmetricEigen::new(cov);
+    let (mut small, mut second) = (0, 1);
+    for i in 0..3 {
+        if eig.eigenvalues[i] < eig.eigenvalues[small] {
+            small = i;
+        }
+    }
+    for i in 0..3 {
+        if i != small && (second == small || eig.eigenvalues[i] < eig.eigenvalues[second]) {
+            second = i;
+        }
+    }
+    // A face spread in two directions and flat in the third; else keep the detected axis.
+    // (NaN compares false: no refinement.)
+    let flat = eig.eigenvalues[small] < 1e-6 * eig.eigenvalues[second];
+    if !flat {
+        return None;
+    }
+    let n: Vector3<f64> = eig.eigenvectors.column(small).into();
+    let n = if n.dot(&a) < 0.0 { -n } else { n };
+    // Only a refinement: a fitted plane far from the detected axis is not this face.
+    (n.dot(&a) >= cos_flat).then(|| Unit::new_normalize(n))
 }
 
 /// The same plate seen with the axis reversed: its other side becomes the rib side.
