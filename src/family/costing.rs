@@ -275,28 +275,7 @@ pub fn cost_family(
     }
     let volumes = compare::sweep_volumes(&models.economics);
     let cost = |r: Route, v: f64| family.route(r, v).ok().map(|c| c.cost_per_part);
-    let of = |r: Route| volumes.iter().map(|&v| cost(r, v)).collect::<Vec<_>>();
-    let series = |f: &dyn Fn(&compare::RouteCost) -> f64| {
-        let of = |r: Route| {
-            volumes
-                .iter()
-                .map(|&v| family.route(r, v).ok().map(|c| f(&c)))
-                .collect::<Vec<_>>()
-        };
-        compare::RouteSeries {
-            am: of(Route::Am),
-            im: of(Route::Im),
-            hybrid: of(Route::Hybrid),
-        }
-    };
-    let sweep = compare::Sweep {
-        am: of(Route::Am),
-        im: of(Route::Im),
-        hybrid: of(Route::Hybrid),
-        volumes: volumes.clone(),
-        energy_kwh: series(&|c| c.energy_kwh_per_part),
-        co2_kg: series(&|c| c.co2_kg_per_part),
-    };
+    let sweep = compare::sweep_with(volumes.clone(), |r, v| family.route(r, v).ok());
     let be = |a: Route, b: Route| break_even(&volumes, |v| Some(cost(a, v)? - cost(b, v)?));
     let break_even_volumes = BreakEvens {
         am_im: be(Route::Am, Route::Im),

@@ -566,10 +566,17 @@ fn value(
 
 /// Costs, energy and CO2 of every route over the sweep.
 pub fn sweep(inputs: &RouteInputs, m: &RouteModels) -> Sweep {
-    let volumes = sweep_volumes(m.economics);
+    sweep_with(sweep_volumes(m.economics), |r, v| {
+        route(r, inputs, m, v).ok()
+    })
+}
+
+/// The sweep over `volumes` of the routes `at` costs (`None` where a route is not
+/// available): each route is costed once a volume, and every series is read off that.
+pub fn sweep_with(volumes: Vec<f64>, at: impl Fn(Route, f64) -> Option<RouteCost>) -> Sweep {
     let runs: Vec<[Option<RouteCost>; 3]> = volumes
         .iter()
-        .map(|&v| Route::ALL.map(|r| route(r, inputs, m, v).ok()))
+        .map(|&v| Route::ALL.map(|r| at(r, v)))
         .collect();
     let series = |f: &dyn Fn(&RouteCost) -> f64| {
         let of = |i: usize| runs.iter().map(|rs| rs[i].as_ref().map(f)).collect();
