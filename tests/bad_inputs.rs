@@ -5,6 +5,7 @@
 //! `hybridplan::mesh::load` returns `Ok` or `Err` and never panics.
 
 use std::collections::BTreeSet;
+use std::os::unix::process::ExitStatusExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -12,6 +13,9 @@ use std::process::{Command, Output};
 use hybridplan::mesh::stl::{write_ascii_to, write_binary, write_binary_to};
 use hybridplan::mesh::{LoadOptions, Mesh, Units, load};
 use nalgebra::Point3;
+
+#[path = "../benches/common/child.rs"]
+mod child;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hybridplan");
 
@@ -460,31 +464,44 @@ fn fuzz_regressions_stay_fixed() {
         if let Some(i) = args.iter().position(|a| a == "--out") {
             args[i + 1] = out.path().join("o").display().to_string();
         }
+        let err_path = out.path().join("stderr");
+        // Reaped by wait4 below, which std's Child does not know of.
+        #[allow(clippy::zombie_processes)]
         let mut child = Command::new(BIN)
             .args(&args)
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
+            .stderr(std::fs::File::create(&err_path).unwrap())
             .spawn()
             .unwrap();
+        // The fuzzer's budget, 10 s of the child's CPU time and 1 GB resident, measured as it
+        // measures them (so a busy machine does not fail a case), with a wall-clock guard for
+        // a child that hangs.
         let t0 = std::time::Instant::now();
-        let status = loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                break s;
+        let pid = child.id() as i32;
+        let ended = loop {
+            if let Some(e) = child::wait4_nohang(pid) {
+                break e;
             }
-            if t0.elapsed().as_secs() > 20 {
+            if t0.elapsed().as_secs() > 120 {
                 let _ = child.kill();
-                panic!("{}: still running after 20 s: {line}", note.display());
+                panic!("{}: still running after 120 s: {line}", note.display());
             }
             std::thread::sleep(std::time::Duration::from_millis(20));
         };
-        let mut err = String::new();
-        use std::io::Read;
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut err)
-            .unwrap();
+        assert!(
+            ended.cpu_s <= 10.0,
+            "{}: {:.1} s of CPU time, over the 10 s budget: {line}",
+            note.display(),
+            ended.cpu_s
+        );
+        assert!(
+            ended.rss_kb <= 1024 * 1024,
+            "{}: {} MB resident, over the 1 GB budget: {line}",
+            note.display(),
+            ended.rss_kb / 1024
+        );
+        let status = std::process::ExitStatus::from_raw(ended.status);
+        let err = std::fs::read_to_string(&err_path).unwrap_or_default();
         assert!(
             matches!(status.code(), Some(0..=2)) && !err.contains("panicked"),
             "{}: {status:?} {err}",

@@ -87,46 +87,70 @@ fn outline(input: &DfmInput, split: &Split, n: &Vector3<f64>) -> Vec<Seg> {
     segs
 }
 
+/// Sample points of the grid's segments and of the footprint's walk, at most: the cells and
+/// the walk's step grow with the part so that a part read in the wrong unit (a thousand times
+/// larger) costs no more than this, not the square of its size.
+const GRID_SAMPLES: f64 = 2_000_000.0;
+const WALK_POINTS: f64 = 500_000.0;
+
 pub fn check(input: &DfmInput, split: &Split, n: &Unit<Vector3<f64>>) -> Vec<Finding> {
     let land = input.limits.shutoff.land_mm;
     let segs = outline(input, split, n);
+    let seg_len = |s: &Seg| ((s[1][0] - s[0][0]).powi(2) + (s[1][1] - s[0][1]).powi(2)).sqrt();
+    let total_len: f64 = segs.iter().map(seg_len).sum();
+    // Each segment is entered in the cells of points along it, half a cell apart: a point of
+    // the segment is then within a quarter cell of one entered, so a query that looks two
+    // cells each way finds every segment within three quarters of a cell, exactly. (A
+    // segment's bounding box of cells would grow with its length squared.)
+    let cell_mm = (2.0 * land).max(2.0 * total_len / GRID_SAMPLES);
+    let reach_mm = 0.75 * cell_mm;
+    let cell = |x: f64| (x / cell_mm).floor() as i64;
     let mut grid: HashMap<(i64, i64), Vec<u32>> = HashMap::new();
-    let cell = |x: f64| (x / land).floor() as i64;
     for (k, s) in segs.iter().enumerate() {
-        let (x0, x1) = (s[0][0].min(s[1][0]), s[0][0].max(s[1][0]));
-        let (y0, y1) = (s[0][1].min(s[1][1]), s[0][1].max(s[1][1]));
-        // A segment many cells long (a long plate edge) is entered in every cell it spans.
-        let (cx0, cx1, cy0, cy1) = (cell(x0), cell(x1), cell(y0), cell(y1));
-        if (cx1 - cx0 + 1) * (cy1 - cy0 + 1) > 1_000_000 {
-            continue;
-        }
-        for cx in cx0..=cx1 {
-            for cy in cy0..=cy1 {
-                grid.entry((cx, cy)).or_default().push(k as u32);
+        let pieces = (seg_len(s) / (0.5 * cell_mm)).ceil().min(GRID_SAMPLES) as usize;
+        let mut last = None;
+        for j in 0..=pieces {
+            let t = if pieces == 0 {
+                0.0
+            } else {
+                j as f64 / pieces as f64
+            };
+            let c = (
+                cell(s[0][0] + (s[1][0] - s[0][0]) * t),
+                cell(s[0][1] + (s[1][1] - s[0][1]) * t),
+            );
+            if last != Some(c) {
+                grid.entry(c).or_default().push(k as u32);
+                last = Some(c);
             }
         }
     }
-    let step = land / 4.0;
+    let perimeter_mm: f64 = split
+        .footprint
+        .loops_mm
+        .iter()
+        .map(|ring| {
+            (0..ring.len())
+                .map(|i| seg_len(&[ring[i], ring[(i + 1) % ring.len()]]))
+                .sum::<f64>()
+        })
+        .sum();
+    let step = (land / 4.0).max(perimeter_mm / WALK_POINTS);
     let mut narrow_mm = 0.0;
     let mut least = (f64::INFINITY, [0.0, 0.0]);
-    let mut walked = 0usize;
     let mut seen: HashSet<u32> = HashSet::new();
     for ring in &split.footprint.loops_mm {
         for i in 0..ring.len() {
             let (a, b) = (ring[i], ring[(i + 1) % ring.len()]);
-            let len = ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt();
-            let k = ((len / step).ceil() as usize).clamp(1, 10_000);
+            let len = seg_len(&[a, b]);
+            let k = ((len / step).ceil() as usize).max(1);
             for j in 0..k {
-                walked += 1;
-                if walked > 2_000_000 {
-                    break;
-                }
                 let t = (j as f64 + 0.5) / k as f64;
                 let p = [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t];
                 seen.clear();
                 let mut d = f64::INFINITY;
-                for cx in cell(p[0]) - 1..=cell(p[0]) + 1 {
-                    for cy in cell(p[1]) - 1..=cell(p[1]) + 1 {
+                for cx in cell(p[0]) - 2..=cell(p[0]) + 2 {
+                    for cy in cell(p[1]) - 2..=cell(p[1]) + 2 {
                         for &s in grid.get(&(cx, cy)).into_iter().flatten() {
                             if seen.insert(s) {
                                 d = d.min(point_segment(p, &segs[s as usize]));
@@ -167,8 +191,9 @@ pub fn check(input: &DfmInput, split: &Split, n: &Unit<Vector3<f64>>) -> Vec<Fin
             Some(to3(least.1)),
         ));
     } else if !split.footprint.loops_mm.is_empty() {
-        // Beyond a cell's reach the land is at least a land wide.
-        let at_least = if least.0.is_finite() { least.0 } else { land };
+        // A distance beyond the grid's reach is not exact (it depends on where the cells
+        // fall), so the land is reported as at least the reach there.
+        let at_least = least.0.min(reach_mm);
         out.push(Finding::new(
             Kind::Shutoff,
             Severity::Info,
