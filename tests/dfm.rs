@@ -432,3 +432,115 @@ fn batch_rows_count_the_findings_and_their_kinds() {
     assert_ne!(row["best_route"], "hybrid");
     assert!(row["cost_per_part_hybrid"].is_null(), "{row}");
 }
+
+/// A 60 x 40 x 30 block with a 10 x 6 mm tunnel through it along y, at mid-height.
+fn tunnel_block() -> Vec<Layer> {
+    vec![
+        layer(0.0, 10.0, vec![rect(0.0, 0.0, 60.0, 40.0)]),
+        layer(
+            10.0,
+            16.0,
+            vec![rect(0.0, 0.0, 25.0, 40.0), rect(35.0, 0.0, 60.0, 40.0)],
+        ),
+        layer(16.0, 30.0, vec![rect(0.0, 0.0, 60.0, 40.0)]),
+    ]
+}
+
+#[test]
+fn the_im_parting_axis_turns_with_the_part() {
+    // Parted along the tunnel (y) the block needs no side action; along z or x the tunnel is
+    // an undercut. Turned by any rotation the verdict must be the same, with the axis turned
+    // too: the candidate axes come from the part's faces, not the file's x, y and z (which
+    // before gave the turned block a side action or an enclosed feature).
+    let models = ModelSet::embedded().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let block = extrude_layers(&tunnel_block()).unwrap();
+    for (k, (axis, deg)) in [
+        (Vector3::z(), 0.0f64),
+        (Vector3::new(1.0, 2.0, 3.0), 37.0),
+        (Vector3::new(-2.0, 0.5, 1.0), 115.0),
+        (Vector3::z(), 15.0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = nalgebra::Rotation3::from_axis_angle(&Unit::new_normalize(axis), deg.to_radians());
+        let turned = Mesh::new(
+            block
+                .vertices
+                .iter()
+                .map(|p| r * p + Vector3::new(300.0, -20.0, 7.0))
+                .collect(),
+            block.triangles.clone(),
+        );
+        let path = dir.path().join(format!("turned_{k}.stl"));
+        hybridplan::mesh::stl::write_binary(&path, &turned, "turned").unwrap();
+        let (p, _) = estimate(&path, &models, "PP", "PP");
+        let d = p.dfm.as_ref().unwrap();
+        let want = r * Vector3::y();
+        let got = Vector3::from(d.im_parting_axis);
+        assert!(
+            got.dot(&want).abs() > 1.0 - 1e-6,
+            "turn {k}: parted along {got:?}, not the tunnel {want:?}"
+        );
+        assert_eq!(d.im_side_actions, 0, "turn {k}: {:#?}", d.findings);
+        assert!(
+            findings(&p, Kind::Undercut, RouteOf::Im)
+                .iter()
+                .all(|f| f.severity != Severity::Error),
+            "turn {k}"
+        );
+    }
+}
+
+#[test]
+fn a_tessellated_hole_square_to_a_turned_face_needs_no_side_action() {
+    // A block with a blind round hole (16 facets, each leaning a little as exported meshes'
+    // do) drilled square to its top face, turned 15 degrees about x: parted along the hole,
+    // its facets are walls short of draft, not undercuts each with a slide.
+    let models = ModelSet::embedded().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let n = 16;
+    let hole: Vec<[f64; 2]> = (0..n)
+        .rev()
+        .map(|i| {
+            let a = std::f64::consts::TAU * i as f64 / n as f64;
+            [30.0 + 8.0 * a.cos(), 20.0 + 8.0 * a.sin()]
+        })
+        .collect();
+    let layers = vec![
+        layer(0.0, 10.0, vec![rect(0.0, 0.0, 60.0, 40.0)]),
+        layer(10.0, 30.0, vec![rect(0.0, 0.0, 60.0, 40.0), hole]),
+    ];
+    let block = extrude_layers(&layers).unwrap();
+    // The hole's rim moved 0.1 mm out and in at every other vertex: over its 20 mm depth each
+    // facet's two triangles lean about 0.3 degrees, one each way.
+    let lean = |p: &Point3<f64>| {
+        let (dx, dy) = (p.x - 30.0, p.y - 20.0);
+        let r = dx.hypot(dy);
+        if (p.z - 30.0).abs() > 1e-9 || (r - 8.0).abs() > 1e-6 {
+            return *p;
+        }
+        let k = (dy.atan2(dx) / std::f64::consts::TAU * n as f64).round() as i64;
+        let s = if k % 2 == 0 { 8.1 / 8.0 } else { 7.9 / 8.0 };
+        Point3::new(30.0 + dx * s, 20.0 + dy * s, p.z)
+    };
+    let r = nalgebra::Rotation3::from_axis_angle(&Vector3::x_axis(), 15f64.to_radians());
+    let turned = Mesh::new(
+        block.vertices.iter().map(|p| r * lean(p)).collect(),
+        block.triangles.clone(),
+    );
+    let path = dir.path().join("hole.stl");
+    hybridplan::mesh::stl::write_binary(&path, &turned, "hole").unwrap();
+    let (p, _) = estimate(&path, &models, "PP", "PP");
+    let d = p.dfm.as_ref().unwrap();
+    let got = Vector3::from(d.im_parting_axis);
+    assert!(got.dot(&(r * Vector3::z())).abs() > 1.0 - 1e-5, "{got:?}");
+    assert_eq!(d.im_side_actions, 0, "{:#?}", d.findings);
+    // Nor small hidden areas: before, each leaning facet was one (34 of them, 388 mm2).
+    let hidden_mm2: f64 = findings(&p, Kind::Undercut, RouteOf::Im)
+        .iter()
+        .filter_map(|f| f.area_mm2)
+        .sum();
+    assert_eq!(hidden_mm2, 0.0, "{:#?}", d.findings);
+}

@@ -29,7 +29,11 @@ use crate::models::Dfm;
 use crate::split::Split;
 use crate::split::bvh::Bvh;
 
-/// |n · pull| below this is a side wall (tested both ways): about 0.06°.
+/// |n · pull| below this is a side wall (tested both ways): about 0.06°, or the material's
+/// least draft where that is more. A face within the least draft of the pull is short of draft
+/// (reported so) whichever way it leans: a tessellated hole's facets lean a few tenths of a
+/// degree either way, and judging each by its sign made every second facet an undercut with
+/// a side action of its own (the angle block of the real models: ten).
 const SIDE_WALL_COS: f64 = 1e-3;
 /// A side action may not move into a face: n · dir at least this (float noise of facets
 /// parallel to it).
@@ -223,6 +227,38 @@ fn across(pull: &Vector3<f64>) -> (Vector3<f64>, Vector3<f64>) {
     (e1, pull.cross(&e1))
 }
 
+/// The principal directions across the pull of a feature's area-weighted normals (projected
+/// across the pull): for a hole's wall the axis is the one of least weight (the walls' normals
+/// are square to it), for a pocket or counterbore whose floor faces along the axis it is the
+/// one of most, so both are tried. None where the normals favour no direction.
+fn feature_axes(
+    geo: &[Face],
+    pull: &Vector3<f64>,
+    e1: &Vector3<f64>,
+    e2: &Vector3<f64>,
+) -> Vec<Vector3<f64>> {
+    let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
+    for g in geo {
+        let m = g.normal - pull * g.normal.dot(pull);
+        let (x, y) = (m.dot(e1), m.dot(e2));
+        sxx += g.area * x * x;
+        sxy += g.area * x * y;
+        syy += g.area * y * y;
+    }
+    let trace = sxx + syy;
+    let gap = ((sxx - syy).powi(2) + 4.0 * sxy * sxy).sqrt();
+    if trace <= 0.0 || gap < 0.1 * trace {
+        return Vec::new();
+    }
+    // The major axis is at half the angle of (sxx - syy, 2 sxy), the minor square to it.
+    let major = 0.5 * (2.0 * sxy).atan2(sxx - syy);
+    let minor = major + std::f64::consts::FRAC_PI_2;
+    [major, minor]
+        .iter()
+        .map(|a| e1 * a.cos() + e2 * a.sin())
+        .collect()
+}
+
 /// Analyses the faces of `region` along `pull` against the triangles of `obstacles` (the
 /// region itself among them); faces for which `by_insert` holds are formed by the insert.
 pub fn analyse(
@@ -252,6 +288,8 @@ pub fn analyse(
         };
     };
     let sin_min = min_draft_deg.to_radians().sin();
+    let side_cos = SIDE_WALL_COS.max(sin_min);
+    let side_lean_cos = (1.0 - side_cos * side_cos).sqrt();
     let up = v3(&n);
     let far = f32::INFINITY;
     let classes: Vec<FaceClass> = region
@@ -269,8 +307,17 @@ pub fn analyse(
                 .iter()
                 .filter(|p| {
                     let o = p3(&(*p + off));
-                    if d.abs() < SIDE_WALL_COS {
-                        blocked(&bvh, o, up, far) && blocked(&bvh, o, -up, far)
+                    if d.abs() < side_cos {
+                        // A wall within the draft tolerance is tested both ways along rays
+                        // that lean away from it by the tolerance, so that its own lean (a
+                        // tessellated hole's facets lean a few tenths of a degree either way,
+                        // and the rim overhangs by as much) does not trap it: that is its
+                        // draft, reported as such. A wall between a tunnel's floor and
+                        // ceiling is blocked either way all the same.
+                        let away = (f.normal - n * d).normalize() * side_cos;
+                        let up_dir = n * side_lean_cos + away;
+                        let down_dir = -n * side_lean_cos + away;
+                        blocked(&bvh, o, v3(&up_dir), far) && blocked(&bvh, o, v3(&down_dir), far)
                     } else {
                         blocked(&bvh, o, if d > 0.0 { up } else { -up }, far)
                     }
@@ -367,7 +414,14 @@ pub fn analyse(
                 }
                 free
             };
-            let best = directions
+            // Besides the fixed directions, the feature's own axis both ways: a hole drilled
+            // square to a slanted face runs between them, and only a core pull along it
+            // releases it (the angle block of the real models: holes 15 degrees off y).
+            let mut tried = directions.clone();
+            for axis in feature_axes(&geo, &n, &e1, &e2) {
+                tried.extend([axis, -axis]);
+            }
+            let best = tried
                 .iter()
                 .map(|d| (released(d), d))
                 .max_by(|a, b| a.0.total_cmp(&b.0));
@@ -423,6 +477,12 @@ pub fn analyse(
 }
 
 /// The findings of an analysis for `route`.
+/// A unit direction to two decimals, with no "-0.00" (a component that rounds to zero is 0).
+fn fmt_direction(d: &[f64; 3]) -> String {
+    let c = d.map(|x| (x * 100.0).round() / 100.0 + 0.0);
+    format!("({:.2}, {:.2}, {:.2})", c[0], c[1], c[2])
+}
+
 fn findings(a: &Analysis, route: RouteOf, min_draft_deg: f64, what: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut minor = (0usize, 0.0f64);
@@ -438,12 +498,10 @@ fn findings(a: &Analysis, route: RouteOf, min_draft_deg: f64, what: &str) -> Vec
                 Severity::Warning,
                 route,
                 format!(
-                    "{what}: {:.1} mm2 of faces hidden from the pull at {}: one side action along ({:.2}, {:.2}, {:.2}), added to the tool",
+                    "{what}: {:.1} mm2 of faces hidden from the pull at {}: one side action along {}, added to the tool",
                     f.area_mm2,
                     fmt_mm(&f.centroid_mm),
-                    d[0],
-                    d[1],
-                    d[2]
+                    fmt_direction(&d)
                 ),
                 Some(f.area_mm2),
                 None,
@@ -600,13 +658,114 @@ pub struct Im {
     pub axis: [f64; 3],
 }
 
+/// Parting axes tried for the pure-IM route, the first (the detected plate's normal) among them.
+const PARTING_CANDIDATES: usize = 4;
+/// A flat face cluster is a candidate when it holds at least this share of the surface.
+const FLAT_SHARE: f64 = 0.05;
+/// Facet normals within this angle (deg) of a cluster's axis join it.
+const FLAT_CLUSTER_DEG: f64 = 3.0;
+/// Clusters kept while binning; later facets join one of them or are dropped.
+const FLAT_CLUSTERS_KEPT: usize = 64;
+
+/// Candidate parting axes that turn with the part, never the file's x, y and z (which a part
+/// exported turned would make other axes, and another verdict): the normals of the largest
+/// flat regions (a face square to the pull is where a mold parts; an angle block's slanted
+/// face, whose holes run square to it), most surface first; where they give fewer than three,
+/// the principal axes of the surface's second moment fill up.
+fn parting_candidates(part: &Mesh) -> Vec<Vector3<f64>> {
+    // Facets binned by their axis (n and -n alike), 0.02 a component, the largest bins first
+    // merged into clusters within FLAT_CLUSTER_DEG of each other.
+    let canonical = |n: Vector3<f64>| {
+        let k = (0..3)
+            .max_by(|&i, &j| n[i].abs().total_cmp(&n[j].abs()))
+            .unwrap_or(0);
+        if n[k] < 0.0 { -n } else { n }
+    };
+    let mut bins: HashMap<[i32; 3], (Vector3<f64>, f64)> = HashMap::new();
+    let mut total = 0.0;
+    let mut moment = nalgebra::Matrix3::<f64>::zeros();
+    let mut first_moment = Vector3::zeros();
+    for t in &part.triangles {
+        let f = face(part, t);
+        if f.area <= 0.0 {
+            continue;
+        }
+        total += f.area;
+        first_moment += f.centroid.coords * f.area;
+        moment += f.centroid.coords * f.centroid.coords.transpose() * f.area;
+        let n = canonical(f.normal);
+        let key = [0, 1, 2].map(|i| (n[i] / 0.02).round() as i32);
+        let e = bins.entry(key).or_insert((Vector3::zeros(), 0.0));
+        e.0 += n * f.area;
+        e.1 += f.area;
+    }
+    if total <= 0.0 {
+        return Vec::new();
+    }
+    let mut bins: Vec<(Vector3<f64>, f64)> = bins.into_values().collect();
+    bins.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.x.total_cmp(&b.0.x)));
+    let cos = FLAT_CLUSTER_DEG.to_radians().cos();
+    let mut clusters: Vec<(Vector3<f64>, f64)> = Vec::new();
+    for (sum, area) in bins {
+        let axis = sum.normalize();
+        let near = clusters
+            .iter()
+            .position(|(c, _)| c.normalize().dot(&axis).abs() >= cos);
+        match near {
+            // The cluster keeps its largest bin's axis (a flat face's exact normal); the bins
+            // merged into it add their area only, not their tilt.
+            Some(k) => clusters[k].1 += area,
+            None if clusters.len() < FLAT_CLUSTERS_KEPT => clusters.push((sum, area)),
+            None => {}
+        }
+    }
+    clusters.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let out: Vec<Vector3<f64>> = clusters
+        .iter()
+        .filter(|(_, area)| *area >= FLAT_SHARE * total)
+        .map(|(sum, _)| sum.normalize())
+        .collect();
+    // Where the flat regions give fewer than three axes (a bunny, a screw's head), the
+    // surface's principal axes, the one of least spread first, fill up to three. Not beside
+    // three flat axes: a box's two equal moments make any axis between them principal, and
+    // one turned 18 degrees "wins" by drafting two sides.
+    let distinct = |v: &[Vector3<f64>], a: &Vector3<f64>| v.iter().all(|b| b.dot(a).abs() < 0.999);
+    let mut flat: Vec<Vector3<f64>> = Vec::new();
+    for a in out {
+        if distinct(&flat, &a) {
+            flat.push(a);
+        }
+    }
+    let mut out = flat;
+    if out.len() >= 3 {
+        return out;
+    }
+    let mean = first_moment / total;
+    let cov = moment / total - mean * mean.transpose();
+    let eigen = nalgebra::SymmetricEigen::new(cov);
+    let mut order = [0usize, 1, 2];
+    order.sort_by(|&i, &j| eigen.eigenvalues[i].total_cmp(&eigen.eigenvalues[j]));
+    for &i in &order {
+        let a = canonical(eigen.eigenvectors.column(i).into_owned());
+        if out.len() < 3 && distinct(&out, &a) {
+            out.push(a);
+        }
+    }
+    out
+}
+
 pub fn im(input: &DfmInput, min_draft_deg: f64) -> Im {
     let first = match input.split {
         Some(s) => Vector3::from(s.facts.plane_normal),
         None => Vector3::from(input.whole_axis),
     };
     let mut axes: Vec<Vector3<f64>> = Vec::new();
-    for a in [first, Vector3::z(), Vector3::x(), Vector3::y()] {
+    let mut candidates = vec![first];
+    candidates.extend(parting_candidates(input.part));
+    for a in candidates {
+        if axes.len() >= PARTING_CANDIDATES {
+            break;
+        }
         if a.norm() > 0.0
             && axes
                 .iter()

@@ -1,6 +1,9 @@
 //! The molded region seen along the pull, its faces coloured by what the dfm stage found:
 //! released (grey), short of draft (orange), undercut with a side action (red), enclosed
-//! (purple); the gate as a ring. Drawn lowest first, so what the mold sees is on top.
+//! (purple); the gate as a ring. Drawn lowest first, so what the mold sees is on top; then
+//! the undercut and enclosed faces once more over everything, outlined: they are hidden from
+//! the pull by definition, so drawn only in their place they would never be seen (a cross
+//! hole under a rib's top).
 
 use std::fmt::Write;
 
@@ -13,13 +16,16 @@ use crate::split::Split;
 /// triangles says nothing and weighs a hundred megabytes).
 const MAX_TRIANGLES: usize = 200_000;
 
+const UNDERCUT: &str = "#d1242f";
+const ENCLOSED: &str = "#8250df";
+
 fn colour(c: FaceClass) -> Option<&'static str> {
     match c {
         FaceClass::Insert => None,
         FaceClass::Ok => Some("#c9d1d9"),
         FaceClass::Draft => Some("#f0883e"),
-        FaceClass::Undercut => Some("#d1242f"),
-        FaceClass::Enclosed => Some("#8250df"),
+        FaceClass::Undercut => Some(UNDERCUT),
+        FaceClass::Enclosed => Some(ENCLOSED),
     }
 }
 
@@ -84,6 +90,21 @@ pub fn dfm_svg(title: &str, split: &Split, d: &DfmReport) -> Option<String> {
             y(p[2])
         );
     }
+    for (_, p, col) in tris
+        .iter()
+        .filter(|(_, _, col)| *col == UNDERCUT || *col == ENCLOSED)
+    {
+        let _ = writeln!(
+            s,
+            r#"<polygon points="{:.2},{:.2} {:.2},{:.2} {:.2},{:.2}" fill="{col}" fill-opacity="0.85" stroke="black" stroke-width="0.4"/>"#,
+            x(p[0]),
+            y(p[0]),
+            x(p[1]),
+            y(p[1]),
+            x(p[2]),
+            y(p[2])
+        );
+    }
     if let Some(g) = d.gate_mm {
         let g = Vector3::from(g);
         let q = [g.dot(&u), g.dot(&v)];
@@ -97,7 +118,7 @@ pub fn dfm_svg(title: &str, split: &Split, d: &DfmReport) -> Option<String> {
     let base = h_mm * scale + 45.0;
     let _ = writeln!(
         s,
-        r#"<text x="20" y="{base:.0}" font-family="sans-serif" font-size="14">{} seen along the pull ({:.3}, {:.3}, {:.3}){}</text>"#,
+        r#"<text x="20" y="{base:.0}" font-family="sans-serif" font-size="14">{} seen along the pull ({:.3}, {:.3}, {:.3}){}; hidden faces drawn over what hides them</text>"#,
         xml(title),
         n.x,
         n.y,
@@ -111,8 +132,8 @@ pub fn dfm_svg(title: &str, split: &Split, d: &DfmReport) -> Option<String> {
     for (k, (label, col)) in [
         ("released", "#c9d1d9"),
         ("draft short", "#f0883e"),
-        ("undercut: side action", "#d1242f"),
-        ("enclosed", "#8250df"),
+        ("undercut: side action", UNDERCUT),
+        ("enclosed", ENCLOSED),
     ]
     .iter()
     .enumerate()
