@@ -124,7 +124,7 @@ fn p3(p: &Point3<f64>) -> Vec3A {
 
 /// Whether a ray from `origin` along `dir` meets the scene within `max_mm`.
 fn blocked(bvh: &Bvh, origin: Vec3A, dir: Vec3A, max_mm: f32) -> bool {
-    bvh.cast(Ray::new(origin, dir, 0.0, max_mm)).is_some()
+    bvh.occluded(&Ray::new(origin, dir, 0.0, max_mm))
 }
 
 /// A group of hidden faces and what releases it.
@@ -371,6 +371,18 @@ pub fn analyse(
                 / area.max(1e-300);
             // The best direction across the pull: the most area released; a slide travels
             // as far as the feature reaches along it, and a little more.
+            let minor = area < min_area;
+            if minor {
+                // Below the least feature no side action is given, so none is looked for (a
+                // counter's 430 small hidden areas cost twelve ray sweeps each).
+                return Feature {
+                    faces,
+                    area_mm2: area,
+                    centroid_mm: centroid.into(),
+                    slide: None,
+                    minor,
+                };
+            }
             let margin = 0.01 * diag;
             // The area a slide along `dir` releases; the faces are taken in chunks (each in
             // parallel) and a direction is given up as soon as more than the allowed share
@@ -433,13 +445,13 @@ pub fn analyse(
                 area_mm2: area,
                 centroid_mm: centroid.into(),
                 slide,
-                minor: area < min_area,
+                minor,
             }
         })
         .collect();
     features.sort_by(|a, b| b.area_mm2.total_cmp(&a.area_mm2));
     let mut classes = classes;
-    for f in features.iter().filter(|f| f.slide.is_none()) {
+    for f in features.iter().filter(|f| !f.minor && f.slide.is_none()) {
         for &t in &f.faces {
             classes[t as usize] = FaceClass::Enclosed;
         }

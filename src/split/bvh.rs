@@ -223,6 +223,53 @@ impl<'a> Bvh<'a> {
         best
     }
 
+    /// Whether the ray meets any triangle within its `tmin..tmax`: the first hit ends the
+    /// search (the moldability check asks this of millions of rays, and the nearest hit is
+    /// not needed), children in no particular order, the stack in a fixed array (a
+    /// heap-allocated one per ray was a tenth of the cost) that spills to the heap only on a
+    /// tree deeper than it.
+    pub(crate) fn occluded(&self, ray: &Ray) -> bool {
+        const DEPTH: usize = 96;
+        let mut stack = [0u32; DEPTH];
+        let mut len = 0usize;
+        let mut spill: Vec<u32> = Vec::new();
+        if self.nodes[0].aabb().intersect_ray(ray) >= ray.tmax {
+            return false;
+        }
+        stack[0] = 0;
+        len += 1;
+        loop {
+            let i = if let Some(i) = spill.pop() {
+                i
+            } else if len > 0 {
+                len -= 1;
+                stack[len]
+            } else {
+                return false;
+            };
+            let node = &self.nodes[i as usize];
+            if node.count > 0 {
+                for k in node.first..node.first + node.count {
+                    let t = self.keys[k as usize] as u32;
+                    if self.triangle(t).intersect(ray) < ray.tmax {
+                        return true;
+                    }
+                }
+                continue;
+            }
+            for c in [i + 1, node.first] {
+                if self.nodes[c as usize].aabb().intersect_ray(ray) < ray.tmax {
+                    if len < DEPTH {
+                        stack[len] = c;
+                        len += 1;
+                    } else {
+                        spill.push(c);
+                    }
+                }
+            }
+        }
+    }
+
     /// Distance from `p` to the nearest triangle, or `limit` if none is nearer.
     pub(crate) fn nearest_distance(&self, p: Vec3A, limit: f32) -> f32 {
         let box_distance = |node: &Node| -> f32 {
