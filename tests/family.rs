@@ -20,21 +20,31 @@ enum Ribs {
     Taller,
     /// Rib 2 (y 44 to 46) 1 mm further along +y.
     Moved,
+    /// A second cross rib, x 60 to 62, y 18 to 27.
+    Extra,
+    /// Without the cross rib (x 44 to 46, y 18 to 27).
+    Missing,
 }
 
 /// The ribs on the plate's top face (z = 3): three long ribs of different lengths and a short
 /// cross rib, 2 mm thick, 12 mm tall (rib 1 0.3 mm taller: a layer of its own).
 fn rib_layers(ribs: Ribs) -> Vec<Layer> {
     let dy = if ribs == Ribs::Moved { 1.0 } else { 0.0 };
+    let mut rings = vec![
+        rect(10.0, 14.0, 80.0, 16.0),
+        rect(10.0, 29.0, 70.0, 31.0),
+        rect(20.0, 44.0 + dy, 80.0, 46.0 + dy),
+    ];
+    if ribs != Ribs::Missing {
+        rings.push(rect(44.0, 18.0, 46.0, 27.0));
+    }
+    if ribs == Ribs::Extra {
+        rings.push(rect(60.0, 18.0, 62.0, 27.0));
+    }
     let mut layers = vec![Layer {
         z0: 3.0,
         z1: 15.0,
-        rings: vec![
-            rect(10.0, 14.0, 80.0, 16.0),
-            rect(10.0, 29.0, 70.0, 31.0),
-            rect(20.0, 44.0 + dy, 80.0, 46.0 + dy),
-            rect(44.0, 18.0, 46.0, 27.0),
-        ],
+        rings,
     }];
     if ribs == Ribs::Taller {
         layers.push(Layer {
@@ -467,4 +477,63 @@ fn distinct_plates_cost_their_prints_plus_one_mold() {
     assert!(tooling > 0.0);
     let per_part = f(&v["routes"]["hybrid"]["tooling_cost_per_part"]);
     assert!(per_part > 0.0 && per_part * 10000.0 <= tooling);
+}
+
+#[test]
+fn an_extra_and_a_missing_rib_are_named_where_they_are() {
+    // Three members of the design, one with a second cross rib, one without the cross rib:
+    // each broken one is outside mold 0, its difference named (a feature the member has
+    // alone, one the reference has alone) at that rib.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("members");
+    std::fs::create_dir(&d).unwrap();
+    let poses: Vec<Isometry3<f64>> = (11..=15).map(pose).collect();
+    let plate = || rect(0.0, 0.0, 95.0, 60.0);
+    for (k, (name, ribs)) in [
+        ("a.stl", Ribs::Design),
+        ("b.stl", Ribs::Design),
+        ("c.stl", Ribs::Design),
+        ("x_extra.stl", Ribs::Extra),
+        ("y_missing.stl", Ribs::Missing),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        write(&d, name, member(plate(), &[], false, ribs), &poses[k]);
+    }
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = common::run(&[
+        "family",
+        d.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let v = json_of(&stdout);
+    for good in ["a.stl", "b.stl", "c.stl"] {
+        assert_eq!(member_row(&v, good)["mold"], 0, "{good}");
+    }
+    // The extra rib stands 12 mm above the plate: the member's surface there is 2 mm or more
+    // from the reference's (the plate's top, or the rib's side across the gap).
+    let x = member_row(&v, "x_extra.stl");
+    assert_ne!(x["mold"], 0, "{x}");
+    assert_eq!(x["differs"], "extra_feature", "{x}");
+    let w = worst_in_design(x, &poses[3]);
+    assert!(
+        (59.9..=62.1).contains(&w.x) && (17.9..=27.1).contains(&w.y),
+        "the worst point is on the extra rib: {w}"
+    );
+    let m = member_row(&v, "y_missing.stl");
+    assert_ne!(m["mold"], 0, "{m}");
+    assert_ne!(m["mold"], x["mold"]);
+    assert_eq!(m["differs"], "missing_feature", "{m}");
+    // The worst point is the reference's, where the cross rib was; mapped back through the
+    // member's pose it lies in the rib's place.
+    let w = worst_in_design(m, &poses[4]);
+    assert!(
+        (43.9..=46.1).contains(&w.x) && (17.9..=27.1).contains(&w.y),
+        "the worst point is where the cross rib was: {w}"
+    );
 }
