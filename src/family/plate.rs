@@ -86,7 +86,8 @@ pub fn family_lattices(
         reports: vec![None; n],
     };
     let printer = models::default_printer();
-    let land_mm = opts.models.molding.family.shut_off_land_mm;
+    // The moldability check's land: one value for a part and for a family.
+    let land_mm = opts.models.dfm.shutoff.land_mm;
     for mold in molds {
         let r = mold.reference;
         let Some(rs) = &splits[r] else { continue };

@@ -156,17 +156,12 @@ pub struct FamilyMolding {
     /// Members whose molded regions lie within this surface distance (mm) of the mold's
     /// reference share its mold.
     pub tolerance_mm: f64,
-    /// Width of the plate face around the rib footprint on which the mold shuts off (mm).
-    pub shut_off_land_mm: f64,
 }
 
 impl Default for FamilyMolding {
     /// The embedded model's values (models/molding.toml).
     fn default() -> Self {
-        FamilyMolding {
-            tolerance_mm: 0.05,
-            shut_off_land_mm: 1.0,
-        }
+        FamilyMolding { tolerance_mm: 0.05 }
     }
 }
 
@@ -242,10 +237,11 @@ pub fn parse_molding(file: &str, text: &str) -> Result<Molding, ModelError> {
                 .into(),
         ));
     }
-    if !(m.family.tolerance_mm > 0.0 && m.family.shut_off_land_mm >= 0.0) {
+    // NaN fails too: it is not above 0.
+    if m.family.tolerance_mm.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
         return Err(err(format!(
-            "family.tolerance_mm = {} and family.shut_off_land_mm = {}: the tolerance must be above 0, the land at least 0",
-            m.family.tolerance_mm, m.family.shut_off_land_mm
+            "family.tolerance_mm = {}: the tolerance must be above 0",
+            m.family.tolerance_mm
         )));
     }
     Ok(m)
