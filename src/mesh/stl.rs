@@ -1,7 +1,7 @@
 //! STL input and output.
 //!
 //! Reading is written here rather than delegated to stl_io for three reasons, each measured or
-//! observed (see benches/load.rs and docs/methods.md):
+//! observed (see benches/load.rs and docs/method.md):
 //! - stl_io decides ASCII vs binary by the word `solid` at the start, and many binary exports
 //!   begin their 80-byte header with exactly that word; we decide by content (the binary size
 //!   rule `84 + 50 * count` first, then whether the file really is text);
