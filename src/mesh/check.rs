@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::stl::StlFormat;
+use super::format::StlFormat;
 use super::units::{Units, mean_wall_mm, units_warning};
 use super::{Aabb, Mesh};
 

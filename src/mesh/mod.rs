@@ -2,6 +2,7 @@
 //! topology checks. Nothing here imports any other module of the project.
 
 pub mod check;
+pub mod format;
 pub mod package;
 pub mod polygon;
 pub mod section;

@@ -83,13 +83,9 @@ pub enum MeshError {
     NotSolid { path: PathBuf, reason: String },
 }
 
-/// Which of the two STL encodings a file used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StlFormat {
-    Binary,
-    Ascii,
-}
+// Kept in its own file below both this reader and the checks, which report it: each of the
+// two used to import the other.
+pub use super::format::StlFormat;
 
 /// How to read a mesh file.
 #[derive(Debug, Clone, Copy, Default)]
