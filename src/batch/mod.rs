@@ -26,6 +26,7 @@ pub mod guard;
 pub mod lock;
 pub mod progress;
 pub mod shard;
+pub mod shard_spec;
 pub mod store;
 pub mod summary;
 pub mod worker;

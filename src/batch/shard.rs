@@ -6,56 +6,14 @@
 //! one product family's), spread over the shards.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
 
 use super::store::{self, RunRecord, StoredRow};
 use super::summary::Summary;
 
-/// Shard `index` of `count` (0-based).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Shard {
-    pub index: usize,
-    pub count: usize,
-}
-
-impl Shard {
-    /// Does this shard hold catalog row `i`?
-    pub fn holds(&self, i: usize) -> bool {
-        i % self.count == self.index
-    }
-
-    /// The catalog rows of this shard in a catalog of `entries`.
-    pub fn rows(&self, entries: usize) -> impl Iterator<Item = usize> + use<> {
-        (self.index..entries).step_by(self.count)
-    }
-}
-
-impl fmt::Display for Shard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
-}
-
-impl FromStr for Shard {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("'{s}' is not K/N with 0 <= K < N (e.g. 0/4)");
-        let (k, n) = s.split_once('/').ok_or_else(bad)?;
-        let (index, count): (usize, usize) = (
-            k.trim().parse().map_err(|_| bad())?,
-            n.trim().parse().map_err(|_| bad())?,
-        );
-        if count == 0 || index >= count {
-            return Err(bad());
-        }
-        Ok(Shard { index, count })
-    }
-}
+// The shard itself lives below both this file and the store, which records it in a run:
+// each of the two used to import the other.
+pub use super::shard_spec::Shard;
 
 /// Why shard folders could not be merged.
 #[derive(Debug, thiserror::Error)]

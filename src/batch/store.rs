@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::evaluate::{COLUMNS, Figures};
-use super::shard::Shard;
+use super::shard_spec::Shard;
 use crate::fsutil::{WriteError, write_atomic};
 
 pub const RECORD_JSON: &str = "batch.json";
