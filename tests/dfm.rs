@@ -34,11 +34,23 @@ fn estimate(
     molded: &str,
     printed: &str,
 ) -> (plan::Prepared, plan::Estimate) {
+    estimate_with(file, models, molded, printed, SplitOptions::default(), 3000)
+}
+
+/// As [`estimate`], with the split's options and the wall-thickness samples given.
+fn estimate_with(
+    file: &Path,
+    models: &ModelSet,
+    molded: &str,
+    printed: &str,
+    split: SplitOptions,
+    thickness_samples: usize,
+) -> (plan::Prepared, plan::Estimate) {
     let job = SplitJob {
         load: LoadOptions::default(),
-        split: SplitOptions::default(),
+        split,
         lattice: None,
-        thickness_samples: 3000,
+        thickness_samples,
         models,
         materials: MaterialChoice {
             molded: molded.into(),
@@ -224,31 +236,11 @@ fn a_plate_bridged_over_posts_cannot_be_molded_on_its_insert() {
         layer(13.0, 16.0, vec![rect(0.0, 0.0, 100.0, 80.0)]),
     ];
     let file = write(dir.path(), "bed", &layers);
-    let job = SplitJob {
-        load: LoadOptions::default(),
-        split: SplitOptions {
-            height_mm: Some(3.0),
-            ..SplitOptions::default()
-        },
-        lattice: None,
-        thickness_samples: 2000,
-        models: &models,
-        materials: MaterialChoice {
-            molded: "PP".into(),
-            printed: "PP".into(),
-        },
+    let split = SplitOptions {
+        height_mm: Some(3.0),
+        ..SplitOptions::default()
     };
-    let opts = EstimateOptions::new(
-        &models,
-        "desktop_fff",
-        FffChanges::default(),
-        10_000.0,
-        1,
-        InsertHandling::Manual,
-        None,
-    )
-    .unwrap();
-    let (p, e) = plan::estimate_part(&file, &job, &opts).unwrap();
+    let (p, e) = estimate_with(&file, &models, "PP", "PP", split, 2000);
     let errors: Vec<_> = findings(&p, Kind::Undercut, RouteOf::Hybrid)
         .into_iter()
         .filter(|f| f.severity == Severity::Error)
