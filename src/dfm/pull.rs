@@ -91,6 +91,20 @@ fn face(mesh: &Mesh, t: &[u32; 3]) -> Face {
     }
 }
 
+/// A patch of faces: each face's geometry, their area and their area-weighted centroid.
+fn patch(mesh: &Mesh, faces: &[u32]) -> (Vec<Face>, f64, Vector3<f64>) {
+    let geo: Vec<Face> = faces
+        .iter()
+        .map(|&f| face(mesh, &mesh.triangles[f as usize]))
+        .collect();
+    let area: f64 = geo.iter().map(|g| g.area).sum();
+    let centroid = geo
+        .iter()
+        .fold(Vector3::zeros(), |acc, g| acc + g.centroid.coords * g.area)
+        / area.max(1e-300);
+    (geo, area, centroid)
+}
+
 /// Sample points of triangle `t`: the centroids of its k² sub-triangles, k from 1 to 4 with
 /// the face's size against `cell_mm`, so a large face is judged by its area, not one point.
 fn samples(mesh: &Mesh, t: &[u32; 3], area: f64, cell_mm: f64) -> Vec<Point3<f64>> {
@@ -357,89 +371,79 @@ pub fn analyse(
             e1 * a.cos() + e2 * a.sin()
         })
         .collect();
+    // The best direction for a slide to release a feature (`faces`, their geometry, their
+    // area): the most area released, if at least the model's share; a slide travels as far
+    // as the feature reaches along it, and a little more.
+    let best_slide = |faces: &[u32], geo: &[Face], area: f64| -> Option<[f64; 3]> {
+        let margin = 0.01 * diag;
+        // The area a slide along `dir` releases; the faces are taken in chunks (each in
+        // parallel) and a direction is given up as soon as more than the allowed share
+        // is blocked, so an enclosed feature costs little more than its first chunks.
+        let allowed = (1.0 - limits.pull.side_action_release_fraction) * area;
+        let released = |dir: &Vector3<f64>| -> f64 {
+            let reach = faces
+                .iter()
+                .flat_map(|&f| region.corners(&region.triangles[f as usize]))
+                .map(|p| p.coords.dot(dir))
+                .fold(f64::NEG_INFINITY, f64::max);
+            let mut free = 0.0;
+            let mut lost = 0.0;
+            for (chunk, geo_chunk) in faces.chunks(2048).zip(geo.chunks(2048)) {
+                let (f_area, l_area) = chunk
+                    .par_iter()
+                    .zip(geo_chunk)
+                    .map(|(&f, g)| {
+                        if g.normal.dot(dir) < SLIDE_LEAN {
+                            return (0.0, g.area);
+                        }
+                        let pts = samples(region, &region.triangles[f as usize], g.area, cell);
+                        let share = g.area / pts.len() as f64;
+                        let ok = pts
+                            .iter()
+                            .filter(|p| {
+                                let o = *p + g.normal * eps;
+                                let travel = (reach - o.coords.dot(dir) + margin) as f32;
+                                !blocked(&bvh, p3(&o), v3(dir), travel.max(0.0))
+                            })
+                            .count() as f64
+                            * share;
+                        (ok, g.area - ok)
+                    })
+                    .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+                free += f_area;
+                lost += l_area;
+                if lost > allowed {
+                    break;
+                }
+            }
+            free
+        };
+        // Besides the fixed directions, the feature's own principal directions both ways: a
+        // hole drilled square to a slanted face runs between them, and only a core pull
+        // along it releases it (the angle block of the real models: holes 15 degrees off y).
+        let mut tried = directions.clone();
+        for axis in feature_axes(geo, &n, &e1, &e2) {
+            tried.extend([axis, -axis]);
+        }
+        let best = tried
+            .iter()
+            .map(|d| (released(d), d))
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        best.filter(|(r, _)| *r >= limits.pull.side_action_release_fraction * area)
+            .map(|(_, d)| [d.x, d.y, d.z])
+    };
     let mut features: Vec<Feature> = components(region, &undercut_members)
         .into_iter()
         .map(|faces| {
-            let geo: Vec<Face> = faces
-                .iter()
-                .map(|&f| face(region, &region.triangles[f as usize]))
-                .collect();
-            let area: f64 = geo.iter().map(|g| g.area).sum();
-            let centroid = geo
-                .iter()
-                .fold(Vector3::zeros(), |acc, g| acc + g.centroid.coords * g.area)
-                / area.max(1e-300);
-            // The best direction across the pull: the most area released; a slide travels
-            // as far as the feature reaches along it, and a little more.
+            let (geo, area, centroid) = patch(region, &faces);
+            // Below the least feature no side action is given, so none is looked for (a
+            // counter's 430 small hidden areas cost twelve ray sweeps each).
             let minor = area < min_area;
-            if minor {
-                // Below the least feature no side action is given, so none is looked for (a
-                // counter's 430 small hidden areas cost twelve ray sweeps each).
-                return Feature {
-                    faces,
-                    area_mm2: area,
-                    centroid_mm: centroid.into(),
-                    slide: None,
-                    minor,
-                };
-            }
-            let margin = 0.01 * diag;
-            // The area a slide along `dir` releases; the faces are taken in chunks (each in
-            // parallel) and a direction is given up as soon as more than the allowed share
-            // is blocked, so an enclosed feature costs little more than its first chunks.
-            let allowed = (1.0 - limits.pull.side_action_release_fraction) * area;
-            let released = |dir: &Vector3<f64>| -> f64 {
-                let reach = faces
-                    .iter()
-                    .flat_map(|&f| region.corners(&region.triangles[f as usize]))
-                    .map(|p| p.coords.dot(dir))
-                    .fold(f64::NEG_INFINITY, f64::max);
-                let mut free = 0.0;
-                let mut lost = 0.0;
-                for (chunk, geo_chunk) in faces.chunks(2048).zip(geo.chunks(2048)) {
-                    let (f_area, l_area) = chunk
-                        .par_iter()
-                        .zip(geo_chunk)
-                        .map(|(&f, g)| {
-                            if g.normal.dot(dir) < SLIDE_LEAN {
-                                return (0.0, g.area);
-                            }
-                            let pts = samples(region, &region.triangles[f as usize], g.area, cell);
-                            let share = g.area / pts.len() as f64;
-                            let ok = pts
-                                .iter()
-                                .filter(|p| {
-                                    let o = *p + g.normal * eps;
-                                    let travel = (reach - o.coords.dot(dir) + margin) as f32;
-                                    !blocked(&bvh, p3(&o), v3(dir), travel.max(0.0))
-                                })
-                                .count() as f64
-                                * share;
-                            (ok, g.area - ok)
-                        })
-                        .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
-                    free += f_area;
-                    lost += l_area;
-                    if lost > allowed {
-                        break;
-                    }
-                }
-                free
+            let slide = if minor {
+                None
+            } else {
+                best_slide(&faces, &geo, area)
             };
-            // Besides the fixed directions, the feature's own axis both ways: a hole drilled
-            // square to a slanted face runs between them, and only a core pull along it
-            // releases it (the angle block of the real models: holes 15 degrees off y).
-            let mut tried = directions.clone();
-            for axis in feature_axes(&geo, &n, &e1, &e2) {
-                tried.extend([axis, -axis]);
-            }
-            let best = tried
-                .iter()
-                .map(|d| (released(d), d))
-                .max_by(|a, b| a.0.total_cmp(&b.0));
-            let slide = best
-                .filter(|(r, _)| *r >= limits.pull.side_action_release_fraction * area)
-                .map(|(_, d)| [d.x, d.y, d.z]);
             Feature {
                 faces,
                 area_mm2: area,
@@ -459,15 +463,7 @@ pub fn analyse(
     let mut draft_patches: Vec<DraftPatch> = components(region, &draft_members)
         .into_iter()
         .map(|faces| {
-            let geo: Vec<Face> = faces
-                .iter()
-                .map(|&f| face(region, &region.triangles[f as usize]))
-                .collect();
-            let area: f64 = geo.iter().map(|g| g.area).sum();
-            let centroid = geo
-                .iter()
-                .fold(Vector3::zeros(), |acc, g| acc + g.centroid.coords * g.area)
-                / area.max(1e-300);
+            let (geo, area, centroid) = patch(region, &faces);
             let least = geo
                 .iter()
                 .map(|g| g.normal.dot(&n).abs().min(1.0).asin().to_degrees())
@@ -670,6 +666,12 @@ pub struct Im {
     pub axis: [f64; 3],
 }
 
+/// Whether axis `a` is none of `axes` (either way, within about 2.6°).
+fn distinct_axis(axes: &[Vector3<f64>], a: &Vector3<f64>) -> bool {
+    axes.iter()
+        .all(|b| b.normalize().dot(&a.normalize()).abs() < 0.999)
+}
+
 /// Parting axes tried for the pure-IM route, the first (the detected plate's normal) among them.
 const PARTING_CANDIDATES: usize = 4;
 /// A flat face cluster is a candidate when it holds at least this share of the surface.
@@ -732,7 +734,8 @@ fn parting_candidates(part: &Mesh) -> Vec<Vector3<f64>> {
         }
     }
     clusters.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let out: Vec<Vector3<f64>> = clusters
+    // Clusters are FLAT_CLUSTER_DEG apart by their making, so these axes are distinct.
+    let mut out: Vec<Vector3<f64>> = clusters
         .iter()
         .filter(|(_, area)| *area >= FLAT_SHARE * total)
         .map(|(sum, _)| sum.normalize())
@@ -741,14 +744,6 @@ fn parting_candidates(part: &Mesh) -> Vec<Vector3<f64>> {
     // surface's principal axes, the one of least spread first, fill up to three. Not beside
     // three flat axes: a box's two equal moments make any axis between them principal, and
     // one turned 18 degrees "wins" by drafting two sides.
-    let distinct = |v: &[Vector3<f64>], a: &Vector3<f64>| v.iter().all(|b| b.dot(a).abs() < 0.999);
-    let mut flat: Vec<Vector3<f64>> = Vec::new();
-    for a in out {
-        if distinct(&flat, &a) {
-            flat.push(a);
-        }
-    }
-    let mut out = flat;
     if out.len() >= 3 {
         return out;
     }
@@ -759,7 +754,7 @@ fn parting_candidates(part: &Mesh) -> Vec<Vector3<f64>> {
     order.sort_by(|&i, &j| eigen.eigenvalues[i].total_cmp(&eigen.eigenvalues[j]));
     for &i in &order {
         let a = canonical(eigen.eigenvectors.column(i).into_owned());
-        if out.len() < 3 && distinct(&out, &a) {
+        if out.len() < 3 && distinct_axis(&out, &a) {
             out.push(a);
         }
     }
@@ -778,11 +773,7 @@ pub fn im(input: &DfmInput, min_draft_deg: f64) -> Im {
         if axes.len() >= PARTING_CANDIDATES {
             break;
         }
-        if a.norm() > 0.0
-            && axes
-                .iter()
-                .all(|b| b.normalize().dot(&a.normalize()).abs() < 0.999)
-        {
+        if a.norm() > 0.0 && distinct_axis(&axes, &a) {
             axes.push(a.normalize());
         }
     }
