@@ -9,11 +9,13 @@
 
 use std::time::Instant;
 
+#[path = "common/family_member.rs"]
+mod family_member;
+use family_member::member;
+
 use hybridplan::family::{self, FamilyOptions, MemberSpec};
-use hybridplan::mesh::Mesh;
 use hybridplan::models::ModelSet;
 use hybridplan::plan::{EstimateOptions, MaterialChoice, SplitJob};
-use hybridplan::samples::{Layer, circle, extrude_layers, rect, reversed};
 use nalgebra::{Isometry3, Translation3, UnitQuaternion};
 
 fn env(name: &str, default: usize) -> usize {
@@ -21,41 +23,6 @@ fn env(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn member(k: usize, taller: bool) -> Mesh {
-    let (w, h) = (95.0 + (k % 7) as f64 * 3.0, 60.0 + (k % 5) as f64 * 4.0);
-    let hole = circle(
-        w - 6.0 - (k % 3) as f64 * 2.0,
-        5.0 + (k % 4) as f64,
-        2.0,
-        32,
-    );
-    let mut layers = vec![
-        Layer {
-            z0: 0.0,
-            z1: 3.0,
-            rings: vec![rect(0.0, 0.0, w, h), reversed(hole)],
-        },
-        Layer {
-            z0: 3.0,
-            z1: 15.0,
-            rings: vec![
-                rect(10.0, 14.0, 80.0, 16.0),
-                rect(10.0, 29.0, 70.0, 31.0),
-                rect(20.0, 44.0, 80.0, 46.0),
-                rect(44.0, 18.0, 46.0, 27.0),
-            ],
-        },
-    ];
-    if taller {
-        layers.push(Layer {
-            z0: 15.0,
-            z1: 15.3,
-            rings: vec![rect(10.0, 29.0, 70.0, 31.0)],
-        });
-    }
-    extrude_layers(&layers).expect("valid layers")
 }
 
 fn main() {

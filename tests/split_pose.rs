@@ -6,37 +6,15 @@
 
 use hybridplan::mesh::Mesh;
 use hybridplan::mesh::stl::write_binary;
-use hybridplan::samples::{Layer, circle, extrude_layers, rect, reversed};
 use nalgebra::{Isometry3, Translation3, UnitQuaternion};
 use serde_json::Value;
 
-/// The family bench's member `k`: a plate with a hole, four ribs 12 mm tall, 2 mm thick.
+#[path = "../benches/common/family_member.rs"]
+mod family_member;
+
+/// The family bench's member `k` (as the bench makes it, not taller).
 fn member(k: usize) -> Mesh {
-    let (w, h) = (95.0 + (k % 7) as f64 * 3.0, 60.0 + (k % 5) as f64 * 4.0);
-    let hole = circle(
-        w - 6.0 - (k % 3) as f64 * 2.0,
-        5.0 + (k % 4) as f64,
-        2.0,
-        32,
-    );
-    extrude_layers(&[
-        Layer {
-            z0: 0.0,
-            z1: 3.0,
-            rings: vec![rect(0.0, 0.0, w, h), reversed(hole)],
-        },
-        Layer {
-            z0: 3.0,
-            z1: 15.0,
-            rings: vec![
-                rect(10.0, 14.0, 80.0, 16.0),
-                rect(10.0, 29.0, 70.0, 31.0),
-                rect(20.0, 44.0, 80.0, 46.0),
-                rect(44.0, 18.0, 46.0, 27.0),
-            ],
-        },
-    ])
-    .unwrap()
+    family_member::member(k, false)
 }
 
 fn split(dir: &std::path::Path, name: &str, m: &Mesh) -> Value {
