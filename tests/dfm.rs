@@ -21,9 +21,12 @@ fn layer(z0: f64, z1: f64, rings: Vec<Vec<[f64; 2]>>) -> Layer {
 }
 
 fn write(dir: &Path, name: &str, layers: &[Layer]) -> PathBuf {
-    let mesh = extrude_layers(layers).unwrap();
+    write_mesh(dir, name, &extrude_layers(layers).unwrap())
+}
+
+fn write_mesh(dir: &Path, name: &str, mesh: &Mesh) -> PathBuf {
     let path = dir.join(format!("{name}.stl"));
-    hybridplan::mesh::stl::write_binary(&path, &mesh, name).unwrap();
+    hybridplan::mesh::stl::write_binary(&path, mesh, name).unwrap();
     path
 }
 
@@ -457,16 +460,9 @@ fn the_im_parting_axis_turns_with_the_part() {
     .enumerate()
     {
         let r = nalgebra::Rotation3::from_axis_angle(&Unit::new_normalize(axis), deg.to_radians());
-        let turned = Mesh::new(
-            block
-                .vertices
-                .iter()
-                .map(|p| r * p + Vector3::new(300.0, -20.0, 7.0))
-                .collect(),
-            block.triangles.clone(),
-        );
-        let path = dir.path().join(format!("turned_{k}.stl"));
-        hybridplan::mesh::stl::write_binary(&path, &turned, "turned").unwrap();
+        let mut turned = block.clone();
+        turned.map_vertices(|p| r * p + Vector3::new(300.0, -20.0, 7.0));
+        let path = write_mesh(dir.path(), &format!("turned_{k}"), &turned);
         let (p, _) = estimate(&path, &models, "PP", "PP");
         let d = p.dfm.as_ref().unwrap();
         let want = r * Vector3::y();
@@ -518,12 +514,9 @@ fn a_tessellated_hole_square_to_a_turned_face_needs_no_side_action() {
         Point3::new(30.0 + dx * s, 20.0 + dy * s, p.z)
     };
     let r = nalgebra::Rotation3::from_axis_angle(&Vector3::x_axis(), 15f64.to_radians());
-    let turned = Mesh::new(
-        block.vertices.iter().map(|p| r * lean(p)).collect(),
-        block.triangles.clone(),
-    );
-    let path = dir.path().join("hole.stl");
-    hybridplan::mesh::stl::write_binary(&path, &turned, "hole").unwrap();
+    let mut turned = block;
+    turned.map_vertices(|p| r * lean(p));
+    let path = write_mesh(dir.path(), "hole", &turned);
     let (p, _) = estimate(&path, &models, "PP", "PP");
     let d = p.dfm.as_ref().unwrap();
     let got = Vector3::from(d.im_parting_axis);
