@@ -109,6 +109,20 @@ fn write(dir: &Path, name: &str, mut m: Mesh, at: &Isometry3<f64>) {
     hybridplan::mesh::stl::write_binary(&dir.join(name), &m, name).unwrap();
 }
 
+/// `hybridplan family INPUT --out OUT --format json` and `extra`: exit code, stdout, stderr.
+fn run_family(input: &Path, out: &Path, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec![
+        "family",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    common::run(&args)
+}
+
 fn json_of(out: &str) -> Value {
     serde_json::from_str(out.trim()).expect("one JSON object")
 }
@@ -185,14 +199,7 @@ fn good_members_share_mold_0_and_the_broken_ones_are_found() {
         &poses[5],
     );
     let out = dir.path().join("out");
-    let (code, stdout, stderr) = common::run(&[
-        "family",
-        d.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let (code, stdout, stderr) = run_family(&d, &out, &[]);
     assert_eq!(code, 0, "{stderr}");
     let v = json_of(&stdout);
     assert_eq!(f(&v["tolerance_mm"]), 0.05, "the molding model's default");
@@ -293,20 +300,18 @@ fn the_grouping_switches_at_the_deviation() {
     );
     let molds_at = |tol: &str| {
         let out = dir.path().join(format!("out{tol}"));
-        let (code, stdout, stderr) = common::run(&[
-            "family",
-            d.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--format",
-            "json",
-            "--tolerance-mm",
-            tol,
-            "--samples",
-            "5000",
-            "--lattice",
-            "none",
-        ]);
+        let (code, stdout, stderr) = run_family(
+            &d,
+            &out,
+            &[
+                "--tolerance-mm",
+                tol,
+                "--samples",
+                "5000",
+                "--lattice",
+                "none",
+            ],
+        );
         assert_eq!(code, 0, "{stderr}");
         let v = json_of(&stdout);
         let t = member_row(&v, "taller.stl");
@@ -336,16 +341,7 @@ fn identical_members_cost_what_estimate_of_one_costs() {
     std::fs::copy(d.join("one.stl"), d.join("two.stl")).unwrap();
     std::fs::copy(d.join("one.stl"), d.join("three.stl")).unwrap();
     let out = dir.path().join("out");
-    let (code, stdout, stderr) = common::run(&[
-        "family",
-        d.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--format",
-        "json",
-        "--volume",
-        "30000",
-    ]);
+    let (code, stdout, stderr) = run_family(&d, &out, &["--volume", "30000"]);
     assert_eq!(code, 0, "{stderr}");
     let fam = json_of(&stdout);
     assert_eq!(fam["molds"].as_array().unwrap().len(), 1);
@@ -428,14 +424,7 @@ fn distinct_plates_cost_their_prints_plus_one_mold() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let (code, stdout, stderr) = common::run(&[
-        "family",
-        manifest.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let (code, stdout, stderr) = run_family(&manifest, &out, &[]);
     // The unreadable member is an error row; the others go on.
     assert_eq!(code, 1, "{stderr}");
     let v = json_of(&stdout);
@@ -502,14 +491,7 @@ fn an_extra_and_a_missing_rib_are_named_where_they_are() {
         write(&d, name, member(plate(), &[], false, ribs), &poses[k]);
     }
     let out = dir.path().join("out");
-    let (code, stdout, stderr) = common::run(&[
-        "family",
-        d.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let (code, stdout, stderr) = run_family(&d, &out, &[]);
     assert_eq!(code, 0, "{stderr}");
     let v = json_of(&stdout);
     for good in ["a.stl", "b.stl", "c.stl"] {
