@@ -58,6 +58,7 @@ fn main() {
         molded: pla,
         adhesion_mpa: 4.0,
         listed: true,
+        interface_temp_c: None,
     };
     let printer = default_printer();
     let process = PrintAndMold {

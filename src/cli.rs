@@ -277,6 +277,10 @@ fn years(s: &str) -> Result<f64, String> {
     limits::AMORTIZATION_YEARS.parse(s)
 }
 
+fn insert_temp_c(s: &str) -> Result<f64, String> {
+    limits::INSERT_TEMP_C.parse(s)
+}
+
 fn perimeters(s: &str) -> Result<u32, String> {
     count_u32(&limits::PERIMETERS, s)
 }
@@ -428,6 +432,11 @@ pub struct MaterialArgs {
     /// materials.toml, printers.toml, molding.toml, economics.toml, dfm.toml, or such a file (repeatable).
     #[arg(long, value_name = "PATH")]
     pub models: Vec<PathBuf>,
+    /// Temperature of the printed insert when the melt meets it (degC, 0 to 250): a
+    /// preheated insert bonds better and softens sooner. Default: the dfm model's
+    /// `insert.start_temp_c` (23, room temperature).
+    #[arg(long, value_name = "C", value_parser = insert_temp_c, allow_hyphen_values = true)]
+    pub insert_temp: Option<f64>,
 }
 
 impl MaterialArgs {
@@ -443,7 +452,10 @@ impl MaterialArgs {
 
     /// The model set, or the reason it cannot be read (exit 2: a usage error).
     pub fn model_set(&self) -> Result<ModelSet, String> {
-        let set = ModelSet::load(&self.models).map_err(|e| e.to_string())?;
+        let mut set = ModelSet::load(&self.models).map_err(|e| e.to_string())?;
+        if let Some(t) = self.insert_temp {
+            set.dfm.insert.start_temp_c = t;
+        }
         let c = self.choice();
         set.materials.get(&c.molded)?;
         set.materials.get(&c.printed)?;

@@ -131,6 +131,16 @@ pub const AMORTIZATION_YEARS: RealRange = RealRange {
     what: "a number of years",
 };
 
+/// Temperature of the printed insert when the melt meets it (`--insert-temp`): from a cold
+/// store's 0 degC to 250 degC, above the flow onset of every printed polymer of the models
+/// (the insert heat check then says so).
+pub const INSERT_TEMP_C: RealRange = RealRange {
+    min: 0.0,
+    max: 250.0,
+    min_exclusive: false,
+    what: "a temperature in degC",
+};
+
 /// Perimeters of FFF printing (`--perimeters`): beyond 50 walls every part is solid anyway.
 pub const PERIMETERS: CountRange = CountRange {
     min: 1,

@@ -133,29 +133,8 @@ pub fn prepare(file: &Path, job: &SplitJob) -> Result<Prepared, PartError> {
 /// part without a plate whole), or for `split` alone (no patches; no plate is an error).
 fn prepare_with(file: &Path, job: &SplitJob, for_estimate: bool) -> Result<Prepared, PartError> {
     let part_err = |reason: String| PartError::part(file, reason);
-    let (printed_name, printed) = job
-        .models
-        .materials
-        .get(&job.materials.printed)
+    let pair = MaterialPair::of(job.models, &job.materials.printed, &job.materials.molded)
         .map_err(part_err)?;
-    let (molded_name, molded) = job
-        .models
-        .materials
-        .get(&job.materials.molded)
-        .map_err(part_err)?;
-    let (adhesion_mpa, listed) = job
-        .models
-        .materials
-        .adhesion
-        .strength_mpa(printed_name, molded_name);
-    let pair = MaterialPair {
-        printed_name,
-        printed,
-        molded_name,
-        molded,
-        adhesion_mpa,
-        listed,
-    };
     let checked = mesh::load(file, &job.load)?;
     checked.require_solid().map_err(part_err)?;
     let part = checked.mesh;
@@ -627,7 +606,7 @@ fn extents(mesh: &mesh::Mesh, u: &Vector3<f64>, v: &Vector3<f64>, n: &Vector3<f6
 /// shadow has its smallest bounding rectangle, the first along its longer side: one side of
 /// that rectangle lies along an edge of the shadow's convex hull (the rotating-calipers
 /// argument), so every hull edge is tried. (`u`, `v`) themselves where the shadow has no area.
-fn min_area_basis(
+pub(crate) fn min_area_basis(
     mesh: &mesh::Mesh,
     u: &Vector3<f64>,
     v: &Vector3<f64>,
@@ -812,11 +791,17 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
     // The build and mold-opening axis: the split normal, or for a part without a plate the
     // axis of its largest section (the part stands on its largest face, whatever its pose).
     let (n, u, v) = match &p.split {
-        Ok(s) => (
-            Vector3::from(s.facts.plane_normal),
-            Vector3::from(s.footprint.u_axis),
-            Vector3::from(s.footprint.v_axis),
-        ),
+        Ok(s) => {
+            // The footprint's axes follow the plate's outline only as far as its fitting
+            // does; the mold plate and the print lie along the part's own edges, whatever
+            // its pose (a turned copy of a part gets the same tool).
+            let (u, v) = min_area_basis(
+                &p.part,
+                &Vector3::from(s.footprint.u_axis),
+                &Vector3::from(s.footprint.v_axis),
+            );
+            (Vector3::from(s.facts.plane_normal), u, v)
+        }
         Err(_) => {
             let axis = Unit::new_normalize(Vector3::from(p.whole_axis));
             let (u, v) = mesh::section::Plane {

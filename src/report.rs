@@ -342,13 +342,16 @@ pub fn split_rows(prepared: &Prepared) -> Vec<(&'static str, String)> {
     rows.push((
         "bond (estimate)",
         format!(
-            "shear {:.0} N ({:.1} x the plain {:.0} N), pull-off {:.0} N (plain {:.0} N); adhesion {} MPa",
+            "shear {:.0} N ({:.1} x the plain {:.0} N), pull-off {:.0} N (plain {:.0} N); adhesion {:.1} MPa{}",
             b.bond_shear_n,
             b.shear_ratio,
             b.bond_shear_plain_n,
             b.bond_pull_n,
             b.bond_pull_plain_n,
-            b.adhesion_mpa
+            b.adhesion_mpa,
+            b.interface_temp_c
+                .map(|t| format!(" at an interface of {t:.0} degC"))
+                .unwrap_or_default()
         ),
     ));
     rows

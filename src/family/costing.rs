@@ -152,12 +152,14 @@ pub fn cost_family(
             rib_shapes.push(None);
             continue;
         };
+        // The axes `estimate` sizes the reference's mold along (the part's own edges).
         let f = &rs.split().footprint;
-        let axes = [
-            Vector3::from(f.u_axis),
-            Vector3::from(f.v_axis),
-            Vector3::from(rs.split().facts.plane_normal),
-        ];
+        let (u, v) = plan::min_area_basis(
+            &rs.prepared.part,
+            &Vector3::from(f.u_axis),
+            &Vector3::from(f.v_axis),
+        );
+        let axes = [u, v, Vector3::from(rs.split().facts.plane_normal)];
         let ref_from_common = to_common[r].expect("grouped").inverse();
         let mut size = [0.0f64; 3];
         for &i in &mold.members {

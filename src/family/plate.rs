@@ -210,20 +210,7 @@ fn build(
     models: &models::ModelSet,
     materials: &crate::plan::MaterialChoice,
 ) -> Result<LatticeBuilt, String> {
-    let (printed_name, printed) = models.materials.get(&materials.printed)?;
-    let (molded_name, molded) = models.materials.get(&materials.molded)?;
-    let (adhesion_mpa, listed) = models
-        .materials
-        .adhesion
-        .strength_mpa(printed_name, molded_name);
-    let pair = MaterialPair {
-        printed_name,
-        printed,
-        molded_name,
-        molded,
-        adhesion_mpa,
-        listed,
-    };
+    let pair = MaterialPair::of(models, &materials.printed, &materials.molded)?;
     interface::build_lattice(
         plate_mesh,
         molded_mesh,

@@ -74,6 +74,8 @@ pub struct BondGeometry {
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
 pub struct Bond {
     pub adhesion_mpa: f64,
+    /// The melt's contact temperature on the insert the adhesion holds at, where known.
+    pub interface_temp_c: Option<f64>,
     pub molded_shear_strength_mpa: f64,
     pub bond_shear_n: f64,
     pub bond_shear_plain_n: f64,
@@ -106,6 +108,7 @@ pub fn bond(g: &BondGeometry, pair: &MaterialPair, adhesion_mpa: f64) -> Bond {
     let pull = plain + hold.min(pins * molded.tensile_strength_mpa);
     Bond {
         adhesion_mpa,
+        interface_temp_c: pair.interface_temp_c,
         molded_shear_strength_mpa: tau_m,
         bond_shear_n: shear,
         bond_shear_plain_n: plain,
@@ -156,6 +159,7 @@ mod tests {
             molded: pla,
             adhesion_mpa: 4.0,
             listed: true,
+            interface_temp_c: None,
         };
         // 1000 mm2 interface, 250 mm2 of pins, 800 mm2 of pin walls, adhesion 4 MPa,
         // PLA: tensile 60 MPa, shear 60 / sqrt(3) = 34.641 MPa.

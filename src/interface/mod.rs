@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::mesh::Mesh;
 use crate::mesh::polygon::{ring_area, ring_perimeter};
 use crate::mesh::section::Plane;
-use crate::models::{Material, Printer};
+use crate::models::{Material, ModelSet, Printer};
 
 pub use bond::{Bond, BondGeometry, Channel, Fill};
 
@@ -32,9 +32,34 @@ pub struct MaterialPair<'a> {
     pub adhesion_mpa: f64,
     /// The pair is in the adhesion table (otherwise the model's default for other pairs).
     pub listed: bool,
+    /// The melt's contact temperature on the insert, where the materials have the data.
+    pub interface_temp_c: Option<f64>,
 }
 
-impl MaterialPair<'_> {
+impl<'a> MaterialPair<'a> {
+    /// The pair of the model set's materials `printed` and `molded` (case-insensitive), the
+    /// insert placed at the insert model's start temperature.
+    pub fn of(models: &'a ModelSet, printed: &str, molded: &str) -> Result<Self, String> {
+        let (printed_name, printed) = models.materials.get(printed)?;
+        let (molded_name, molded) = models.materials.get(molded)?;
+        let a = models.materials.adhesion(
+            printed_name,
+            printed,
+            molded_name,
+            molded,
+            models.dfm.insert.start_temp_c,
+        );
+        Ok(MaterialPair {
+            printed_name,
+            printed,
+            molded_name,
+            molded,
+            adhesion_mpa: a.mpa,
+            listed: a.listed,
+            interface_temp_c: a.interface_temp_c,
+        })
+    }
+
     /// The warning for a pair without adhesion data.
     fn adhesion_warning(&self) -> Option<String> {
         (!self.listed).then(|| {

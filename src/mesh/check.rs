@@ -557,21 +557,36 @@ mod tests {
 /// than `crease_deg` across each shared edge (a flat face, a cylinder, a fillet is one patch).
 /// Tooling models count these as the surfaces a mold maker has to machine. n log n (one sort
 /// of the edges) and a union-find.
+///
+/// A sliver (a triangle whose height is below [`SLIVER_HEIGHT_FRACTION`] of the mesh's
+/// diagonal) has no reliable normal: its corners are nearly collinear, and f32 coordinates of a
+/// turned part move them by more than its height, so its normal points anywhere. Such
+/// triangles come out of CAD exports and of the split's cut of a finely tessellated part. A
+/// sliver is no surface to machine: slivers are joined to each other, each run of them to a
+/// neighbour, and the neighbours of a run are joined to each other across it where their own
+/// normals are within the crease, as if the run were not there. Without this, a tessellated
+/// and turned copy of a part counted 107 patches where the part has 28.
 pub fn surface_patches(mesh: &Mesh, crease_deg: f64) -> usize {
     use rayon::slice::ParallelSliceMut;
     let n = mesh.triangles.len();
     if n == 0 {
         return 0;
     }
-    let normals: Vec<nalgebra::Vector3<f64>> = mesh
+    let min_height_mm = mesh
+        .bounds()
+        .map_or(0.0, |b| b.diagonal() * SLIVER_HEIGHT_FRACTION);
+    // The unit normal, or None for a sliver.
+    let normals: Vec<Option<nalgebra::Vector3<f64>>> = mesh
         .triangles
         .iter()
         .map(|t| {
             let [a, b, c] = mesh.corners(t);
-            (b - a)
-                .cross(&(c - a))
-                .try_normalize(0.0)
-                .unwrap_or_default()
+            let cross = (b - a).cross(&(c - a));
+            let longest = (b - a).norm().max((c - b).norm()).max((a - c).norm());
+            // Height over the longest side = |cross| / longest.
+            (cross.norm() > min_height_mm * longest)
+                .then(|| cross.try_normalize(0.0))
+                .flatten()
         })
         .collect();
     let mut edges: Vec<(u64, u32)> = Vec::with_capacity(3 * n);
@@ -584,26 +599,66 @@ pub fn surface_patches(mesh: &Mesh, crease_deg: f64) -> usize {
     }
     edges.par_sort_unstable();
     let mut parent: Vec<u32> = (0..n as u32).collect();
-    fn find(p: &mut [u32], mut x: u32) -> u32 {
-        while p[x as usize] != x {
-            p[x as usize] = p[p[x as usize] as usize];
-            x = p[x as usize];
-        }
-        x
-    }
     let cos_limit = crease_deg.to_radians().cos();
+    // (a sliver, its neighbour with a normal) across a manifold edge.
+    let mut sliver_sides: Vec<(u32, u32)> = Vec::new();
     for run in edges.chunk_by(|a, b| a.0 == b.0) {
         // Only a manifold edge (two triangles) joins patches.
-        if let [(_, a), (_, b)] = run
-            && normals[*a as usize].dot(&normals[*b as usize]) >= cos_limit
-        {
-            let (ra, rb) = (find(&mut parent, *a), find(&mut parent, *b));
-            if ra != rb {
-                parent[ra as usize] = rb;
+        let [(_, a), (_, b)] = run else { continue };
+        match (normals[*a as usize], normals[*b as usize]) {
+            (Some(na), Some(nb)) if na.dot(&nb) >= cos_limit => union(&mut parent, *a, *b),
+            (Some(_), Some(_)) => {}
+            (None, None) => union(&mut parent, *a, *b),
+            (None, Some(_)) => sliver_sides.push((*a, *b)),
+            (Some(_), None) => sliver_sides.push((*b, *a)),
+        }
+    }
+    // Each run of slivers: its neighbours, grouped.
+    for side in &mut sliver_sides {
+        side.0 = find(&mut parent, side.0);
+    }
+    sliver_sides.sort_unstable();
+    for run in sliver_sides.chunk_by(|a, b| a.0 == b.0) {
+        // One neighbour per patch already met across the run, at most MAX_REPS of them, so a
+        // run bordered by many triangles costs a bounded amount per neighbour.
+        const MAX_REPS: usize = 32;
+        let mut reps: Vec<(u32, nalgebra::Vector3<f64>)> = Vec::new();
+        for &(_, t) in run {
+            let Some(nt) = normals[t as usize] else {
+                continue;
+            };
+            match reps.iter().find(|(_, nr)| nr.dot(&nt) >= cos_limit) {
+                Some(&(r, _)) => union(&mut parent, r, t),
+                None if reps.len() < MAX_REPS => reps.push((t, nt)),
+                None => {}
             }
+        }
+        if let Some(&(first, _)) = reps.first() {
+            union(&mut parent, run[0].0, first);
         }
     }
     (0..n as u32).filter(|&i| find(&mut parent, i) == i).count()
+}
+
+/// Height below which a triangle counts as a sliver in [`surface_patches`], as a fraction of
+/// the mesh's bounding diagonal: 1e-5 is about 100 times f32's relative resolution (6e-8), so
+/// the corners' rounding cannot turn a triangle above it by more than about a degree, and far
+/// below any feature a mold maker machines (1.5 micrometres on a 150 mm part).
+pub const SLIVER_HEIGHT_FRACTION: f64 = 1e-5;
+
+fn find(p: &mut [u32], mut x: u32) -> u32 {
+    while p[x as usize] != x {
+        p[x as usize] = p[p[x as usize] as usize];
+        x = p[x as usize];
+    }
+    x
+}
+
+fn union(p: &mut [u32], a: u32, b: u32) {
+    let (ra, rb) = (find(p, a), find(p, b));
+    if ra != rb {
+        p[ra as usize] = rb;
+    }
 }
 
 #[cfg(test)]
@@ -616,5 +671,45 @@ mod patch_tests {
         assert_eq!(surface_patches(&m, 30.0), 6);
         // Every face turns by 90 degrees: a crease above that merges them all.
         assert_eq!(surface_patches(&m, 91.0), 1);
+    }
+
+    /// A face's edge split at its midpoint (a T-junction) and closed with a sliver, as a
+    /// CAD export or the split's cut leaves them: the sliver's normal is noise, and it must
+    /// neither count as a patch of its own nor keep the two faces it touches apart or joined.
+    #[test]
+    fn slivers_are_no_patches() {
+        for lift_mm in [0.0, 1e-9, -1e-9] {
+            let mut m = crate::mesh::test_shapes::cuboid([0.0; 3], [1.0, 2.0, 3.0]);
+            let t = m.triangles[0];
+            let [a, b, c] = [t[0], t[1], t[2]];
+            let (pa, pb) = (m.vertices[a as usize], m.vertices[b as usize]);
+            let mut mid = nalgebra::center(&pa, &pb);
+            mid.z += lift_mm;
+            m.vertices.push(mid);
+            let mid = (m.vertices.len() - 1) as u32;
+            m.triangles[0] = [a, mid, c];
+            m.triangles.push([mid, b, c]);
+            m.triangles.push([b, mid, a]);
+            assert_eq!(surface_patches(&m, 30.0), 6, "lift {lift_mm}");
+        }
+    }
+
+    /// Tessellated finely, turned and moved far from the origin, stored in f32 as an STL
+    /// holds it: still six faces.
+    #[test]
+    fn a_fine_turned_box_has_six_patches() {
+        let mut m = crate::mesh::test_shapes::cuboid([0.0; 3], [100.0, 70.0, 13.0]);
+        for _ in 0..4 {
+            m = m.subdivided();
+        }
+        let r = nalgebra::Rotation3::from_axis_angle(
+            &nalgebra::Unit::new_normalize(nalgebra::Vector3::new(1.0, 2.0, 3.0)),
+            37f64.to_radians(),
+        );
+        m.map_vertices(|p| {
+            let q = r * p + nalgebra::Vector3::new(300.0, -200.0, 50.0);
+            q.map(|x| x as f32 as f64)
+        });
+        assert_eq!(surface_patches(&m, 30.0), 6);
     }
 }

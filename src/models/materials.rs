@@ -50,6 +50,13 @@ pub struct Material {
     /// Melting onset of a semi-crystalline polymer; `None` for amorphous ones.
     #[serde(default)]
     pub melting_temp_c: Option<f64>,
+    /// The interface temperature above which a melt bonds to a solid insert of this material
+    /// by interdiffusion (docs/method.md, "Bond"): the glass transition of an amorphous
+    /// polymer, the melting onset of a semi-crystalline one. Default: the melting onset where
+    /// there is one, else the glass transition; set it where the printed state differs (FFF
+    /// PLA prints nearly amorphous although the polymer can crystallise).
+    #[serde(default)]
+    pub bond_onset_c: Option<f64>,
 }
 
 impl Material {
@@ -77,6 +84,13 @@ impl Material {
         Some((k * self.density_g_cm3 * 1000.0 * c).sqrt())
     }
 
+    /// See [`Material::bond_onset_c`].
+    pub fn bond_onset_temp_c(&self) -> Option<f64> {
+        self.bond_onset_c
+            .or(self.melting_temp_c)
+            .or(self.glass_transition_c)
+    }
+
     /// The temperature at which a printed insert of this material starts to flow: the melting
     /// onset of a semi-crystalline polymer, else the no-flow temperature of its melt.
     pub fn flow_onset_c(&self) -> f64 {
@@ -94,23 +108,43 @@ pub fn contact_temperature_c(e1: f64, t1_c: f64, e2: f64, t2_c: f64) -> f64 {
     (e1 * t1_c + e2 * t2_c) / (e1 + e2)
 }
 
-/// Adhesion strength of a melt molded onto a printed insert, by pair.
+/// Adhesion strength of a melt molded onto a printed insert, by pair, as measured with the
+/// insert at `reference_insert_temp_c`; [`Materials::adhesion`] moves it with the interface
+/// temperature.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Adhesion {
     pub other_pairs_mpa: f64,
+    /// The insert's temperature when the melt met it in the tests the table stands for.
+    pub reference_insert_temp_c: f64,
+    /// Width (K) of the onset of interdiffusion: the bond at the onset temperature is this
+    /// many kelvin's worth of the bond above it (docs/method.md, "Bond").
+    pub onset_band_k: f64,
     /// Keyed `"PRINTED/MOLDED"`.
     pub pairs: BTreeMap<String, f64>,
 }
 
 impl Adhesion {
-    /// The adhesion strength of `molded` on `printed` (MPa), and whether the pair is listed.
+    /// The adhesion strength of `molded` on `printed` at the reference conditions (MPa), and
+    /// whether the pair is listed.
     pub fn strength_mpa(&self, printed: &str, molded: &str) -> (f64, bool) {
         match self.pairs.get(&format!("{printed}/{molded}")) {
             Some(&v) => (v, true),
             None => (self.other_pairs_mpa, false),
         }
     }
+}
+
+/// The plain bond's strength of a pair at the interface temperature of a molding.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PairAdhesion {
+    pub mpa: f64,
+    /// The pair is in the adhesion table (otherwise the model's default for other pairs).
+    pub listed: bool,
+    /// The contact temperature of melt on insert, where both materials have the data.
+    pub interface_temp_c: Option<f64>,
+    /// mpa over the table's value (1 at the table's conditions).
+    pub temperature_factor: f64,
 }
 
 /// All materials and the adhesion table.
@@ -121,6 +155,68 @@ pub struct Materials {
 }
 
 impl Materials {
+    /// The adhesion of `molded` melt on a `printed` insert whose face is at `insert_temp_c`
+    /// when the melt meets it (names as the table keys them).
+    ///
+    /// Interdiffusion across the interface bonds an amorphous insert above its glass
+    /// transition, the better the hotter, and a semi-crystalline one once its crystals melt
+    /// (docs/method.md, "Bond", with the sources). The table's value holds at its reference
+    /// insert temperature and scales with the interface temperature's excess over the
+    /// insert's bond onset, plus `onset_band_k`:
+    /// `factor = h(T_c) / h(T_c,ref)`, `h(T) = max(T - T_onset, 0) + band`. A bond raised
+    /// above the table stops at the weaker material's tensile strength (the joint is then as
+    /// strong as the bulk). Factor 1 where a material lacks the thermal data or the onset.
+    pub fn adhesion(
+        &self,
+        printed_name: &str,
+        printed: &Material,
+        molded_name: &str,
+        molded: &Material,
+        insert_temp_c: f64,
+    ) -> PairAdhesion {
+        let a = &self.adhesion;
+        let (table_mpa, listed) = a.strength_mpa(printed_name, molded_name);
+        let contact = |insert_c: f64| {
+            Some(contact_temperature_c(
+                molded.effusivity()?,
+                molded.melt_temp_c,
+                printed.effusivity()?,
+                insert_c,
+            ))
+        };
+        let (Some(tc), Some(tc_ref), Some(onset)) = (
+            contact(insert_temp_c),
+            contact(a.reference_insert_temp_c),
+            printed.bond_onset_temp_c(),
+        ) else {
+            return PairAdhesion {
+                mpa: table_mpa,
+                listed,
+                interface_temp_c: contact(insert_temp_c),
+                temperature_factor: 1.0,
+            };
+        };
+        let h = |t: f64| (t - onset).max(0.0) + a.onset_band_k;
+        let factor = h(tc) / h(tc_ref);
+        let mut mpa = table_mpa * factor;
+        if factor > 1.0 {
+            let bulk = printed
+                .tensile_strength_mpa
+                .min(molded.tensile_strength_mpa);
+            mpa = mpa.min(bulk.max(table_mpa));
+        }
+        PairAdhesion {
+            mpa,
+            listed,
+            interface_temp_c: Some(tc),
+            temperature_factor: if table_mpa > 0.0 {
+                mpa / table_mpa
+            } else {
+                factor
+            },
+        }
+    }
+
     /// The material called `name` (case-insensitive), or an error listing the known ones.
     pub fn get(&self, name: &str) -> Result<(&str, &Material), String> {
         self.by_name
@@ -181,6 +277,12 @@ pub fn parse_materials(file: &str, text: &str) -> Result<Materials, ModelError> 
             )));
         }
     }
+    if parsed.adhesion.onset_band_k <= 0.0 {
+        return Err(err(format!(
+            "adhesion.onset_band_k = {}: must be positive",
+            parsed.adhesion.onset_band_k
+        )));
+    }
     for pair in parsed.adhesion.pairs.keys() {
         let known = pair.split_once('/').is_some_and(|(a, b)| {
             parsed.materials.contains_key(a) && parsed.materials.contains_key(b)
@@ -195,4 +297,72 @@ pub fn parse_materials(file: &str, text: &str) -> Result<Materials, ModelError> 
         by_name: parsed.materials,
         adhesion: parsed.adhesion,
     })
+}
+
+#[cfg(test)]
+mod adhesion_tests {
+    use super::*;
+
+    fn embedded() -> Materials {
+        parse_materials("materials.toml", MATERIALS_TOML).unwrap()
+    }
+
+    fn at(m: &Materials, printed: &str, molded: &str, insert_c: f64) -> PairAdhesion {
+        let (pn, p) = m.get(printed).unwrap();
+        let (mn, mm) = m.get(molded).unwrap();
+        m.adhesion(pn, p, mn, mm, insert_c)
+    }
+
+    /// PLA melt (200 degC) on a PLA insert: equal effusivities, so the contact temperature is
+    /// the mean, (200 + T_insert) / 2. Onset 60 degC (its glass transition, as printed), band
+    /// 10 K. At the table's 23 degC: 111.5 degC and the table's 13 MPa. Preheated to 60 degC:
+    /// 130 degC, factor (130 - 60 + 10) / (111.5 - 60 + 10) = 80 / 61.5 = 1.3008, 16.91 MPa.
+    #[test]
+    fn a_preheated_pla_insert_bonds_better_by_hand() {
+        let m = embedded();
+        let cold = at(&m, "PLA", "PLA", 23.0);
+        assert_eq!(cold.mpa, 13.0);
+        assert_eq!(cold.temperature_factor, 1.0);
+        assert!((cold.interface_temp_c.unwrap() - 111.5).abs() < 1e-9);
+        let warm = at(&m, "PLA", "PLA", 60.0);
+        assert!((warm.interface_temp_c.unwrap() - 130.0).abs() < 1e-9);
+        assert!((warm.mpa - 13.0 * 80.0 / 61.5).abs() < 1e-9, "{}", warm.mpa);
+        // Colder than the tests: weaker, never below the onset band's share.
+        let chilled = at(&m, "PLA", "PLA", 0.0);
+        assert!((chilled.mpa - 13.0 * (100.0 - 60.0 + 10.0) / 61.5).abs() < 1e-9);
+    }
+
+    /// PP is semi-crystalline: a melt bonds to it by interdiffusion only where the interface
+    /// reaches its melting onset (165 degC). PP melt at 230 degC on a room-temperature PP
+    /// insert meets it at (230 + 23) / 2 = 126.5 degC, below the onset, as in the tests the
+    /// table's 2.5 MPa stands for; warming the insert to 80 degC (155 degC) changes nothing,
+    /// to 140 degC (185 degC) multiplies the bond by (185 - 165 + 10) / 10 = 3.
+    #[test]
+    fn a_semi_crystalline_insert_bonds_better_only_once_it_melts() {
+        let m = embedded();
+        assert_eq!(at(&m, "PP", "PP", 23.0).mpa, 2.5);
+        assert_eq!(at(&m, "PP", "PP", 80.0).mpa, 2.5);
+        let hot = at(&m, "PP", "PP", 140.0);
+        assert!((hot.interface_temp_c.unwrap() - 185.0).abs() < 1e-9);
+        assert!((hot.mpa - 7.5).abs() < 1e-9, "{}", hot.mpa);
+    }
+
+    /// A bond raised above the table stops at the weaker material's tensile strength: with a
+    /// table value of 40 MPa, a PLA insert at 250 degC (interface 225 degC) would give
+    /// 40 x (225 - 60 + 10) / 61.5 = 113.8 MPa; PLA's 60 MPa bulk holds it.
+    #[test]
+    fn the_bond_stops_at_the_bulk() {
+        let text = MATERIALS_TOML.replace("\"PLA/PLA\" = 13.0", "\"PLA/PLA\" = 40.0");
+        let m = parse_materials("materials.toml", &text).unwrap();
+        let hot = at(&m, "PLA", "PLA", 250.0);
+        assert_eq!(hot.mpa, 60.0);
+        assert!((hot.temperature_factor - 1.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_onset_band_must_be_positive() {
+        let text = MATERIALS_TOML.replace("onset_band_k = 10.0", "onset_band_k = 0.0");
+        let e = parse_materials("materials.toml", &text).unwrap_err();
+        assert!(e.to_string().contains("onset_band_k"), "{e}");
+    }
 }
