@@ -119,9 +119,6 @@ pub struct SurfacePatches {
     pub molded: usize,
 }
 
-/// The creases that separate surface patches for the tooling model (docs/method.md).
-pub const PATCH_CREASE_DEG: f64 = 30.0;
-
 /// Loads, checks and splits one part, builds its porous interface and counts its surface
 /// patches for the estimates. A part in which no plate is found is prepared whole (its
 /// `split` holds the reason), since printing and molding it still apply.
@@ -135,6 +132,7 @@ fn prepare_with(file: &Path, job: &SplitJob, for_estimate: bool) -> Result<Prepa
     let part_err = |reason: String| PartError::part(file, reason);
     let pair = MaterialPair::of(job.models, &job.materials.printed, &job.materials.molded)
         .map_err(part_err)?;
+    let crease_deg = job.models.molding.tooling.patch_crease_deg;
     let checked = mesh::load(file, &job.load)?;
     checked.require_solid().map_err(part_err)?;
     let part = checked.mesh;
@@ -152,7 +150,7 @@ fn prepare_with(file: &Path, job: &SplitJob, for_estimate: bool) -> Result<Prepa
             };
             let (bond, _) = interface::plain_bond(0.0, &pair);
             let patches = SurfacePatches {
-                part: mesh::check::surface_patches(&part, PATCH_CREASE_DEG),
+                part: mesh::check::surface_patches(&part, crease_deg),
                 molded: 0,
             };
             return Ok(Prepared {
@@ -176,8 +174,8 @@ fn prepare_with(file: &Path, job: &SplitJob, for_estimate: bool) -> Result<Prepa
     result.facts.warnings = warnings;
     let patches = for_estimate.then(|| {
         let (part, molded) = rayon::join(
-            || mesh::check::surface_patches(&part, PATCH_CREASE_DEG),
-            || mesh::check::surface_patches(&result.molded, PATCH_CREASE_DEG),
+            || mesh::check::surface_patches(&part, crease_deg),
+            || mesh::check::surface_patches(&result.molded, crease_deg),
         );
         SurfacePatches { part, molded }
     });

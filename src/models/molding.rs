@@ -121,6 +121,9 @@ pub struct Tooling {
     pub cavity_hours_area_exponent: f64,
     pub complexity_hours_coeff: f64,
     pub complexity_exponent: f64,
+    /// The crease (degrees between neighbouring facets) that separates the surface patches
+    /// the complexity term counts (`mesh::check::surface_patches`).
+    pub patch_crease_deg: f64,
     pub toolmaker_rate_per_h: f64,
     pub multi_cavity_exponent: f64,
     pub cavity_counts: Vec<u32>,
@@ -236,6 +239,12 @@ pub fn parse_molding(file: &str, text: &str) -> Result<Molding, ModelError> {
             "process.injection_pressure_mpa and tooling.toolmaker_rate_per_h must be positive"
                 .into(),
         ));
+    }
+    let crease = m.tooling.patch_crease_deg;
+    if !(crease > 0.0 && crease < 180.0) {
+        return Err(err(format!(
+            "tooling.patch_crease_deg = {crease}: must be above 0 and below 180 degrees"
+        )));
     }
     // NaN fails too: it is not above 0.
     if m.family.tolerance_mm.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
