@@ -26,12 +26,12 @@ fn corpus_dir() -> PathBuf {
 /// Each committed bad file with the words its error must contain (any one of them).
 const EXPECTED: &[(&str, &[&str])] = &[
     ("empty.stl", &["file is empty"]),
-    ("png_small.png.stl", &["not an STL file"]),
+    ("png_small.png.stl", &["not an STL, 3MF or OBJ file"]),
     (
         "png_large.png.stl",
-        &["not an STL file: it looks like a PNG image"],
+        &["not an STL, 3MF or OBJ file: it looks like a PNG image"],
     ),
-    ("plain_text.stl", &["not an STL file"]),
+    ("plain_text.stl", &["not an STL, 3MF or OBJ file"]),
     ("binary_truncated.stl", &["size mismatch"]),
     ("binary_extra_bytes.stl", &["trailing data"]),
     ("binary_huge_count.stl", &["4294967280 triangles"]),
@@ -379,11 +379,11 @@ fn truncated_and_corrupted_files_never_panic_the_loader() {
     let (failures, cases) = fuzz_load(&[
         LoadOptions::default(),
         LoadOptions {
-            units: Units::In,
+            units: Some(Units::In),
             weld_tolerance_mm: None,
         },
         LoadOptions {
-            units: Units::M,
+            units: Some(Units::M),
             weld_tolerance_mm: None,
         },
     ]);
@@ -402,11 +402,11 @@ fn truncated_and_corrupted_files_never_panic_the_loader() {
 fn truncated_and_corrupted_files_never_panic_the_loader_with_weld_tolerance() {
     let (failures, cases) = fuzz_load(&[
         LoadOptions {
-            units: Units::Mm,
+            units: Some(Units::Mm),
             weld_tolerance_mm: Some(0.01),
         },
         LoadOptions {
-            units: Units::In,
+            units: Some(Units::In),
             weld_tolerance_mm: Some(0.5),
         },
     ]);
