@@ -92,7 +92,14 @@ pub fn looks_like_obj(head: &[u8]) -> bool {
         }
     }
     let mut geometry = false;
+    let mut continued = false;
     for line in text.split(|&b| b == b'\n') {
+        // A line after one ending in `\` goes on with that statement.
+        let after_backslash = continued;
+        continued = line.trim_ascii_end().ends_with(b"\\");
+        if after_backslash {
+            continue;
+        }
         let line = strip_comment(line);
         let Some(keyword) = line.split(u8::is_ascii_whitespace).find(|w| !w.is_empty()) else {
             continue;
@@ -440,6 +447,7 @@ mod tests {
             b"# Blender\nmtllib a.mtl\no Cube\nv 1 1 1\n"
         ));
         assert!(looks_like_obj(b"v 1 2 3\r\nf 1 1 1\r\n"));
+        assert!(looks_like_obj(b"v 1 2 3\nf 1 \\\n -1 1\n"));
         assert!(!looks_like_obj(b"# only a comment\n"));
         assert!(!looks_like_obj(b"This is a README.\nv 1 2 3\n"));
         assert!(!looks_like_obj(b"solid x\n"));

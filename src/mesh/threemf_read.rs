@@ -916,10 +916,18 @@ fn read_model<R: Read + Seek>(
             }
             buf.clear();
         }
+        let line = xml.get_ref().newlines + 1;
         if !saw_model {
+            return Err(at(line, "no 3MF <model> element in it".into()));
+        }
+        if let Some(open) = stack.last() {
+            // quick-xml ends quietly inside open elements: a cut-off part.
             return Err(at(
-                xml.get_ref().newlines + 1,
-                "no 3MF <model> element in it".into(),
+                line,
+                format!(
+                    "the part ends inside <{}> (truncated?)",
+                    format!("{open:?}").to_lowercase()
+                ),
             ));
         }
         Ok(model)
