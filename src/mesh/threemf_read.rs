@@ -673,7 +673,9 @@ enum At {
 /// model has a vertex a line).
 fn parse_vertex(e: &BytesStart) -> Result<[f32; 3], String> {
     let mut v = [None; 3];
-    for a in e.attributes() {
+    // Without quick-xml's duplicate check, which allocates for every element; a repeated
+    // attribute is taken at its last value.
+    for a in e.attributes().with_checks(false) {
         let a = a.map_err(|err| format!("bad attribute: {err}"))?;
         let k = match a.key.local_name().as_ref() {
             "x" => 0,
@@ -690,7 +692,7 @@ fn parse_vertex(e: &BytesStart) -> Result<[f32; 3], String> {
 /// The three indices of a `<triangle>` (its `pid`, `p1`.. of the materials extension ignored).
 fn parse_triangle(e: &BytesStart) -> Result<[u32; 3], String> {
     let mut t = [None; 3];
-    for a in e.attributes() {
+    for a in e.attributes().with_checks(false) {
         let a = a.map_err(|err| format!("bad attribute: {err}"))?;
         let k = match a.key.local_name().as_ref() {
             "v1" => 0,
