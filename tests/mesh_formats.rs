@@ -397,3 +397,84 @@ fn the_format_is_told_by_content_not_by_name() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("not an STL, 3MF or OBJ file"), "{err}");
 }
+
+/// Valid 3MF written in less usual ways: end tags on leaf elements, a prefixed core
+/// namespace, elements of other extensions, an object of type support, an object without a
+/// mesh, a PrusaSlicer negative volume and a required extension this reader does not know.
+#[test]
+fn threemf_in_less_usual_but_valid_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let cube = Mesh::cuboid([0.0; 3], [10.0; 3]);
+    // Prefixed core elements, leaf elements with end tags (every other one), unknown elements
+    // inside <mesh> and <resources>, an empty object.
+    let mut body = String::from("<c:mesh>\n<c:vertices>\n");
+    for (k, p) in cube.vertices.iter().enumerate() {
+        let end = if k % 2 == 0 { "></c:vertex>" } else { "/>" };
+        body += &format!("<c:vertex x=\"{}\" y=\"{}\" z=\"{}\"{end}\n", p.x, p.y, p.z);
+    }
+    body += "</c:vertices>\n<c:triangles>\n";
+    for (k, t) in cube.triangles.iter().enumerate() {
+        let end = if k % 2 == 0 { "></c:triangle>" } else { "/>" };
+        body += &format!(
+            "<c:triangle v1=\"{}\" v2=\"{}\" v3=\"{}\"{end}\n",
+            t[0], t[1], t[2]
+        );
+    }
+    body += "</c:triangles>\n<b:beamlattice/>\n</c:mesh>";
+    let prefixed = format!(
+        "<?xml version=\"1.0\"?>\n<c:model xmlns:c=\"{CORE_NS}\" xmlns:b=\"http://schemas.microsoft.com/3dmanufacturing/beamlattice/2017/02\" requiredextensions=\"b\" unit=\"millimeter\">\n\
+         <c:metadata name=\"Title\">odd</c:metadata>\n<c:resources>\n<c:basematerials id=\"9\"><c:base name=\"red\" displaycolor=\"#FF0000\"/></c:basematerials>\n\
+         <c:object id=\"1\" type=\"model\">\n{}\n<b:beamlattice minlength=\"1\"><b:beams><b:beam v1=\"0\" v2=\"1\"/></b:beams></b:beamlattice>\n</c:object>\n\
+         <c:object id=\"2\" type=\"support\">\n{}</c:object>\n<c:object id=\"3\"/>\n</c:resources>\n\
+         <c:build><c:item objectid=\"1\"></c:item><c:item objectid=\"2\"/><c:item objectid=\"3\"/></c:build>\n</c:model>\n",
+        body,
+        mesh_xml(&Mesh::cuboid([20.0; 3], [25.0; 3])),
+    );
+    let path = write_model(dir.path(), "odd.3mf", &prefixed);
+    let v = inspect_json(&path, &[]);
+    assert!((f(&v, "volume_mm3") - 1000.0).abs() < 1e-9, "{v}");
+    assert_eq!(v["watertight"], true, "{v}");
+    let warnings = v["warnings"].to_string();
+    assert!(
+        warnings.contains("object 2 is of type 'support', not a model: left out"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("requires the 3MF extension http://schemas.microsoft.com/3dmanufacturing/beamlattice/2017/02"),
+        "{warnings}"
+    );
+
+    // A PrusaSlicer object of two volumes, the second a negative volume.
+    let two = {
+        let mut m = cube.clone();
+        m.append(&Mesh::cuboid([2.0; 3], [4.0; 3]));
+        m
+    };
+    let config = r#"<?xml version="1.0" encoding="UTF-8"?>
+<config>
+ <object id="1" instances_count="1">
+  <volume firstid="0" lastid="11">
+   <metadata type="volume" key="name" value="body"/>
+  </volume>
+  <volume firstid="12" lastid="23">
+   <metadata type="volume" key="name" value="hole"/>
+   <metadata type="volume" key="volume_type" value="NegativeVolume"/>
+  </volume>
+ </object>
+</config>
+"#;
+    let path = dir.path().join("negative.3mf");
+    write_3mf(
+        &path,
+        &model("millimeter", &mesh_object(1, &two), &item(1, "")),
+        &[("Metadata/Slic3r_PE_model.config", config.as_bytes())],
+    );
+    let v = inspect_json(&path, &[]);
+    assert!((f(&v, "volume_mm3") - 1000.0).abs() < 1e-9, "{v}");
+    assert!(
+        v["warnings"].to_string().contains(
+            "PrusaSlicer volume 'hole' (NegativeVolume, 12 triangles) left out: PrusaSlicer subtracts it"
+        ),
+        "{v}"
+    );
+}

@@ -163,7 +163,9 @@ impl<R: BufRead> BufRead for Lines<R> {
     }
     fn consume(&mut self, amt: usize) {
         // The buffer is filled already (`amt` bytes of it were returned): no I/O here.
-        if let Ok(b) = self.inner.fill_buf() {
+        if amt > 0
+            && let Ok(b) = self.inner.fill_buf()
+        {
             self.newlines += memchr::memchr_iter(b'\n', &b[..amt.min(b.len())]).count() as u64;
         }
         self.inner.consume(amt);
@@ -533,7 +535,9 @@ impl Placer<'_, '_> {
             )));
         };
         if object.kind != ObjectKind::Model {
-            self.skipped.push((model, id, object.type_name.clone()));
+            if !self.skipped.iter().any(|s| (s.0, s.1) == (model, id)) {
+                self.skipped.push((model, id, object.type_name.clone()));
+            }
             return Ok(());
         }
         if !object.triangles.is_empty() {
@@ -905,6 +909,14 @@ fn read_model<R: Read + Seek>(
             };
             match next {
                 Some(s) if s != At::Leaf && !empty => stack.push(s),
+                // `<object id="3"/>`: an object without a mesh, defined all the same.
+                Some(At::Object) => {
+                    if let Some((id, o)) = object.take()
+                        && model.objects.insert(id, o).is_some()
+                    {
+                        return Err(at(line, format!("object id {id} is defined twice")));
+                    }
+                }
                 // An empty element has no end tag to wait for.
                 _ if empty => {}
                 // A leaf's content, or an unknown element's, means nothing here: skip to its
