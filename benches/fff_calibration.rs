@@ -156,7 +156,7 @@ fn main() {
             continue;
         }
         let opts = LoadOptions {
-            units: c.units,
+            units: Some(c.units),
             ..LoadOptions::default()
         };
         let mesh = match load(&c.file, &opts) {

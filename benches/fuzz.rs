@@ -238,7 +238,7 @@ fn reader_cases(n: u64, rng: &mut Rng, scratch: &Path) -> Tally {
             continue;
         }
         let opts = LoadOptions {
-            units: UNITS[rng.below(4)],
+            units: Some(UNITS[rng.below(4)]),
             ..LoadOptions::default()
         };
         reset_peak();

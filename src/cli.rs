@@ -156,7 +156,7 @@ impl EstimateSettingsArgs {
 
 #[derive(Args, Debug)]
 pub struct EstimateArgs {
-    /// STL files (binary or ASCII).
+    /// Mesh files: STL (binary or ASCII), 3MF or OBJ, told apart by content.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     #[command(flatten)]
@@ -165,7 +165,7 @@ pub struct EstimateArgs {
 
 #[derive(Args, Debug)]
 pub struct PlanArgs {
-    /// STL files (binary or ASCII); none: the bundled ribbed-plate sample.
+    /// Mesh files (STL, 3MF or OBJ); none: the bundled ribbed-plate sample.
     pub files: Vec<PathBuf>,
     /// Folder for the meshes, STEM.report.json, STEM.report.svg/.png and STEM.summary.txt.
     #[arg(long, short, default_value = "plan")]
@@ -226,9 +226,10 @@ pub enum OutputFormat {
 /// How a mesh file is read: shared by every command that reads parts.
 #[derive(Args, Debug, Clone)]
 pub struct MeshInputArgs {
-    /// Unit of the numbers in the file (STL has none); everything out is in mm.
-    #[arg(long, value_enum, default_value_t = Units::Mm)]
-    pub units: Units,
+    /// Unit of the numbers in the file: STL and OBJ have none (mm when not given), a 3MF
+    /// declares its own, which this overrides; everything out is in mm.
+    #[arg(long, value_enum)]
+    pub units: Option<Units>,
     /// Also merge vertices closer than this distance (mm, above 0 and at most 10) after exact
     /// welding.
     #[arg(long, value_name = "MM", value_parser = weld_tol_mm, allow_hyphen_values = true)]
@@ -246,7 +247,7 @@ impl MeshInputArgs {
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
-    /// STL files (binary or ASCII).
+    /// Mesh files: STL (binary or ASCII), 3MF or OBJ, told apart by content.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     #[command(flatten)]
@@ -338,7 +339,7 @@ fn angle_deg(s: &str) -> Result<f64, String> {
 
 #[derive(Args, Debug)]
 pub struct SplitArgs {
-    /// STL files (binary or ASCII).
+    /// Mesh files: STL (binary or ASCII), 3MF or OBJ, told apart by content.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Folder for STEM.baseplate.stl, STEM.molded.stl and STEM.split.3mf (created if missing).

@@ -49,16 +49,10 @@ fn fmt3(v: &[f64; 3]) -> String {
 /// A readable block of the checks for one file.
 pub fn inspect_table(w: &mut dyn Write, file: &Path, r: &MeshReport) -> io::Result<()> {
     let yes_no = |b: bool| if b { "yes" } else { "NO" };
-    let format = r
-        .format
-        .map(|f| format!("{f:?}").to_lowercase())
-        .unwrap_or_else(|| "-".into());
+    let format = r.format.map_or("-", |f| f.describe());
     writeln!(w, "{}", file.display())?;
     let rows: Vec<(&str, String)> = vec![
-        (
-            "format",
-            format!("{format} STL, read as {}", r.units.name()),
-        ),
+        ("format", format!("{format}, read as {}", r.units.name())),
         ("triangles", r.triangles.to_string()),
         ("vertices", r.vertices.to_string()),
         ("bounds min (mm)", fmt3(&r.bbox_min_mm)),

@@ -1,7 +1,7 @@
 //! Hostile inputs: every file in `tests/bad_inputs/` (see its README.md), plus a few made at
 //! test time, is fed to the real `hybridplan inspect`, which must fail cleanly: exit code 1,
 //! one line on standard error that names the file and says what is wrong, and no panic.
-//! A fuzz-style loop then truncates and corrupts valid STL files and checks that
+//! A fuzz-style loop then truncates and corrupts valid STL, OBJ and 3MF files and checks that
 //! `hybridplan::mesh::load` returns `Ok` or `Err` and never panics.
 
 use std::collections::BTreeSet;
@@ -16,6 +16,8 @@ use nalgebra::Point3;
 
 #[path = "../benches/common/child.rs"]
 mod child;
+#[path = "common/mesh_files.rs"]
+mod mesh_files;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hybridplan");
 
@@ -26,12 +28,12 @@ fn corpus_dir() -> PathBuf {
 /// Each committed bad file with the words its error must contain (any one of them).
 const EXPECTED: &[(&str, &[&str])] = &[
     ("empty.stl", &["file is empty"]),
-    ("png_small.png.stl", &["not an STL file"]),
+    ("png_small.png.stl", &["not an STL, 3MF or OBJ file"]),
     (
         "png_large.png.stl",
-        &["not an STL file: it looks like a PNG image"],
+        &["not an STL, 3MF or OBJ file: it looks like a PNG image"],
     ),
-    ("plain_text.stl", &["not an STL file"]),
+    ("plain_text.stl", &["not an STL, 3MF or OBJ file"]),
     ("binary_truncated.stl", &["size mismatch"]),
     ("binary_extra_bytes.stl", &["trailing data"]),
     ("binary_huge_count.stl", &["4294967280 triangles"]),
@@ -292,6 +294,232 @@ fn json_reports_good_file_and_error_for_bad_file() {
     );
 }
 
+/// Sets the uncompressed size a ZIP declares for its entries (in the local and central
+/// headers) to `size`, leaving the data as it is.
+fn declare_size(zip: &mut [u8], size: u32) {
+    for (sig, at) in [(b"PK\x03\x04", 22), (b"PK\x01\x02", 24)] {
+        let mut i = 0;
+        while let Some(k) = zip[i..].windows(4).position(|w| w == sig) {
+            let h = i + k;
+            zip[h + at..h + at + 4].copy_from_slice(&size.to_le_bytes());
+            i = h + 4;
+        }
+    }
+}
+
+/// Hostile 3MF and OBJ files, made at test time (see `tests/bad_inputs/README.md`): each fails
+/// cleanly through the real `inspect`, naming the file, the part and the problem, in bounded
+/// time and memory.
+#[test]
+fn hostile_3mf_and_obj_files_fail_cleanly() {
+    use mesh_files::*;
+    let dir = tempfile::tempdir().unwrap();
+    let cube = cube();
+    let good = model("millimeter", &mesh_object(1, &cube), &item(1, ""));
+    let zipped = |name: &str, model_xml: &str| {
+        let p = dir.path().join(name);
+        write_3mf(&p, model_xml, &[]);
+        p
+    };
+    let mut cases: Vec<(PathBuf, Vec<&str>)> = Vec::new();
+
+    // The package itself.
+    let whole = zipped("whole.3mf", &good);
+    let bytes = std::fs::read(&whole).unwrap();
+    let truncated = dir.path().join("truncated.3mf");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    cases.push((
+        truncated,
+        vec!["not a readable ZIP archive (truncated or damaged?)"],
+    ));
+    let mut declared = bytes.clone();
+    declare_size(&mut declared, 0xFFFF_FFF0);
+    let declared_bomb = dir.path().join("bomb_declared.3mf");
+    std::fs::write(&declared_bomb, &declared).unwrap();
+    cases.push((
+        declared_bomb,
+        vec![
+            "declares 4294967280 bytes uncompressed, more than the",
+            "(a zip bomb?)",
+        ],
+    ));
+    // 64 MB of XML comment deflate to 64 KB (a ratio of 1000), its size declared as 1 KB.
+    let bomb_xml = format!(
+        "<?xml version=\"1.0\"?>\n<model unit=\"millimeter\" xmlns=\"{CORE_NS}\"><!--{}--></model>",
+        "a".repeat(64 << 20)
+    );
+    let bomb = zipped("bomb.3mf", &bomb_xml);
+    let mut b = std::fs::read(&bomb).unwrap();
+    declare_size(&mut b, 1024);
+    std::fs::write(&bomb, &b).unwrap();
+    cases.push((bomb, vec!["3D/3dmodel.model inflates to more than the"]));
+    let readme = dir.path().join("no_model.3mf");
+    write_zip(&readme, &[("readme.txt", b"not a model")]);
+    cases.push((
+        readme,
+        vec!["a ZIP archive without the 3D model part 3D/3dmodel.model"],
+    ));
+    let not_zip = dir.path().join("not_zip.3mf");
+    std::fs::write(&not_zip, "hello\n").unwrap();
+    cases.push((not_zip, vec!["it is named .3mf but is not a ZIP archive"]));
+
+    // The model.
+    let last = format!("v1=\"{}\" v2=\"{}\" v3=\"{}\"", 3, 7, 5);
+    assert!(good.contains(&last), "the cube's last triangle is 3 7 5");
+    cases.push((
+        zipped(
+            "index.3mf",
+            &good.replace(&last, "v1=\"3\" v2=\"8\" v3=\"5\""),
+        ),
+        vec![
+            "3D/3dmodel.model line ",
+            "object 1, triangle 11: vertex index 8 is out of range (the object has 8 vertices)",
+        ],
+    ));
+    cases.push((
+        zipped(
+            "not_a_number.3mf",
+            &good.replacen("y=\"0\"", "y=\"abc\"", 1),
+        ),
+        vec!["object 1, vertex 0: y = 'abc' is not a number"],
+    ));
+    cases.push((
+        zipped("nan.3mf", &good.replacen("x=\"10\"", "x=\"NaN\"", 1)),
+        vec!["object 1, vertex 1: x = 'NaN' is not finite"],
+    ));
+    cases.push((
+        zipped("huge.3mf", &good.replacen("x=\"10\"", "x=\"1e39\"", 1)),
+        vec!["x = '1e39' is not finite (NaN, infinity or beyond 32-bit floats)"],
+    ));
+    cases.push((
+        zipped("unit.3mf", &good.replace("millimeter", "furlong")),
+        vec!["unit 'furlong' is not one of micron, millimeter"],
+    ));
+    cases.push((
+        zipped("cut.3mf", &good[..good.find("<triangles>").unwrap()]),
+        vec!["the part ends inside <mesh> (truncated?)"],
+    ));
+    cases.push((
+        zipped(
+            "mismatched.3mf",
+            &good.replacen("</vertices>", "</vertex>", 1),
+        ),
+        vec!["not well-formed XML"],
+    ));
+    cases.push((
+        zipped(
+            "missing_object.3mf",
+            &good.replace("objectid=\"1\"", "objectid=\"7\""),
+        ),
+        vec!["build item 1: refers to object 7, which 3D/3dmodel.model does not define"],
+    ));
+    cases.push((
+        zipped(
+            "no_items.3mf",
+            &model("millimeter", &mesh_object(1, &cube), ""),
+        ),
+        vec!["the model has no build items"],
+    ));
+    cases.push((
+        zipped(
+            "bad_transform.3mf",
+            &good.replace(
+                "<item objectid=\"1\"/>",
+                "<item objectid=\"1\" transform=\"1 0 0 0 1 0 0 0 1 0 0\"/>",
+            ),
+        ),
+        vec!["build item 1: transform '1 0 0 0 1 0 0 0 1 0 0' has fewer than 12 numbers"],
+    ));
+
+    // Components: a cycle, too deep a nesting, too many placements, too many triangles.
+    let cyclic = format!(
+        "{}{}",
+        components_object(1, &[(2, "")]),
+        components_object(2, &[(1, "")])
+    );
+    cases.push((
+        zipped("cyclic.3mf", &model("millimeter", &cyclic, &item(1, ""))),
+        vec!["object 1 contains itself through its components (1 -> 2 -> 1)"],
+    ));
+    let mut deep = mesh_object(1, &cube);
+    for id in 2..=40 {
+        deep.push_str(&components_object(id, &[(id - 1, "")]));
+    }
+    cases.push((
+        zipped("deep.3mf", &model("millimeter", &deep, &item(40, ""))),
+        vec!["components nest more than 32 deep"],
+    ));
+    // Ten components of ten of ... five deep: 100,000 placements from a 2 KB model.
+    let mut fan = mesh_object(1, &cube);
+    let ten: Vec<(u32, String)> = (0..10)
+        .map(|k| (0, format!("1 0 0 0 1 0 0 0 1 {} 0 0", 20 * k)))
+        .collect();
+    for id in 2..=6u32 {
+        let comps: Vec<(u32, &str)> = ten.iter().map(|(_, t)| (id - 1, t.as_str())).collect();
+        fan.push_str(&components_object(id, &comps));
+    }
+    cases.push((
+        zipped("fan_out.3mf", &model("millimeter", &fan, &item(6, ""))),
+        vec!["the build places more than 10000 objects"],
+    ));
+    // A mesh of 12,288 triangles placed by 4100 items: 50.4 million triangles.
+    let fine = cube
+        .subdivided()
+        .subdivided()
+        .subdivided()
+        .subdivided()
+        .subdivided();
+    assert_eq!(fine.triangles.len(), 12_288);
+    let items = (0..4100).map(|_| item(1, "")).collect::<String>();
+    cases.push((
+        zipped(
+            "many_triangles.3mf",
+            &model("millimeter", &mesh_object(1, &fine), &items),
+        ),
+        vec!["the build places more than 50000000 triangles"],
+    ));
+
+    // OBJ.
+    let obj = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let three = "v 0 0 0\nv 1 0 0\nv 0 1 0\n";
+    cases.push((
+        obj("index.obj", &format!("{three}f 1 2 9\n")),
+        vec!["line 4: vertex index 9 is out of range: the file defines 3 vertices"],
+    ));
+    cases.push((
+        obj("negative.obj", &format!("{three}f -1 -2 -4\n")),
+        vec!["line 4: vertex index -4 reaches before the first vertex"],
+    ));
+    cases.push((
+        obj("not_a_number.obj", "v 0 0 0\nv 1 abc 0\n"),
+        vec!["line 2: 'abc' is not a number"],
+    ));
+    cases.push((
+        obj("nan.obj", "v 0 0 0\nv nan 0 0\n"),
+        vec!["line 2: non-finite coordinate"],
+    ));
+    cases.push((
+        obj("short_face.obj", &format!("{three}f 1 2\n")),
+        vec!["line 4: face has 2 vertices, needs at least 3"],
+    ));
+    cases.push((obj("no_faces.obj", three), vec!["contains no triangles"]));
+
+    for (path, reasons) in &cases {
+        let started = std::time::Instant::now();
+        assert_clean_failure(path, reasons);
+        assert!(
+            started.elapsed().as_secs_f64() < 20.0,
+            "{}: {:?}",
+            path.display(),
+            started.elapsed()
+        );
+    }
+}
+
 /// A small deterministic generator (xorshift64*), so every run tries the same cases.
 struct Rng(u64);
 
@@ -307,14 +535,32 @@ impl Rng {
     }
 }
 
-/// Truncates and corrupts a valid binary and a valid ASCII cube in a few thousand
-/// deterministic ways, loads each with the options in turn, and returns the cases that
+/// Truncates and corrupts a valid cube as binary STL, ASCII STL, OBJ and 3MF (stored and
+/// deflated) in several thousand deterministic ways, loads each with the options in turn, and returns the cases that
 /// panicked (with what was done to the file) and how many cases ran.
 fn fuzz_load(option_sets: &[LoadOptions]) -> (Vec<String>, usize) {
     let mut binary = Vec::new();
     write_binary_to(&mut binary, &cube(), "cube").unwrap();
     let mut ascii = Vec::new();
     write_ascii_to(&mut ascii, &cube(), "cube").unwrap();
+    let obj = mesh_files::cuboid_obj().into_bytes();
+    // A 3MF whose model is stored, so that changed bytes land in its XML (and the CRC check
+    // comes last), and one deflated, as tools write them.
+    let model = mesh_files::model(
+        "millimeter",
+        &mesh_files::mesh_object(1, &cube()),
+        &mesh_files::item(1, ""),
+    );
+    let entries = mesh_files::package_entries(&model);
+    let stored = mesh_files::zip_bytes(&entries, zip::CompressionMethod::Stored);
+    let deflated = mesh_files::zip_bytes(&entries, zip::CompressionMethod::Deflated);
+    let originals = [
+        ("binary", &binary),
+        ("ascii", &ascii),
+        ("obj", &obj),
+        ("3mf stored", &stored),
+        ("3mf deflated", &deflated),
+    ];
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fuzz.stl");
@@ -329,14 +575,14 @@ fn fuzz_load(option_sets: &[LoadOptions]) -> (Vec<String>, usize) {
         }
     };
 
-    // Both originals load, so the cases below start from valid files.
-    for (name, full) in [("binary", &binary), ("ascii", &ascii)] {
+    // The originals load, so the cases below start from valid files.
+    for (name, full) in originals {
         std::fs::write(&path, full).unwrap();
         let m = load(&path, &LoadOptions::default()).unwrap();
         assert!(m.report.watertight, "{name}");
     }
 
-    for (name, full) in [("binary", &binary), ("ascii", &ascii)] {
+    for (name, full) in originals {
         // Every truncation.
         for len in 0..full.len() {
             run(format!("{name} truncated to {len} bytes"), &full[..len]);
@@ -379,11 +625,11 @@ fn truncated_and_corrupted_files_never_panic_the_loader() {
     let (failures, cases) = fuzz_load(&[
         LoadOptions::default(),
         LoadOptions {
-            units: Units::In,
+            units: Some(Units::In),
             weld_tolerance_mm: None,
         },
         LoadOptions {
-            units: Units::M,
+            units: Some(Units::M),
             weld_tolerance_mm: None,
         },
     ]);
@@ -402,11 +648,11 @@ fn truncated_and_corrupted_files_never_panic_the_loader() {
 fn truncated_and_corrupted_files_never_panic_the_loader_with_weld_tolerance() {
     let (failures, cases) = fuzz_load(&[
         LoadOptions {
-            units: Units::Mm,
+            units: Some(Units::Mm),
             weld_tolerance_mm: Some(0.01),
         },
         LoadOptions {
-            units: Units::In,
+            units: Some(Units::In),
             weld_tolerance_mm: Some(0.5),
         },
     ]);

@@ -173,7 +173,7 @@ pub fn evaluate(entry: &CatalogEntry, opts: &EvalOptions) -> Result<Figures, Str
         .unwrap_or_else(|| material.clone());
     let job = SplitJob {
         load: LoadOptions {
-            units: overrides.units.unwrap_or(opts.load.units),
+            units: overrides.units.or(opts.load.units),
             ..opts.load
         },
         split: SplitOptions {

@@ -88,7 +88,10 @@ impl BatchOptions {
     fn figure_options(&self) -> BTreeMap<String, String> {
         let show = |v: Option<String>| v.unwrap_or_else(|| "default".into());
         BTreeMap::from([
-            ("units".into(), self.load.units.name().to_string()),
+            (
+                "units".into(),
+                show(self.load.units.map(|u| u.name().to_string())),
+            ),
             (
                 "weld_tol_mm".into(),
                 show(self.load.weld_tolerance_mm.map(|v| v.to_string())),

@@ -83,8 +83,8 @@ pub fn family_command(args: &FamilyArgs) -> io::Result<i32> {
                         job.split.height_mm = o.height_mm;
                         job.split.plane = None;
                     }
-                    if let Some(u) = o.units {
-                        job.load.units = u;
+                    if o.units.is_some() {
+                        job.load.units = o.units;
                     }
                     annual_volume = o.annual_volume.map(|v| v as f64);
                     if o.material.is_some()

@@ -5,14 +5,14 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::format::StlFormat;
+use super::format::MeshFormat;
 use super::units::{Units, mean_wall_mm, units_warning};
 use super::{Aabb, Mesh};
 
 /// What the checks found. Lengths in mm, areas in mm², volumes in mm³.
 #[derive(Debug, Clone, Serialize)]
 pub struct MeshReport {
-    pub format: Option<StlFormat>,
+    pub format: Option<MeshFormat>,
     pub units: Units,
     pub triangles: usize,
     pub vertices: usize,

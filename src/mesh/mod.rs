@@ -1,19 +1,26 @@
-//! The ground floor: the indexed triangle mesh, STL and 3MF input/output, welding and
-//! topology checks. Nothing here imports any other module of the project.
+//! The ground floor: the indexed triangle mesh, STL, 3MF and OBJ input, STL and 3MF output,
+//! welding and topology checks. Nothing here imports any other module of the project.
 
 pub mod check;
+pub mod error;
 pub mod format;
+pub mod input;
+pub mod load;
+pub mod obj;
 pub mod package;
 pub mod polygon;
 pub mod section;
 pub mod shells;
 pub mod stl;
 pub mod threemf;
+pub mod threemf_read;
 pub mod units;
 pub mod weld;
 
 pub use check::{CheckedMesh, MeshReport};
-pub use stl::{LoadOptions, MeshError, load};
+pub use error::MeshError;
+pub use format::MeshFormat;
+pub use load::{LoadOptions, load, read_mesh};
 pub use units::Units;
 
 use nalgebra::{Point3, Vector3};

@@ -1,7 +1,7 @@
 //! A small ZIP writer for 3MF packages, compressing large entries on every core.
 //!
-//! Written here rather than with the `zip` crate (which the tests still use to read packages
-//! back) because that crate compresses an entry on one thread and has no way to add data that
+//! Written here rather than with the `zip` crate (which reads packages: `threemf_read`, and the
+//! tests) because that crate compresses an entry on one thread and has no way to add data that
 //! is already compressed: on a million-triangle split the 3MF's single deflate stream was a
 //! fifth of the whole command's time. Here an entry is given as chunks; each chunk is
 //! compressed on its own (raw deflate at level 1, ended by a full flush that leaves the stream

@@ -15,94 +15,14 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-
-use nalgebra::Point3;
+use std::path::Path;
 
 use super::Mesh;
-use super::check::{CheckedMesh, check_and_repair};
-use super::units::Units;
-use super::weld::{ExactWelder, flush_noise, merge_within, weld_parallel};
+use super::error::{MAX_VERTICES, MeshError};
+use super::format::{MeshFormat, RawMesh};
+use super::input::{Opened, is_texty, open_regular};
+use super::weld::{ExactWelder, flush_noise, weld_parallel};
 use rayon::prelude::*;
-
-/// Why a mesh file could not be loaded. Every message names the file and the problem.
-#[derive(Debug, thiserror::Error)]
-pub enum MeshError {
-    #[error("{}: cannot read: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-    #[error("{}: is a directory, not an STL file", path.display())]
-    IsDirectory { path: PathBuf },
-    /// A device, FIFO or socket: `/dev/zero` never ends and a FIFO blocks until a writer comes.
-    #[error("{}: is not a regular file but {kind}: hybridplan reads STL files", path.display())]
-    NotRegular { path: PathBuf, kind: &'static str },
-    #[error("{}: file is empty", path.display())]
-    Empty { path: PathBuf },
-    #[error("{}: not an STL file: {detail}", path.display())]
-    NotStl { path: PathBuf, detail: String },
-    #[error(
-        "{}: binary STL size mismatch: header announces {declared} triangles ({expected} bytes) but the file has {actual} bytes ({})",
-        path.display(),
-        if actual < expected { "truncated?" } else { "trailing data or wrong count" }
-    )]
-    SizeMismatch {
-        path: PathBuf,
-        declared: u64,
-        expected: u64,
-        actual: u64,
-    },
-    #[error("{}: triangle {triangle} has a non-finite coordinate (NaN or infinity)", path.display())]
-    NonFinite { path: PathBuf, triangle: u64 },
-    #[error(
-        "{}: triangles {first} to {last} are all zero bytes, not mesh data: a sparse or zero-filled file (an unfinished download or copy?)",
-        path.display()
-    )]
-    ZeroFilled {
-        path: PathBuf,
-        first: u64,
-        last: u64,
-    },
-    #[error("{}: line {line}: {detail}", path.display())]
-    Ascii {
-        path: PathBuf,
-        line: u64,
-        detail: String,
-    },
-    #[error("{}: contains no triangles", path.display())]
-    NoTriangles { path: PathBuf },
-    #[error("{}: has {count} vertices, more than hybridplan's limit of {limit}", path.display())]
-    TooManyVertices {
-        path: PathBuf,
-        count: u64,
-        limit: u64,
-    },
-    #[error("{}: {reason}", path.display())]
-    NotSolid { path: PathBuf, reason: String },
-}
-
-// Kept in its own file below both this reader and the checks, which report it: each of the
-// two used to import the other.
-pub use super::format::StlFormat;
-
-/// How to read a mesh file.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct LoadOptions {
-    /// Unit the file's numbers are in; everything inside is millimetres.
-    pub units: Units,
-    /// Also merge vertices closer than this (mm) after exact welding.
-    pub weld_tolerance_mm: Option<f64>,
-}
-
-/// A welded, not yet checked, mesh as read from a file (coordinates in file units).
-pub struct RawStl {
-    pub format: StlFormat,
-    pub vertices: Vec<[f32; 3]>,
-    pub triangles: Vec<[u32; 3]>,
-    pub warnings: Vec<String>,
-}
 
 const HEADER_BYTES: u64 = 84;
 const TRIANGLE_BYTES: u64 = 50;
@@ -113,79 +33,43 @@ const MAX_ASCII_WORD: usize = 4096;
 /// real exporter never writes thousands of triangles collapsed at the origin with a zero
 /// normal, and without this a sparse file of any apparent size would be read to its end.
 const ZERO_RECORD_RUN: usize = 4000;
-/// Vertex indices are u32.
-const MAX_VERTICES: u64 = u32::MAX as u64;
 
-/// Reads, welds, scales to millimetres and checks a mesh file: the entry point of every
-/// command that reads a part.
-pub fn load(path: &Path, opts: &LoadOptions) -> Result<CheckedMesh, MeshError> {
-    let raw = read_stl(path)?;
-    let scale = opts.units.mm_per_unit();
-    let mut vertices: Vec<Point3<f64>> = raw
-        .vertices
-        .par_iter()
-        .map(|v| {
-            Point3::new(
-                v[0] as f64 * scale,
-                v[1] as f64 * scale,
-                v[2] as f64 * scale,
-            )
-        })
-        .collect();
-    let mut triangles = raw.triangles;
-    let mut warnings = raw.warnings;
-    if let Some(tol) = opts.weld_tolerance_mm {
-        let merged = merge_within(&mut vertices, &mut triangles, tol);
-        if merged > 0 {
-            warnings.push(format!(
-                "merged {merged} vertices closer than {tol} mm (--weld-tol)"
-            ));
-        }
-    }
-    let mut checked = check_and_repair(Mesh::new(vertices, triangles), opts.units);
-    warnings.append(&mut checked.report.warnings);
-    checked.report.warnings = warnings;
-    checked.report.format = Some(raw.format);
-    Ok(checked)
+/// Whether the file is STL by the rules of [`read_stl`]: text that begins with `solid`, or a
+/// size that fits the binary header's count. The loader asks this before it tries OBJ.
+pub fn looks_like_stl(head: &[u8], len: u64) -> bool {
+    (starts_with_solid(head) && is_texty(head)) || binary_size_fits(head, len)
+}
+
+/// The binary header's triangle count, if the file is long enough to have one.
+fn declared_count(head: &[u8]) -> Option<u64> {
+    (head.len() >= HEADER_BYTES as usize)
+        .then(|| u32::from_le_bytes([head[80], head[81], head[82], head[83]]) as u64)
+}
+
+fn binary_size_fits(head: &[u8], len: u64) -> bool {
+    declared_count(head).is_some_and(|n| HEADER_BYTES + TRIANGLE_BYTES * n == len)
 }
 
 /// Reads a binary or ASCII STL file, telling the two apart by content, and welds it exactly.
-pub fn read_stl(path: &Path) -> Result<RawStl, MeshError> {
+pub fn read_stl(path: &Path) -> Result<RawMesh, MeshError> {
+    read_stl_opened(path, open_regular(path)?)
+}
+
+/// [`read_stl`] of a file already opened (the loader opens it to tell its format). Its errors
+/// for a file that is not STL say what the file is instead, when that is known.
+pub fn read_stl_opened(path: &Path, opened: Opened) -> Result<RawMesh, MeshError> {
     let io_err = |source| MeshError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let meta = std::fs::metadata(path).map_err(io_err)?;
-    if meta.is_dir() {
-        return Err(MeshError::IsDirectory {
-            path: path.to_path_buf(),
-        });
-    }
-    // Checked before opening: opening a FIFO blocks until something writes to it.
-    if !meta.is_file() {
-        return Err(MeshError::NotRegular {
-            path: path.to_path_buf(),
-            kind: file_kind(&meta.file_type()),
-        });
-    }
-    let file = File::open(path).map_err(io_err)?;
-    let len = meta.len();
-    if len == 0 {
-        return Err(MeshError::Empty {
-            path: path.to_path_buf(),
-        });
-    }
-    let on_disk = fully_allocated(&meta);
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let head = reader.fill_buf().map_err(io_err)?.to_vec();
-    if head.is_empty() {
-        return Err(MeshError::Empty {
-            path: path.to_path_buf(),
-        });
-    }
-    let declared = (head.len() >= HEADER_BYTES as usize)
-        .then(|| u32::from_le_bytes([head[80], head[81], head[82], head[83]]) as u64);
-    let binary_size_fits = declared.is_some_and(|n| HEADER_BYTES + TRIANGLE_BYTES * n == len);
+    let Opened {
+        reader,
+        len,
+        on_disk,
+        head,
+    } = opened;
+    let declared = declared_count(&head);
+    let binary_size_fits = binary_size_fits(&head, len);
     if starts_with_solid(&head) && is_texty(&head) {
         // Text that begins with `solid` is ASCII STL, or a broken one: its errors (with line
         // numbers) say more than a size mismatch would. Only a binary file whose header and
@@ -209,15 +93,15 @@ pub fn read_stl(path: &Path) -> Result<RawStl, MeshError> {
         return read_binary(path, reader, declared.unwrap_or(0), on_disk);
     }
     if let Some(kind) = known_other_format(&head) {
-        return Err(MeshError::NotStl {
+        return Err(MeshError::NotMesh {
             path: path.to_path_buf(),
             detail: format!("it looks like {kind}"),
         });
     }
     if is_texty(&head) {
-        return Err(MeshError::NotStl {
+        return Err(MeshError::NotMesh {
             path: path.to_path_buf(),
-            detail: "it is text but does not begin with 'solid'".into(),
+            detail: "it is text, but does not begin with 'solid' (ASCII STL) and has no OBJ vertex or face lines".into(),
         });
     }
     match declared {
@@ -227,7 +111,7 @@ pub fn read_stl(path: &Path) -> Result<RawStl, MeshError> {
             expected: HEADER_BYTES + TRIANGLE_BYTES * declared,
             actual: len,
         }),
-        None => Err(MeshError::NotStl {
+        None => Err(MeshError::NotMesh {
             path: path.to_path_buf(),
             detail: format!(
                 "{len} bytes is shorter than the 84-byte header of a binary STL, and it is not ASCII STL text"
@@ -239,15 +123,14 @@ pub fn read_stl(path: &Path) -> Result<RawStl, MeshError> {
 /// Recognises a few common formats by their first bytes, for a clearer message.
 fn known_other_format(head: &[u8]) -> Option<&'static str> {
     const SIGNATURES: &[(&[u8], &str)] = &[
-        (
-            b"PK\x03\x04",
-            "a ZIP archive (a 3MF file? hybridplan reads STL)",
-        ),
         (b"\x89PNG", "a PNG image"),
         (b"%PDF", "a PDF document"),
         (b"\x1f\x8b", "a gzip-compressed file (decompress it first)"),
         (b"\xff\xd8\xff", "a JPEG image"),
-        (b"ISO-10303-21", "a STEP file (export STL from CAD)"),
+        (
+            b"ISO-10303-21",
+            "a STEP file (export STL, 3MF or OBJ from CAD)",
+        ),
     ];
     SIGNATURES
         .iter()
@@ -266,53 +149,6 @@ fn starts_with_solid(head: &[u8]) -> bool {
     t.len() >= 5 && t[..5].eq_ignore_ascii_case(b"solid")
 }
 
-/// No control bytes but whitespace in the first 4 KB. Bytes above 0x7F are text too: localized
-/// CAD tools write names in UTF-8 or a legacy code page (`solid Grundplatte_für_Rippen`). A
-/// binary STL almost never passes: its count's high byte is 0 below 16 M triangles, and small
-/// floats and the attribute words hold more zero bytes; one that does is still read as binary
-/// when the ASCII reading fails and the size rule holds.
-fn is_texty(head: &[u8]) -> bool {
-    let n = head.len().min(4096);
-    head[..n]
-        .iter()
-        .all(|&b| b.is_ascii_whitespace() || (b >= 0x20 && b != 0x7f))
-}
-
-/// What a non-regular file is, for the message.
-fn file_kind(t: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_char_device() || t.is_block_device() {
-            return "a device";
-        }
-        if t.is_fifo() {
-            return "a named pipe (FIFO)";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    let _ = t;
-    "another kind of file"
-}
-
-/// Whether the file's blocks on disk cover its length, so that a header count checked against
-/// the length is backed by data. A sparse file (or one on a compressing file system) is not,
-/// and is read with memory reserved as its records arrive.
-fn fully_allocated(meta: &std::fs::Metadata) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        meta.blocks().saturating_mul(512) >= meta.len()
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = meta;
-        false
-    }
-}
-
 /// Reads `count` binary records. `on_disk`: the file's blocks cover its length, so the count
 /// (already checked against the length) may size the soup at once.
 fn read_binary(
@@ -320,7 +156,7 @@ fn read_binary(
     mut reader: impl Read,
     count: u64,
     on_disk: bool,
-) -> Result<RawStl, MeshError> {
+) -> Result<RawMesh, MeshError> {
     let io_err = |source| MeshError::Io {
         path: path.to_path_buf(),
         source,
@@ -402,11 +238,12 @@ fn read_binary(
             limit: MAX_VERTICES,
         });
     }
-    Ok(RawStl {
-        format: StlFormat::Binary,
+    Ok(RawMesh {
+        format: MeshFormat::StlBinary,
         vertices,
         triangles,
         warnings: Vec::new(),
+        unit: None,
     })
 }
 
@@ -602,7 +439,7 @@ impl<'p, R: BufRead> Words<'p, R> {
     }
 }
 
-fn read_ascii(path: &Path, mut reader: impl BufRead) -> Result<RawStl, MeshError> {
+fn read_ascii(path: &Path, mut reader: impl BufRead) -> Result<RawMesh, MeshError> {
     let err = |line: u64, detail: String| MeshError::Ascii {
         path: path.to_path_buf(),
         line,
@@ -759,11 +596,12 @@ fn read_ascii(path: &Path, mut reader: impl BufRead) -> Result<RawStl, MeshError
             path: path.to_path_buf(),
         });
     }
-    Ok(RawStl {
-        format: StlFormat::Ascii,
+    Ok(RawMesh {
+        format: MeshFormat::StlAscii,
         vertices: welder.vertices,
         triangles,
         warnings,
+        unit: None,
     })
 }
 
@@ -847,6 +685,8 @@ pub fn write_ascii(path: &Path, mesh: &Mesh, name: &str) -> Result<(), crate::fs
 mod tests {
     use super::*;
     use crate::mesh::test_shapes::cuboid;
+    use crate::mesh::{LoadOptions, Units, load};
+    use std::path::PathBuf;
 
     fn tmp_file(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
         let p = dir.path().join(name);
@@ -867,8 +707,8 @@ mod tests {
             assert_eq!(raw.triangles.len(), 12);
             assert_eq!(raw.vertices.len(), 8);
         }
-        assert_eq!(read_stl(&a).unwrap().format, StlFormat::Ascii);
-        assert_eq!(read_stl(&b).unwrap().format, StlFormat::Binary);
+        assert_eq!(read_stl(&a).unwrap().format, MeshFormat::StlAscii);
+        assert_eq!(read_stl(&b).unwrap().format, MeshFormat::StlBinary);
         let m = load(&b, &LoadOptions::default()).unwrap();
         assert!((m.report.volume_mm3 - 6000.0).abs() < 1e-9);
     }
@@ -882,7 +722,7 @@ mod tests {
         bytes[..12].copy_from_slice(b"solid cube  ");
         let p = tmp_file(&dir, "solid_header.stl", &bytes);
         let raw = read_stl(&p).unwrap();
-        assert_eq!(raw.format, StlFormat::Binary);
+        assert_eq!(raw.format, MeshFormat::StlBinary);
         assert_eq!(raw.triangles.len(), 12);
     }
 
@@ -893,7 +733,7 @@ mod tests {
         let p = dir.path().join("in.stl");
         write_binary(&p, &cube, "inch").unwrap();
         let opts = LoadOptions {
-            units: Units::In,
+            units: Some(Units::In),
             ..Default::default()
         };
         let m = load(&p, &opts).unwrap();
@@ -913,8 +753,8 @@ mod tests {
         format!("solid {name}{sep}{body}{sep}endsolid {name}\n").into_bytes()
     }
 
-    fn assert_cube(raw: &RawStl) {
-        assert_eq!(raw.format, StlFormat::Ascii);
+    fn assert_cube(raw: &RawMesh) {
+        assert_eq!(raw.format, MeshFormat::StlAscii);
         assert_eq!(raw.triangles.len(), 12);
         assert_eq!(raw.vertices.len(), 8);
     }
@@ -1085,7 +925,7 @@ mod tests {
         let e = read_stl(Path::new("/dev/zero")).err().unwrap().to_string();
         assert_eq!(
             e,
-            "/dev/zero: is not a regular file but a device: hybridplan reads STL files"
+            "/dev/zero: is not a regular file but a device: hybridplan reads mesh files (STL, 3MF, OBJ)"
         );
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("pipe.stl");

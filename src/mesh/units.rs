@@ -1,5 +1,6 @@
-//! Length units of an STL file. STL carries none; hybridplan works in millimetres inside and in
-//! every output, and scales the input by the unit the user names.
+//! Length units of a mesh file. STL and OBJ carry none, 3MF names its own; hybridplan works in
+//! millimetres inside and in every output, and scales the input by the unit the user names or,
+//! when the user names none, the unit a 3MF file declares (see [`super::load`]).
 
 use clap::ValueEnum;
 use serde::Serialize;
@@ -12,6 +13,13 @@ pub enum Units {
     Cm,
     M,
     In,
+    /// Micrometres and feet: units a 3MF file may declare. Not offered to `--units` (nobody
+    /// draws parts in them, and every unit offered there is one more the plausibility warning
+    /// would have to weigh); reported when a file's own unit is used.
+    #[value(skip)]
+    Um,
+    #[value(skip)]
+    Ft,
 }
 
 impl Units {
@@ -22,7 +30,23 @@ impl Units {
             Units::Cm => 10.0,
             Units::M => 1000.0,
             Units::In => 25.4,
+            Units::Um => 0.001,
+            Units::Ft => 304.8,
         }
+    }
+
+    /// The unit of a 3MF `unit` attribute (3MF core specification 1.3, section 3.4: micron,
+    /// millimeter, centimeter, inch, foot, meter); `None` for any other word.
+    pub fn from_3mf(name: &str) -> Option<Units> {
+        Some(match name {
+            "micron" => Units::Um,
+            "millimeter" => Units::Mm,
+            "centimeter" => Units::Cm,
+            "inch" => Units::In,
+            "foot" => Units::Ft,
+            "meter" => Units::M,
+            _ => return None,
+        })
     }
 
     pub fn name(self) -> &'static str {
@@ -31,6 +55,8 @@ impl Units {
             Units::Cm => "cm",
             Units::M => "m",
             Units::In => "in",
+            Units::Um => "um",
+            Units::Ft => "ft",
         }
     }
 
@@ -40,6 +66,8 @@ impl Units {
             Units::Cm => "centimetres",
             Units::M => "metres",
             Units::In => "inches",
+            Units::Um => "micrometres",
+            Units::Ft => "feet",
         }
     }
 }
@@ -99,6 +127,8 @@ pub fn units_warning(largest_extent_mm: f64, mean_wall_mm: f64, assumed: Units) 
             Units::In | Units::Cm => size_in_mm <= SMALL_FOR_INCHES_MM,
             Units::M => size_in_mm < PLAUSIBLE_MIN_PART_MM,
             Units::Mm => true,
+            // Never suggested (not in the list above).
+            Units::Um | Units::Ft => false,
         })
         .filter(|&u| plausible(file_size * u.mm_per_unit(), file_wall * u.mm_per_unit()));
     // The unit that puts the part nearest 100 mm across (by ratio) when several fit.
