@@ -14,6 +14,10 @@ pub struct Economics {
     pub overhead_fraction: f64,
     pub working_hours_per_year: f64,
     pub amortization_years: f64,
+    /// A year's cost of the capital tied up in the molds (0.1 = 10 %): tooling is then paid
+    /// as an annuity over `amortization_years` ([`Economics::tooling_per_part`]); 0 pays it
+    /// off straight-line.
+    pub capital_recovery_rate: f64,
     pub scrap_am: f64,
     pub scrap_im: f64,
     pub scrap_insert: f64,
@@ -27,6 +31,23 @@ pub struct Economics {
     pub sweep_min_volume: f64,
     pub sweep_max_volume: f64,
     pub sweep_points_per_decade: u32,
+}
+
+impl Economics {
+    /// The share of a part of tooling that costs `investment` over the amortisation period at
+    /// `annual_volume` parts a year. Straight-line without a cost of capital,
+    /// `investment / (annual_volume · years)`; with a rate r, the annuity that pays it back
+    /// with interest, `investment · CRF / annual_volume`, CRF = r (1 + r)^Y / ((1 + r)^Y − 1)
+    /// (the capital recovery factor of engineering economics; the MIT Materials Systems
+    /// Laboratory's technical cost models charge their tools so: docs/validation.md, case 8).
+    pub fn tooling_per_part(&self, investment: f64, annual_volume: f64) -> f64 {
+        let (r, y) = (self.capital_recovery_rate, self.amortization_years);
+        if r == 0.0 {
+            return investment / (annual_volume * y);
+        }
+        let g = (1.0 + r).powf(y);
+        investment * r * g / (g - 1.0) / annual_volume
+    }
 }
 
 /// The embedded economics model.
@@ -59,6 +80,12 @@ pub fn parse_economics(file: &str, text: &str) -> Result<Economics, ModelError> 
         if v <= 0.0 {
             return Err(err(format!("{key} = {v}: must be positive")));
         }
+    }
+    if !(0.0..=1.0).contains(&e.capital_recovery_rate) {
+        return Err(err(format!(
+            "capital_recovery_rate = {}: must be from 0 to 1 (a year's rate)",
+            e.capital_recovery_rate
+        )));
     }
     if e.sweep_max_volume <= e.sweep_min_volume || e.sweep_points_per_decade == 0 {
         return Err(err(

@@ -404,7 +404,8 @@ fn cost_plan(
         + job.material.processing_energy_kwh_per_kg * mass_kg / good;
     let energy_cost = energy_kwh * econ.electricity_price_per_kwh;
     let period_parts = job.annual_volume * econ.amortization_years;
-    let tooling_cost_per_part = tool.tool_cost * tool.tools_needed / period_parts;
+    let tooling_cost_per_part =
+        econ.tooling_per_part(tool.tool_cost * tool.tools_needed, job.annual_volume);
     let changeover_cost_per_part = job.cavity_sets as f64
         * tool.changeover_h_per_variant
         * (machine.hourly_rate + econ.labour_rate_per_h)
