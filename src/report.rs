@@ -1,5 +1,6 @@
 //! Human- and machine-readable output: tables for people, JSON lines for programs.
 
+pub mod catalog_chart;
 pub mod chart;
 pub mod dfm_svg;
 pub mod html;
@@ -395,7 +396,8 @@ pub fn estimate_json(
     writeln!(w)
 }
 
-fn fmt_money(v: f64) -> String {
+/// Money as the tables write it: three decimals under 10, two under 1000, none above.
+pub(crate) fn fmt_money(v: f64) -> String {
     if v >= 1000.0 {
         format!("{v:.0}")
     } else if v >= 10.0 {

@@ -42,8 +42,9 @@ thead { display: table-header-group; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 th, td { padding: 3px 9px; border-bottom: 1px solid #e1e4e8; text-align: left; vertical-align: top; }
 th { background: #f3f5f7; font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.file { overflow-wrap: anywhere; max-width: 300px; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
+td.file { overflow-wrap: anywhere; min-width: 10em; max-width: 300px; }
 td.why { color: #8a1c1c; overflow-wrap: anywhere; }
 tr.sub td { color: #57606a; }
 tr.sub td:first-child { padding-left: 22px; }
@@ -53,7 +54,7 @@ td.best, th.best { background: #e7f5ea; font-weight: 700; }
   font-size: 15px; }
 .note { color: #57606a; font-size: 12.5px; }
 .tag { display: inline-block; padding: 0 7px; border-radius: 9px; font-size: 12px; font-weight: 700;
-  color: #fff; }
+  color: #fff; white-space: nowrap; }
 .ok { color: #1a7f37; font-weight: 600; } .error { color: #b42318; font-weight: 600; }
 .sev-error { color: #b42318; font-weight: 600; } .sev-warning { color: #9a6700; font-weight: 600; }
 .sev-info { color: #57606a; }
@@ -64,6 +65,10 @@ figure { margin: 8px 0 12px; break-inside: avoid; page-break-inside: avoid; }
 figure svg { display: block; max-width: 100%; height: auto; border: 1px solid #d0d7de; }
 figcaption { font-size: 12.5px; color: #57606a; margin-top: 4px; }
 ul { margin: 4px 0; padding-left: 22px; }
+.bar { display: inline-block; height: 11px; vertical-align: -1px; }
+table.catalog { font-size: 12.5px; }
+table.catalog th { vertical-align: bottom; }
+table.catalog th, table.catalog td { padding: 3px 6px; }
 footer { margin-top: 34px; color: #57606a; font-size: 12px; border-top: 1px solid #d0d7de; padding-top: 6px; }
 @page { size: A4; margin: 14mm 12mm; }
 @media print {
@@ -156,6 +161,19 @@ pub fn route_tag(r: Route) -> String {
         "<span class=\"tag\" style=\"background:{}\">{}</span>",
         super::chart::colour(r),
         route_label(r)
+    )
+}
+
+/// A route's tag with its short name (AM, IM, Hybrid), for narrow columns.
+pub fn route_tag_short(r: Route) -> String {
+    let name = match r {
+        Route::Am => "AM",
+        Route::Im => "IM",
+        Route::Hybrid => "Hybrid",
+    };
+    format!(
+        "<span class=\"tag\" style=\"background:{}\">{name}</span>",
+        super::chart::colour(r)
     )
 }
 
