@@ -1,7 +1,10 @@
 //! Human- and machine-readable output: tables for people, JSON lines for programs.
 
+pub mod catalog_chart;
 pub mod chart;
 pub mod dfm_svg;
+pub mod html;
+pub mod view;
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -390,7 +393,8 @@ pub fn estimate_json(
     writeln!(w)
 }
 
-fn fmt_money(v: f64) -> String {
+/// Money as the tables write it: three decimals under 10, two under 1000, none above.
+pub(crate) fn fmt_money(v: f64) -> String {
     if v >= 1000.0 {
         format!("{v:.0}")
     } else if v >= 10.0 {
@@ -629,6 +633,8 @@ pub struct PlanReportFiles {
     pub summary: PathBuf,
     /// The molded region along the pull with the dfm findings coloured.
     pub dfm_svg: PathBuf,
+    /// Everything above in one self-contained page (`report::html`).
+    pub html: PathBuf,
 }
 
 /// The rendered reports of a planned part: the JSON object, the chart, the summary text.
@@ -640,6 +646,7 @@ pub struct PlanReports {
     pub files: PlanReportFiles,
     /// `None` for a part without a split (no molded region to draw).
     pub dfm_svg: Option<String>,
+    pub html: String,
 }
 
 /// Renders the reports of a planned part (named after `file`, in `out_dir`).
@@ -651,6 +658,7 @@ pub fn plan_reports(file: &Path, planned: &Planned, out_dir: &Path) -> io::Resul
         png: out_dir.join(format!("{stem}.report.png")),
         summary: out_dir.join(format!("{stem}.summary.txt")),
         dfm_svg: out_dir.join(format!("{stem}.dfm.svg")),
+        html: out_dir.join(format!("{stem}.report.html")),
     };
     let dfm_svg = match (&planned.prepared.split, &planned.prepared.dfm) {
         (Ok(split), Some(d)) => dfm_svg::dfm_svg(&stem, split, d),
@@ -674,6 +682,10 @@ pub fn plan_reports(file: &Path, planned: &Planned, out_dir: &Path) -> io::Resul
         outs.insert("report_svg".into(), files.svg.display().to_string().into());
         outs.insert("report_png".into(), files.png.display().to_string().into());
         outs.insert("summary".into(), files.summary.display().to_string().into());
+        outs.insert(
+            "report_html".into(),
+            files.html.display().to_string().into(),
+        );
         if dfm_svg.is_some() {
             outs.insert("dfm_svg".into(), files.dfm_svg.display().to_string().into());
         }
@@ -698,15 +710,27 @@ pub fn plan_reports(file: &Path, planned: &Planned, out_dir: &Path) -> io::Resul
         ]
     });
     let dfm_file = dfm_svg.as_ref().map(|_| ("dfm picture", &files.dfm_svg));
-    for (k, v) in meshes.chain(dfm_file).chain([
-        ("report", &files.json),
-        ("chart", &files.svg),
-        ("chart (PNG)", &files.png),
-        ("summary", &files.summary),
-        ("manifest", &manifest_path(out_dir, &stem)),
-    ]) {
+    let manifest = manifest_path(out_dir, &stem);
+    let listed: Vec<(&str, &PathBuf)> = meshes
+        .chain(dfm_file)
+        .chain([
+            ("report", &files.json),
+            ("chart", &files.svg),
+            ("chart (PNG)", &files.png),
+            ("summary", &files.summary),
+            ("report (HTML)", &files.html),
+            ("manifest", &manifest),
+        ])
+        .collect();
+    for (k, v) in &listed {
         writeln!(summary, "  {k:<16} {}", v.display())?;
     }
+    let others: Vec<(&str, &Path)> = listed
+        .iter()
+        .filter(|(_, v)| **v != files.html)
+        .map(|(k, v)| (*k, v.as_path()))
+        .collect();
+    let html = html::plan_page(file, planned, &svg, dfm_svg.as_deref(), &others);
     Ok(PlanReports {
         json,
         svg,
@@ -714,6 +738,7 @@ pub fn plan_reports(file: &Path, planned: &Planned, out_dir: &Path) -> io::Resul
         summary: String::from_utf8_lossy(&summary).into_owned(),
         files,
         dfm_svg,
+        html,
     })
 }
 
@@ -734,5 +759,8 @@ pub fn write_plan_reports(r: &PlanReports, set: &mut OutputSet) -> Result<(), Wr
             w.write_all(svg.as_bytes())
         })?;
     }
+    write_atomic(&set.stage(&r.files.html), |w| {
+        w.write_all(r.html.as_bytes())
+    })?;
     Ok(())
 }

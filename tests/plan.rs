@@ -418,7 +418,8 @@ fn plan_moves_a_parts_outputs_into_place_as_a_set_with_a_manifest() {
             "ribbed_plate.report.svg",
             "ribbed_plate.report.png",
             "ribbed_plate.summary.txt",
-            "ribbed_plate.dfm.svg"
+            "ribbed_plate.dfm.svg",
+            "ribbed_plate.report.html"
         ])
     );
     assert!(staging().is_empty(), "{:?}", staging());

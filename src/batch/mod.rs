@@ -25,6 +25,7 @@ pub mod evaluate;
 pub mod guard;
 pub mod lock;
 pub mod progress;
+pub mod report;
 pub mod shard;
 pub mod shard_spec;
 pub mod store;
@@ -280,6 +281,7 @@ pub fn run(catalog: &Catalog, opts: &BatchOptions) -> Result<BatchOutcome, Batch
     );
     summary.missing = mine.len().saturating_sub(rows.len());
     summary.write(out)?;
+    report::write_report(out, &rows, &timings, &summary)?;
     Ok(BatchOutcome { summary })
 }
 

@@ -154,6 +154,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Summary, MergeError> {
     store::rewrite(out, rows.values(), &timings).map_err(store::StoreError::from)?;
     let summary = Summary::of_rows(rows.values(), &timings, None);
     summary.write(out).map_err(store::StoreError::from)?;
+    super::report::write_report(out, &rows, &timings, &summary).map_err(store::StoreError::from)?;
     Ok(summary)
 }
 

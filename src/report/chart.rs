@@ -17,7 +17,7 @@ const RIGHT: f64 = 200.0;
 const TOP: f64 = 70.0;
 const BOTTOM: f64 = 70.0;
 
-fn colour(r: Route) -> &'static str {
+pub(crate) fn colour(r: Route) -> &'static str {
     match r {
         Route::Am => "#d62728",
         Route::Im => "#1f77b4",
@@ -25,7 +25,7 @@ fn colour(r: Route) -> &'static str {
     }
 }
 
-fn label(r: Route) -> &'static str {
+pub(crate) fn label(r: Route) -> &'static str {
     match r {
         Route::Am => "AM (printed)",
         Route::Im => "IM (molded)",
@@ -57,7 +57,7 @@ fn trim(x: f64) -> String {
     }
 }
 
-fn money(v: f64, currency: &str) -> String {
+pub(crate) fn money(v: f64, currency: &str) -> String {
     let symbol = match currency {
         "EUR" => "€",
         "USD" => "$",

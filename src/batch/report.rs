@@ -1,0 +1,362 @@
+//! `report.html` of a batch folder: the catalog on one self-contained page (see
+//! `crate::report::html`): the counts, parts by cheapest route, a chart of every part's route
+//! costs, the table of parts with status, cheapest route and key figures, the slowest parts
+//! and the errors with their reasons. Written from the stored rows at the end of `batch` and
+//! of `merge`, so it always shows what the result files hold.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::store::{RunRecord, StoredRow, Timing};
+use super::summary::Summary;
+use crate::fsutil::{WriteError, write_atomic};
+use crate::process::compare::Route;
+use crate::report::catalog_chart::{self, PartCosts};
+use crate::report::chart::short_count;
+use crate::report::html::{self, Col, esc, num, route_named, route_tag, route_tag_short, td};
+
+pub const REPORT_HTML: &str = "report.html";
+
+/// Table rows at most (the page of a 100,000-part catalog would not open); results.csv has
+/// them all.
+const MAX_TABLE_ROWS: usize = 2000;
+/// Error rows listed at most in the errors section.
+const MAX_ERRORS: usize = 500;
+
+/// Writes `dir/report.html` (atomically) for `rows` with their `timings` and the `summary`.
+pub fn write_report(
+    dir: &Path,
+    rows: &BTreeMap<usize, StoredRow>,
+    timings: &BTreeMap<usize, Timing>,
+    summary: &Summary,
+) -> Result<(), WriteError> {
+    // The record only heads the page: a folder without one still gets its report.
+    let record = RunRecord::read(dir).ok().flatten();
+    let page = catalog_page(rows, timings, summary, record.as_ref());
+    write_atomic(&dir.join(REPORT_HTML), |w| {
+        std::io::Write::write_all(w, page.as_bytes())
+    })
+}
+
+/// A row's figures as the JSON line holds them.
+struct Part {
+    index: usize,
+    file: String,
+    v: Value,
+}
+
+impl Part {
+    fn f(&self, key: &str) -> Option<f64> {
+        self.v.get(key).and_then(Value::as_f64)
+    }
+    fn s(&self, key: &str) -> Option<&str> {
+        self.v.get(key).and_then(Value::as_str)
+    }
+    fn ok(&self) -> bool {
+        self.s("status") == Some("ok")
+    }
+    fn best(&self) -> Option<Route> {
+        self.s("best_route").and_then(route_named)
+    }
+    fn costs(&self) -> [Option<f64>; 3] {
+        [
+            "cost_per_part_am",
+            "cost_per_part_im",
+            "cost_per_part_hybrid",
+        ]
+        .map(|k| self.f(k))
+    }
+}
+
+/// The whole page.
+pub fn catalog_page(
+    rows: &BTreeMap<usize, StoredRow>,
+    timings: &BTreeMap<usize, Timing>,
+    summary: &Summary,
+    record: Option<&RunRecord>,
+) -> String {
+    let parts: Vec<Part> = rows
+        .values()
+        .map(|r| Part {
+            index: r.index,
+            file: r.file.clone(),
+            v: serde_json::from_str(&r.json).unwrap_or(Value::Null),
+        })
+        .collect();
+    // Money in one currency unless rows differ (a user's economics model per row is not an
+    // option today, but the column exists).
+    let mut currencies: Vec<&str> = parts.iter().filter_map(|p| p.s("currency")).collect();
+    currencies.sort_unstable();
+    currencies.dedup();
+    let currency = match currencies.as_slice() {
+        [one] => one.to_string(),
+        [] => "EUR".to_string(),
+        _ => "mixed currencies, see results.csv".to_string(),
+    };
+    let mut b = header(summary, record);
+    b.push_str(&routes_section(summary, &parts));
+    b.push_str(&chart_section(&parts, &currency));
+    b.push_str(&table_section(&parts, timings, &currency));
+    b.push_str(&slowest_section(summary));
+    b.push_str(&errors_section(&parts));
+    let title = record.map_or("catalog".to_string(), |r| r.catalog.clone());
+    html::page(&format!("{title}: hybridplan catalog report"), &b)
+}
+
+fn header(summary: &Summary, record: Option<&RunRecord>) -> String {
+    let mut s = String::from("<header><h1>Catalog report</h1>");
+    if let Some(r) = record {
+        let _ = write!(
+            s,
+            "<p class=\"sub\">{} · {} entries · hybridplan {}{}</p>",
+            esc(&r.catalog),
+            r.entries,
+            esc(&r.hybridplan),
+            r.shard
+                .map(|sh| format!(" · shard {sh}"))
+                .unwrap_or_default()
+        );
+    }
+    let _ = write!(
+        s,
+        "<p class=\"verdict\">{} parts: <span class=\"ok\">{} ok</span>, <span class=\"{}\">{} errors</span>{}.",
+        summary.parts,
+        summary.ok,
+        if summary.errors > 0 { "error" } else { "ok" },
+        summary.errors,
+        if summary.missing > 0 {
+            format!(", {} not done yet", summary.missing)
+        } else {
+            String::new()
+        }
+    );
+    if let Some(run) = &summary.run {
+        let _ = write!(
+            s,
+            " This run evaluated {} in {:.1} s ({:.2} parts/s on {} jobs){}.",
+            run.evaluated,
+            run.elapsed_s,
+            run.parts_per_s,
+            run.jobs,
+            if run.stopped_early {
+                ", stopped at the first error (--fail-fast)"
+            } else {
+                ""
+            }
+        );
+    }
+    s.push_str("</p></header>\n");
+    s
+}
+
+/// How many parts each route is cheapest for, with a bar of the share.
+fn routes_section(summary: &Summary, parts: &[Part]) -> String {
+    let ok = summary.ok.max(1) as f64;
+    let none = parts
+        .iter()
+        .filter(|p| p.ok() && p.best().is_none())
+        .count();
+    let mut rows: Vec<String> = Route::ALL
+        .into_iter()
+        .map(|r| {
+            let n = summary.best_route.get(r.name()).copied().unwrap_or(0);
+            let share = 100.0 * n as f64 / ok;
+            format!(
+                "<td>{}</td>{}{}<td><span class=\"bar\" style=\"width:{:.1}px;background:{}\"></span></td>",
+                route_tag(r),
+                num(&n.to_string()),
+                num(&format!("{share:.0}")),
+                2.4 * share,
+                crate::report::chart::colour(r)
+            )
+        })
+        .collect();
+    if none > 0 {
+        rows.push(format!(
+            "{}{}{}<td></td>",
+            td("no route available"),
+            num(&none.to_string()),
+            num(&format!("{:.0}", 100.0 * none as f64 / ok))
+        ));
+    }
+    let head = [
+        Col("cheapest route", false),
+        Col("parts", true),
+        Col("share of the ok parts (%)", true),
+        Col("", false),
+    ];
+    format!(
+        "<section id=\"routes\"><h2>Parts by cheapest route</h2><p>The route with the lowest cost per part at each part's own annual volume.</p>{}</section>\n",
+        html::table("counts", &head, &rows)
+    )
+}
+
+fn chart_section(parts: &[Part], currency: &str) -> String {
+    let points: Vec<PartCosts> = parts
+        .iter()
+        .filter(|p| p.ok())
+        .map(|p| PartCosts {
+            label: p.file.clone(),
+            costs: p.costs(),
+            best: p.best(),
+        })
+        .collect();
+    if points.is_empty() {
+        return String::new();
+    }
+    let more = if points.len() > catalog_chart::MAX_ROWS {
+        format!(
+            " The first {} of the {} ok parts, in catalog order; the table lists them all.",
+            catalog_chart::MAX_ROWS,
+            points.len()
+        )
+    } else {
+        String::new()
+    };
+    let title = "Cost per part of each route, per part";
+    format!(
+        "<section id=\"chart\"><h2>Catalog chart</h2><figure>{}<figcaption>Each row a part, each dot a route's cost per part at the part's volume; the ring marks the cheapest.{}</figcaption></figure></section>\n",
+        catalog_chart::catalog_chart_svg(title, &points, currency),
+        esc(&more)
+    )
+}
+
+/// One part a row in catalog order: status, cheapest route and the key figures; an error
+/// row's reason across the figure columns.
+fn table_section(parts: &[Part], timings: &BTreeMap<usize, Timing>, currency: &str) -> String {
+    let cost = |k: &str| format!("{k} ({currency}/part)");
+    let (am, im, hy) = (cost("AM"), cost("IM"), cost("Hybrid"));
+    let head = [
+        Col("#", true),
+        Col("file", false),
+        Col("status", false),
+        Col("cheapest", false),
+        Col(&am, true),
+        Col(&im, true),
+        Col(&hy, true),
+        Col("AM = IM (parts/year)", true),
+        Col("Hybrid = IM (parts/year)", true),
+        Col("volume (parts/year)", true),
+        Col("part volume (cm3)", true),
+        Col("pores", true),
+        Col("dfm errors / warn\u{ad}ings", true),
+        Col("time (s)", true),
+    ];
+    let money = |v: Option<f64>| {
+        v.map(crate::report::fmt_money)
+            .unwrap_or_else(|| "n/a".into())
+    };
+    let count = |v: Option<f64>| v.map(short_count).unwrap_or_else(|| "none".into());
+    let rows: Vec<String> = parts
+        .iter()
+        .take(MAX_TABLE_ROWS)
+        .map(|p| {
+            let time = timings
+                .get(&p.index)
+                .map(|t| format!("{:.2}", t.seconds))
+                .unwrap_or_default();
+            let lead = format!("{}<td class=\"file\">{}</td>", num(&p.index.to_string()), esc(&p.file));
+            if !p.ok() {
+                return format!(
+                    "{lead}<td class=\"error\">error</td><td colspan=\"10\" class=\"why\">{}</td>{}",
+                    esc(p.s("error").unwrap_or("")),
+                    num(&time)
+                );
+            }
+            let [a, i, h] = p.costs();
+            format!(
+                "{lead}<td class=\"ok\">ok</td><td>{}</td>{}{}{}{}{}{}{}{}{}{}",
+                p.best().map(route_tag_short).unwrap_or_else(|| "none".into()),
+                num(&money(a)),
+                num(&money(i)),
+                num(&money(h)),
+                num(&count(p.f("break_even_am_im"))),
+                num(&count(p.f("break_even_hybrid_im"))),
+                num(&count(p.f("annual_volume"))),
+                num(&p.f("part_volume_mm3").map(|v| format!("{:.2}", v / 1000.0)).unwrap_or_default()),
+                num(&p.f("pores").map(|v| format!("{v:.0}")).unwrap_or_default()),
+                num(&format!(
+                    "{} / {}",
+                    p.f("dfm_errors").unwrap_or(0.0),
+                    p.f("dfm_warnings").unwrap_or(0.0)
+                )),
+                num(&time)
+            )
+        })
+        .collect();
+    let more = if parts.len() > MAX_TABLE_ROWS {
+        format!(
+            "<p class=\"note\">The first {MAX_TABLE_ROWS} of {} rows; results.csv holds them all.</p>",
+            parts.len()
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "<section id=\"parts\" class=\"long\"><h2>Parts</h2><p>In catalog order; \"none\" for a break-even: the routes do not cross in the volumes swept. All figures are in results.csv and results.jsonl.</p>{}{more}</section>\n",
+        html::table("catalog", &head, &rows)
+    )
+}
+
+fn slowest_section(summary: &Summary) -> String {
+    if summary.slowest.is_empty() {
+        return String::new();
+    }
+    let rows: Vec<String> = summary
+        .slowest
+        .iter()
+        .map(|t| {
+            format!(
+                "{}<td class=\"file\">{}</td>{}",
+                num(&t.index.to_string()),
+                esc(&t.file),
+                num(&format!("{:.3}", t.seconds))
+            )
+        })
+        .collect();
+    let head = [Col("#", true), Col("file", false), Col("time (s)", true)];
+    format!(
+        "<section id=\"slowest\"><h2>Slowest parts</h2>{}</section>\n",
+        html::table("slowest", &head, &rows)
+    )
+}
+
+fn errors_section(parts: &[Part]) -> String {
+    let errors: Vec<&Part> = parts.iter().filter(|p| !p.ok()).collect();
+    if errors.is_empty() {
+        return "<section id=\"errors\"><h2>Errors</h2><p>None: every part was evaluated.</p></section>\n".into();
+    }
+    let rows: Vec<String> = errors
+        .iter()
+        .take(MAX_ERRORS)
+        .map(|p| {
+            format!(
+                "{}<td class=\"file\">{}</td><td class=\"why\">{}</td>",
+                num(&p.index.to_string()),
+                esc(&p.file),
+                esc(p.s("error").unwrap_or(""))
+            )
+        })
+        .collect();
+    let more = if errors.len() > MAX_ERRORS {
+        format!(
+            "<p class=\"note\">The first {MAX_ERRORS} of {} errors; results.csv holds them all.</p>",
+            errors.len()
+        )
+    } else {
+        String::new()
+    };
+    let head = [Col("#", true), Col("file", false), Col("reason", false)];
+    format!(
+        "<section id=\"errors\" class=\"long\"><h2>Errors</h2><p>{} could not be evaluated:</p>{}{more}</section>\n",
+        if errors.len() == 1 {
+            "1 part".to_string()
+        } else {
+            format!("{} parts", errors.len())
+        },
+        html::table("errors", &head, &rows)
+    )
+}

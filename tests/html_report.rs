@@ -1,0 +1,206 @@
+//! The HTML reports of `plan` and `batch` rendered in headless Chromium (installed by
+//! scripts/setup): each page is self-contained (nothing to fetch, no script), its DOM has
+//! the part's name, the three routes and the chart, and its screenshot is not blank. Without
+//! Chromium the tests fail, saying to run scripts/setup: CI runs it first.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{run, sample};
+
+/// The browser, or a failure that says how to get it.
+fn chromium() -> &'static str {
+    let found = Command::new("chromium")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        found,
+        "chromium is not installed: run scripts/setup (it installs Debian's chromium with apt-get)"
+    );
+    "chromium"
+}
+
+/// Runs headless Chromium on `page` with `args` (its profile in `dir`), at most two minutes;
+/// its standard output.
+fn headless(page: &Path, dir: &Path, args: &[&str]) -> String {
+    let profile = dir.join("chromium-profile");
+    let mut child = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            &format!("--user-data-dir={}", profile.display()),
+        ])
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .env("HOME", dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromium starts");
+    let stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
+    let started = Instant::now();
+    loop {
+        match child.try_wait().expect("chromium runs") {
+            Some(status) => {
+                assert!(
+                    status.success(),
+                    "chromium failed on {}: {status}",
+                    page.display()
+                );
+                break;
+            }
+            None if started.elapsed() > Duration::from_secs(120) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("chromium did not finish on {} in 120 s", page.display());
+            }
+            None => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+    reader.join().unwrap_or_default()
+}
+
+/// The page's DOM as Chromium builds it.
+fn dom(page: &Path, dir: &Path) -> String {
+    headless(page, dir, &["--dump-dom"])
+}
+
+/// The fraction of a 1280 × 2000 screenshot of the page that is not white.
+fn inked_fraction(page: &Path, dir: &Path) -> f64 {
+    let png = dir.join("screenshot.png");
+    headless(
+        page,
+        dir,
+        &[
+            &format!("--screenshot={}", png.display()),
+            "--window-size=1280,2000",
+        ],
+    );
+    let bytes = std::fs::read(&png).expect("the screenshot is written");
+    let pixmap = resvg::tiny_skia::Pixmap::decode_png(&bytes).expect("a PNG");
+    let inked = pixmap
+        .pixels()
+        .iter()
+        .filter(|c| u16::from(c.red()) + u16::from(c.green()) + u16::from(c.blue()) < 3 * 235)
+        .count();
+    inked as f64 / pixmap.pixels().len() as f64
+}
+
+/// The page names nothing to fetch and runs nothing.
+fn assert_self_contained(html: &str) {
+    for needle in [
+        "http://", "https://", "<script", "<link", " src=", "url(", "@import", "<iframe",
+    ] {
+        assert!(
+            !html.contains(needle),
+            "the page holds {needle:?}: not self-contained"
+        );
+    }
+}
+
+fn assert_routes_and_chart(dom: &str, chart_title: &str) {
+    for route in ["AM (printed)", "IM (molded)", "Hybrid"] {
+        assert!(dom.contains(route), "{route} missing");
+    }
+    let svg = dom.find("<svg").expect("an inline SVG");
+    assert!(dom[svg..].contains(chart_title), "no chart {chart_title:?}");
+}
+
+#[test]
+fn plan_report_renders_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let (code, _, err) = run(&[
+        "plan",
+        &sample("ribbed_plate.stl"),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let page = out.join("ribbed_plate.report.html");
+    let html = std::fs::read_to_string(&page).expect("plan writes STEM.report.html");
+    assert_self_contained(&html);
+    assert!(html.len() < 2 << 20, "{} bytes", html.len());
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("ribbed_plate.report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["outputs"]["report_html"], page.display().to_string());
+    let dom = dom(&page, dir.path());
+    assert!(dom.contains("<h1>ribbed_plate</h1>"), "no part name");
+    assert_routes_and_chart(&dom, "Cost per part vs annual volume: ribbed_plate");
+    // The part's two views and the pores' caption.
+    assert!(dom.contains("ribbed_plate along the pull") && dom.contains("ribbed_plate, isometric"));
+    assert!(dom.contains("325 darker spots"), "the pores are not named");
+    // A blank page has no ink; text, tables and pictures give a few percent.
+    let inked = inked_fraction(&page, dir.path());
+    assert!(
+        inked > 0.01,
+        "the screenshot is blank: {inked:.4} of it inked"
+    );
+}
+
+/// A catalog of three samples, an empty file and a part whose name needs escaping.
+fn catalog(dir: &Path) -> (PathBuf, &'static str) {
+    let cat = dir.join("catalog");
+    std::fs::create_dir_all(&cat).unwrap();
+    for name in ["ribbed_plate.stl", "block.stl", "heat_sink.stl"] {
+        std::fs::copy(sample(name), cat.join(name)).unwrap();
+    }
+    let odd = "плита <b>&\"1\".stl";
+    std::fs::copy(sample("grid_plate.stl"), cat.join(odd)).unwrap();
+    std::fs::write(cat.join("empty.stl"), b"").unwrap();
+    (cat, odd)
+}
+
+#[test]
+fn batch_report_renders_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cat, odd) = catalog(dir.path());
+    let out = dir.path().join("out");
+    let (code, _, err) = run(&[
+        "batch",
+        cat.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--jobs",
+        "2",
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let page = out.join("report.html");
+    let html = std::fs::read_to_string(&page).expect("batch writes report.html");
+    assert_self_contained(&html);
+    assert!(!html.contains(odd), "a file name is not escaped");
+    let dom = dom(&page, dir.path());
+    assert!(dom.contains("Catalog report"));
+    for part in [
+        "ribbed_plate.stl",
+        "block.stl",
+        "heat_sink.stl",
+        "плита &lt;b&gt;&amp;",
+    ] {
+        assert!(dom.contains(part), "{part} missing");
+    }
+    assert_routes_and_chart(&dom, "Cost per part of each route, per part");
+    assert!(
+        dom.contains("empty.stl") && dom.contains("file is empty"),
+        "the error's reason"
+    );
+    assert!(dom.contains("Slowest parts"));
+    // A blank page has no ink; text, tables and pictures give a few percent.
+    let inked = inked_fraction(&page, dir.path());
+    assert!(
+        inked > 0.01,
+        "the screenshot is blank: {inked:.4} of it inked"
+    );
+}
