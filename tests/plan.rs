@@ -452,3 +452,109 @@ fn plan_moves_a_parts_outputs_into_place_as_a_set_with_a_manifest() {
     assert_eq!(third["complete"], true);
     assert_ne!(third["run_id"], second["run_id"]);
 }
+
+/// The values of the attributes `names` of an SVG element's text `el`.
+fn attrs(el: &str, names: &[&str]) -> Vec<f64> {
+    names
+        .iter()
+        .map(|n| {
+            let k = format!(" {n}=\"");
+            let i = el.find(&k).unwrap_or_else(|| panic!("no {n} in {el}")) + k.len();
+            el[i..i + el[i..].find('"').unwrap()].parse().unwrap()
+        })
+        .collect()
+}
+
+/// Whether the segment a-b crosses the box [x0, y0, x1, y1] (sampled finely enough for
+/// segments of a chart).
+fn crosses(a: (f64, f64), b: (f64, f64), r: [f64; 4]) -> bool {
+    (0..=200).any(|k| {
+        let t = k as f64 / 200.0;
+        let (x, y) = (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
+        x > r[0] && x < r[2] && y > r[1] && y < r[3]
+    })
+}
+
+/// Issue 14: the break-even labels of the chart sit on no line and on no other label, for
+/// every sample (the heat sink has two break-evens within a factor 1.5 of each other), and
+/// the line-end labels give each route's figure at the planned volume, not at the sweep's
+/// end. The label's box is 7 px a character and 12 px tall above its baseline, as the chart
+/// sizes it.
+#[test]
+fn chart_labels_clear_the_lines_and_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["ribbed_plate", "heat_sink", "bossed_plate", "double_sided"] {
+        let out = dir.path().join(name);
+        let (code, _, stderr) = run(&[
+            "plan",
+            &sample(&format!("{name}.stl")),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        let svg = std::fs::read_to_string(out.join(format!("{name}.report.svg"))).unwrap();
+        let report: Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join(format!("{name}.report.json"))).unwrap(),
+        )
+        .unwrap();
+        let panels: Vec<&str> = svg.split("<g transform=").skip(1).collect();
+        assert_eq!(panels.len(), 2, "{name}: a cost and a CO2 panel");
+        let mut labels_seen = 0;
+        for panel in &panels {
+            let mut segments = Vec::new();
+            for pl in panel.split("<polyline points=\"").skip(1) {
+                let pts: Vec<(f64, f64)> = pl[..pl.find('"').unwrap()]
+                    .split(' ')
+                    .map(|p| {
+                        let (x, y) = p.split_once(',').unwrap();
+                        (x.parse().unwrap(), y.parse().unwrap())
+                    })
+                    .collect();
+                segments.extend(pts.windows(2).map(|w| (w[0], w[1])));
+            }
+            let mut boxes: Vec<[f64; 4]> = Vec::new();
+            for t in panel.split("<text ").skip(1) {
+                if !t.contains("font-size=\"12\"") {
+                    continue;
+                }
+                let text = &t[t.find('>').unwrap() + 1..t.find('<').unwrap()];
+                let v = attrs(&format!(" {t}"), &["x", "y"]);
+                let r = [
+                    v[0],
+                    v[1] - 12.0,
+                    v[0] + 7.0 * text.chars().count() as f64,
+                    v[1] + 3.0,
+                ];
+                for &(a, b) in &segments {
+                    assert!(
+                        !crosses(a, b, r),
+                        "{name}: {text:?} at {r:?} sits on a line"
+                    );
+                }
+                for q in &boxes {
+                    let overlap = r[0] < q[2] && q[0] < r[2] && r[1] < q[3] && q[1] < r[3];
+                    assert!(!overlap, "{name}: {text:?} overlaps another label");
+                }
+                boxes.push(r);
+                labels_seen += 1;
+            }
+        }
+        let crossings = ["am_im", "am_hybrid", "hybrid_im"]
+            .iter()
+            .map(|k| {
+                report["break_even_volumes"][k].is_number() as usize
+                    + report["co2_break_even_volumes"][k].is_number() as usize
+            })
+            .sum::<usize>();
+        assert_eq!(labels_seen, crossings, "{name}: one label a break-even");
+        // The cost panel's line labels: each route's cost at the planned volume.
+        for (route, label) in [("am", "AM (printed)"), ("im", "IM (molded)")] {
+            let cost = f(&report["routes"][route], "cost_per_part");
+            let want = format!("{label} €{cost:.2}");
+            assert!(
+                panels[0].contains(&want),
+                "{name}: no {want:?} in the cost panel"
+            );
+        }
+    }
+}

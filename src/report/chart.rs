@@ -1,6 +1,7 @@
 //! The cost-versus-volume chart as SVG: cost per part of each route over the annual volume
-//! (both axes logarithmic), each line labelled at its end, the break-even points marked and
-//! labelled, the user's volume drawn with the cheapest route there. Hand-written SVG: the
+//! (both axes logarithmic), each line labelled at its end with its figure at the user's
+//! volume, the break-even points marked and labelled clear of the lines and of each other,
+//! the user's volume drawn with the cheapest route there. Hand-written SVG: the
 //! chart is a few lines and labels, and a plotting crate would add fonts and a backend for
 //! no gain.
 
@@ -191,7 +192,7 @@ fn panel(s: &mut String, top: f64, c: &Comparison, p: &Panel) {
     let _ = writeln!(
         s,
         r##"<text x="{LEFT}" y="28" font-size="18" font-weight="bold">{}</text>
-<text x="{LEFT}" y="50" fill="#555">{} variant(s); both axes logarithmic; dots mark break-even volumes (parts a year over a {}-year amortization)</text>"##,
+<text x="{LEFT}" y="50" fill="#555">{} variant(s); logarithmic axes; rings: break-evens (a year, tooling over {} years); right: values at your volume</text>"##,
         xml_escape(&p.heading),
         c.variants,
         c.amortization_years
@@ -251,37 +252,46 @@ fn panel(s: &mut String, top: f64, c: &Comparison, p: &Panel) {
         short_count(c.annual_volume),
         xml_escape(&best)
     );
-    // The lines, with their labels at the right end, nudged apart so they never overlap.
+    // The lines, labelled at the right end with their value at the user's volume (marked on
+    // the line where the dashed line crosses it), the labels nudged apart so they never
+    // overlap. The segments are kept for the break-even labels to keep clear of.
     let mut ends: Vec<(f64, Route, f64)> = Vec::new();
+    let mut segments: Vec<[f64; 4]> = Vec::new();
     for r in Route::ALL {
-        let pts: Vec<String> = sweep
+        let pts: Vec<(f64, f64)> = sweep
             .volumes
             .iter()
             .zip(series(r))
-            .filter_map(|(&v, c)| {
-                c.filter(|c| *c > 0.0)
-                    .map(|c| format!("{:.1},{:.1}", x(v), y(c)))
-            })
+            .filter_map(|(&v, c)| c.filter(|c| *c > 0.0).map(|c| (x(v), y(c))))
             .collect();
         if pts.is_empty() {
             continue;
         }
+        segments.extend(pts.windows(2).map(|w| [w[0].0, w[0].1, w[1].0, w[1].1]));
+        let text: Vec<String> = pts.iter().map(|(a, b)| format!("{a:.1},{b:.1}")).collect();
         let _ = writeln!(
             s,
             r##"<polyline points="{}" fill="none" stroke="{}" stroke-width="2.5"/>"##,
-            pts.join(" "),
+            text.join(" "),
             colour(r)
         );
-        if let Some((_, Some(last))) = sweep
-            .volumes
-            .iter()
-            .zip(series(r))
-            .rev()
-            .find(|(_, c)| c.is_some())
-        {
-            ends.push((y(*last), r, *last));
+        let at_user = c.routes.get(r).cost().map(|rc| match p.metric {
+            Metric::Cost => rc.cost_per_part,
+            Metric::Co2 => rc.co2_kg_per_part,
+        });
+        let last_y = pts.last().map(|q| q.1);
+        if let (Some(v), Some(ly)) = (at_user.filter(|v| v.is_finite() && *v > 0.0), last_y) {
+            let _ = writeln!(
+                s,
+                r##"<circle cx="{xu:.1}" cy="{:.1}" r="3.5" fill="{}"/>"##,
+                y(v),
+                colour(r)
+            );
+            ends.push((ly, r, v));
         }
     }
+    // The user's volume line: labels keep clear of it too.
+    segments.push([xu, TOP, xu, TOP + ph]);
     ends.sort_by(|a, b| a.0.total_cmp(&b.0));
     for i in 1..ends.len() {
         if ends[i].0 < ends[i - 1].0 + 16.0 {
@@ -330,25 +340,29 @@ fn panel(s: &mut String, top: f64, c: &Comparison, p: &Panel) {
         );
         // About 7 px a character at 12 px.
         let w = 7.0 * text.chars().count() as f64;
-        let lx = (px + 8.0).min(LEFT + pw - w);
-        let mut ly = py - 10.0;
-        for k in 0..12 {
-            let dy = 18.0 * ((k + 1) / 2) as f64 * if k % 2 == 0 { -1.0 } else { 1.0 };
-            ly = py - 10.0 + dy;
-            let r = [lx, ly - 12.0, lx + w, ly + 3.0];
-            if !placed
-                .iter()
-                .any(|q| r[0] < q[2] && q[0] < r[2] && r[1] < q[3] && q[1] < r[3])
-            {
-                placed.push(r);
-                break;
-            }
-        }
-        if (ly - (py - 10.0)).abs() > 1.0 {
+        let (lx, ly) = place_label(
+            px,
+            py,
+            w,
+            &placed,
+            &segments,
+            [LEFT, TOP, LEFT + pw, TOP + ph],
+        );
+        placed.push([lx, ly - 12.0, lx + w, ly + 3.0]);
+        if (ly - (py - 10.0)).abs() > 1.0 || (lx - (px + 8.0)).abs() > 1.0 {
+            // The leader ends at the label's nearest side, so it never crosses the text.
+            let (ex, ey) = if lx >= px {
+                (lx - 2.0, ly - 4.0)
+            } else if lx + w <= px {
+                (lx + w + 2.0, ly - 4.0)
+            } else if ly < py {
+                (px, ly + 3.0)
+            } else {
+                (px, ly - 13.0)
+            };
             let _ = writeln!(
                 s,
-                r##"<line x1="{px:.1}" y1="{py:.1}" x2="{lx:.1}" y2="{:.1}" stroke="#777" stroke-width="1"/>"##,
-                ly - 4.0
+                r##"<line x1="{px:.1}" y1="{py:.1}" x2="{ex:.1}" y2="{ey:.1}" stroke="#777" stroke-width="1"/>"##
             );
         }
         let _ = writeln!(
@@ -358,6 +372,75 @@ fn panel(s: &mut String, top: f64, c: &Comparison, p: &Panel) {
         );
     }
     s.push_str("</g>\n");
+}
+
+/// Where a label `w` px wide goes for a marker at (`px`, `py`): the first of a ring of places
+/// around the marker, then farther rings, whose box (12 px of text) overlaps neither a label
+/// already `placed` nor a line's segment and stays inside `area`; right of the marker and
+/// just above it if nothing is clear (a label may then cross a line, never vanish).
+fn place_label(
+    px: f64,
+    py: f64,
+    w: f64,
+    placed: &[[f64; 4]],
+    segments: &[[f64; 4]],
+    area: [f64; 4],
+) -> (f64, f64) {
+    let fallback = ((px + 8.0).min(area[2] - w), py - 10.0);
+    for ring in 1..=8 {
+        let d = 14.0 * ring as f64;
+        // Right and left of the marker, above and below it, then straight above and below.
+        let places = [
+            (px + 8.0, py - d + 4.0),
+            (px + 8.0, py + d),
+            (px - 8.0 - w, py - d + 4.0),
+            (px - 8.0 - w, py + d),
+            (px - w / 2.0, py - d - 4.0),
+            (px - w / 2.0, py + d + 12.0),
+        ];
+        for (lx, ly) in places {
+            let r = [lx - 2.0, ly - 12.0, lx + w + 2.0, ly + 3.0];
+            let inside = r[0] >= area[0] && r[2] <= area[2] && r[1] >= area[1] && r[3] <= area[3];
+            let clear = !placed
+                .iter()
+                .any(|q| r[0] < q[2] && q[0] < r[2] && r[1] < q[3] && q[1] < r[3])
+                && !segments.iter().any(|sg| segment_meets_box(sg, &r));
+            if inside && clear {
+                return (lx, ly);
+            }
+        }
+    }
+    fallback
+}
+
+/// Whether the segment (x0, y0)–(x1, y1) meets the box [x0, y0, x1, y1] (Liang–Barsky
+/// clipping of the segment against the box).
+fn segment_meets_box(sg: &[f64; 4], b: &[f64; 4]) -> bool {
+    let (dx, dy) = (sg[2] - sg[0], sg[3] - sg[1]);
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    for (p, q) in [
+        (-dx, sg[0] - b[0]),
+        (dx, b[2] - sg[0]),
+        (-dy, sg[1] - b[1]),
+        (dy, b[3] - sg[1]),
+    ] {
+        if p == 0.0 {
+            if q < 0.0 {
+                return false;
+            }
+        } else {
+            let t = q / p;
+            if p < 0.0 {
+                t0 = t0.max(t);
+            } else {
+                t1 = t1.min(t);
+            }
+            if t0 > t1 {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 fn short_name(r: Route) -> &'static str {
