@@ -17,12 +17,15 @@ fn member(k: usize) -> Mesh {
     family_member::member(k, false)
 }
 
-fn split(dir: &std::path::Path, name: &str, m: &Mesh) -> Value {
+/// Writes `m` as `name` in `dir` and runs the command `args` on it (the file goes after the
+/// first argument), returning its JSON.
+fn run_json(dir: &std::path::Path, name: &str, m: &Mesh, args: &[&str]) -> Value {
     let f = dir.join(name);
     write_binary(&f, m, "m").unwrap();
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_hybridplan"))
-        .args(["split", f.to_str().unwrap(), "--out"])
-        .arg(dir.join(format!("{name}.out")))
+        .arg(args[0])
+        .arg(&f)
+        .args(&args[1..])
         .args(["--format", "json"])
         .output()
         .unwrap();
@@ -31,7 +34,12 @@ fn split(dir: &std::path::Path, name: &str, m: &Mesh) -> Value {
         "{name}: {}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn split(dir: &std::path::Path, name: &str, m: &Mesh) -> Value {
+    let out = dir.join(format!("{name}.out"));
+    let v = run_json(dir, name, m, &["split", "--out", out.to_str().unwrap()]);
     v.get("parts").and_then(|p| p.get(0)).unwrap_or(&v).clone()
 }
 
@@ -78,18 +86,7 @@ fn a_fine_plate_far_from_the_origin_splits_like_the_coarse_one() {
 }
 
 fn estimate(dir: &std::path::Path, name: &str, m: &Mesh) -> Value {
-    let f = dir.join(name);
-    write_binary(&f, m, "m").unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_hybridplan"))
-        .args(["estimate", f.to_str().unwrap(), "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "{name}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).unwrap()
+    run_json(dir, name, m, &["estimate"])
 }
 
 /// The bundled bossed plate subdivided twice (16 x the facets), turned by 37 degrees about
