@@ -234,11 +234,20 @@ fn mixed_catalog_gives_one_row_per_entry_with_split_figures_and_reasons() {
     for (rec, row) in records.iter().zip(&rows) {
         assert_eq!(rec[col("file")], *row["file"].as_str().unwrap());
         assert_eq!(rec[col("status")], *row["status"].as_str().unwrap());
-        if row["status"] == "ok" && !row["molded_volume_mm3"].is_null() {
-            // serde_json's default float parser may miss the last bit; the text is the same.
-            let v: f64 = rec[col("molded_volume_mm3")].parse().unwrap();
-            let j = row["molded_volume_mm3"].as_f64().unwrap();
-            assert!((v - j).abs() <= 4.0 * f64::EPSILON * j.abs(), "{v} vs {j}");
+        // Every number of the CSV parses back to the JSONL's figure within its rounding (six
+        // significant digits: half a unit of the sixth is 5e-6 of the figure at most); whole
+        // numbers exactly.
+        for (name, j) in row.as_object().unwrap() {
+            let Some(j) = j.as_f64() else { continue };
+            let text = &rec[col(name)];
+            let v: f64 = text.parse().unwrap_or_else(|_| panic!("{name}: {text:?}"));
+            assert!(
+                (v - j).abs() <= 5e-6 * j.abs(),
+                "{name}: {text} in the CSV, {j} in the JSONL"
+            );
+            if j.fract() == 0.0 && j.abs() < 1e15 {
+                assert!(!text.contains(['.', 'e']), "{name}: {text} for {j}");
+            }
         }
     }
     let summary: Value = serde_json::from_str(&read(&out, "summary.json")).unwrap();

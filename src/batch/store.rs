@@ -142,8 +142,42 @@ fn cell(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => text_field(s),
+        Value::Number(n) => number_field(n),
         other => plain_field(&other.to_string()),
     }
+}
+
+/// Significant digits of a non-integer figure in `results.csv`: six are past every model's
+/// accuracy and show each figure's own digits; `results.jsonl` keeps full precision.
+const CSV_SIGNIFICANT_DIGITS: i32 = 6;
+
+/// A number for `results.csv`: whole numbers without a fraction (`5000.0` → `5000`), others
+/// rounded to [`CSV_SIGNIFICANT_DIGITS`] with trailing zeros dropped
+/// (`3.0000000000000004` → `3`, `8.403732299804688` → `8.40373`); beyond 1e15 or below 1e-4
+/// in scientific notation (`1.23457e-5`), which every spreadsheet reads.
+fn number_field(n: &serde_json::Number) -> String {
+    let Some(v) = n.as_f64().filter(|_| n.is_f64()) else {
+        return n.to_string();
+    };
+    if v == 0.0 {
+        return "0".into();
+    }
+    let magnitude = v.abs().log10().floor() as i32;
+    let trim = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    if !(-4..15).contains(&magnitude) {
+        let s = format!("{v:.*e}", (CSV_SIGNIFICANT_DIGITS - 1) as usize);
+        let (mantissa, exponent) = s.split_once('e').unwrap_or((&s, "0"));
+        return format!("{}e{exponent}", trim(mantissa.to_string()));
+    }
+    let decimals = (CSV_SIGNIFICANT_DIGITS - 1 - magnitude).max(0) as usize;
+    let s = trim(format!("{v:.decimals$}"));
+    if s == "-0" { "0".into() } else { s }
 }
 
 /// The characters that make a spreadsheet read a cell as a formula when they start it (OWASP,
@@ -527,6 +561,20 @@ mod tests {
             .from_writer(Vec::new());
         w.write_record(fields).unwrap();
         String::from_utf8(w.into_inner().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn csv_numbers_carry_six_significant_digits() {
+        let f = |v: Value| cell(&v);
+        assert_eq!(f(Value::from(5000.0)), "5000");
+        assert_eq!(f(Value::from(3.0000000000000004)), "3");
+        assert_eq!(f(Value::from(8.403732299804688)), "8.40373");
+        assert_eq!(f(Value::from(0.000123456789)), "0.000123457");
+        assert_eq!(f(Value::from(1.234567e-5)), "1.23457e-5");
+        assert_eq!(f(Value::from(-2.5)), "-2.5");
+        assert_eq!(f(Value::from(966785.065384327)), "966785");
+        assert_eq!(f(Value::from(12_u64)), "12");
+        assert_eq!(f(Value::from(0.0)), "0");
     }
 
     #[test]
