@@ -276,7 +276,7 @@ fn table_section(parts: &[Part], timings: &BTreeMap<usize, Timing>, currency: &s
                 num(&count(p.f("break_even_am_im"))),
                 num(&count(p.f("break_even_hybrid_im"))),
                 num(&count(p.f("annual_volume"))),
-                num(&p.f("part_volume_mm3").map(|v| format!("{:.2}", v / 1000.0)).unwrap_or_default()),
+                num(&p.f("part_volume_mm3").map(|v| three_digits(v / 1000.0)).unwrap_or_default()),
                 num(&p.f("pores").map(|v| format!("{v:.0}")).unwrap_or_default()),
                 num(&format!(
                     "{} / {}",
@@ -359,4 +359,31 @@ fn errors_section(parts: &[Part]) -> String {
         },
         html::table("errors", &head, &rows)
     )
+}
+
+/// A figure to three significant digits, without exponent down to 0.0001 (a part read in the
+/// wrong unit is 1e-3 or 1e-9 of its volume: "0.00" would hide which).
+fn three_digits(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let magnitude = v.abs().log10().floor() as i32;
+    if magnitude < -4 {
+        return format!("{v:.2e}");
+    }
+    format!("{v:.*}", (2 - magnitude).max(0) as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::three_digits;
+
+    #[test]
+    fn three_significant_digits() {
+        assert_eq!(three_digits(43.2), "43.2");
+        assert_eq!(three_digits(888.806), "889");
+        assert_eq!(three_digits(0.0079412), "0.00794");
+        assert_eq!(three_digits(2.6e-8), "2.60e-8");
+        assert_eq!(three_digits(12345.0), "12345");
+    }
 }
