@@ -673,40 +673,34 @@ enum At {
     Leaf,
 }
 
-/// The three numbers of a `<vertex>`, read in one pass over its attributes (the hot path: a
-/// model has a vertex a line).
+/// The three numbers of a `<vertex>`.
 fn parse_vertex(e: &BytesStart) -> Result<[f32; 3], String> {
-    let mut v = [None; 3];
-    // Without quick-xml's duplicate check, which allocates for every element; a repeated
-    // attribute is taken at its last value.
-    for a in e.attributes().with_checks(false) {
-        let a = a.map_err(|err| format!("bad attribute: {err}"))?;
-        let k = match a.key.local_name().as_ref() {
-            "x" => 0,
-            "y" => 1,
-            "z" => 2,
-            _ => continue,
-        };
-        v[k] = Some(number(["x", "y", "z"][k], &a.value)?);
-    }
-    let get = |k: usize| v[k].ok_or_else(|| format!("no '{}' attribute", ["x", "y", "z"][k]));
-    Ok([get(0)?, get(1)?, get(2)?])
+    three_attributes(e, ["x", "y", "z"], number)
 }
 
 /// The three indices of a `<triangle>` (its `pid`, `p1`.. of the materials extension ignored).
 fn parse_triangle(e: &BytesStart) -> Result<[u32; 3], String> {
-    let mut t = [None; 3];
+    three_attributes(e, ["v1", "v2", "v3"], index)
+}
+
+/// The attributes `keys` of an element, each read by `parse`, in one pass over its attributes
+/// (the hot path: a model has a vertex or a triangle a line). Without quick-xml's duplicate
+/// check, which allocates for every element; a repeated attribute is taken at its last value.
+fn three_attributes<T: Copy>(
+    e: &BytesStart,
+    keys: [&'static str; 3],
+    parse: impl Fn(&str, &str) -> Result<T, String>,
+) -> Result<[T; 3], String> {
+    let mut v = [None; 3];
     for a in e.attributes().with_checks(false) {
         let a = a.map_err(|err| format!("bad attribute: {err}"))?;
-        let k = match a.key.local_name().as_ref() {
-            "v1" => 0,
-            "v2" => 1,
-            "v3" => 2,
-            _ => continue,
+        let name = a.key.local_name();
+        let Some(k) = keys.iter().position(|key| name.as_ref() == *key) else {
+            continue;
         };
-        t[k] = Some(index(["v1", "v2", "v3"][k], &a.value)?);
+        v[k] = Some(parse(keys[k], &a.value)?);
     }
-    let get = |k: usize| t[k].ok_or_else(|| format!("no '{}' attribute", ["v1", "v2", "v3"][k]));
+    let get = |k: usize| v[k].ok_or_else(|| format!("no '{}' attribute", keys[k]));
     Ok([get(0)?, get(1)?, get(2)?])
 }
 
