@@ -4,7 +4,7 @@
 
 use super::{DfmInput, Finding, Kind, RouteOf, Severity};
 use crate::models::dfm::InsertLimits;
-use crate::models::materials::contact_temperature_c;
+use crate::models::materials::melt_on_insert_temp_c;
 use crate::split::Split;
 
 pub struct Heat {
@@ -12,25 +12,10 @@ pub struct Heat {
     pub contact_temp_c: Option<f64>,
 }
 
-/// The contact temperature of `molded` melt on a `printed` insert at `start_c`, where both
-/// have the data.
-pub fn contact_temp_c(
-    molded: &crate::models::Material,
-    printed: &crate::models::Material,
-    start_c: f64,
-) -> Option<f64> {
-    Some(contact_temperature_c(
-        molded.effusivity()?,
-        molded.melt_temp_c,
-        printed.effusivity()?,
-        start_c,
-    ))
-}
-
 pub fn heat(input: &DfmInput) -> Heat {
     let start = input.limits.insert.start_temp_c;
     let hybrid = RouteOf::Hybrid;
-    let Some(tc) = contact_temp_c(input.molded, input.printed, start) else {
+    let Some(tc) = melt_on_insert_temp_c(input.molded, input.printed, start) else {
         return Heat {
             findings: vec![Finding::new(
                 Kind::InsertHeat,
@@ -61,7 +46,7 @@ pub fn heat(input: &DfmInput) -> Heat {
             .materials
             .by_name
             .iter()
-            .filter(|(_, m)| contact_temp_c(m, p, start).is_some_and(|t| t < limit))
+            .filter(|(_, m)| melt_on_insert_temp_c(m, p, start).is_some_and(|t| t < limit))
             .map(|(k, _)| k.as_str())
             .collect()
     };

@@ -108,6 +108,18 @@ pub fn contact_temperature_c(e1: f64, t1_c: f64, e2: f64, t2_c: f64) -> f64 {
     (e1 * t1_c + e2 * t2_c) / (e1 + e2)
 }
 
+/// The contact temperature of `molded` melt (at its melt temperature) on a `printed` insert
+/// whose face is at `insert_c`, where both have the thermal data: the insert heat check's
+/// temperature and the bond's interface temperature.
+pub fn melt_on_insert_temp_c(molded: &Material, printed: &Material, insert_c: f64) -> Option<f64> {
+    Some(contact_temperature_c(
+        molded.effusivity()?,
+        molded.melt_temp_c,
+        printed.effusivity()?,
+        insert_c,
+    ))
+}
+
 /// Adhesion strength of a melt molded onto a printed insert, by pair, as measured with the
 /// insert at `reference_insert_temp_c`; [`Materials::adhesion`] moves it with the interface
 /// temperature.
@@ -176,23 +188,16 @@ impl Materials {
     ) -> PairAdhesion {
         let a = &self.adhesion;
         let (table_mpa, listed) = a.strength_mpa(printed_name, molded_name);
-        let contact = |insert_c: f64| {
-            Some(contact_temperature_c(
-                molded.effusivity()?,
-                molded.melt_temp_c,
-                printed.effusivity()?,
-                insert_c,
-            ))
-        };
+        let interface_temp_c = melt_on_insert_temp_c(molded, printed, insert_temp_c);
         let (Some(tc), Some(tc_ref), Some(onset)) = (
-            contact(insert_temp_c),
-            contact(a.reference_insert_temp_c),
+            interface_temp_c,
+            melt_on_insert_temp_c(molded, printed, a.reference_insert_temp_c),
             printed.bond_onset_temp_c(),
         ) else {
             return PairAdhesion {
                 mpa: table_mpa,
                 listed,
-                interface_temp_c: contact(insert_temp_c),
+                interface_temp_c,
                 temperature_factor: 1.0,
             };
         };
