@@ -604,7 +604,7 @@ fn extents(mesh: &mesh::Mesh, u: &Vector3<f64>, v: &Vector3<f64>, n: &Vector3<f6
 /// shadow has its smallest bounding rectangle, the first along its longer side: one side of
 /// that rectangle lies along an edge of the shadow's convex hull (the rotating-calipers
 /// argument), so every hull edge is tried. (`u`, `v`) themselves where the shadow has no area.
-pub(crate) fn min_area_basis(
+fn min_area_basis(
     mesh: &mesh::Mesh,
     u: &Vector3<f64>,
     v: &Vector3<f64>,
@@ -749,6 +749,11 @@ pub struct Estimate {
     pub am_run: Result<PrintRun, String>,
     #[serde(skip)]
     pub baseplate_run: Result<PrintRun, String>,
+    /// The axes the part was sized along for its molds and prints: its own edges in the
+    /// plane (u, the longer; v) and the build and mold-opening axis n. `family` sizes a rib
+    /// mold over its members along its reference's.
+    #[serde(skip)]
+    pub mold_axes: [Vector3<f64>; 3],
 }
 
 /// A warning when the molded region's typical wall (the whole part's, without a split) is
@@ -962,6 +967,7 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
     Ok(Estimate {
         am_run,
         baseplate_run,
+        mold_axes: [u, v, n],
         currency: models.economics.currency.clone(),
         material: molded_name.to_string(),
         baseplate_material: printed_name.to_string(),

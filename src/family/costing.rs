@@ -148,18 +148,12 @@ pub fn cost_family(
     let mut rib_shapes: Vec<Option<MoldedShape>> = Vec::new();
     for mold in molds {
         let r = mold.reference;
-        let (Some(Some(Ok(e))), Some(rs)) = (estimates.get(r), splits[r].as_ref()) else {
+        let (Some(Some(Ok(e))), Some(_)) = (estimates.get(r), splits[r].as_ref()) else {
             rib_shapes.push(None);
             continue;
         };
-        // The axes `estimate` sizes the reference's mold along (the part's own edges).
-        let f = &rs.split().footprint;
-        let (u, v) = plan::min_area_basis(
-            &rs.prepared.part,
-            &Vector3::from(f.u_axis),
-            &Vector3::from(f.v_axis),
-        );
-        let axes = [u, v, Vector3::from(rs.split().facts.plane_normal)];
+        // The axes `estimate` sized the reference's mold along (the part's own edges).
+        let axes = e.mold_axes;
         let ref_from_common = to_common[r].expect("grouped").inverse();
         let mut size = [0.0f64; 3];
         for &i in &mold.members {
