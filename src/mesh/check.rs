@@ -185,24 +185,14 @@ pub fn edge_counts(vertex_count: usize, triangles: &[[u32; 3]]) -> EdgeCounts {
 /// (0..shells) and the number of shells.
 pub fn shell_labels(vertex_count: usize, triangles: &[[u32; 3]]) -> (Vec<u32>, usize) {
     let mut parent: Vec<u32> = (0..vertex_count as u32).collect();
-    fn find(parent: &mut [u32], mut x: u32) -> u32 {
-        while parent[x as usize] != x {
-            let p = parent[x as usize];
-            parent[x as usize] = parent[p as usize];
-            x = p;
-        }
-        x
-    }
+    // Each corner joined to the first through the roots as they are after the previous
+    // union. (The loop had kept the first corner's root from before the first union: when
+    // that root was hung under the second corner's, the third union re-hung it and cut the
+    // second corner's set off.) The labels are numbered by first appearance below, so which
+    // root a set keeps does not matter.
     for t in triangles {
-        let r0 = find(&mut parent, t[0]);
-        for &v in &t[1..] {
-            let r = find(&mut parent, v);
-            if r != r0 {
-                // Union towards the smaller root keeps labels deterministic.
-                let (lo, hi) = if r < r0 { (r, r0) } else { (r0, r) };
-                parent[hi as usize] = lo;
-            }
-        }
+        union(&mut parent, t[0], t[1]);
+        union(&mut parent, t[0], t[2]);
     }
     let mut label_of_root = vec![u32::MAX; vertex_count];
     let mut shells = 0u32;
@@ -468,6 +458,16 @@ pub fn compact_vertices(mesh: &mut Mesh) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first corner's root is the largest of the three: joined to the second corner, then
+    /// to the third, it must keep the second's set (vertex 3, shared with the second
+    /// triangle) in its shell. The old loop counted two shells here.
+    #[test]
+    fn a_triangle_joins_all_three_corner_sets() {
+        let (labels, shells) = shell_labels(9, &[[5, 3, 1], [3, 7, 8]]);
+        assert_eq!(shells, 1);
+        assert_eq!(labels, vec![0, 0]);
+    }
     use crate::mesh::test_shapes::cuboid;
 
     #[test]
