@@ -3,7 +3,9 @@
 pub mod catalog_chart;
 pub mod chart;
 pub mod dfm_svg;
+pub mod figures;
 pub mod html;
+pub mod table;
 pub mod view;
 
 use std::io::{self, Write};
@@ -16,9 +18,8 @@ use std::path::PathBuf;
 
 use crate::fsutil::{OutputSet, WriteError, manifest_path, write_atomic};
 use crate::plan::{Estimate, Planned, Prepared, SplitOutputs};
-use crate::process::compare::{Route, RouteCost};
-use crate::process::sensitivity::Sensitivity;
 use chart::short_count;
+use table::Table;
 
 /// One row of `hybridplan inspect --format json`.
 #[derive(Serialize)]
@@ -74,13 +75,16 @@ pub fn inspect_table(w: &mut dyn Write, file: &Path, r: &MeshReport) -> io::Resu
         ("shells flipped", r.shells_flipped.to_string()),
         ("shells merged", r.overlapping_shells.to_string()),
     ];
-    for (k, v) in rows {
-        writeln!(w, "  {k:<20} {v}")?;
-    }
-    match r.solid_problem() {
-        None => writeln!(w, "  {:<20} closed solid, ready to split", "verdict")?,
-        Some(why) => writeln!(w, "  {:<20} {why}", "verdict")?,
-    }
+    let verdict = match r.solid_problem() {
+        None => "closed solid, ready to split".to_string(),
+        Some(why) => why.to_string(),
+    };
+    let rows = rows
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .chain([("verdict".to_string(), verdict)])
+        .collect();
+    w.write_all(Table::facts(rows).text(2).as_bytes())?;
     for warning in &r.warnings {
         writeln!(w, "  warning: {warning}")?;
     }
@@ -119,8 +123,8 @@ pub fn split_value(
     };
     if let Some(obj) = row.as_object_mut() {
         match lattice {
-            // The lattice's keys at the top level: pores, pin_area_mm2, pin_area_fraction,
-            // lattice_warnings and the parameters used.
+            // The lattice's keys at the top level: pores, pin_area_mm2, pin_area_fraction
+            // and the parameters used.
             Some(l) => {
                 if let serde_json::Value::Object(m) = serde_json::to_value(l)? {
                     obj.extend(m);
@@ -133,12 +137,12 @@ pub fn split_value(
                 if let serde_json::Value::Object(m) = serde_json::to_value(prepared.bond)? {
                     obj.extend(m);
                 }
-                obj.insert(
-                    "lattice_warnings".into(),
-                    serde_json::to_value(&prepared.bond_warnings)?,
-                );
             }
         }
+        // One list of warnings: the part's or the split's, the lattice's and the bond's (the
+        // estimate adds its own in `estimate_value`).
+        let warnings: Vec<&String> = split_warnings(prepared).collect();
+        obj.insert("warnings".into(), serde_json::to_value(warnings)?);
         obj.insert("file".into(), file.display().to_string().into());
         if let Some(d) = &prepared.dfm {
             // The findings as a list under `dfm`, the figures the plan uses beside them.
@@ -176,16 +180,16 @@ pub fn split_table(
     outputs: &SplitOutputs,
 ) -> io::Result<()> {
     writeln!(w, "{}", file.display())?;
-    for (k, v) in split_rows(prepared) {
-        writeln!(w, "  {k:<16} {v}")?;
-    }
-    for (k, v) in [
-        ("baseplate", outputs.baseplate.display().to_string()),
-        ("molded", outputs.molded.display().to_string()),
-        ("3mf", outputs.three_mf.display().to_string()),
-    ] {
-        writeln!(w, "  {k:<16} {v}")?;
-    }
+    let mut rows = split_rows(prepared);
+    rows.extend([
+        (
+            "baseplate file".into(),
+            outputs.baseplate.display().to_string(),
+        ),
+        ("molded file".into(), outputs.molded.display().to_string()),
+        ("3MF file".into(), outputs.three_mf.display().to_string()),
+    ]);
+    w.write_all(Table::facts(rows).text(2).as_bytes())?;
     for warning in split_warnings(prepared) {
         writeln!(w, "  warning: {warning}")?;
     }
@@ -235,130 +239,13 @@ pub fn split_warnings(prepared: &Prepared) -> impl Iterator<Item = &String> {
     .chain(&prepared.bond_warnings)
 }
 
-/// The rows of the split's table: plane, thickness, volumes, footprint, interface and bond.
-pub fn split_rows(prepared: &Prepared) -> Vec<(&'static str, String)> {
-    let split = match &prepared.split {
-        Ok(split) => split,
-        Err(reason) => {
-            let mut rows = vec![
-                ("split", format!("none: {reason}")),
-                (
-                    "volume",
-                    format!("{:.3} mm3", prepared.part.signed_volume_mm3()),
-                ),
-            ];
-            if let Some(t) = &prepared.part_wall {
-                rows.push(("wall thickness", wall_row(t)));
-            }
-            return rows;
-        }
-    };
-    let lattice = prepared.lattice.as_ref();
-    let f = &split.facts;
-    let n = f.plane_normal;
-    let p = f.plane_point_mm;
-    let mut rows: Vec<(&str, String)> = vec![
-        (
-            "split plane",
-            format!(
-                "through ({:.3}, {:.3}, {:.3}) mm, normal ({:.4}, {:.4}, {:.4}), {}",
-                p[0],
-                p[1],
-                p[2],
-                n[0],
-                n[1],
-                n[2],
-                if f.detected { "detected" } else { "as given" }
-            ),
-        ),
-        ("plate thickness", format!("{:.3} mm", f.plate_thickness_mm)),
-    ];
-    if let Some(pl) = &f.plate {
-        rows.push((
-            "detection",
-            format!(
-                "plate section {:.1} mm2, rib side {:.1} mm2 ({:.0}% of it), flatness {:.3}",
-                pl.plate_section_mm2,
-                pl.rib_side_section_mm2,
-                100.0 * pl.rib_side_section_mm2 / pl.plate_section_mm2,
-                pl.flatness
-            ),
-        ));
+/// The rows of the split's table: the split's facts, then the interface's and the bond's.
+pub fn split_rows(prepared: &Prepared) -> Vec<(String, String)> {
+    let mut rows = figures::split_facts(prepared);
+    if prepared.split.is_ok() {
+        rows.extend(figures::interface_facts(prepared));
     }
-    rows.extend([
-        (
-            "volumes",
-            format!(
-                "part {:.3} = baseplate {:.3} + molded {:.3} mm3",
-                f.part_volume_mm3, f.baseplate_volume_mm3, f.molded_volume_mm3
-            ),
-        ),
-        (
-            "footprint",
-            format!(
-                "{:.3} mm2 in {} loops",
-                f.footprint_area_mm2,
-                split.footprint.loops_mm.len()
-            ),
-        ),
-        ("rib bodies", f.rib_bodies.to_string()),
-        ("projected area", format!("{:.3} mm2", f.projected_area_mm2)),
-        ("molded height", format!("{:.3} mm", f.molded_height_mm)),
-    ]);
-    if let Some(t) = &f.wall_thickness {
-        rows.push(("wall thickness", wall_row(t)));
-    }
-    if let Some(l) = lattice
-        && let Some(density) = l.infill_density_percent
-    {
-        rows.push((
-            "interface",
-            format!(
-                "infill zone {} mm deep printed at {density}% (modifier volume in the 3MF): {:.0}% open to the melt",
-                l.depth_mm,
-                100.0 * l.open_area_fraction.unwrap_or(0.0)
-            ),
-        ));
-    } else if let Some(l) = lattice {
-        rows.push((
-            "interface",
-            format!(
-                "{} {} pores {} mm, walls {} mm, {} mm deep: pins {:.1} mm2 ({:.0}% of the footprint), {:.1} mm3",
-                l.pores,
-                l.lattice,
-                l.pore_mm,
-                l.wall_mm,
-                l.depth_mm,
-                l.pin_area_mm2,
-                100.0 * l.pin_area_fraction,
-                l.pin_volume_mm3
-            ),
-        ));
-    }
-    let b = &prepared.bond;
-    rows.push((
-        "bond (estimate)",
-        format!(
-            "shear {:.0} N ({:.1} x the plain {:.0} N), pull-off {:.0} N (plain {:.0} N); adhesion {:.1} MPa{}",
-            b.bond_shear_n,
-            b.shear_ratio,
-            b.bond_shear_plain_n,
-            b.bond_pull_n,
-            b.bond_pull_plain_n,
-            b.adhesion_mpa,
-            b.interface_temp_c
-                .map(|t| format!(" at an interface of {t:.0} degC"))
-                .unwrap_or_default()
-        ),
-    ));
     rows
-}
-
-fn wall_row(t: &crate::split::thickness::WallThickness) -> String {
-    format!(
-        "median {:.3}, p95 {:.3}, max {:.3} mm ({} samples)",
-        t.p50_mm, t.p95_mm, t.max_mm, t.samples
-    )
 }
 
 /// The estimate of a part as one JSON object: the split's and the interface's keys, then the
@@ -423,186 +310,40 @@ fn trim_years(y: f64) -> String {
     t.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// The comparison as a table: one column per route.
+/// The comparison as text: the routes side by side, why a route is not available, the
+/// break-evens, the cheapest route and the sensitivity study.
 pub fn estimate_rows(estimate: &Estimate) -> String {
     let c = &estimate.comparison;
-    let cur = &estimate.currency;
-    let mut out = String::new();
-    let routes: Vec<(Route, Option<&RouteCost>)> = Route::ALL
-        .iter()
-        .map(|&r| (r, c.routes.get(r).cost()))
-        .collect();
-    let mut line = |name: &str, f: &dyn Fn(&RouteCost) -> String| {
-        let cells: Vec<String> = routes
-            .iter()
-            .map(|(_, rc)| rc.map(f).unwrap_or_else(|| "-".into()))
-            .collect();
-        out.push_str(&format!(
-            "  {name:<26}{:>14}{:>14}{:>14}\n",
-            cells[0], cells[1], cells[2]
-        ));
-    };
-    line("", &|_| String::new());
-    out.clear();
-    out.push_str(&format!(
+    let mut out = format!(
         "  {} parts/year, {} variant(s); {} ribs on a {} baseplate; printer {}\n",
         short_count(c.annual_volume),
         c.variants,
         estimate.material,
         estimate.baseplate_material,
         estimate.printer
-    ));
-    out.push_str(&format!(
-        "  {:<26}{:>14}{:>14}{:>14}\n",
-        "", "AM", "IM", "hybrid"
-    ));
-    let mut line = |name: &str, f: &dyn Fn(&RouteCost) -> String| {
-        let cells: Vec<String> = routes
-            .iter()
-            .map(|(_, rc)| rc.map(f).unwrap_or_else(|| "n/a".into()))
-            .collect();
-        out.push_str(&format!(
-            "  {name:<26}{:>14}{:>14}{:>14}\n",
-            cells[0], cells[1], cells[2]
-        ));
-    };
-    line(&format!("cost per part ({cur})"), &|r| {
-        fmt_money(r.cost_per_part)
-    });
-    line("  material", &|r| fmt_money(r.material_cost));
-    line("  consumables", &|r| fmt_money(r.consumables_cost));
-    line("  machine", &|r| fmt_money(r.machine_cost));
-    line("  labour", &|r| fmt_money(r.labour_cost));
-    line("  energy", &|r| fmt_money(r.energy_cost));
-    line("  tooling", &|r| {
-        fmt_money(r.tooling_cost_per_part + r.changeover_cost_per_part)
-    });
-    line("  overhead", &|r| fmt_money(r.overhead_cost));
-    line(&format!("tooling ({cur})"), &|r| {
-        format!("{:.0}", r.tooling_cost)
-    });
-    line("cycle time", &|r| fmt_duration(r.cycle_time_s));
-    line("parts/h per machine", &|r| {
-        format!("{:.2}", r.parts_per_hour_per_machine)
-    });
-    let count = |v: Option<f64>| v.map(|n| format!("{n:.0}")).unwrap_or_else(|| "-".into());
-    line("printers, fleet", &|r| count(r.fleet_printers));
-    line("molding machines, fleet", &|r| {
-        count(r.fleet_molding_machines)
-    });
-    line("parts/year, fleet", &|r| {
-        short_count(r.fleet_parts_per_year)
-    });
-    line("  limited by", &|r| {
-        r.fleet_bottleneck.replace(" machines", "")
-    });
-    line("lead time to 1st part", &|r| {
-        fmt_duration(r.lead_time_h * 3600.0)
-    });
-    line("energy (kWh/part)", &|r| {
-        format!("{:.4}", r.energy_kwh_per_part)
-    });
-    line("  of it, the mold's", &|r| {
-        format!("{:.4}", r.tooling_energy_kwh_per_part)
-    });
-    line("CO2 (kg/part)", &|r| format!("{:.4}", r.co2_kg_per_part));
-    line("  of it, the mold's", &|r| {
-        format!("{:.4}", r.tooling_co2_kg_per_part)
-    });
-    line("variants tooled as", &|r| {
-        r.molding
-            .as_ref()
-            .map(|m| match m.tool.variant_tooling {
-                crate::process::molding::VariantTooling::FullCavitySets => "cavity sets",
-                crate::process::molding::VariantTooling::ExchangeableInserts => "inserts",
-            })
-            .unwrap_or("-")
-            .to_string()
-    });
-    for (r, rc) in &routes {
-        if rc.is_none()
-            && let crate::process::RouteResult::Unavailable { reason, .. } = c.routes.get(*r)
-        {
-            out.push_str(&format!("  {} not available: {reason}\n", r.name()));
-        }
+    );
+    out.push_str(&figures::routes_table(estimate).text(2));
+    for (r, reason) in figures::unavailable_reasons(c) {
+        out.push_str(&format!("  {} not available: {reason}\n", r.name()));
     }
-    // Volumes a year over the amortization period, with the total quantity they make.
-    let years = c.amortization_years;
-    let be_total = |v: Option<f64>| {
-        v.map(|v| format!("{}/yr ({} total)", short_count(v), short_count(v * years)))
-            .unwrap_or_else(|| "none".into())
-    };
     out.push_str(&format!(
-        "  break-even, cost          parts/year over a {}-year amortization: AM = IM at {}, AM = hybrid at {}, hybrid = IM at {}\n",
-        trim_years(years),
-        be_total(c.break_even_volumes.am_im),
-        be_total(c.break_even_volumes.am_hybrid),
-        be_total(c.break_even_volumes.hybrid_im)
+        "  break-evens: parts/year over a {}-year amortization, and the total quantity\n",
+        trim_years(c.amortization_years)
     ));
-    out.push_str(&format!(
-        "  break-even, CO2           AM = IM at {}, hybrid = IM at {}, AM = hybrid at {}\n",
-        be_total(c.co2_break_even_volumes.am_im),
-        be_total(c.co2_break_even_volumes.hybrid_im),
-        be_total(c.co2_break_even_volumes.am_hybrid)
-    ));
+    out.push_str(&figures::break_even_table(c).text(4));
     if let Some(best) = c.best_route {
         out.push_str(&format!(
-            "  cheapest at {}/yr         {}\n",
+            "  cheapest at {}/yr: {}\n",
             short_count(c.annual_volume),
-            best.name()
-        ));
-    }
-    if let Some(t) = estimate.am_print_time_s {
-        out.push_str(&format!(
-            "  print time, whole part    {}\n",
-            fmt_duration(t)
-        ));
-    }
-    if let Some(t) = estimate.baseplate_print_time_s {
-        out.push_str(&format!(
-            "  print time, baseplate     {}\n",
-            fmt_duration(t)
+            chart::label(best)
         ));
     }
     if let Some(s) = &estimate.sensitivity {
-        out.push_str(&sensitivity_rows(s));
-    }
-    out
-}
-
-/// The sensitivity study as rows, the input that moves the verdict most first: each
-/// break-even at the input's low and high value, and the cheapest route at both.
-fn sensitivity_rows(s: &Sensitivity) -> String {
-    let pct = s.change * 100.0;
-    let mut out = format!(
-        "  sensitivity: each input -{pct:.0} % / +{pct:.0} %, the others held (most effect first)\n"
-    );
-    let be = |v: Option<f64>| v.map(short_count).unwrap_or_else(|| "none".into());
-    let pair = |lo: Option<f64>, hi: Option<f64>| format!("{} / {}", be(lo), be(hi));
-    let route = |r: Option<Route>| r.map(Route::name).unwrap_or("none");
-    out.push_str(&format!(
-        "    {:<24}{:>18}{:>18}{:>18}{:>16}\n",
-        "input", "AM = IM", "hybrid = IM", "AM = hybrid", "cheapest"
-    ));
-    let b = &s.base.break_even_volumes;
-    out.push_str(&format!(
-        "    {:<24}{:>18}{:>18}{:>18}{:>16}\n",
-        "(as estimated)",
-        be(b.am_im),
-        be(b.hybrid_im),
-        be(b.am_hybrid),
-        route(s.base.best_route)
-    ));
-    for r in &s.rows {
-        let (lo, hi) = (&r.low.break_even_volumes, &r.high.break_even_volumes);
         out.push_str(&format!(
-            "    {:<24}{:>18}{:>18}{:>18}{:>16}\n",
-            r.label,
-            pair(lo.am_im, hi.am_im),
-            pair(lo.hybrid_im, hi.hybrid_im),
-            pair(lo.am_hybrid, hi.am_hybrid),
-            format!("{} / {}", route(r.low.best_route), route(r.high.best_route))
+            "  sensitivity: each input -{pct:.0} % / +{pct:.0} %, the others held (most effect first)\n",
+            pct = s.change * 100.0
         ));
+        out.push_str(&figures::sensitivity_table(s).text(4));
     }
     out
 }
@@ -615,9 +356,7 @@ pub fn estimate_table(
     estimate: &Estimate,
 ) -> io::Result<()> {
     writeln!(w, "{}", file.display())?;
-    for (k, v) in split_rows(prepared) {
-        writeln!(w, "  {k:<16} {v}")?;
-    }
+    w.write_all(Table::facts(split_rows(prepared)).text(2).as_bytes())?;
     w.write_all(estimate_rows(estimate).as_bytes())?;
     for warning in split_warnings(prepared).chain(&estimate.warnings) {
         writeln!(w, "  warning: {warning}")?;

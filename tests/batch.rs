@@ -215,7 +215,6 @@ fn mixed_catalog_gives_one_row_per_entry_with_split_figures_and_reasons() {
             .as_array()
             .unwrap()
             .iter()
-            .chain(sp["lattice_warnings"].as_array().unwrap())
             .map(|w| w.as_str().unwrap())
             .collect();
         same(r, "warnings", &Value::from(warnings.join("; ")));

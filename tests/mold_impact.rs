@@ -424,7 +424,7 @@ fn years_option_on_the_command_line() {
         out.contains("parts/year over a 6-year amortization"),
         "{out}"
     );
-    assert!(out.contains("break-even, CO2"), "{out}");
+    assert!(out.contains("CO2 (parts/year)"), "{out}");
     let (code, out, _) = common::run(&["estimate", &sample, "--years", "6", "--format", "json"]);
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(out.trim()).unwrap();

@@ -138,7 +138,7 @@ fn estimate_agrees_with_plan_and_variants_favour_the_hybrid() {
     // PP does not stick to PLA: the plain interface is weak, the pins carry the load.
     assert!(f(&est, "bond_shear_n") > 5.0 * f(&est, "bond_shear_plain_n"));
     assert!(
-        !est["lattice_warnings"]
+        !est["warnings"]
             .as_array()
             .unwrap()
             .iter()
@@ -242,7 +242,7 @@ fn a_plate_too_thin_for_pores_keeps_a_plain_interface_with_a_warning() {
     let v: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["pores"], 0);
     assert_eq!(f(&v, "bond_shear_n"), f(&v, "bond_shear_plain_n"));
-    let warnings = v["lattice_warnings"].as_array().unwrap();
+    let warnings = v["warnings"].as_array().unwrap();
     assert!(
         warnings
             .iter()
@@ -337,8 +337,12 @@ fn a_lattice_over_its_budget_is_refused_before_it_is_built() {
     let v: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["pores"], 0);
     assert_eq!(f(&v, "bond_shear_n"), f(&v, "bond_shear_plain_n"));
-    let warnings = v["lattice_warnings"].as_array().unwrap();
-    let why = warnings[0].as_str().unwrap();
+    let warnings = v["warnings"].as_array().unwrap();
+    let why = warnings
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .find(|w| w.contains("pores"))
+        .unwrap();
     assert!(
         why.contains("about 238948 pores")
             && why.contains("budget of 50000 pores")
@@ -555,6 +559,78 @@ fn chart_labels_clear_the_lines_and_each_other() {
                 panels[0].contains(&want),
                 "{name}: no {want:?} in the cost panel"
             );
+        }
+    }
+}
+
+/// The row of the estimate's text table labelled `prefix...`: its label and its three cells
+/// (AM, IM, hybrid), split on runs of two or more spaces.
+fn table_row(out: &str, prefix: &str) -> (String, Vec<String>) {
+    let line = out
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no row {prefix}: {out}"));
+    let parts: Vec<String> = line
+        .split("  ")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    (parts[0].clone(), parts[1..].to_vec())
+}
+
+/// The routes table has one unit a row, named in its label, and the fleet in words; its
+/// figures are the JSON's. The ribbed plate's cycles are about 2.9 h (AM), 31 s (IM) and 23 s
+/// (hybrid): one unit for the row means seconds, the AM print as about 10,400 s; its lead
+/// times are 2.9 h and 21 days (504 h): hours for all three.
+#[test]
+fn the_routes_table_has_one_unit_a_row_and_the_fleet_in_words() {
+    let part = sample("ribbed_plate.stl");
+    let (code, text, err) = run(&["estimate", &part]);
+    assert_eq!(code, 0, "{err}");
+    let (code, json, _) = run(&["estimate", &part, "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(json.trim()).unwrap();
+    let route = |r: &str, key: &str| f(&v["routes"][r], key);
+    let (label, cells) = table_row(&text, "cycle time (");
+    assert_eq!(label, "cycle time (s)");
+    for (cell, r) in cells.iter().zip(["am", "im", "hybrid"]) {
+        let shown: f64 = cell.parse().unwrap();
+        let exact = route(r, "cycle_time_s");
+        // Three significant figures: within 0.5 % of the JSON's figure.
+        assert!(
+            (shown - exact).abs() <= 0.005 * exact,
+            "{r}: {shown} vs {exact}"
+        );
+    }
+    let (label, cells) = table_row(&text, "lead time to 1st part (");
+    assert_eq!(label, "lead time to 1st part (h)");
+    for (cell, r) in cells.iter().zip(["am", "im", "hybrid"]) {
+        let shown: f64 = cell.parse().unwrap();
+        let exact = route(r, "lead_time_h");
+        assert!(
+            (shown - exact).abs() <= 0.005 * exact,
+            "{r}: {shown} vs {exact}"
+        );
+    }
+    let (_, cells) = table_row(&text, "fleet");
+    let printers = route("hybrid", "fleet_printers");
+    let presses = route("hybrid", "fleet_molding_machines");
+    assert_eq!(presses, 1.0);
+    assert_eq!(
+        cells[2],
+        format!("1 molding machine + {printers:.0} printers")
+    );
+    assert_eq!(
+        cells[0],
+        format!("{:.0} printers", route("am", "fleet_printers"))
+    );
+    assert_eq!(cells[1], "1 molding machine");
+    // No row mixes units: no cell of the table carries one.
+    for l in text.lines().take_while(|l| !l.contains("break-evens")) {
+        for unit in [" h", " s", " min", " d"] {
+            assert!(!l.trim_end().ends_with(unit), "a unit in a cell: {l}");
         }
     }
 }

@@ -398,7 +398,7 @@ fn split_with_a_lattice_writes_closed_halves_with_matching_pores_and_pins() {
         "pores",
         "pin_area_mm2",
         "pin_area_fraction",
-        "lattice_warnings",
+        "warnings",
         "depth_mm",
     ] {
         assert!(j.get(key).is_some(), "missing {key}: {j}");
@@ -460,7 +460,7 @@ fn infill_mode_keeps_the_meshes_plain_and_puts_the_zone_in_the_3mf_as_a_modifier
     assert!((j["open_area_fraction"].as_f64().unwrap() - 0.75).abs() < 1e-12);
     assert!((j["baseplate_volume_mm3"].as_f64().unwrap() - 28_800.0).abs() < 1e-6);
     // 2 mm ribs are too thin for an open infill zone with two perimeters a side: said.
-    let warnings = j["lattice_warnings"].as_array().unwrap();
+    let warnings = j["warnings"].as_array().unwrap();
     assert!(
         warnings
             .iter()

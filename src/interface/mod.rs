@@ -157,6 +157,8 @@ pub struct LatticeReport {
     /// Load capacity of the interface with and without the lattice (an estimate).
     #[serde(flatten)]
     pub bond: Option<Bond>,
+    /// Not serialized: the reports give one `warnings` list, these among them.
+    #[serde(skip)]
     pub lattice_warnings: Vec<String>,
 }
 

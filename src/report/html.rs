@@ -7,12 +7,14 @@
 use std::fmt::Write;
 use std::path::Path;
 
+use super::figures;
+use super::table::Table;
 use super::view::{self, Body, Frame, View};
-use super::{fmt_duration, fmt_money, short_count, trim_years};
+use super::{short_count, trim_years};
 use crate::mesh::threemf::xml_escape;
 use crate::plan::{Planned, Prepared};
 use crate::process::Comparison;
-use crate::process::compare::{Route, RouteCost};
+use crate::process::compare::Route;
 
 /// Baseplate (printed) and molded region colours of the part views.
 const BASEPLATE_RGB: [u8; 3] = [0x8c, 0xa7, 0xc4];
@@ -46,8 +48,9 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.num { white-space: nowrap; }
 td.file { overflow-wrap: anywhere; min-width: 10em; max-width: 300px; }
 td.why { color: #8a1c1c; overflow-wrap: anywhere; }
-tr.sub td { color: #57606a; }
-tr.sub td:first-child { padding-left: 22px; }
+tbody th { background: none; font-weight: 600; white-space: nowrap; }
+tr.sub td, tr.sub th { color: #57606a; font-weight: normal; }
+tr.sub th { padding-left: 22px; }
 td.best, th.best { background: #e7f5ea; font-weight: 700; }
 .facts th { background: none; font-weight: 600; white-space: nowrap; }
 .verdict { border-left: 5px solid #2ca02c; background: #f3f9f4; padding: 8px 14px; margin: 12px 0;
@@ -180,15 +183,6 @@ pub fn route_tag_short(r: Route) -> String {
 /// The route of a name in the JSON and CSV outputs (`am`, `im`, `hybrid`).
 pub fn route_named(name: &str) -> Option<Route> {
     Route::ALL.into_iter().find(|r| r.name() == name)
-}
-
-/// A millimetre figure with three decimals.
-fn mm(v: f64) -> String {
-    format!("{v:.3}")
-}
-
-fn vec3(v: &[f64; 3], digits: usize) -> String {
-    format!("({:.d$}, {:.d$}, {:.d$})", v[0], v[1], v[2], d = digits)
 }
 
 /// The plan page of a part: its views, the split, the interface, the routes, break-evens, the
@@ -377,339 +371,58 @@ fn drawing_note(r: &view::Rendered) -> String {
 }
 
 fn split_section(p: &Prepared) -> String {
-    let rows: Vec<(&str, String)> = match &p.split {
-        Err(reason) => {
-            let mut rows = vec![
-                ("split", format!("none: {reason}")),
-                (
-                    "part volume (mm3)",
-                    format!("{:.3}", p.part.signed_volume_mm3()),
-                ),
-            ];
-            if let Some(t) = &p.part_wall {
-                rows.push(("wall thickness (mm)", wall(t)));
-            }
-            rows
-        }
-        Ok(s) => {
-            let f = &s.facts;
-            let mut rows = vec![
-                (
-                    "split plane",
-                    format!(
-                        "through {} mm, normal {}, {}",
-                        vec3(&f.plane_point_mm, 3),
-                        vec3(&f.plane_normal, 4),
-                        if f.detected { "detected" } else { "as given" }
-                    ),
-                ),
-                ("plate thickness (mm)", mm(f.plate_thickness_mm)),
-                ("part volume (mm3)", format!("{:.3}", f.part_volume_mm3)),
-                (
-                    "baseplate volume (mm3)",
-                    format!("{:.3}", f.baseplate_volume_mm3),
-                ),
-                ("molded volume (mm3)", format!("{:.3}", f.molded_volume_mm3)),
-                (
-                    "footprint (mm2)",
-                    format!(
-                        "{:.3} in {} loop(s)",
-                        f.footprint_area_mm2,
-                        s.footprint.loops_mm.len()
-                    ),
-                ),
-                ("rib bodies", f.rib_bodies.to_string()),
-                (
-                    "projected area (mm2)",
-                    format!("{:.3}", f.projected_area_mm2),
-                ),
-                ("molded height (mm)", mm(f.molded_height_mm)),
-            ];
-            if let Some(t) = &f.wall_thickness {
-                rows.push(("wall thickness (mm)", wall(t)));
-            }
-            rows
-        }
-    };
     format!(
         "<section id=\"split\"><h2>Split</h2>{}</section>\n",
-        facts(&rows)
-    )
-}
-
-fn wall(t: &crate::split::thickness::WallThickness) -> String {
-    format!(
-        "median {:.3}, p95 {:.3}, max {:.3} ({} samples)",
-        t.p50_mm, t.p95_mm, t.max_mm, t.samples
+        Table::facts(figures::split_facts(p)).html("facts")
     )
 }
 
 fn interface_section(p: &Prepared) -> String {
-    let mut rows: Vec<(&str, String)> = Vec::new();
-    match &p.lattice {
-        None => rows.push(("interface", "plain contact, no lattice".into())),
-        Some(l) if l.infill_density_percent.is_some() => {
-            rows.push((
-                "interface",
-                "infill zone (a modifier volume in the 3MF)".into(),
-            ));
-            rows.push(("zone depth (mm)", format!("{}", l.depth_mm)));
-            rows.push((
-                "infill density (%)",
-                format!("{}", l.infill_density_percent.unwrap_or(0.0)),
-            ));
-            rows.push((
-                "open to the melt (%)",
-                format!("{:.0}", 100.0 * l.open_area_fraction.unwrap_or(0.0)),
-            ));
-        }
-        Some(l) => {
-            rows.push((
-                "lattice",
-                format!("{} pores, {} profile", l.lattice, l.profile),
-            ));
-            rows.push(("pores", l.pores.to_string()));
-            rows.push(("pore size (mm)", format!("{}", l.pore_mm)));
-            rows.push(("walls between pores (mm)", format!("{}", l.wall_mm)));
-            rows.push(("pore depth (mm)", format!("{}", l.depth_mm)));
-            rows.push((
-                "pin area (mm2)",
-                format!(
-                    "{:.1} ({:.0} % of the footprint)",
-                    l.pin_area_mm2,
-                    100.0 * l.pin_area_fraction
-                ),
-            ));
-            rows.push(("pin volume (mm3)", format!("{:.1}", l.pin_volume_mm3)));
-        }
-    }
-    if let Some(fill) = p.lattice.as_ref().and_then(|l| l.fill.as_ref()) {
-        rows.push((
-            "melt fill (mm)",
-            format!(
-                "{:.2} deep (flows {:.2} before it freezes in {:.3} s)",
-                fill.fill_depth_mm, fill.flow_length_mm, fill.freeze_time_s
-            ),
-        ));
-    }
-    let b = &p.bond;
-    rows.extend([
-        (
-            "bond in shear (N)",
-            format!(
-                "{:.0} ({:.2} × the plain contact's {:.0})",
-                b.bond_shear_n, b.shear_ratio, b.bond_shear_plain_n
-            ),
-        ),
-        (
-            "bond in pull-off (N)",
-            format!(
-                "{:.0} (plain contact {:.0})",
-                b.bond_pull_n, b.bond_pull_plain_n
-            ),
-        ),
-        ("adhesion of the pair (MPa)", format!("{}", b.adhesion_mpa)),
-    ]);
     format!(
         "<section id=\"interface\"><h2>Interface and bond</h2>{}<p class=\"note\">The bond figures are estimates of the model (docs/method.md), not test results.</p></section>\n",
-        facts(&rows)
+        Table::facts(figures::interface_facts(p)).html("facts")
     )
 }
-
-/// One row of the routes table: a name and a cell per route (`None`: the route is not
-/// available).
-type RouteRow<'a> = (&'a str, bool, &'a dyn Fn(&RouteCost) -> String);
 
 fn routes_section(planned: &Planned) -> String {
     let e = &planned.estimate;
     let c = &e.comparison;
-    let cur = &e.currency;
-    let count = |v: Option<f64>| v.map(|n| format!("{n:.0}")).unwrap_or_else(|| "–".into());
-    let cost = format!("cost per part ({cur})");
-    let tooling = format!("tooling bought ({cur})");
-    let rows: [RouteRow; 20] = [
-        (&cost, true, &|r| fmt_money(r.cost_per_part)),
-        ("material", false, &|r| fmt_money(r.material_cost)),
-        ("consumables", false, &|r| fmt_money(r.consumables_cost)),
-        ("machine", false, &|r| fmt_money(r.machine_cost)),
-        ("labour", false, &|r| fmt_money(r.labour_cost)),
-        ("energy", false, &|r| fmt_money(r.energy_cost)),
-        ("tooling and changeovers", false, &|r| {
-            fmt_money(r.tooling_cost_per_part + r.changeover_cost_per_part)
-        }),
-        ("overhead", false, &|r| fmt_money(r.overhead_cost)),
-        (&tooling, true, &|r| format!("{:.0}", r.tooling_cost)),
-        ("cycle time", true, &|r| fmt_duration(r.cycle_time_s)),
-        ("parts per hour and machine", true, &|r| {
-            format!("{:.2}", r.parts_per_hour_per_machine)
-        }),
-        ("printers in the fleet", true, &|r| count(r.fleet_printers)),
-        ("molding machines in the fleet", true, &|r| {
-            count(r.fleet_molding_machines)
-        }),
-        ("parts per year of the fleet", true, &|r| {
-            short_count(r.fleet_parts_per_year)
-        }),
-        ("limited by", false, &|r| r.fleet_bottleneck.to_string()),
-        ("lead time to the first part", true, &|r| {
-            fmt_duration(r.lead_time_h * 3600.0)
-        }),
-        ("energy (kWh/part)", true, &|r| {
-            format!("{:.4}", r.energy_kwh_per_part)
-        }),
-        ("of it, the mold's (kWh/part)", false, &|r| {
-            format!("{:.4}", r.tooling_energy_kwh_per_part)
-        }),
-        ("CO2 (kg/part)", true, &|r| {
-            format!("{:.4}", r.co2_kg_per_part)
-        }),
-        ("of it, the mold's (kg/part)", false, &|r| {
-            format!("{:.4}", r.tooling_co2_kg_per_part)
-        }),
-    ];
-    let mut head = String::from("<table class=\"routes\"><thead><tr><th></th>");
-    for r in Route::ALL {
-        let best = c.best_route == Some(r);
-        let _ = write!(
-            head,
-            "<th class=\"num{}\">{}</th>",
-            if best { " best" } else { "" },
-            route_tag(r)
-        );
-    }
-    head.push_str("</tr></thead><tbody>\n");
-    for (name, main, f) in rows {
-        let _ = write!(
-            head,
-            "<tr{}><td>{}</td>",
-            if main { "" } else { " class=\"sub\"" },
-            esc(name)
-        );
-        for r in Route::ALL {
-            let cell = c
-                .routes
-                .get(r)
-                .cost()
-                .map(f)
-                .unwrap_or_else(|| "n/a".into());
-            let best = main && c.best_route == Some(r) && name == cost;
-            let _ = write!(
-                head,
-                "<td class=\"num{}\">{}</td>",
-                if best { " best" } else { "" },
-                esc(&cell)
-            );
-        }
-        head.push_str("</tr>\n");
-    }
-    head.push_str("</tbody></table>\n");
     let mut notes = String::new();
-    for r in Route::ALL {
-        if let crate::process::RouteResult::Unavailable { reason, .. } = c.routes.get(r) {
-            let _ = write!(
-                notes,
-                "<li>{} not available: {}</li>",
-                route_label(r),
-                esc(reason)
-            );
-        }
+    for (r, reason) in figures::unavailable_reasons(c) {
+        let _ = write!(
+            notes,
+            "<li>{} not available: {}</li>",
+            route_label(r),
+            esc(&reason)
+        );
     }
-    for (label, t) in [
-        ("print time of the whole part", e.am_print_time_s),
-        ("print time of the baseplate", e.baseplate_print_time_s),
-    ] {
-        if let Some(t) = t {
-            let _ = write!(notes, "<li>{label}: {}</li>", fmt_duration(t));
-        }
+    if !notes.is_empty() {
+        notes = format!("<ul>{notes}</ul>");
     }
     format!(
-        "<section id=\"routes\"><h2>Routes</h2><p>AM prints the whole part, IM molds the whole part, Hybrid prints the baseplate and overmolds the ribs onto it; at {} parts/year, {} variant(s), tooling paid off over {} years.</p>{head}<ul>{notes}</ul></section>\n",
+        "<section id=\"routes\"><h2>Routes</h2><p>AM prints the whole part, IM molds the whole part, Hybrid prints the baseplate and overmolds the ribs onto it; at {} parts/year, {} variant(s), tooling paid off over {} years. The print time is one print of the whole part (AM) or of the baseplate (Hybrid).</p>{}{notes}</section>\n",
         short_count(c.annual_volume),
         c.variants,
-        trim_years(c.amortization_years)
+        trim_years(c.amortization_years),
+        figures::routes_table(e).html("routes")
     )
 }
 
 fn break_even_section(c: &Comparison) -> String {
-    let years = c.amortization_years;
-    let be = |v: Option<f64>| v.map(short_count).unwrap_or_else(|| "none".into());
-    let total = |v: Option<f64>| {
-        v.map(|v| short_count(v * years))
-            .unwrap_or_else(|| "–".into())
-    };
-    let (b, co2) = (&c.break_even_volumes, &c.co2_break_even_volumes);
-    let rows: Vec<String> = [
-        ("AM = IM", b.am_im, co2.am_im),
-        ("AM = Hybrid", b.am_hybrid, co2.am_hybrid),
-        ("Hybrid = IM", b.hybrid_im, co2.hybrid_im),
-    ]
-    .iter()
-    .map(|(name, cost, co2)| {
-        format!(
-            "{}{}{}{}{}",
-            td(name),
-            num(&be(*cost)),
-            num(&total(*cost)),
-            num(&be(*co2)),
-            num(&total(*co2))
-        )
-    })
-    .collect();
-    let head = [
-        Col("routes equal", false),
-        Col("in cost (parts/year)", true),
-        Col("in cost, total (parts)", true),
-        Col("in CO2 (parts/year)", true),
-        Col("in CO2, total (parts)", true),
-    ];
     format!(
         "<section id=\"break-evens\"><h2>Break-evens</h2><p>The annual volumes at which two routes cost (or emit) the same per part, tooling paid off over {} years; the totals are the quantity over that period. \"none\": the two do not cross between {} and {} a year.</p>{}</section>\n",
-        trim_years(years),
+        trim_years(c.amortization_years),
         short_count(c.sweep.volumes.first().copied().unwrap_or(1.0)),
         short_count(c.sweep.volumes.last().copied().unwrap_or(1.0)),
-        table("break-evens", &head, &rows)
+        figures::break_even_table(c).html("break-evens")
     )
 }
 
 fn sensitivity_section(s: &crate::process::sensitivity::Sensitivity) -> String {
-    let be = |v: Option<f64>| v.map(short_count).unwrap_or_else(|| "none".into());
-    let route = |r: Option<Route>| r.map(route_label).unwrap_or("none");
-    let pair = |lo: Option<f64>, hi: Option<f64>| format!("{} / {}", be(lo), be(hi));
-    let b = &s.base;
-    let mut rows = vec![format!(
-        "{}{}{}{}{}",
-        td("(as estimated)"),
-        num(&be(b.break_even_volumes.am_im)),
-        num(&be(b.break_even_volumes.hybrid_im)),
-        num(&be(b.break_even_volumes.am_hybrid)),
-        td(route(b.best_route))
-    )];
-    for r in &s.rows {
-        let (lo, hi) = (&r.low.break_even_volumes, &r.high.break_even_volumes);
-        rows.push(format!(
-            "{}{}{}{}{}",
-            td(r.label),
-            num(&pair(lo.am_im, hi.am_im)),
-            num(&pair(lo.hybrid_im, hi.hybrid_im)),
-            num(&pair(lo.am_hybrid, hi.am_hybrid)),
-            td(&format!(
-                "{} / {}",
-                route(r.low.best_route),
-                route(r.high.best_route)
-            ))
-        ));
-    }
-    let head = [
-        Col("input", false),
-        Col("AM = IM (parts/year)", true),
-        Col("Hybrid = IM (parts/year)", true),
-        Col("AM = Hybrid (parts/year)", true),
-        Col("cheapest", false),
-    ];
     format!(
         "<section id=\"sensitivity\"><h2>Sensitivity</h2><p>Each input {:.0} % lower / higher, the others held; most effect first.</p>{}</section>\n",
         s.change * 100.0,
-        table("sensitivity", &head, &rows)
+        figures::sensitivity_table(s).html("sensitivity")
     )
 }
 
