@@ -2,34 +2,18 @@
 //! variants and the amortization period, against hand calculations written out here.
 
 mod common;
+#[path = "common/routes.rs"]
+mod routes;
 
 use hybridplan::models::ModelSet;
 use hybridplan::process::compare::{self, Metric, PrintRun, Route, RouteInputs, RouteModels};
-use hybridplan::process::molding::{
-    self, InsertHandling, MoldedShape, MoldingJob, ToolMetal, VariantTooling,
-};
+use hybridplan::process::molding::{self, MoldedShape, MoldingJob, ToolMetal, VariantTooling};
 use serde_json::Value;
 
+use routes::close;
+use routes::ribbed_plate_shape as shape;
+
 const PI: f64 = std::f64::consts::PI;
-
-fn close(a: f64, b: f64, rel: f64) -> bool {
-    (a - b).abs() <= rel * b.abs().max(1e-12)
-}
-
-/// The ribbed plate molded whole in PP: 43,200 mm3, 120 x 80 mm, 9,600 mm2 projected, 15 mm
-/// deep, a 3 mm governing wall, 20 surface patches.
-fn shape() -> MoldedShape {
-    MoldedShape {
-        volume_mm3: 43_200.0,
-        projected_area_mm2: 9600.0,
-        wall_mm: 3.0,
-        length_mm: 120.0,
-        width_mm: 80.0,
-        depth_mm: 15.0,
-        surface_patches: 20,
-        side_actions: 0,
-    }
-}
 
 /// The embedded models with one cavity only, so that the set-up is the same at every volume
 /// of these tests (one aluminium cavity on the 500 kN machine).
@@ -42,45 +26,17 @@ fn one_cavity_models() -> ModelSet {
 /// A 2 h FFF print of 40 cm3 of PLA on a 0.12 kW printer, for the whole part and (an hour,
 /// 25 cm3) the baseplate.
 fn inputs<'a>(set: &'a ModelSet, shape: &MoldedShape, variants: u32) -> RouteInputs<'a> {
+    // The per-part handling of before the per-build labour model: these tests read the AM
+    // figures from the tool, so only the molding side is calculated by hand here.
     let run = PrintRun {
-        time_per_part_s: 7200.0,
-        material_mm3_per_part: 40_000.0,
-        price_per_kg: 25.0,
-        hourly_rate: 1.5,
-        power_kw: 0.12,
         first_part_s: 7200.0,
-        // The per-part handling of before the per-build labour model: these tests read the AM
-        // figures from the tool, so only the molding side is calculated by hand here.
-        parts_per_build: 1.0,
         build_overhead_s: 0.0,
         energy_kwh_per_build: 0.0,
         labour_min_per_build: 0.0,
         labour_min_per_part: 2.0,
-        consumables_per_part: 0.0,
-        powder: None,
+        ..routes::fff_run()
     };
-    RouteInputs {
-        am_part: Ok(run.clone()),
-        am_baseplate: Ok(PrintRun {
-            time_per_part_s: 3600.0,
-            material_mm3_per_part: 25_000.0,
-            first_part_s: 3600.0,
-            ..run
-        }),
-        part_shape: *shape,
-        rib_shape: MoldedShape {
-            volume_mm3: 14_400.0,
-            projected_area_mm2: 1200.0,
-            wall_mm: 2.0,
-            ..*shape
-        },
-        printed: set.materials.get("PLA").unwrap().1,
-        molded: set.materials.get("PP").unwrap().1,
-        variants,
-        inserts: InsertHandling::Manual,
-        fleet: None,
-        fleet_printers: None,
-    }
+    routes::route_inputs(set, shape, run, variants)
 }
 
 // The one-cavity aluminium tool of `shape()`, by hand:

@@ -593,26 +593,25 @@ fn the_routes_table_has_one_unit_a_row_and_the_fleet_in_words() {
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(json.trim()).unwrap();
     let route = |r: &str, key: &str| f(&v["routes"][r], key);
-    let (label, cells) = table_row(&text, "cycle time (");
-    assert_eq!(label, "cycle time (s)");
-    for (cell, r) in cells.iter().zip(["am", "im", "hybrid"]) {
-        let shown: f64 = cell.parse().unwrap();
-        let exact = route(r, "cycle_time_s");
-        // Three significant figures: within 0.5 % of the JSON's figure.
-        assert!(
-            (shown - exact).abs() <= 0.005 * exact,
-            "{r}: {shown} vs {exact}"
-        );
-    }
-    let (label, cells) = table_row(&text, "lead time to 1st part (");
-    assert_eq!(label, "lead time to 1st part (h)");
-    for (cell, r) in cells.iter().zip(["am", "im", "hybrid"]) {
-        let shown: f64 = cell.parse().unwrap();
-        let exact = route(r, "lead_time_h");
-        assert!(
-            (shown - exact).abs() <= 0.005 * exact,
-            "{r}: {shown} vs {exact}"
-        );
+    for (prefix, label, key) in [
+        ("cycle time (", "cycle time (s)", "cycle_time_s"),
+        (
+            "lead time to 1st part (",
+            "lead time to 1st part (h)",
+            "lead_time_h",
+        ),
+    ] {
+        let (shown_label, cells) = table_row(&text, prefix);
+        assert_eq!(shown_label, label);
+        for (cell, r) in cells.iter().zip(["am", "im", "hybrid"]) {
+            let shown: f64 = cell.parse().unwrap();
+            let exact = route(r, key);
+            // Three significant figures: within 0.5 % of the JSON's figure.
+            assert!(
+                (shown - exact).abs() <= 0.005 * exact,
+                "{key} {r}: {shown} vs {exact}"
+            );
+        }
     }
     let (_, cells) = table_row(&text, "fleet");
     let printers = route("hybrid", "fleet_printers");

@@ -1,8 +1,13 @@
 //! Process models against hand calculations written out here.
 
+#[path = "common/routes.rs"]
+mod routes;
+
 use hybridplan::models::ModelSet;
-use hybridplan::process::compare::{self, PrintRun, Route, RouteInputs, RouteModels};
-use hybridplan::process::molding::{self, InsertHandling, MoldedShape, MoldingJob};
+use hybridplan::process::compare::{self, Route, RouteInputs, RouteModels};
+use hybridplan::process::molding::{self, MoldedShape, MoldingJob};
+
+use routes::{close, ribbed_plate_shape};
 
 const PI: f64 = std::f64::consts::PI;
 
@@ -35,25 +40,6 @@ fn clamp_force_of_a_known_projected_area() {
     assert_eq!(m.clamp_kn, 300.0);
     let m = molding::machine_for(&set.molding, 576.0, 52.0, 15.0).unwrap();
     assert_eq!(m.clamp_kn, 800.0);
-}
-
-/// The ribbed plate molded whole in PP: 43,200 mm3, 120 x 80 mm, 9,600 mm2 projected, 15 mm
-/// deep, a 3 mm governing wall, 20 surface patches (a round number for the hand calculation).
-fn ribbed_plate_shape() -> MoldedShape {
-    MoldedShape {
-        volume_mm3: 43_200.0,
-        projected_area_mm2: 9600.0,
-        wall_mm: 3.0,
-        length_mm: 120.0,
-        width_mm: 80.0,
-        depth_mm: 15.0,
-        surface_patches: 20,
-        side_actions: 0,
-    }
-}
-
-fn close(a: f64, b: f64, rel: f64) -> bool {
-    (a - b).abs() <= rel * b.abs().max(1e-12)
 }
 
 #[test]
@@ -157,46 +143,10 @@ fn molding_cost_per_part_at_two_volumes_by_hand() {
 }
 
 /// Route inputs around `shape` for the molding routes; the print runs are those of
-/// [`printing_cost_by_hand`]: one part a print, a 300 s heat-up at 0.15 kW (0.0125 kWh),
-/// 2 min set-up a print and 1 min removal a part.
+/// [`printing_cost_by_hand`] (tests/common/routes.rs `fff_run`): one part a print, a 300 s
+/// heat-up at 0.15 kW (0.0125 kWh), 2 min set-up a print and 1 min removal a part.
 fn inputs<'a>(set: &'a ModelSet, shape: &MoldedShape) -> RouteInputs<'a> {
-    let run = PrintRun {
-        time_per_part_s: 7200.0,
-        material_mm3_per_part: 40_000.0,
-        price_per_kg: 25.0,
-        hourly_rate: 1.5,
-        power_kw: 0.12,
-        first_part_s: 7500.0,
-        parts_per_build: 1.0,
-        build_overhead_s: 300.0,
-        energy_kwh_per_build: 0.15 * 300.0 / 3600.0,
-        labour_min_per_build: 2.0,
-        labour_min_per_part: 1.0,
-        consumables_per_part: 0.0,
-        powder: None,
-    };
-    RouteInputs {
-        am_part: Ok(run.clone()),
-        am_baseplate: Ok(PrintRun {
-            time_per_part_s: 3600.0,
-            material_mm3_per_part: 25_000.0,
-            first_part_s: 3900.0,
-            ..run
-        }),
-        part_shape: *shape,
-        rib_shape: MoldedShape {
-            volume_mm3: 14_400.0,
-            projected_area_mm2: 1200.0,
-            wall_mm: 2.0,
-            ..*shape
-        },
-        printed: set.materials.get("PLA").unwrap().1,
-        molded: set.materials.get("PP").unwrap().1,
-        variants: 1,
-        inserts: InsertHandling::Manual,
-        fleet: None,
-        fleet_printers: None,
-    }
+    routes::route_inputs(set, shape, routes::fff_run(), 1)
 }
 
 #[test]

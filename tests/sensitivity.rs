@@ -1,63 +1,19 @@
 //! The one-at-a-time sensitivity study (`estimate --sensitivity`) against direct recomputation
 //! and hand calculations.
 
+#[path = "common/routes.rs"]
+mod routes;
+
 use hybridplan::models::ModelSet;
 use hybridplan::process::compare::{self, PrintRun, Route, RouteInputs, RouteModels};
 use hybridplan::process::compare_routes;
-use hybridplan::process::molding::{self, InsertHandling, MoldedShape, MoldingJob, ToolMetal};
+use hybridplan::process::molding::{self, MoldingJob, ToolMetal};
 use hybridplan::process::sensitivity::{self, Input};
+use routes::ribbed_plate_shape as shape;
 
-fn shape() -> MoldedShape {
-    MoldedShape {
-        volume_mm3: 43_200.0,
-        projected_area_mm2: 9600.0,
-        wall_mm: 3.0,
-        length_mm: 120.0,
-        width_mm: 80.0,
-        depth_mm: 15.0,
-        surface_patches: 20,
-        side_actions: 0,
-    }
-}
-
+/// The ribbed plate and the 2 h print of tests/common/routes.rs, one variant.
 fn inputs(set: &ModelSet) -> RouteInputs<'_> {
-    let run = PrintRun {
-        time_per_part_s: 7200.0,
-        material_mm3_per_part: 40_000.0,
-        price_per_kg: 25.0,
-        hourly_rate: 1.5,
-        power_kw: 0.12,
-        first_part_s: 7500.0,
-        parts_per_build: 1.0,
-        build_overhead_s: 300.0,
-        energy_kwh_per_build: 0.15 * 300.0 / 3600.0,
-        labour_min_per_build: 2.0,
-        labour_min_per_part: 1.0,
-        consumables_per_part: 0.0,
-        powder: None,
-    };
-    RouteInputs {
-        am_part: Ok(run.clone()),
-        am_baseplate: Ok(PrintRun {
-            time_per_part_s: 3600.0,
-            material_mm3_per_part: 25_000.0,
-            first_part_s: 3900.0,
-            ..run
-        }),
-        part_shape: shape(),
-        rib_shape: MoldedShape {
-            volume_mm3: 14_400.0,
-            projected_area_mm2: 1200.0,
-            wall_mm: 2.0,
-            ..shape()
-        },
-        printed: set.materials.get("PLA").unwrap().1,
-        molded: set.materials.get("PP").unwrap().1,
-        variants: 1,
-        inserts: InsertHandling::Manual,
-        fleet: None,
-        fleet_printers: None,
-    }
+    routes::route_inputs(set, &shape(), routes::fff_run(), 1)
 }
 
 #[test]

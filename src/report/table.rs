@@ -181,17 +181,10 @@ impl Table {
         if self.has_head() {
             let _ = write!(s, "<thead><tr><th>{}</th>", esc(&self.label_title));
             for (k, c) in self.columns.iter().enumerate() {
-                let mut classes = Vec::new();
-                if num(k) {
-                    classes.push("num");
-                }
-                if self.best_column == Some(k) {
-                    classes.push("best");
-                }
                 let _ = write!(
                     s,
                     "<th{}>{}</th>",
-                    class_attr(&classes),
+                    class_attr(num(k), self.best_column == Some(k)),
                     c.title_html.clone().unwrap_or_else(|| esc(&c.title))
                 );
             }
@@ -210,14 +203,12 @@ impl Table {
                 esc(&r.label)
             );
             for (k, cell) in r.cells.iter().enumerate() {
-                let mut classes = Vec::new();
-                if num(k) {
-                    classes.push("num");
-                }
-                if r.best == Some(k) {
-                    classes.push("best");
-                }
-                let _ = write!(s, "<td{}>{}</td>", class_attr(&classes), esc(cell));
+                let _ = write!(
+                    s,
+                    "<td{}>{}</td>",
+                    class_attr(num(k), r.best == Some(k)),
+                    esc(cell)
+                );
             }
             s.push_str("</tr>\n");
         }
@@ -226,11 +217,13 @@ impl Table {
     }
 }
 
-fn class_attr(classes: &[&str]) -> String {
-    if classes.is_empty() {
-        String::new()
-    } else {
-        format!(" class=\"{}\"", classes.join(" "))
+/// A cell's class attribute: `num` for a column of numbers, `best` for the marked cell.
+fn class_attr(num: bool, best: bool) -> &'static str {
+    match (num, best) {
+        (true, true) => " class=\"num best\"",
+        (true, false) => " class=\"num\"",
+        (false, true) => " class=\"best\"",
+        (false, false) => "",
     }
 }
 
