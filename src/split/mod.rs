@@ -239,144 +239,265 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
         Cow::Owned(body) => body.bounds(),
     }
     .ok_or_else(|| SplitError::NotSolid("the part has no triangles".into()))?;
-    let diag = bounds.diagonal();
-    let snap = SNAP_FRACTION * diag;
+    let snap = SNAP_FRACTION * bounds.diagonal();
+    let body = Body {
+        mesh: &mesh,
+        bounds,
+        one_of_several: !other_bodies_mm3.is_empty(),
+    };
+    let chosen = choose_planes(&body, opts, &mut warnings)?;
+    let (baseplate, molded, caps) = cut_along(&mesh, &chosen, snap)?;
+    let footprint = footprint_of(&caps);
+    let primary_plane = &caps[0].0;
+    let m = measure(&mesh, &baseplate, &molded, primary_plane);
+    let axis = primary_plane.axis.into_inner();
+    let point = detect::plane_point_near(Some(bounds), primary_plane);
+    let facts = SplitFacts {
+        plane_point_mm: point.coords.into(),
+        // + 0.0 turns -0.0 into 0.0 for the reports.
+        plane_normal: axis.map(|c| c + 0.0).into(),
+        second_plane: caps.get(1).map(|(p, _)| SplitPlane {
+            point_mm: detect::plane_point_near(Some(bounds), p).coords.into(),
+            normal: p.axis.into_inner().into(),
+        }),
+        side: opts.side,
+        detected: chosen.detected,
+        plate_thickness_mm: chosen.thickness_mm,
+        footprint_area_mm2: footprint.area_mm2,
+        part_volume_mm3: m.volumes_mm3[0],
+        baseplate_volume_mm3: m.volumes_mm3[1],
+        molded_volume_mm3: m.volumes_mm3[2],
+        rib_bodies: m.rib_bodies,
+        baseplate_bbox_min_mm: m.baseplate_bbox_mm.0,
+        baseplate_bbox_max_mm: m.baseplate_bbox_mm.1,
+        molded_bbox_min_mm: m.molded_bbox_mm.0,
+        molded_bbox_max_mm: m.molded_bbox_mm.1,
+        projected_area_mm2: m.projected_area_mm2,
+        molded_height_mm: m.molded_height_mm,
+        max_wall_thickness_mm: None,
+        wall_thickness: None,
+        plate: chosen.plate,
+        other_bodies_mm3,
+        warnings,
+    };
+    Ok(Split {
+        baseplate,
+        molded,
+        footprint,
+        facts,
+    })
+}
 
-    // Where to cut: a user plane, a user height, or the detected plate (along a user normal).
+/// The body that is split, its bounds, and whether the file held others beside it.
+struct Body<'a> {
+    mesh: &'a Mesh,
+    bounds: crate::mesh::Aabb,
+    one_of_several: bool,
+}
+
+/// Where the part is cut: the plane (and a second one for `--side both`), the plate's
+/// thickness, and whether the plate was found (with what was found) or the cut was given.
+struct ChosenPlanes {
+    primary: Plane,
+    second: Option<Plane>,
+    thickness_mm: f64,
+    detected: bool,
+    plate: Option<PlateFinding>,
+}
+
+/// Where to cut: a user plane, a user height, or the detected plate (along a user normal).
+fn choose_planes(
+    body: &Body,
+    opts: &SplitOptions,
+    warnings: &mut Vec<String>,
+) -> Result<ChosenPlanes, SplitError> {
     let given_normal = opts.normal.map(|n| unit(n, "--normal")).transpose()?;
-    let mut plate: Option<PlateFinding> = None;
-    let (primary, second, thickness, detected) = if let Some((p, n)) = opts.plane {
+    if let Some((p, n)) = opts.plane {
         let n = unit(n, "--plane")?;
         let plane = Plane::through(&p, n);
-        let lowest = lowest_along(&mesh, n);
-        (plane, None, plane.offset_mm - lowest, false)
-    } else if let Some(h) = opts.height_mm {
-        let n = match given_normal {
-            Some(n) => n,
-            None => {
-                // Along the detected plate's normal; without a plate, along the axis the
-                // detection tried first (the largest section), so that --height alone
-                // always cuts, as the refusal without a plate suggests.
-                let d = detect::detect(&mesh, None);
-                let (n, what) = match (&d.plate, d.rejected.first()) {
-                    (Some(p), _) => (p.axis(), "the detected plate normal"),
-                    (None, Some(r)) => (
-                        Unit::new_normalize(Vector3::from(r.axis)),
-                        "the axis of the part's largest section (no plate was found)",
-                    ),
-                    (None, None) => {
-                        return Err(SplitError::BadOption {
-                            what: "--height",
-                            why: "it is measured along a normal, and the part has no section along any axis: give --plane".into(),
-                        });
-                    }
-                };
-                warnings.push(format!(
-                    "--height without --normal: measured along {what} ({:.4}, {:.4}, {:.4})",
-                    n.x, n.y, n.z
-                ));
-                n
-            }
-        };
-        let lowest = lowest_along(&mesh, n);
-        let highest = -lowest_along(&mesh, Unit::new_unchecked(-n.into_inner()));
-        if !(h > 0.0 && lowest + h < highest) {
-            let which = if other_bodies_mm3.is_empty() {
-                "the part"
-            } else {
-                "the largest body (the one that is split)"
-            };
-            return Err(SplitError::BadOption {
-                what: "--height",
-                why: format!(
-                    "{h} mm is outside {which}, which spans {:.3} mm along the normal",
-                    highest - lowest
+        let lowest = lowest_along(body.mesh, n);
+        return Ok(ChosenPlanes {
+            primary: plane,
+            second: None,
+            thickness_mm: plane.offset_mm - lowest,
+            detected: false,
+            plate: None,
+        });
+    }
+    if let Some(h) = opts.height_mm {
+        return plane_at_height(body, h, given_normal, warnings);
+    }
+    detected_planes(body, given_normal, opts.side, warnings)
+}
+
+/// `--height H`: the plane H above the body's lowest point, along the given normal, or the
+/// detected plate's, or (without a plate) the axis the detection tried first.
+fn plane_at_height(
+    body: &Body,
+    h: f64,
+    given_normal: Option<Unit<Vector3<f64>>>,
+    warnings: &mut Vec<String>,
+) -> Result<ChosenPlanes, SplitError> {
+    let mesh = body.mesh;
+    let n = match given_normal {
+        Some(n) => n,
+        None => {
+            // Along the detected plate's normal; without a plate, along the axis the
+            // detection tried first (the largest section), so that --height alone
+            // always cuts, as the refusal without a plate suggests.
+            let d = detect::detect(mesh, None);
+            let (n, what) = match (&d.plate, d.rejected.first()) {
+                (Some(p), _) => (p.axis(), "the detected plate normal"),
+                (None, Some(r)) => (
+                    Unit::new_normalize(Vector3::from(r.axis)),
+                    "the axis of the part's largest section (no plate was found)",
                 ),
-            });
+                (None, None) => {
+                    return Err(SplitError::BadOption {
+                        what: "--height",
+                        why: "it is measured along a normal, and the part has no section along any axis: give --plane".into(),
+                    });
+                }
+            };
+            warnings.push(format!(
+                "--height without --normal: measured along {what} ({:.4}, {:.4}, {:.4})",
+                n.x, n.y, n.z
+            ));
+            n
         }
-        let plane = Plane {
+    };
+    let lowest = lowest_along(mesh, n);
+    let highest = -lowest_along(mesh, Unit::new_unchecked(-n.into_inner()));
+    if !(h > 0.0 && lowest + h < highest) {
+        let which = if body.one_of_several {
+            "the largest body (the one that is split)"
+        } else {
+            "the part"
+        };
+        return Err(SplitError::BadOption {
+            what: "--height",
+            why: format!(
+                "{h} mm is outside {which}, which spans {:.3} mm along the normal",
+                highest - lowest
+            ),
+        });
+    }
+    Ok(ChosenPlanes {
+        primary: Plane {
             axis: n,
             offset_mm: lowest + h,
-        };
-        (plane, None, h, false)
-    } else {
-        let d = detect::detect_in(
-            &detect::Facets::with_bounds(&mesh, Some(bounds)),
-            given_normal,
-        );
-        let Some(p) = d.plate.clone() else {
-            let reasons: Vec<String> = d
-                .rejected
-                .iter()
-                .take(3)
-                .map(|r| {
-                    format!(
-                        "along ({:.3}, {:.3}, {:.3}) {}",
-                        r.axis[0], r.axis[1], r.axis[2], r.reason
-                    )
-                })
-                .collect();
-            // Options that cut this part when given alone (each is honoured by itself).
-            let advice = match (given_normal, d.rejected.first()) {
-                (Some(_), _) => "give --height MM (the cut's distance from the part's lowest point along that normal) or --plane PX,PY,PZ,NX,NY,NZ to cut anyway".to_string(),
-                (None, Some(r)) => format!(
-                    "give --height MM (the cut's distance from the part's lowest point along ({:.3}, {:.3}, {:.3}), the first axis tried), --normal with --height, or --plane PX,PY,PZ,NX,NY,NZ to cut anyway",
-                    r.axis[0], r.axis[1], r.axis[2]
-                ),
-                (None, None) => "give --plane PX,PY,PZ,NX,NY,NZ to cut anyway".to_string(),
-            };
-            return Err(SplitError::NoPlate {
-                reasons: reasons.join("; "),
-                advice,
-                first_axis: d.rejected.first().map(|r| r.axis),
-            });
-        };
-        if p.rib_side_volume_mm3 == 0.0 {
-            return Err(SplitError::NothingToMold(
-                "there are no ribs on the side the normal points to".into(),
-            ));
-        }
-        let axis = p.axis();
-        let top = Plane {
-            axis,
-            offset_mm: p.top_mm,
-        };
-        // The other face, seen from the other side: its normal points into the other ribs.
-        let bottom = Plane {
-            axis: Unit::new_unchecked(-axis.into_inner()),
-            offset_mm: -p.bottom_mm,
-        };
-        if p.double_sided() {
-            warnings.push(format!(
-                "ribs on both faces of the plate (about {:.0} and {:.0} mm³); cutting {}",
-                p.rib_side_volume_mm3,
-                p.other_side_volume_mm3,
-                match opts.side {
-                    Side::Main => "the larger region (use --side other|both for the rest)",
-                    Side::Other => "the smaller region (--side other)",
-                    Side::Both => "both (--side both)",
-                }
-            ));
-        }
-        let choice = match (opts.side, p.double_sided()) {
-            (Side::Main, _) | (_, false) => (top, None),
-            (Side::Other, true) => (bottom, None),
-            (Side::Both, true) => (top, Some(bottom)),
-        };
-        if opts.side != Side::Main && !p.double_sided() {
-            warnings.push(format!(
-                "--side {:?} asked for, but the plate has ribs on one face only",
-                opts.side
-            ));
-        }
-        let thickness = p.thickness_mm();
-        plate = Some(p);
-        (choice.0, choice.1, thickness, true)
-    };
+        },
+        second: None,
+        thickness_mm: h,
+        detected: false,
+        plate: None,
+    })
+}
 
-    let first = cut::cut(&mesh, &primary, snap)?;
-    let (baseplate, molded, caps) = match second {
-        None => (first.below, first.above, vec![(primary, first.cap)]),
+/// The detected plate's face (or faces, for `--side both`), or why there is no plate with
+/// the options that would cut the part anyway.
+fn detected_planes(
+    body: &Body,
+    given_normal: Option<Unit<Vector3<f64>>>,
+    side: Side,
+    warnings: &mut Vec<String>,
+) -> Result<ChosenPlanes, SplitError> {
+    let d = detect::detect_in(
+        &detect::Facets::with_bounds(body.mesh, Some(body.bounds)),
+        given_normal,
+    );
+    let Some(p) = d.plate.clone() else {
+        return Err(no_plate(&d, given_normal));
+    };
+    if p.rib_side_volume_mm3 == 0.0 {
+        return Err(SplitError::NothingToMold(
+            "there are no ribs on the side the normal points to".into(),
+        ));
+    }
+    let axis = p.axis();
+    let top = Plane {
+        axis,
+        offset_mm: p.top_mm,
+    };
+    // The other face, seen from the other side: its normal points into the other ribs.
+    let bottom = Plane {
+        axis: Unit::new_unchecked(-axis.into_inner()),
+        offset_mm: -p.bottom_mm,
+    };
+    if p.double_sided() {
+        warnings.push(format!(
+            "ribs on both faces of the plate (about {:.0} and {:.0} mm³); cutting {}",
+            p.rib_side_volume_mm3,
+            p.other_side_volume_mm3,
+            match side {
+                Side::Main => "the larger region (use --side other|both for the rest)",
+                Side::Other => "the smaller region (--side other)",
+                Side::Both => "both (--side both)",
+            }
+        ));
+    }
+    let (primary, second) = match (side, p.double_sided()) {
+        (Side::Main, _) | (_, false) => (top, None),
+        (Side::Other, true) => (bottom, None),
+        (Side::Both, true) => (top, Some(bottom)),
+    };
+    if side != Side::Main && !p.double_sided() {
+        warnings.push(format!(
+            "--side {side:?} asked for, but the plate has ribs on one face only"
+        ));
+    }
+    Ok(ChosenPlanes {
+        primary,
+        second,
+        thickness_mm: p.thickness_mm(),
+        detected: true,
+        plate: Some(p),
+    })
+}
+
+/// The refusal of a part without a plate: the first axes tried and why each failed, and the
+/// options that cut this part when given alone (each is honoured by itself).
+fn no_plate(d: &detect::Detection, given_normal: Option<Unit<Vector3<f64>>>) -> SplitError {
+    let reasons: Vec<String> = d
+        .rejected
+        .iter()
+        .take(3)
+        .map(|r| {
+            format!(
+                "along ({:.3}, {:.3}, {:.3}) {}",
+                r.axis[0], r.axis[1], r.axis[2], r.reason
+            )
+        })
+        .collect();
+    let advice = match (given_normal, d.rejected.first()) {
+        (Some(_), _) => "give --height MM (the cut's distance from the part's lowest point along that normal) or --plane PX,PY,PZ,NX,NY,NZ to cut anyway".to_string(),
+        (None, Some(r)) => format!(
+            "give --height MM (the cut's distance from the part's lowest point along ({:.3}, {:.3}, {:.3}), the first axis tried), --normal with --height, or --plane PX,PY,PZ,NX,NY,NZ to cut anyway",
+            r.axis[0], r.axis[1], r.axis[2]
+        ),
+        (None, None) => "give --plane PX,PY,PZ,NX,NY,NZ to cut anyway".to_string(),
+    };
+    SplitError::NoPlate {
+        reasons: reasons.join("; "),
+        advice,
+        first_axis: d.rejected.first().map(|r| r.axis),
+    }
+}
+
+/// A cut plane and the cap the cut left on it.
+type PlaneCap = (Plane, cut::Cap);
+
+/// The baseplate, the molded region and each cut plane with its cap: one cut, or for
+/// `--side both` the baseplate cut again along the second plane (its ribs join the molded
+/// region). Either side empty is an error.
+fn cut_along(
+    mesh: &Mesh,
+    chosen: &ChosenPlanes,
+    snap: f64,
+) -> Result<(Mesh, Mesh, Vec<PlaneCap>), SplitError> {
+    let first = cut::cut(mesh, &chosen.primary, snap)?;
+    let (baseplate, molded, caps) = match chosen.second {
+        None => (first.below, first.above, vec![(chosen.primary, first.cap)]),
         Some(plane2) => {
             let again = cut::cut(&first.below, &plane2, snap)?;
             let mut molded = first.above;
@@ -384,7 +505,7 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
             (
                 again.below,
                 molded,
-                vec![(primary, first.cap), (plane2, again.cap)],
+                vec![(chosen.primary, first.cap), (plane2, again.cap)],
             )
         }
     };
@@ -398,11 +519,15 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
             "no material on the baseplate side of the plane".into(),
         ));
     }
+    Ok((baseplate, molded, caps))
+}
 
+/// The rib footprint: the caps' area, and the first cap's loops in its plane's basis.
+fn footprint_of(caps: &[PlaneCap]) -> Footprint {
     let (primary_plane, primary_cap) = &caps[0];
     let (u, v) = primary_plane.basis();
     let origin = primary_plane.project(&Point3::origin());
-    let footprint = Footprint {
+    Footprint {
         area_mm2: caps.iter().map(|c| c.1.area_mm2).sum(),
         loops_mm: primary_cap
             .loops
@@ -416,8 +541,22 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
         u_axis: u.into(),
         v_axis: v.into(),
         origin_mm: origin.coords.into(),
-    };
-    let axis = primary_plane.axis.into_inner();
+    }
+}
+
+/// What the split's facts measure of its two meshes.
+struct Measured {
+    rib_bodies: usize,
+    projected_area_mm2: f64,
+    molded_height_mm: f64,
+    baseplate_bbox_mm: ([f64; 3], [f64; 3]),
+    molded_bbox_mm: ([f64; 3], [f64; 3]),
+    /// The part's, the baseplate's and the molded region's.
+    volumes_mm3: [f64; 3],
+}
+
+fn measure(mesh: &Mesh, baseplate: &Mesh, molded: &Mesh, plane: &Plane) -> Measured {
+    let axis = plane.axis.into_inner();
     let bb = |m: &Mesh| -> ([f64; 3], [f64; 3]) {
         m.bounds()
             .map(|b| (b.min.coords.into(), b.max.coords.into()))
@@ -425,67 +564,32 @@ pub fn split(part: &Mesh, opts: &SplitOptions) -> Result<Split, SplitError> {
     };
     // Counting the rib bodies is a sequential union-find: the measurements, each parallel
     // inside, run beside it.
-    let ((_, rib_bodies), measured) = rayon::join(
+    let ((_, rib_bodies), (projected_area_mm2, molded_height_mm, volumes_mm3)) = rayon::join(
         || shell_labels(molded.vertices.len(), &molded.triangles),
         || {
-            let projected_area_mm2 = projected_area(&molded, &axis);
+            let projected_area_mm2 = projected_area(molded, &axis);
             // A maximum does not depend on the order of combining: parallel, deterministic.
             let molded_height_mm = molded
                 .vertices
                 .par_iter()
-                .map(|p| primary_plane.distance(p))
+                .map(|p| plane.distance(p))
                 .reduce(|| 0.0, f64::max);
             let volumes = [
                 mesh.signed_volume_mm3(),
                 baseplate.signed_volume_mm3(),
                 molded.signed_volume_mm3(),
             ];
-            (
-                projected_area_mm2,
-                molded_height_mm,
-                bb(&baseplate),
-                bb(&molded),
-                volumes,
-            )
+            (projected_area_mm2, molded_height_mm, volumes)
         },
     );
-    let (projected_area_mm2, molded_height_mm, (bmin, bmax), (mmin, mmax), volumes) = measured;
-    let [part_volume_mm3, baseplate_volume_mm3, molded_volume_mm3] = volumes;
-    let point = detect::plane_point_near(Some(bounds), primary_plane);
-    let facts = SplitFacts {
-        plane_point_mm: point.coords.into(),
-        // + 0.0 turns -0.0 into 0.0 for the reports.
-        plane_normal: axis.map(|c| c + 0.0).into(),
-        second_plane: caps.get(1).map(|(p, _)| SplitPlane {
-            point_mm: detect::plane_point_near(Some(bounds), p).coords.into(),
-            normal: p.axis.into_inner().into(),
-        }),
-        side: opts.side,
-        detected,
-        plate_thickness_mm: thickness,
-        footprint_area_mm2: footprint.area_mm2,
-        part_volume_mm3,
-        baseplate_volume_mm3,
-        molded_volume_mm3,
+    Measured {
         rib_bodies,
-        baseplate_bbox_min_mm: bmin,
-        baseplate_bbox_max_mm: bmax,
-        molded_bbox_min_mm: mmin,
-        molded_bbox_max_mm: mmax,
         projected_area_mm2,
         molded_height_mm,
-        max_wall_thickness_mm: None,
-        wall_thickness: None,
-        plate,
-        other_bodies_mm3,
-        warnings,
-    };
-    Ok(Split {
-        baseplate,
-        molded,
-        footprint,
-        facts,
-    })
+        baseplate_bbox_mm: bb(baseplate),
+        molded_bbox_mm: bb(molded),
+        volumes_mm3,
+    }
 }
 
 fn lowest_along(mesh: &Mesh, n: Unit<Vector3<f64>>) -> f64 {
