@@ -95,3 +95,47 @@ pub(super) fn contour(segments: &[Segment]) -> Contour {
     let joined = loops.len() - open.len() + groups;
     Contour { loops, joined }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An open chain through `points`, keyed `first_key`, `first_key + 1`, ...
+    fn chain(points: &[[f64; 2]], first_key: u64) -> Vec<Segment> {
+        points
+            .windows(2)
+            .zip(first_key..)
+            .map(|(p, k)| Segment {
+                from: p[0],
+                to: p[1],
+                from_key: k,
+                to_key: k + 1,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn open_chains_join_across_gaps_up_to_two_mm() {
+        // A closed triangle: one loop of three segments.
+        let mut segs = chain(&[[0.0, 0.0], [5.0, 0.0], [0.0, 5.0]], 0);
+        segs.push(Segment {
+            from: [0.0, 5.0],
+            to: [0.0, 0.0],
+            from_key: 2,
+            to_key: 0,
+        });
+        let c = contour(&segs);
+        assert_eq!((c.loops.len(), c.joined), (1, 1));
+        assert_eq!(c.loops[0], vec![0, 1, 2]);
+        // Two halves of a square, each ending 1 mm short of the other's start: two chains,
+        // one closed loop.
+        let mut halves = chain(&[[0.0, 0.0], [10.0, 0.0], [10.0, 9.0]], 10);
+        halves.extend(chain(&[[10.0, 10.0], [0.0, 10.0], [0.0, 1.0]], 20));
+        let c = contour(&halves);
+        assert_eq!((c.loops.len(), c.joined), (2, 1));
+        // 3 mm short: two open loops.
+        let mut apart = chain(&[[0.0, 0.0], [10.0, 0.0], [10.0, 7.0]], 10);
+        apart.extend(chain(&[[10.0, 10.0], [0.0, 10.0], [0.0, 3.0]], 20));
+        assert_eq!(contour(&apart).joined, 2);
+    }
+}

@@ -13,11 +13,26 @@
 //! section's mean chord length. Travels, retractions, Z hops, the cooling slowdown of short
 //! layers and the volumetric limit of the hot end complete the layer time. Equations and
 //! sources: docs/method.md, "FFF build time".
+//!
+//! The stages, one file each, in the order `estimate_fff` runs them:
+//! - `profile`: widths, spacings and each feature's speed and acceleration, from the printer
+//!   and the settings;
+//! - `layers`: the slicing, every layer's contour segments; `contour`: their loops;
+//! - `raster`: the bit raster of a section, its filling and erosion;
+//! - `regions`: every layer's infill region and which of it is solid, top or bridge;
+//!   `pieces`: its connected regions, and the pieces and holes of what is printed as a kind;
+//! - `perimeters`, `infill`: the extrusion jobs of a layer (`paths`: a job and its time);
+//! - `motion`: the planner that times a job's moves;
+//! - `travel`: travels, retractions, Z hops; `cooling`: the slowdown of short layers;
+//! - here: the composition per layer and the sum over the layers.
 
 mod contour;
+mod cooling;
+mod infill;
 mod layers;
 mod motion;
 mod paths;
+mod perimeters;
 mod pieces;
 mod profile;
 mod raster;
@@ -28,18 +43,17 @@ use nalgebra::{Unit, Vector3};
 use rayon::prelude::*;
 
 use crate::mesh::Mesh;
-use crate::mesh::section::Plane;
 use crate::models::FffPrinter;
 use contour::contour;
-use layers::Segment;
+use infill::infill_jobs;
+use layers::Layers;
 pub use motion::trapezoid_s;
-use motion::{Move, loop_time_s, zigzag_time_s};
-use paths::{Bucket, Job, Path};
-use pieces::{euler_number, infill_regions, pieces};
-use profile::{BRIDGE_EXTRA_SPACING_MM, Feature, Profile, bridge_area, cross_section};
-use raster::{MAX_RASTER_BITS, Raster, popcount, span_mask};
-use regions::{BRIDGE, CLASSES, SOLID, SPARSE, TOP};
-use travel::{retract_and_hop_s, z_move_s};
+use perimeters::perimeter_jobs;
+use pieces::infill_regions;
+use profile::{Profile, cross_section};
+use raster::Raster;
+use regions::Masks;
+use travel::{Travels, infill_paths, retract_and_hop_s, z_move_s};
 
 /// What the user chooses for a print (the CLI's --layer-mm --nozzle-mm --perimeters --infill).
 #[derive(Debug, Clone, PartialEq)]
@@ -122,518 +136,107 @@ pub fn estimate_fff(
     printer: &FffPrinter,
 ) -> FffEstimate {
     let prof = Profile::new(settings, printer);
-    let axis = *build_axis;
-    let (e1, e2) = Plane {
-        axis,
-        offset_mm: 0.0,
-    }
-    .basis();
-    let a = axis.into_inner();
-    let heights: Vec<f64> = mesh.vertices.par_iter().map(|v| a.dot(&v.coords)).collect();
-    let uv: Vec<[f64; 2]> = mesh
-        .vertices
-        .par_iter()
-        .map(|v| [e1.dot(&v.coords), e2.dot(&v.coords)])
-        .collect();
-    // Extent over the vertices that triangles use: (lowest, highest, [u0, v0, u1, v1]).
-    let empty = || {
-        (
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            [
-                f64::INFINITY,
-                f64::INFINITY,
-                f64::NEG_INFINITY,
-                f64::NEG_INFINITY,
-            ],
-        )
-    };
-    let (lo, hi, bb) = mesh
-        .triangles
-        .par_iter()
-        .fold(empty, |(lo, hi, bb), t| {
-            let mut r = (lo, hi, bb);
-            for &i in t {
-                let (h, p) = (heights[i as usize], uv[i as usize]);
-                r.0 = r.0.min(h);
-                r.1 = r.1.max(h);
-                r.2 = [
-                    r.2[0].min(p[0]),
-                    r.2[1].min(p[1]),
-                    r.2[2].max(p[0]),
-                    r.2[3].max(p[1]),
-                ];
-            }
-            r
-        })
-        .reduce(empty, |x, y| {
-            (
-                x.0.min(y.0),
-                x.1.max(y.1),
-                [
-                    x.2[0].min(y.2[0]),
-                    x.2[1].min(y.2[1]),
-                    x.2[2].max(y.2[2]),
-                    x.2[3].max(y.2[3]),
-                ],
-            )
-        });
-    let sliceable = hi > lo && prof.h > 0.0;
-    if !sliceable {
+    let Some(layers) = Layers::slice(mesh, build_axis, prof.h) else {
         return FffEstimate::default();
-    }
-    // Whole layers of (almost) the nominal height, sliced at their mid-heights.
-    let n = ((hi - lo) / prof.h).round().max(1.0) as usize;
-    let dz = (hi - lo) / n as f64;
-    let level = |k: usize| lo + (k as f64 + 0.5) * dz;
-
-    // --- one pass over the triangles: the contour segments of every layer -----------------
-    // A segment is stored as its two edge keys only (16 bytes; tall walls of a large mesh
-    // cross tens of millions of layer planes); its points are recomputed per layer. Each
-    // chunk of triangles keeps its segments grouped by layer, in triangle order (neighbours
-    // in a loop are then usually near each other in memory).
-    let edge_point = |key: u64, z: f64| {
-        let (x, y) = ((key >> 32) as usize, (key & 0xffff_ffff) as usize);
-        let f = (heights[x] - z) / (heights[x] - heights[y]);
-        [
-            uv[x][0] + (uv[y][0] - uv[x][0]) * f,
-            uv[x][1] + (uv[y][1] - uv[x][1]) * f,
-        ]
     };
-    let chunks: Vec<(Vec<[u64; 2]>, Vec<u32>)> = mesh
-        .triangles
-        .par_chunks(crate::mesh::SUM_CHUNK)
-        .map(|chunk| {
-            let mut tagged: Vec<(u32, [u64; 2])> = Vec::new();
-            for t in chunk {
-                let h = t.map(|i| heights[i as usize]);
-                let (tlo, thi) = (h[0].min(h[1]).min(h[2]), h[0].max(h[1]).max(h[2]));
-                // Levels in (tlo, thi]: a vertex exactly on a level counts as above it.
-                let mut k = (((tlo - lo) / dz - 0.5).floor().max(0.0)) as usize;
-                while k < n && level(k) <= tlo {
-                    k += 1;
-                }
-                while k < n && level(k) <= thi {
-                    let z = level(k);
-                    // The segment runs from the edge the winding takes from above the level to
-                    // below it, to the edge it takes back up: with outward normals that leaves
-                    // the material on the left. Read from the topology, not from the segment's
-                    // direction, so a segment of zero length (a vertex on the level, common in
-                    // finely tessellated exports) is oriented like its neighbours and the
-                    // layer's loops stay closed.
-                    let (mut down, mut up) = (None, None);
-                    for e in 0..3 {
-                        let j = (e + 1) % 3;
-                        let (above_e, above_j) = (h[e] >= z, h[j] >= z);
-                        if above_e != above_j {
-                            // Keyed from the lower vertex index: both triangles of the edge
-                            // get the same key, and the same point from it.
-                            let key = ((t[e].min(t[j]) as u64) << 32) | t[e].max(t[j]) as u64;
-                            if above_e {
-                                down = Some(key);
-                            } else {
-                                up = Some(key);
-                            }
-                        }
-                    }
-                    if let (Some(from), Some(to)) = (down, up) {
-                        let keys = [from, to];
-                        tagged.push((k as u32, keys));
-                    }
-                    k += 1;
-                }
-            }
-            tagged.sort_by_key(|(k, _)| *k);
-            let mut offsets = vec![0u32; n + 1];
-            for (k, _) in &tagged {
-                offsets[*k as usize + 1] += 1;
-            }
-            for k in 0..n {
-                offsets[k + 1] += offsets[k];
-            }
-            (tagged.into_iter().map(|(_, keys)| keys).collect(), offsets)
-        })
-        .collect();
-    let layer_segments = |k: usize| -> Vec<Segment> {
-        let z = level(k);
-        chunks
-            .iter()
-            .flat_map(|(keys, offsets)| &keys[offsets[k] as usize..offsets[k + 1] as usize])
-            .map(|&[from_key, to_key]| Segment {
-                from: edge_point(from_key, z),
-                to: edge_point(to_key, z),
-                from_key,
-                to_key,
-            })
-            .collect()
-    };
-
-    // --- the raster: half a line spacing, coarser only for very large parts ---------------
-    let extent = [bb[2] - bb[0], bb[3] - bb[1]];
-    let fine = prof.s / 2.0;
-    let cell = fine.max((extent[0] * extent[1] * n as f64 / MAX_RASTER_BITS).sqrt());
-    let raster = {
-        let cols = (extent[0] / cell).ceil() as usize + 2;
-        let rows = (extent[1] / cell).ceil() as usize + 2;
-        Raster {
-            cols,
-            rows,
-            words: cols.div_ceil(64),
-            origin: [bb[0] - cell, bb[1] - cell],
-            cell,
-        }
-    };
+    let n = layers.count();
+    // The raster: half a line spacing, coarser only for very large parts.
+    let raster = Raster::covering(layers.bounds, prof.s / 2.0, n);
     let inside: Vec<Vec<u64>> = (0..n)
         .into_par_iter()
-        .map(|k| raster.fill(&layer_segments(k)))
+        .map(|k| raster.fill(&layers.segments(k)))
         .collect();
-    // Erosion depth m holds the cells whose centres lie about (m + ½) cells from the edge.
-    let cell_mm2 = cell * cell;
-    let depth_at = |d_mm: f64| ((d_mm / cell) - 0.5).ceil().max(0.0) as usize;
-    // The infill region reaches into the innermost perimeter by the infill overlap.
-    let infill_depth = depth_at(prof.walls as f64 * prof.s - prof.infill_overlap_mm);
-    let deepest = infill_depth.max(depth_at(prof.walls as f64 * prof.s));
-    // Per layer: the infill region, and the number of cells at each erosion depth.
-    let (fill, depth_counts): (Vec<Vec<u64>>, Vec<Vec<u64>>) = (0..n)
-        .into_par_iter()
-        .map(|k| {
-            let mut eroded = inside[k].clone();
-            let mut counts = vec![popcount(&eroded)];
-            let mut fill = if infill_depth == 0 {
-                Some(eroded.clone())
-            } else {
-                None
-            };
-            for m in 0..deepest {
-                eroded = raster.erode(&eroded, m % 2 == 1);
-                counts.push(popcount(&eroded));
-                if m + 1 == infill_depth {
-                    fill = Some(eroded.clone());
-                }
-            }
-            (fill.unwrap_or(eroded), counts)
-        })
-        .unzip();
-    // Solid where a layer within top_solid_layers above or bottom_solid_layers below has no
-    // infill there: no material (beyond the part counts as none: the top, and the bed), or
-    // its perimeters, so that sloped walls get a shell as thick as the vertical ones
-    // (PrusaSlicer's ensure_vertical_shell_thickness).
-    let solid: Vec<Vec<u64>> = (0..n)
-        .into_par_iter()
-        .map(|k| {
-            let mut covered = vec![u64::MAX; raster.len()];
-            let window = (k + 1..=k + prof.top_layers)
-                .map(Some)
-                .chain((1..=prof.bottom_layers).map(|d| k.checked_sub(d)));
-            for j in window {
-                match j.and_then(|j| fill.get(j)) {
-                    Some(m) => covered.iter_mut().zip(m).for_each(|(c, b)| *c &= b),
-                    None => covered.fill(0),
-                }
-            }
-            fill[k].iter().zip(&covered).map(|(f, c)| f & !c).collect()
-        })
-        .collect();
-
-    // --- per layer: regions, paths, times -------------------------------------------------
+    let masks = Masks::new(&raster, inside, &prof);
+    let stack = Stack {
+        prof: &prof,
+        printer,
+        layers: &layers,
+        raster: &raster,
+        masks: &masks,
+    };
     let layer_times: Vec<LayerTime> = (0..n)
         .into_par_iter()
-        .map(|k| {
-            let segs = &layer_segments(k);
-            if segs.is_empty() {
-                return LayerTime::default();
-            }
-            let first = k == 0;
-            let feat = |f: Feature| if first { prof.first_layer(f) } else { f };
-            let cont = contour(segs);
-            let eroded = &fill[k];
-            let counts = &depth_counts[k];
-            let count_at = |m: usize| counts.get(m).copied().unwrap_or(0) as f64;
-            // Perimeter k occupies the band [k s, (k+1) s) from the edge; its length is the
-            // band's area over s, relative to the outermost band (whose length is the exact
-            // contour length).
-            let band = |w: u32| {
-                count_at(depth_at(w as f64 * prof.s)) - count_at(depth_at((w + 1) as f64 * prof.s))
-            };
-            let outer_band = band(0).max(1.0);
-            // Infill region, its classes and its connected regions.
-            let above = inside.get(k + 1);
-            let below = k.checked_sub(1).map(|j| (&inside[j], &solid[j]));
-            let mut classes = vec![[0u64; CLASSES]; eroded.len()];
-            for (i, &f) in eroded.iter().enumerate() {
-                if f == 0 {
-                    continue;
-                }
-                let sol = f & solid[k][i];
-                let top = sol & !above.map_or(0, |m| m[i]);
-                let bridge = match below {
-                    Some((ins, sd)) if !first => sol & !top & (!ins[i] | (ins[i] & !sd[i])),
-                    _ => 0,
-                };
-                classes[i] = [f & !sol, sol & !top & !bridge, top, bridge];
-            }
-            // What survives erosion one step past the innermost perimeter's inner edge: a
-            // region without such a cell is a sliver no wider than about one line, which the
-            // perimeters next to it fill (PrusaSlicer 2.5's Arachne perimeters widen to
-            // close such gaps).
-            let mut core = raster.erode(eroded, infill_depth % 2 == 1);
-            for m in infill_depth + 1..=deepest {
-                core = raster.erode(&core, m % 2 == 1);
-            }
-            let (regions, region_runs) = infill_regions(&raster, eroded, &core, &classes);
-            let h = prof.h;
-            let mut lt = LayerTime::default();
-            let mut jobs: Vec<Job> = Vec::new();
-
-            // Perimeters: the external loop on the contour, inner loops scaled by band length.
-            for lp in &cont.loops {
-                let len: f64 = lp
-                    .iter()
-                    .map(|&i| {
-                        let s = &segs[i as usize];
-                        (s.to[0] - s.from[0]).hypot(s.to[1] - s.from[1])
-                    })
-                    .sum();
-                let small = len <= prof.small_loop_mm;
-                for wall in 0..prof.walls {
-                    let ratio = if wall == 0 {
-                        1.0
-                    } else {
-                        band(wall) / outer_band
-                    };
-                    if ratio <= 0.0 {
-                        continue;
-                    }
-                    let f = if small {
-                        prof.small
-                    } else if wall == 0 {
-                        prof.external
-                    } else {
-                        prof.perimeter
-                    };
-                    jobs.push(Job {
-                        path: Path::Loop(lp, ratio),
-                        feature: feat(f),
-                        bucket: Bucket::Perimeters,
-                        nominal_mm: len * ratio,
-                        adjustable: wall > 0,
-                    });
-                    lt.perimeter_mm += len * ratio;
-                }
-            }
-            let width = if first { prof.w_first } else { prof.w };
-            lt.extruded_mm3 += lt.perimeter_mm * cross_section(width, h);
-
-            // Infill, region by region: lines of the region's mean chord (Cauchy: π A / P
-            // over all directions). Regions smaller than solid_infill_below_area are solid.
-            // Solid: internal solid, top surface, bridges; the first layer is all solid.
-            let s_solid = if first { prof.s_first } else { prof.s };
-            let sqrt2 = std::f64::consts::SQRT_2;
-            let bridge_spacing = prof.bridge_w + BRIDGE_EXTRA_SPACING_MM;
-            let mut kinds_present = [false; CLASSES];
-            let (mut solid_mm, mut top_mm, mut bridge_mm, mut sparse_mm) = (0.0, 0.0, 0.0, 0.0);
-            // Which kind each class of cells of each region is printed as (none: a sliver).
-            let mut printed_as = vec![[None; CLASSES]; regions.len()];
-            for (r, kinds) in regions.iter().zip(printed_as.iter_mut()) {
-                if r.core_cells == 0 {
-                    continue;
-                }
-                *kinds = [Some(SPARSE), Some(SOLID), Some(TOP), Some(BRIDGE)];
-                let area_mm2 = r.cells.iter().sum::<u64>() as f64 * cell_mm2;
-                let chord = std::f64::consts::PI * area_mm2 / r.boundary_mm(cell).max(cell);
-                let mut mm2 = r.cells.map(|c| c as f64 * cell_mm2);
-                if area_mm2 < printer.solid_infill_below_area_mm2 {
-                    mm2[SOLID] += mm2[SPARSE];
-                    mm2[SPARSE] = 0.0;
-                    kinds[SPARSE] = Some(SOLID);
-                }
-                // A top or bridge patch smaller than one line across the region is no surface
-                // of its own: it goes with the internal solid infill around it.
-                for kind in [TOP, BRIDGE] {
-                    if mm2[kind] > 0.0 && mm2[kind] < prof.s * chord {
-                        mm2[SOLID] += mm2[kind];
-                        mm2[kind] = 0.0;
-                        kinds[kind] = Some(SOLID);
-                    }
-                }
-                for (kind, present) in kinds_present.iter_mut().enumerate() {
-                    *present |= mm2[kind] > 0.0;
-                }
-                let mut zigzag = |len: f64, link: f64, f: Feature, bucket: Bucket| {
-                    if len > 0.0 {
-                        jobs.push(Job {
-                            path: Path::Zigzag { len, chord, link },
-                            feature: feat(f),
-                            bucket,
-                            nominal_mm: len * (1.0 + link / chord.max(1e-3)),
-                            adjustable: true,
-                        });
-                    }
-                };
-                let solid_len = mm2[SOLID] / s_solid;
-                let top_len = mm2[TOP] / prof.s_top;
-                let bridge_len = mm2[BRIDGE] / bridge_spacing;
-                zigzag(solid_len, s_solid * sqrt2, prof.solid, Bucket::Solid);
-                zigzag(top_len, prof.s_top * sqrt2, prof.top, Bucket::Solid);
-                zigzag(
-                    bridge_len,
-                    bridge_spacing * sqrt2,
-                    prof.bridge,
-                    Bucket::Solid,
-                );
-                solid_mm += solid_len;
-                top_mm += top_len;
-                bridge_mm += bridge_len;
-                // Sparse: lines in two directions (grid), each direction 2 s / density apart;
-                // the ends of both directions alternate along the edge, so a link spans half
-                // the spacing of one direction, at 45° to the edge.
-                if prof.infill > 0.0 && mm2[SPARSE] > 0.0 {
-                    let len = mm2[SPARSE] * prof.infill / prof.s;
-                    zigzag(
-                        len,
-                        prof.s / prof.infill * sqrt2,
-                        prof.sparse,
-                        Bucket::Sparse,
-                    );
-                    sparse_mm += len;
-                }
-            }
-            lt.solid_mm = solid_mm + top_mm + bridge_mm;
-            lt.sparse_mm = sparse_mm;
-            lt.extruded_mm3 += solid_mm * cross_section(width, h)
-                + top_mm * cross_section(prof.w_top, h)
-                + bridge_mm * bridge_area(prof.bridge_w)
-                + sparse_mm * cross_section(prof.w, h);
-
-            let job_s = |job: &Job, cap: f64| {
-                let cap = if job.adjustable { cap } else { f64::INFINITY };
-                let f = Feature {
-                    speed_mm_s: job.feature.speed_mm_s.min(cap),
-                    ..job.feature
-                };
-                match job.path {
-                    Path::Loop(lp, ratio) => loop_time_s(&prof.planner, segs, lp, f) * ratio,
-                    Path::Zigzag { len, chord, link } => {
-                        zigzag_time_s(&prof.planner, len, chord, link, f)
-                    }
-                }
-            };
-            for job in &jobs {
-                let t = job_s(job, f64::INFINITY);
-                match job.bucket {
-                    Bucket::Perimeters => lt.perimeters_s += t,
-                    Bucket::Sparse => lt.infill_s += t,
-                    Bucket::Solid => lt.solid_s += t,
-                }
-            }
-
-            // Travels (PrusaSlicer retracts every travel of retract_before_travel or more, and
-            // only those): one retracted travel into each loop and into each infill path;
-            // short unretracted hops (one line apart) between the perimeters of a loop.
-            // Infill paths per printed kind: a piece with holes cannot be filled in one
-            // zig-zag, around each hole the lines split into branches (pieces + holes).
-            let mut infill_travels = 0;
-            for (kind, _) in kinds_present.iter().enumerate().filter(|(_, p)| **p) {
-                // The cells printed as this kind, and their pieces and holes.
-                let mut mask = vec![0u64; raster.len()];
-                for run in &region_runs {
-                    let base = run.row * raster.words;
-                    for (class, to) in printed_as[run.region].iter().enumerate() {
-                        if *to != Some(kind) {
-                            continue;
-                        }
-                        for k in run.start / 64..run.end.div_ceil(64) {
-                            mask[base + k] |= classes[base + k][class]
-                                & core[base + k]
-                                & span_mask(k, run.start, run.end);
-                        }
-                    }
-                }
-                let inner = raster.erode(&mask, false);
-                let small = (printer.solid_infill_below_area_mm2 / cell_mm2).ceil() as u64;
-                let (all, printed, small_pieces) = pieces(&raster, &mask, &inner, small);
-                let holes = (all as i64 - euler_number(&raster, &mask)).max(0) as usize;
-                // Sparse grid infill is two sets of lines, one per direction, each its own
-                // path; a piece smaller than solid_infill_below_area is solid, one set.
-                infill_travels += if kind == SPARSE {
-                    2 * (printed - small_pieces + holes) + small_pieces
-                } else {
-                    printed + holes
-                };
-            }
-            // The layer change travels straight to the first loop.
-            let retracted = cont.joined.max(1) + infill_travels;
-            let short_hops = cont.joined * (prof.walls as usize).saturating_sub(1);
-            let span = (extent[0] * extent[1] / retracted as f64).sqrt() * 0.5;
-            let hop = |len: f64| {
-                let mv = Move {
-                    len,
-                    dir: [std::f64::consts::FRAC_1_SQRT_2; 2],
-                    speed: prof.travel.speed_mm_s,
-                    accel: prof.travel.accel_mm_s2,
-                };
-                prof.planner.time_s(&[mv])
-            };
-            lt.travel_s += retracted as f64 * hop(span) + short_hops as f64 * hop(prof.s);
-            lt.retractions = retracted;
-            lt.overhead_s += retracted as f64 * retract_and_hop_s(printer) + z_move_s(printer, dz);
-
-            // Cooling (PrusaSlicer's CoolingBuffer): when the layer's nominal time (every
-            // move's length over its feed rate, no acceleration) is below the threshold, the
-            // fastest extrusions are slowed to a common cap, no lower than the minimum print
-            // speed, until it is reached; travels, retractions and the external perimeter
-            // keep their speed (PrusaSlicer 2.5 prints the outer surface at its own speed: in
-            // its G-code the external perimeters of short layers run at 25 mm/s nominal
-            // while the infill drops to the cap).
-            let nominal_other_s = (retracted as f64 * span + short_hops as f64 * prof.s)
-                / prof.travel.speed_mm_s
-                + retracted as f64
-                    * (2.0 * printer.retract_length_mm / printer.retract_speed_mm_s
-                        + 2.0 * printer.retract_lift_mm / printer.max_speed_z_mm_s)
-                + dz / printer.max_speed_z_mm_s;
-            let nominal_s = |cap: f64| {
-                jobs.iter()
-                    .map(|j| {
-                        let v = j.feature.speed_mm_s;
-                        j.nominal_mm / if j.adjustable { v.min(cap) } else { v }
-                    })
-                    .sum::<f64>()
-            };
-            let target_s = printer.slowdown_below_layer_time_s - nominal_other_s;
-            if !jobs.is_empty() && nominal_s(f64::INFINITY) < target_s {
-                let slowest = printer.min_print_speed_mm_s;
-                let fastest = jobs
-                    .iter()
-                    .map(|j| j.feature.speed_mm_s)
-                    .fold(slowest, f64::max);
-                let cap = if nominal_s(slowest) <= target_s {
-                    slowest
-                } else {
-                    // nominal_s falls as the cap rises: bisect for the cap that meets the target.
-                    let (mut lo_v, mut hi_v) = (slowest, fastest);
-                    for _ in 0..60 {
-                        let mid = 0.5 * (lo_v + hi_v);
-                        if nominal_s(mid) > target_s {
-                            lo_v = mid;
-                        } else {
-                            hi_v = mid;
-                        }
-                    }
-                    hi_v
-                };
-                let capped: f64 = jobs.iter().map(|j| job_s(j, cap)).sum();
-                lt.cooling_s = (capped - (lt.perimeters_s + lt.infill_s + lt.solid_s)).max(0.0);
-            }
-            lt
-        })
+        .map(|k| stack.layer_time(k))
         .collect();
+    total(&layer_times, n, raster.cell)
+}
 
+/// What every layer's time is worked out from: the stages run over all layers at once.
+struct Stack<'a> {
+    prof: &'a Profile,
+    printer: &'a FffPrinter,
+    layers: &'a Layers,
+    raster: &'a Raster,
+    masks: &'a Masks,
+}
+
+impl Stack<'_> {
+    /// Layer `k`: its regions, paths and times.
+    fn layer_time(&self, k: usize) -> LayerTime {
+        let (prof, printer, raster) = (self.prof, self.printer, self.raster);
+        let segs = &self.layers.segments(k);
+        if segs.is_empty() {
+            return LayerTime::default();
+        }
+        let first = k == 0;
+        let cont = contour(segs);
+        // The infill region, its classes and its connected regions.
+        let eroded = &self.masks.fill[k];
+        let classes = self.masks.classes(k);
+        let core = self.masks.core(raster, k);
+        let (regions, region_runs) = infill_regions(raster, eroded, &core, &classes);
+        let h = prof.h;
+        let mut lt = LayerTime::default();
+        let mut jobs = Vec::new();
+
+        let counts = &self.masks.depth_counts[k];
+        lt.perimeter_mm += perimeter_jobs(&cont, segs, counts, raster, prof, first, &mut jobs);
+        let width = if first { prof.w_first } else { prof.w };
+        lt.extruded_mm3 += lt.perimeter_mm * cross_section(width, h);
+
+        let infill = infill_jobs(&regions, raster.cell, prof, printer, first, &mut jobs);
+        lt.solid_mm = infill.solid_mm + infill.top_mm + infill.bridge_mm;
+        lt.sparse_mm = infill.sparse_mm;
+        lt.extruded_mm3 += infill.extruded_mm3(prof, width);
+
+        [lt.perimeters_s, lt.infill_s, lt.solid_s] =
+            paths::bucket_times_s(&jobs, &prof.planner, segs);
+
+        let infill_path_count = infill_paths(
+            raster,
+            &region_runs,
+            &infill.printed_as,
+            &classes,
+            &core,
+            infill.kinds_present,
+            printer,
+        );
+        let travels = Travels::new(
+            cont.joined,
+            infill_path_count,
+            prof.walls,
+            self.layers.extent_mm(),
+        );
+        let dz = self.layers.dz_mm();
+        lt.travel_s += travels.time_s(prof);
+        lt.retractions = travels.retracted;
+        lt.overhead_s +=
+            travels.retracted as f64 * retract_and_hop_s(printer) + z_move_s(printer, dz);
+
+        let full_speed_s = lt.perimeters_s + lt.infill_s + lt.solid_s;
+        lt.cooling_s = cooling::slowdown_s(&jobs, segs, &travels, prof, printer, dz, full_speed_s);
+        lt
+    }
+}
+
+/// The estimate of `n` layers timed `layer_times` on a raster of `cell_mm`.
+fn total(layer_times: &[LayerTime], n: usize, cell_mm: f64) -> FffEstimate {
     let mut est = FffEstimate {
         layers: n,
-        raster_cell_mm: cell,
+        raster_cell_mm: cell_mm,
         ..FffEstimate::default()
     };
-    for lt in &layer_times {
+    for lt in layer_times {
         est.perimeters_s += lt.perimeters_s;
         est.infill_s += lt.infill_s;
         est.solid_s += lt.solid_s;

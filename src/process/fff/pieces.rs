@@ -192,3 +192,49 @@ pub(super) fn euler_number(raster: &Raster, bits: &[u64]) -> i64 {
     }
     (q1 - q3 + 2 * qd) / 4
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::raster::tests::{ring, square};
+    use super::*;
+
+    #[test]
+    fn a_square_ring_is_one_piece_with_one_hole() {
+        let raster = Raster::covering([0.0, 0.0, 10.0, 10.0], 1.0, 1);
+        // The 10 x 10 mm square less the 4 x 4 mm hole (clockwise) in its middle.
+        let mut hole = square(3.0, 7.0);
+        hole.reverse();
+        let mut segs = ring(&square(0.0, 10.0), 0);
+        segs.extend(ring(&hole, 10));
+        let bits = raster.fill(&segs);
+        // Pieces less holes: 1 − 1.
+        assert_eq!(euler_number(&raster, &bits), 0);
+        // One piece of 100 − 16 = 84 cells, holding a core cell, under 85 cells.
+        assert_eq!(pieces(&raster, &bits, &bits, 85), (1, 1, 1));
+        assert_eq!(pieces(&raster, &bits, &bits, 84), (1, 1, 0));
+        // Two squares apart: two pieces, no hole; only the one holding a core cell counts.
+        let mut two = ring(&square(0.0, 3.0), 0);
+        two.extend(ring(&square(5.0, 9.0), 10));
+        let bits = raster.fill(&two);
+        let core = raster.fill(&ring(&square(5.0, 9.0), 10));
+        assert_eq!(euler_number(&raster, &bits), 2);
+        assert_eq!(pieces(&raster, &bits, &core, 1), (2, 1, 0));
+    }
+
+    #[test]
+    fn a_region_counts_its_cells_and_boundary() {
+        let raster = Raster::covering([0.0, 0.0, 10.0, 10.0], 1.0, 1);
+        let bits = raster.fill(&ring(&square(0.0, 10.0), 0));
+        let core = raster.erode(&bits, false);
+        // Every cell sparse.
+        let classes: Vec<[u64; CLASSES]> = bits.iter().map(|&b| [b, 0, 0, 0]).collect();
+        let (regions, runs) = infill_regions(&raster, &bits, &core, &classes);
+        assert_eq!((regions.len(), runs.len()), (1, 10));
+        let r = &regions[0];
+        assert_eq!(r.cells, [100, 0, 0, 0]);
+        assert_eq!(r.core_cells, 64);
+        // 4 sides of 10 cell edges; a staircase's length times π/4: 40 · π/4 mm.
+        assert_eq!(r.boundary_edges, 40);
+        assert!((r.boundary_mm(1.0) - 10.0 * std::f64::consts::PI).abs() < 1e-12);
+    }
+}

@@ -134,11 +134,16 @@ impl Profile {
     }
 
     /// The feature as printed on the first layer (slower, gentler).
-    pub(super) fn first_layer(&self, f: Feature) -> Feature {
+    fn first_layer(&self, f: Feature) -> Feature {
         Feature {
             speed_mm_s: f.speed_mm_s.min(self.first_layer_speed),
             accel_mm_s2: f.accel_mm_s2.min(self.first_layer_accel),
         }
+    }
+
+    /// The feature as printed on the layer: on the `first`, as there.
+    pub(super) fn on_layer(&self, f: Feature, first: bool) -> Feature {
+        if first { self.first_layer(f) } else { f }
     }
 }
 

@@ -5,7 +5,7 @@ use super::layers::Segment;
 
 /// Largest number of raster cells over all layers (bits of one layer mask set); the cell is
 /// enlarged for parts that would need more, which keeps memory at ~3 × 32 MB.
-pub(super) const MAX_RASTER_BITS: f64 = (1u64 << 28) as f64;
+const MAX_RASTER_BITS: f64 = (1u64 << 28) as f64;
 
 /// Bit rows of one layer's region on the common raster.
 pub(super) struct Raster {
@@ -17,6 +17,35 @@ pub(super) struct Raster {
 }
 
 impl Raster {
+    /// The raster common to all `layers` layers over `bounds` ([u0, v0, u1, v1]), a cell
+    /// beyond them on every side: cells of `fine_mm`, larger only where the layers would
+    /// need more than MAX_RASTER_BITS of them.
+    pub(super) fn covering(bounds: [f64; 4], fine_mm: f64, layers: usize) -> Raster {
+        let bb = bounds;
+        let extent = [bb[2] - bb[0], bb[3] - bb[1]];
+        let cell = fine_mm.max((extent[0] * extent[1] * layers as f64 / MAX_RASTER_BITS).sqrt());
+        let cols = (extent[0] / cell).ceil() as usize + 2;
+        let rows = (extent[1] / cell).ceil() as usize + 2;
+        Raster {
+            cols,
+            rows,
+            words: cols.div_ceil(64),
+            origin: [bb[0] - cell, bb[1] - cell],
+            cell,
+        }
+    }
+
+    /// Erosion steps that reach `d_mm` into the region: depth m holds the cells whose
+    /// centres lie about (m + ½) cells from the edge.
+    pub(super) fn depth_at(&self, d_mm: f64) -> usize {
+        ((d_mm / self.cell) - 0.5).ceil().max(0.0) as usize
+    }
+
+    /// The area of one cell (mm²).
+    pub(super) fn cell_mm2(&self) -> f64 {
+        self.cell * self.cell
+    }
+
     pub(super) fn len(&self) -> usize {
         self.rows * self.words
     }
@@ -168,4 +197,59 @@ pub(super) fn span_mask(k: usize, s: usize, e: usize) -> u64 {
 
 pub(super) fn popcount(bits: &[u64]) -> u64 {
     bits.iter().map(|w| w.count_ones() as u64).sum()
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    /// The closed loop through `points` (counter-clockwise: material inside), keyed by index.
+    pub(in super::super) fn ring(points: &[[f64; 2]], first_key: u64) -> Vec<Segment> {
+        let n = points.len() as u64;
+        (0..n)
+            .map(|i| Segment {
+                from: points[i as usize],
+                to: points[((i + 1) % n) as usize],
+                from_key: first_key + i,
+                to_key: first_key + (i + 1) % n,
+            })
+            .collect()
+    }
+
+    /// The square [lo, hi]², counter-clockwise.
+    pub(in super::super) fn square(lo: f64, hi: f64) -> [[f64; 2]; 4] {
+        [[lo, lo], [hi, lo], [hi, hi], [lo, hi]]
+    }
+
+    #[test]
+    fn a_square_fills_and_erodes_cell_by_cell() {
+        // 10 x 10 mm at 1 mm cells: 10 + 2 columns and rows, the first centre at -0.5 mm.
+        let raster = Raster::covering([0.0, 0.0, 10.0, 10.0], 1.0, 1);
+        assert_eq!((raster.cols, raster.rows, raster.words), (12, 12, 1));
+        assert_eq!(raster.origin, [-1.0, -1.0]);
+        // Centres 0.5 ... 9.5 lie inside: 10 x 10 cells.
+        let bits = raster.fill(&ring(&square(0.0, 10.0), 0));
+        assert_eq!(popcount(&bits), 100);
+        // A step takes one cell off every side: 8², then 6² (the diagonal step too).
+        let once = raster.erode(&bits, false);
+        assert_eq!(popcount(&once), 64);
+        assert_eq!(popcount(&raster.erode(&once, true)), 36);
+        // A 3 x 3 block keeps only its centre.
+        let block = raster.fill(&ring(&square(0.0, 3.0), 0));
+        assert_eq!(popcount(&raster.erode(&block, true)), 1);
+        // Depth of 2 mm: the centres (m + ½) cells in, ceil(2 − ½) = 2 steps.
+        assert_eq!(raster.depth_at(2.0), 2);
+        assert_eq!(raster.depth_at(0.2), 0);
+    }
+
+    #[test]
+    fn runs_and_spans_count_bits() {
+        // Bits 3..6 and 62..66 over two words.
+        let row = [0b111000 | (0b11 << 62), 0b11];
+        assert_eq!(runs(&row), vec![(3, 6), (62, 66)]);
+        assert_eq!(count_span(&row, 0, 128), 7);
+        assert_eq!(count_span(&row, 4, 63), 3);
+        assert_eq!(span_mask(1, 62, 66), 0b11);
+        assert_eq!(span_mask(0, 0, 64), u64::MAX);
+    }
 }
