@@ -77,6 +77,8 @@ footer { margin-top: 34px; color: #57606a; font-size: 12px; border-top: 1px soli
   .views { display: block; }
   figure svg { max-height: 235mm; width: auto; }
   h2 { margin-top: 18px; }
+  table.catalog { font-size: 8pt; }
+  table.catalog th { font-size: 7.5pt; }
 }
 "#;
 
