@@ -113,6 +113,75 @@ fn same(row: &Value, key: &str, value: &Value) {
     assert_eq!(&row[key], value, "{key} of {}", row["file"]);
 }
 
+/// The columns of the hybrid route, empty for a part without a plate.
+const HYBRID_COLUMNS: [&str; 9] = [
+    "cost_per_part_hybrid",
+    "tooling_cost_hybrid",
+    "cycle_time_hybrid_s",
+    "cavities_hybrid",
+    "fleet_printers_hybrid",
+    "fleet_molding_machines_hybrid",
+    "lead_time_hybrid_s",
+    "energy_per_part_hybrid_kwh",
+    "co2_per_part_hybrid_kg",
+];
+
+/// A batch row's figures of every route equal those of `estimate --format json` (`sp`) for
+/// the same part, and are real numbers where the route is available.
+fn assert_same_route_figures(r: &Value, sp: &Value) {
+    for route in ["am", "im", "hybrid"] {
+        let e = &sp["routes"][route];
+        if e["available"] == false {
+            for key in [
+                format!("cost_per_part_{route}"),
+                format!("cycle_time_{route}_s"),
+            ] {
+                assert_eq!(r[&key], Value::Null, "{key} of {}", r["file"]);
+            }
+            continue;
+        }
+        for (column, key) in [
+            (format!("cost_per_part_{route}"), "cost_per_part"),
+            (format!("cycle_time_{route}_s"), "cycle_time_s"),
+            (
+                format!("energy_per_part_{route}_kwh"),
+                "energy_kwh_per_part",
+            ),
+            (format!("co2_per_part_{route}_kg"), "co2_kg_per_part"),
+        ] {
+            assert!(e[key].as_f64().unwrap() > 0.0, "{key} of {route}: {e}");
+            same(r, &column, &e[key]);
+        }
+        // Hours in the JSON, seconds in the batch: one rounding of the product apart.
+        let lead_h = e["lead_time_h"].as_f64().unwrap();
+        let lead_s = r[&format!("lead_time_{route}_s")].as_f64().unwrap();
+        assert!(
+            (lead_s - lead_h * 3600.0).abs() <= 1e-12 * lead_s,
+            "lead time of {route}: {lead_s} s vs {lead_h} h"
+        );
+        if route == "am" {
+            assert_eq!(e["tooling_cost"], Value::from(0.0), "AM has no tooling");
+            assert_eq!(r["fleet_printers_am"], e["fleet_printers"]);
+            assert!(r["fleet_printers_am"].as_f64().unwrap() >= 1.0);
+            continue;
+        }
+        assert!(e["tooling_cost"].as_f64().unwrap() > 0.0, "{e}");
+        same(r, &format!("tooling_cost_{route}"), &e["tooling_cost"]);
+        same(r, &format!("cavities_{route}"), &e["molding"]["cavities"]);
+        assert!(e["molding"]["cavities"].as_u64().unwrap() >= 1);
+        same(
+            r,
+            &format!("fleet_molding_machines_{route}"),
+            &e["fleet_molding_machines"],
+        );
+    }
+    same(
+        r,
+        "fleet_printers_hybrid",
+        &sp["routes"]["hybrid"]["fleet_printers"],
+    );
+}
+
 #[test]
 fn mixed_catalog_gives_one_row_per_entry_with_split_figures_and_reasons() {
     let dir = tempfile::tempdir().unwrap();
@@ -160,8 +229,13 @@ fn mixed_catalog_gives_one_row_per_entry_with_split_figures_and_reasons() {
             assert_eq!(r["status"], "ok", "{r}");
             assert!(r["cost_per_part_am"].as_f64().is_some(), "{r}");
             assert!(r["cost_per_part_im"].as_f64().is_some(), "{r}");
-            assert_eq!(r["cost_per_part_hybrid"], Value::Null);
             assert_eq!(r["plate_thickness_mm"], Value::Null);
+            // Every figure of the unavailable hybrid route is empty, not 0.
+            for key in HYBRID_COLUMNS {
+                assert_eq!(r[key], Value::Null, "{key} of {}", r["file"]);
+            }
+            assert!(r["cycle_time_im_s"].as_f64().unwrap() > 0.0, "{r}");
+            assert!(r["cavities_im"].as_u64().unwrap() >= 1, "{r}");
             continue;
         }
         assert_eq!(r["status"], "ok", "{r}");
@@ -192,18 +266,17 @@ fn mixed_catalog_gives_one_row_per_entry_with_split_figures_and_reasons() {
         ] {
             same(r, key, &sp[key]);
         }
-        for route in ["am", "im", "hybrid"] {
-            same(
-                r,
-                &format!("cost_per_part_{route}"),
-                &sp["routes"][route]["cost_per_part"],
-            );
-        }
+        assert_same_route_figures(r, &sp);
         for pair in ["am_im", "am_hybrid", "hybrid_im"] {
             same(
                 r,
                 &format!("break_even_{pair}"),
                 &sp["break_even_volumes"][pair],
+            );
+            same(
+                r,
+                &format!("co2_break_even_{pair}"),
+                &sp["co2_break_even_volumes"][pair],
             );
         }
         same(
@@ -211,6 +284,8 @@ fn mixed_catalog_gives_one_row_per_entry_with_split_figures_and_reasons() {
             "wall_thickness_median_mm",
             &sp["wall_thickness"]["p50_mm"],
         );
+        // One `warnings` list: the JSON's warnings and (while the JSON keeps them apart) its
+        // lattice warnings, in any order.
         let warnings: Vec<&str> = sp["warnings"]
             .as_array()
             .unwrap()
@@ -237,6 +312,11 @@ fn mixed_catalog_gives_one_row_per_entry_with_split_figures_and_reasons() {
         // significant digits: half a unit of the sixth is 5e-6 of the figure at most); whole
         // numbers exactly.
         for (name, j) in row.as_object().unwrap() {
+            // A null figure is an empty cell (a route the part cannot take, an error row).
+            if j.is_null() {
+                assert_eq!(&rec[col(name)], "", "{name} of {}", row["file"]);
+                continue;
+            }
             let Some(j) = j.as_f64() else { continue };
             let text = &rec[col(name)];
             let v: f64 = text.parse().unwrap_or_else(|_| panic!("{name}: {text:?}"));
@@ -1033,4 +1113,165 @@ fn file_names_cannot_inject_formulas_or_collide_and_other_batches_are_not_parts(
         stderr(&o)
     );
     assert_same_results(&out, &again);
+}
+
+/// The header of results.csv, listed in full: a column added, renamed or moved is a
+/// deliberate change of this list (and of docs/batch.md).
+const HEADER: &[&str] = &[
+    "index",
+    "file",
+    "status",
+    "error",
+    "triangles",
+    "part_volume_mm3",
+    "baseplate_volume_mm3",
+    "molded_volume_mm3",
+    "plate_thickness_mm",
+    "footprint_area_mm2",
+    "projected_area_mm2",
+    "molded_height_mm",
+    "rib_bodies",
+    "wall_thickness_median_mm",
+    "pores",
+    "pin_area_fraction",
+    "bond_shear_n",
+    "bond_shear_plain_n",
+    "material",
+    "baseplate_material",
+    "printer",
+    "annual_volume",
+    "variants",
+    "currency",
+    "am_print_time_s",
+    "baseplate_print_time_s",
+    "cost_per_part_am",
+    "cost_per_part_im",
+    "cost_per_part_hybrid",
+    "tooling_cost_im",
+    "tooling_cost_hybrid",
+    "cycle_time_am_s",
+    "cycle_time_im_s",
+    "cycle_time_hybrid_s",
+    "cavities_im",
+    "cavities_hybrid",
+    "fleet_printers_am",
+    "fleet_printers_hybrid",
+    "fleet_molding_machines_im",
+    "fleet_molding_machines_hybrid",
+    "lead_time_am_s",
+    "lead_time_im_s",
+    "lead_time_hybrid_s",
+    "energy_per_part_am_kwh",
+    "energy_per_part_im_kwh",
+    "energy_per_part_hybrid_kwh",
+    "co2_per_part_am_kg",
+    "co2_per_part_im_kg",
+    "co2_per_part_hybrid_kg",
+    "break_even_am_im",
+    "break_even_am_hybrid",
+    "break_even_hybrid_im",
+    "co2_break_even_am_im",
+    "co2_break_even_am_hybrid",
+    "co2_break_even_hybrid_im",
+    "best_route",
+    "warnings",
+    "dfm_errors",
+    "dfm_warnings",
+    "dfm_kinds",
+];
+
+#[test]
+fn the_header_lists_every_column_and_the_record_holds_options_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = dir.path().join("cat");
+    std::fs::create_dir_all(&cat).unwrap();
+    write_binary(
+        &cat.join("ribbed_plate.stl"),
+        &samples::ribbed_plate().mesh(),
+        "x",
+    )
+    .unwrap();
+    write_binary(&cat.join("cube.stl"), &cube_mm(30.0), "cube").unwrap();
+    let out = dir.path().join("out");
+    let args = |out: &Path, volume: &'static str| -> Vec<String> {
+        [
+            "batch",
+            s(&cat),
+            "--out",
+            s(out),
+            "--volume",
+            volume,
+            "--lattice",
+            "hex",
+            "--pore-mm",
+            "1.5",
+            "-q",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect()
+    };
+    let batch = |a: &[String]| run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let o = batch(&args(&out, "2500"));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = read(&out, "results.csv");
+    assert_eq!(text.lines().next().unwrap(), HEADER.join(","));
+    // The JSONL has the same keys (serde_json's map here sorts them: the order is the
+    // writer's, pinned by its unit test).
+    let mut names = HEADER.to_vec();
+    names.sort_unstable();
+    for row in jsonl(&out) {
+        let keys: Vec<&str> = row
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, names);
+    }
+
+    // Options as JSON values: numbers as numbers, names as strings, null for not given.
+    let record: Value = serde_json::from_str(&read(&out, "batch.json")).unwrap();
+    let o = &record["options"];
+    assert_eq!(o["estimate"]["annual_volume"].as_f64(), Some(2500.0), "{o}");
+    assert_eq!(o["estimate"]["variants"].as_u64(), Some(1), "{o}");
+    assert_eq!(o["estimate"]["printer"], "desktop_fff");
+    assert_eq!(o["estimate"]["fff"]["nozzle_mm"].as_f64(), Some(0.4));
+    assert_eq!(o["estimate"]["fleet"], Value::Null);
+    assert_eq!(o["lattice"]["kind"], "hex", "{o}");
+    assert_eq!(o["lattice"]["pore_mm"].as_f64(), Some(1.5));
+    assert_eq!(o["lattice"]["explicit"], true);
+    assert_eq!(o["material"], "PLA");
+    assert_eq!(o["units"], Value::Null);
+    assert_eq!(o["models"]["currency"], "EUR");
+    assert!(o["models"]["economics"].is_string());
+    assert!(
+        !read(&out, "batch.json").contains("Some("),
+        "a Rust debug string in batch.json"
+    );
+
+    // A resume with other options is refused, naming the option and both values; with the
+    // same options it goes on.
+    let o = batch(&[args(&out, "2600"), vec!["--resume".into()]].concat());
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("estimate.annual_volume 2600.0 vs 2500.0"), "{e}");
+    let o = batch(&[args(&out, "2500"), vec!["--resume".into()]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    // Shards of runs with other options do not merge; of the same options they do.
+    let shard = |k: usize, volume: &'static str| {
+        let d = dir.path().join(format!("s{k}-{volume}"));
+        let o = batch(&[args(&d, volume), vec!["--shard".into(), format!("{k}/2")]].concat());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        d
+    };
+    let (a, b, c) = (shard(0, "2500"), shard(1, "2500"), shard(1, "2600"));
+    let o = run(&["merge", s(&a), s(&c), "--out", s(&dir.path().join("m1"))]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("annual_volume"), "{}", stderr(&o));
+    let merged = dir.path().join("m2");
+    let o = run(&["merge", s(&a), s(&b), "--out", s(&merged)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_same_results(&out, &merged);
 }

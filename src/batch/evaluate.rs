@@ -43,9 +43,36 @@ pub const COLUMNS: &[&str] = &[
     "cost_per_part_am",
     "cost_per_part_im",
     "cost_per_part_hybrid",
+    // Money: the currency column's unit, like the costs (the economics model's, which a
+    // user's --models may change, so the names carry no `_eur`). AM has no tooling.
+    "tooling_cost_im",
+    "tooling_cost_hybrid",
+    "cycle_time_am_s",
+    "cycle_time_im_s",
+    "cycle_time_hybrid_s",
+    "cavities_im",
+    "cavities_hybrid",
+    "fleet_printers_am",
+    "fleet_printers_hybrid",
+    "fleet_molding_machines_im",
+    "fleet_molding_machines_hybrid",
+    // Seconds, as every time column: weeks of mold making and minutes of a print sort in
+    // one unit.
+    "lead_time_am_s",
+    "lead_time_im_s",
+    "lead_time_hybrid_s",
+    "energy_per_part_am_kwh",
+    "energy_per_part_im_kwh",
+    "energy_per_part_hybrid_kwh",
+    "co2_per_part_am_kg",
+    "co2_per_part_im_kg",
+    "co2_per_part_hybrid_kg",
     "break_even_am_im",
     "break_even_am_hybrid",
     "break_even_hybrid_im",
+    "co2_break_even_am_im",
+    "co2_break_even_am_hybrid",
+    "co2_break_even_hybrid_im",
     "best_route",
     "warnings",
     "dfm_errors",
@@ -252,23 +279,45 @@ pub fn evaluate(entry: &CatalogEntry, opts: &EvalOptions) -> Result<Figures, Str
     if let Some(t) = estimate.baseplate_print_time_s {
         figures.set("baseplate_print_time_s", t);
     }
-    for (column, route) in [
-        ("cost_per_part_am", Route::Am),
-        ("cost_per_part_im", Route::Im),
-        ("cost_per_part_hybrid", Route::Hybrid),
-    ] {
-        if let Some(r) = c.routes.get(route).cost() {
-            figures.set(column, r.cost_per_part);
+    // A route unavailable for the part (no plate: no hybrid route) leaves its cells empty.
+    for route in Route::ALL {
+        let Some(r) = c.routes.get(route).cost() else {
+            continue;
+        };
+        let name = route.name();
+        figures.set(&format!("cost_per_part_{name}"), r.cost_per_part);
+        figures.set(&format!("cycle_time_{name}_s"), r.cycle_time_s);
+        figures.set(&format!("lead_time_{name}_s"), r.lead_time_h * 3600.0);
+        figures.set(
+            &format!("energy_per_part_{name}_kwh"),
+            r.energy_kwh_per_part,
+        );
+        figures.set(&format!("co2_per_part_{name}_kg"), r.co2_kg_per_part);
+        if route != Route::Am {
+            figures.set(&format!("tooling_cost_{name}"), r.tooling_cost);
+        }
+        if let Some(m) = &r.molding {
+            figures.set(&format!("cavities_{name}"), m.cavities);
+        }
+        if let Some(n) = r.fleet_printers {
+            figures.set(&format!("fleet_printers_{name}"), n);
+        }
+        if let Some(n) = r.fleet_molding_machines {
+            figures.set(&format!("fleet_molding_machines_{name}"), n);
         }
     }
-    let be = &c.break_even_volumes;
-    for (column, v) in [
-        ("break_even_am_im", be.am_im),
-        ("break_even_am_hybrid", be.am_hybrid),
-        ("break_even_hybrid_im", be.hybrid_im),
+    for (prefix, be) in [
+        ("break_even", &c.break_even_volumes),
+        ("co2_break_even", &c.co2_break_even_volumes),
     ] {
-        if let Some(v) = v {
-            figures.set(column, v);
+        for (pair, v) in [
+            ("am_im", be.am_im),
+            ("am_hybrid", be.am_hybrid),
+            ("hybrid_im", be.hybrid_im),
+        ] {
+            if let Some(v) = v {
+                figures.set(&format!("{prefix}_{pair}"), v);
+            }
         }
     }
     if let Some(best) = c.best_route {

@@ -24,6 +24,7 @@ pub mod catalog;
 pub mod evaluate;
 pub mod guard;
 pub mod lock;
+pub mod options;
 pub mod progress;
 pub mod report;
 pub mod shard;
@@ -83,65 +84,6 @@ pub struct BatchOptions {
     pub isolation: Option<Isolation>,
 }
 
-impl BatchOptions {
-    /// The settings that change figures, as text, for the run record: a resumed run or another
-    /// shard must use the same.
-    fn figure_options(&self) -> BTreeMap<String, String> {
-        let show = |v: Option<String>| v.unwrap_or_else(|| "default".into());
-        BTreeMap::from([
-            (
-                "units".into(),
-                show(self.load.units.map(|u| u.name().to_string())),
-            ),
-            (
-                "weld_tol_mm".into(),
-                show(self.load.weld_tolerance_mm.map(|v| v.to_string())),
-            ),
-            (
-                "normal".into(),
-                show(
-                    self.split
-                        .normal
-                        .map(|n| format!("{},{},{}", n.x, n.y, n.z)),
-                ),
-            ),
-            (
-                "height_mm".into(),
-                show(self.split.height_mm.map(|v| v.to_string())),
-            ),
-            (
-                "side".into(),
-                format!("{:?}", self.split.side).to_lowercase(),
-            ),
-            (
-                "thickness_samples".into(),
-                self.thickness_samples.to_string(),
-            ),
-            ("material".into(), self.plan.material.clone()),
-            (
-                "baseplate_material".into(),
-                show(self.plan.baseplate_material.clone()),
-            ),
-            ("lattice".into(), format!("{:?}", self.plan.lattice)),
-            ("estimate".into(), format!("{:?}", self.plan.estimate)),
-            // The models as used (user files included), so that a resumed run or another
-            // shard must use the same numbers.
-            (
-                "models".into(),
-                format!(
-                    "{:?}",
-                    (
-                        &self.plan.models.materials,
-                        &self.plan.models.printers,
-                        &self.plan.models.molding,
-                        &self.plan.models.economics
-                    )
-                ),
-            ),
-        ])
-    }
-}
-
 /// Why a batch could not run (as opposed to a part failing, which is an error row).
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
@@ -188,7 +130,7 @@ pub fn run(catalog: &Catalog, opts: &BatchOptions) -> Result<BatchOutcome, Batch
         catalog: catalog.source.display().to_string(),
         catalog_fingerprint: catalog.fingerprint(),
         entries: catalog.entries.len(),
-        options: opts.figure_options(),
+        options: options::figure_options(opts),
         columns: COLUMNS.iter().map(|s| s.to_string()).collect(),
         shard: opts.shard,
     };

@@ -224,27 +224,42 @@ fn chart_section(parts: &[Part], currency: &str) -> String {
     )
 }
 
-/// One part a row in catalog order: status, cheapest route and the key figures; an error
-/// row's reason across the figure columns.
+/// One part a row in catalog order: the cheapest route (or "error"), the routes' costs, the
+/// cheapest route's tooling and cycle, and the key figures; an error row's reason across the
+/// figure columns. Narrow columns, every unit in the head once, so that the table fits the
+/// page's 1040 px and an A4 page printed: the status is the cheapest-route cell, and the
+/// annual volume is a column only when the rows' volumes differ (a manifest's overrides).
 fn table_section(parts: &[Part], timings: &BTreeMap<usize, Timing>, currency: &str) -> String {
+    let mut volumes: Vec<f64> = parts.iter().filter_map(|p| p.f("annual_volume")).collect();
+    volumes.sort_by(f64::total_cmp);
+    volumes.dedup();
+    let one_volume = match volumes.as_slice() {
+        [v] => Some(*v),
+        _ => None,
+    };
     let cost = |k: &str| format!("{k} ({currency}/part)");
     let (am, im, hy) = (cost("AM"), cost("IM"), cost("Hybrid"));
-    let head = [
+    let tooling = format!("tooling, cheapest ({currency})");
+    let mut head = vec![
         Col("#", true),
         Col("file", false),
-        Col("status", false),
         Col("cheapest", false),
         Col(&am, true),
         Col(&im, true),
         Col(&hy, true),
-        Col("AM = IM (parts/year)", true),
-        Col("Hybrid = IM (parts/year)", true),
-        Col("volume (parts/year)", true),
-        Col("part volume (cm3)", true),
-        Col("pores", true),
-        Col("dfm errors / warn\u{ad}ings", true),
-        Col("time (s)", true),
+        Col(&tooling, true),
+        Col("cycle, cheapest (s)", true),
+        Col("AM = IM (parts/yr)", true),
+        Col("Hybrid = IM (parts/yr)", true),
     ];
+    if one_volume.is_none() {
+        head.push(Col("volume (parts/yr)", true));
+    }
+    head.extend([
+        Col("part (cm3)", true),
+        Col("dfm err. / warn.", true),
+        Col("time (s)", true),
+    ]);
     let money = |v: Option<f64>| {
         v.map(crate::report::fmt_money)
             .unwrap_or_else(|| "n/a".into())
@@ -258,33 +273,55 @@ fn table_section(parts: &[Part], timings: &BTreeMap<usize, Timing>, currency: &s
                 .get(&p.index)
                 .map(|t| format!("{:.2}", t.seconds))
                 .unwrap_or_default();
-            let lead = format!("{}<td class=\"file\">{}</td>", num(&p.index.to_string()), esc(&p.file));
+            let lead = format!(
+                "{}<td class=\"file\">{}</td>",
+                num(&p.index.to_string()),
+                esc(&p.file)
+            );
             if !p.ok() {
                 return format!(
-                    "{lead}<td class=\"error\">error</td><td colspan=\"10\" class=\"why\">{}</td>{}",
+                    "{lead}<td class=\"error\">error</td><td colspan=\"{}\" class=\"why\">{}</td>{}",
+                    head.len() - 4,
                     esc(p.s("error").unwrap_or("")),
                     num(&time)
                 );
             }
             let [a, i, h] = p.costs();
-            format!(
-                "{lead}<td class=\"ok\">ok</td><td>{}</td>{}{}{}{}{}{}{}{}{}{}",
-                p.best().map(route_tag_short).unwrap_or_else(|| "none".into()),
+            let best = p.best();
+            // The cheapest route's own figures; AM has no tooling (0).
+            let of_best = |figure: &str, unit: &str| {
+                best.and_then(|r| p.f(&format!("{figure}_{}{unit}", r.name())))
+            };
+            let best_tooling = match best {
+                Some(Route::Am) => Some(0.0),
+                _ => of_best("tooling_cost", ""),
+            };
+            let mut cells = vec![
+                td_html(&best.map(route_tag_short).unwrap_or_else(|| "none".into())),
                 num(&money(a)),
                 num(&money(i)),
                 num(&money(h)),
+                num(&best_tooling.map(|v| format!("{v:.0}")).unwrap_or_default()),
+                num(&of_best("cycle_time", "_s").map(three_digits).unwrap_or_default()),
                 num(&count(p.f("break_even_am_im"))),
                 num(&count(p.f("break_even_hybrid_im"))),
-                num(&count(p.f("annual_volume"))),
-                num(&p.f("part_volume_mm3").map(|v| three_digits(v / 1000.0)).unwrap_or_default()),
-                num(&p.f("pores").map(|v| format!("{v:.0}")).unwrap_or_default()),
+            ];
+            if one_volume.is_none() {
+                cells.push(num(&count(p.f("annual_volume"))));
+            }
+            cells.extend([
+                num(&p
+                    .f("part_volume_mm3")
+                    .map(|v| three_digits(v / 1000.0))
+                    .unwrap_or_default()),
                 num(&format!(
                     "{} / {}",
                     p.f("dfm_errors").unwrap_or(0.0),
                     p.f("dfm_warnings").unwrap_or(0.0)
                 )),
-                num(&time)
-            )
+                num(&time),
+            ]);
+            format!("{lead}{}", cells.concat())
         })
         .collect();
     let more = if parts.len() > MAX_TABLE_ROWS {
@@ -295,10 +332,18 @@ fn table_section(parts: &[Part], timings: &BTreeMap<usize, Timing>, currency: &s
     } else {
         String::new()
     };
+    let volume = one_volume
+        .map(|v| format!("Every part at {} parts a year. ", short_count(v)))
+        .unwrap_or_default();
     format!(
-        "<section id=\"parts\" class=\"long\"><h2>Parts</h2><p>In catalog order; \"none\" for a break-even: the routes do not cross in the volumes swept. All figures are in results.csv and results.jsonl.</p>{}{more}</section>\n",
+        "<section id=\"parts\" class=\"long\"><h2>Parts</h2><p>{volume}In catalog order; \"n/a\" for a route the part cannot take (no plate: no hybrid route), \"none\" for a break-even: the routes do not cross in the volumes swept; tooling and cycle are the cheapest route's (AM: one print, no tooling; IM and hybrid: one molding cycle of all cavities). All figures, with energy, CO2, lead times and cavities, are in results.csv and results.jsonl.</p>{}{more}</section>\n",
         html::table("catalog", &head, &rows)
     )
+}
+
+/// A cell of HTML already made (a route's tag).
+fn td_html(inner: &str) -> String {
+    format!("<td>{inner}</td>")
 }
 
 fn slowest_section(summary: &Summary) -> String {

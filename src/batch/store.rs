@@ -49,8 +49,8 @@ pub struct RunRecord {
     pub catalog_fingerprint: String,
     /// Entries in the whole catalog (all shards).
     pub entries: usize,
-    /// The settings that change figures, as text.
-    pub options: BTreeMap<String, String>,
+    /// The settings that change figures, as JSON (see [`super::options`]).
+    pub options: BTreeMap<String, Value>,
     pub columns: Vec<String>,
     pub shard: Option<Shard>,
 }
@@ -67,17 +67,12 @@ impl RunRecord {
         if self.columns != other.columns {
             return Some("other result columns (made by another hybridplan version)".into());
         }
-        let keys: BTreeSet<&String> = self.options.keys().chain(other.options.keys()).collect();
-        let differ: Vec<String> = keys
-            .into_iter()
-            .filter(|k| self.options.get(*k) != other.options.get(*k))
-            .map(|k| {
-                let show = |o: &BTreeMap<String, String>| {
-                    o.get(k).cloned().unwrap_or_else(|| "(none)".into())
-                };
-                format!("{k} {} vs {}", show(&other.options), show(&self.options))
-            })
-            .collect();
+        let mut differ = Vec::new();
+        let (mine, theirs) = (
+            Value::Object(self.options.clone().into_iter().collect()),
+            Value::Object(other.options.clone().into_iter().collect()),
+        );
+        differences("", &theirs, &mine, &mut differ);
         if !differ.is_empty() {
             return Some(format!("other options: {}", differ.join(", ")));
         }
@@ -105,6 +100,32 @@ impl RunRecord {
             serde_json::to_writer_pretty(&mut *w, self)?;
             writeln!(w)
         })
+    }
+}
+
+/// The options that differ between `a` and `b`, each as `path a vs b` down to the value
+/// (`estimate.annual_volume 1000 vs 2000`, not two whole objects).
+fn differences(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                let sub = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                match (x.get(k), y.get(k)) {
+                    (Some(va), Some(vb)) => differences(&sub, va, vb, out),
+                    (va, vb) => {
+                        let show = |v: Option<&Value>| v.map_or("(none)".into(), Value::to_string);
+                        out.push(format!("{sub} {} vs {}", show(va), show(vb)));
+                    }
+                }
+            }
+        }
+        _ if a != b => out.push(format!("{path} {a} vs {b}")),
+        _ => {}
     }
 }
 

@@ -69,9 +69,10 @@ figure svg { display: block; max-width: 100%; height: auto; border: 1px solid #d
 figcaption { font-size: 12.5px; color: #57606a; margin-top: 4px; }
 ul { margin: 4px 0; padding-left: 22px; }
 .bar { display: inline-block; height: 11px; vertical-align: -1px; }
-table.catalog { font-size: 12.5px; }
-table.catalog th { vertical-align: bottom; }
-table.catalog th, table.catalog td { padding: 3px 6px; }
+table.catalog { font-size: 12px; }
+table.catalog th { vertical-align: bottom; font-size: 11.5px; }
+table.catalog th, table.catalog td { padding: 3px 5px; }
+table.catalog td.file { min-width: 8em; max-width: 220px; }
 footer { margin-top: 34px; color: #57606a; font-size: 12px; border-top: 1px solid #d0d7de; padding-top: 6px; }
 @page { size: A4; margin: 14mm 12mm; }
 @media print {
@@ -79,6 +80,8 @@ footer { margin-top: 34px; color: #57606a; font-size: 12px; border-top: 1px soli
   .views { display: block; }
   figure svg { max-height: 235mm; width: auto; }
   h2 { margin-top: 18px; }
+  table.catalog { font-size: 8pt; }
+  table.catalog th { font-size: 7.5pt; }
 }
 "#;
 
