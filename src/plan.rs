@@ -2,6 +2,8 @@
 //! process estimates). This module composes the lower ones; the command line and the reports
 //! sit on top of it.
 
+pub mod print_ready;
+
 use std::path::{Path, PathBuf};
 
 use nalgebra::{Point3, Unit, Vector3};
@@ -734,6 +736,11 @@ pub struct Estimate {
     pub baseplate_print_time_s: Option<f64>,
     pub am_print: Option<PrintEstimate>,
     pub baseplate_print: Option<PrintEstimate>,
+    /// The FFF settings the baseplate was costed with (the printer's, the user's changes, the
+    /// infill the insert needs), which `STEM.baseplate.3mf` carries; `None` without a split
+    /// or on a powder-bed printer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseplate_print_settings: Option<print_ready::BaseplatePrintSettings>,
     pub part_shape: MoldedShape,
     pub rib_shape: MoldedShape,
     /// How far the verdict moves with each deciding input (`--sensitivity`).
@@ -978,6 +985,8 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
         baseplate_print_time_s: time(&plate),
         am_print: am.ok().map(|(_, e)| e),
         baseplate_print: plate.ok().map(|(_, e)| e),
+        baseplate_print_settings: (p.split.is_ok() && matches!(printer, ChosenPrinter::Fff(_)))
+            .then(|| print_ready::BaseplatePrintSettings::of(&plate_fff)),
         part_shape,
         rib_shape,
         sensitivity,
@@ -1023,6 +1032,9 @@ pub struct Planned {
     pub estimate: Estimate,
     /// The split meshes written; `None` for a part without a split (nothing to write).
     pub outputs: Option<SplitOutputs>,
+    /// The print-ready baseplate, `STEM.baseplate.3mf` (see [`print_ready`]); `None` for a
+    /// part without a split.
+    pub print_ready: Option<PathBuf>,
 }
 
 /// Plans one part: [`estimate_part`], and the split meshes written into `out_dir` while the
@@ -1061,14 +1073,89 @@ pub fn plan_part_staged(
     );
     written?;
     let estimate = estimate.map_err(|reason| PartError::part(file, reason))?;
+    let print_ready = match &p.split {
+        Ok(split) => {
+            let target = print_ready_path(out_dir, &stem);
+            write_print_ready(split, &estimate, job, &stem, &set.stage(&target)).map_err(|e| {
+                match e {
+                    PrintReadyError::Place(reason) => PartError::part(file, reason),
+                    PrintReadyError::Write(e) => PartError::Write(e),
+                }
+            })?;
+            Some(target)
+        }
+        Err(_) => None,
+    };
     Ok((
         Planned {
             prepared: p,
             estimate,
             outputs,
+            print_ready,
         },
         set,
     ))
+}
+
+/// Where `plan` writes the print-ready baseplate of a part called `stem`.
+pub fn print_ready_path(out_dir: &Path, stem: &str) -> PathBuf {
+    out_dir.join(format!("{stem}.baseplate.3mf"))
+}
+
+/// Why the print-ready baseplate was not written.
+enum PrintReadyError {
+    Place(String),
+    Write(WriteError),
+}
+
+/// Writes the baseplate as it prints on the estimate's printer (see [`print_ready`]): pores
+/// up, along the axes the estimate sized it along, centred on the printer's bed, with the
+/// settings it was costed with (FFF).
+fn write_print_ready(
+    split: &split::Split,
+    estimate: &Estimate,
+    job: &SplitJob,
+    stem: &str,
+    path: &Path,
+) -> Result<(), PrintReadyError> {
+    let models = job.models;
+    let printer =
+        find_printer(&models.printers, &estimate.printer).map_err(PrintReadyError::Place)?;
+    let build = match &printer {
+        ChosenPrinter::Fff(p) => p.build_volume_mm,
+        ChosenPrinter::Powder(p) => p.build_volume_mm,
+    };
+    let on_bed = print_ready::place_on_bed(
+        &split.baseplate,
+        &Vector3::from(split.facts.plane_normal),
+        &estimate.mold_axes[0],
+        [build[0], build[1]],
+    )
+    .map_err(PrintReadyError::Place)?;
+    let config = match (&printer, &estimate.baseplate_print_settings) {
+        (ChosenPrinter::Fff(p), Some(s)) => {
+            let settings = FffSettings {
+                layer_mm: s.layer_mm,
+                nozzle_mm: s.nozzle_mm,
+                perimeters: s.perimeters,
+                infill_fraction: s.infill_percent / 100.0,
+            };
+            let material = models
+                .materials
+                .get(&estimate.baseplate_material)
+                .map_err(PrintReadyError::Place)?;
+            Some(print_ready::prusa_config(&print_ready::SlicerInputs {
+                printer_name: &estimate.printer,
+                printer: p,
+                settings: &settings,
+                material,
+                part: stem,
+            }))
+        }
+        _ => None,
+    };
+    print_ready::write_baseplate_3mf(path, stem, &on_bed, config.as_deref())
+        .map_err(PrintReadyError::Write)
 }
 
 /// Writes the bundled ribbed-plate sample into `out_dir` (for `plan` without a file) and

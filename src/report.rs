@@ -428,6 +428,9 @@ pub fn plan_reports(file: &Path, planned: &Planned, out_dir: &Path) -> io::Resul
         if dfm_svg.is_some() {
             outs.insert("dfm_svg".into(), files.dfm_svg.display().to_string().into());
         }
+        if let Some(path) = &planned.print_ready {
+            outs.insert("baseplate_3mf".into(), path.display().to_string().into());
+        }
         outs.insert(
             "manifest".into(),
             manifest_path(out_dir, &stem).display().to_string().into(),
@@ -449,8 +452,10 @@ pub fn plan_reports(file: &Path, planned: &Planned, out_dir: &Path) -> io::Resul
         ]
     });
     let dfm_file = dfm_svg.as_ref().map(|_| ("dfm picture", &files.dfm_svg));
+    let print_ready = planned.print_ready.as_ref().map(|p| ("print-ready 3mf", p));
     let manifest = manifest_path(out_dir, &stem);
     let listed: Vec<(&str, &PathBuf)> = meshes
+        .chain(print_ready)
         .chain(dfm_file)
         .chain([
             ("report", &files.json),

@@ -418,6 +418,7 @@ fn plan_moves_a_parts_outputs_into_place_as_a_set_with_a_manifest() {
             "ribbed_plate.baseplate.stl",
             "ribbed_plate.molded.stl",
             "ribbed_plate.split.3mf",
+            "ribbed_plate.baseplate.3mf",
             "ribbed_plate.report.json",
             "ribbed_plate.report.svg",
             "ribbed_plate.report.png",
@@ -428,7 +429,7 @@ fn plan_moves_a_parts_outputs_into_place_as_a_set_with_a_manifest() {
     );
     assert!(staging().is_empty(), "{:?}", staging());
     // A run stopped half way through moving its files (the chart's place is taken by a
-    // folder, so the fifth rename fails): the meshes and the report JSON are the new run's,
+    // folder, so the sixth rename fails): the meshes and the report JSON are the new run's,
     // the chart and the summary the old run's, and the manifest says so.
     std::fs::remove_file(out.join("ribbed_plate.report.svg")).unwrap();
     std::fs::create_dir_all(out.join("ribbed_plate.report.svg/in_the_way")).unwrap();

@@ -69,6 +69,22 @@ pub fn xml_escape(s: &str) -> String {
     out
 }
 
+/// What a package carries beyond its meshes: the model's metadata, where the build places each
+/// object, and further files (a slicer's settings). The default is none of them.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Extras<'a> {
+    /// Model metadata (`<metadata name="...">`) after `Application`: the core specification's
+    /// names (`Title`, `Designer`, `Description`, `CreationDate`, ...) or a namespaced one.
+    pub metadata: &'a [(&'a str, String)],
+    /// Each build item's transform, in the item order (the objects', or the one assembly):
+    /// the specification's 12 numbers of the row-vector matrix `m00 m01 m02 m10 m11 m12 m20
+    /// m21 m22 m30 m31 m32`, the last three the translation. An item beyond the list gets none
+    /// (the identity).
+    pub item_transforms: &'a [[f64; 12]],
+    /// Further files of the package: their path in it and their bytes.
+    pub files: &'a [(&'a str, &'a [u8])],
+}
+
 /// A piece of the model XML: text, or a range of one mesh's vertices or triangles.
 enum Piece<'a> {
     Text(String),
@@ -81,18 +97,29 @@ enum Piece<'a> {
 const PIECE_ITEMS: usize = 20_000;
 
 /// The model XML as pieces small enough to render and compress in parallel.
-fn model_pieces<'a>(objects: &[NamedMesh<'a>], assembly: Option<&str>) -> Vec<Piece<'a>> {
-    let mut pieces = vec![Piece::Text(
-        concat!(
-            r#"<?xml version="1.0" encoding="UTF-8"?>"#,
-            "\n",
-            r#"<model unit="millimeter" xml:lang="en-US" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02">"#,
-            "\n",
-            r#" <metadata name="Application">hybridplan</metadata>"#,
-            "\n <resources>\n"
-        )
-        .to_string(),
-    )];
+fn model_pieces<'a>(
+    objects: &[NamedMesh<'a>],
+    assembly: Option<&str>,
+    extras: &Extras,
+) -> Vec<Piece<'a>> {
+    let mut head = concat!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>"#,
+        "\n",
+        r#"<model unit="millimeter" xml:lang="en-US" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02">"#,
+        "\n",
+        r#" <metadata name="Application">hybridplan</metadata>"#,
+        "\n"
+    )
+    .to_string();
+    for (name, value) in extras.metadata {
+        head.push_str(&format!(
+            " <metadata name=\"{}\">{}</metadata>\n",
+            xml_escape(name),
+            xml_escape(value)
+        ));
+    }
+    head.push_str(" <resources>\n");
+    let mut pieces = vec![Piece::Text(head)];
     let groups: Vec<(String, Vec<&'a Mesh>)> = match assembly {
         Some(name) => vec![(name.to_string(), objects.iter().map(|o| o.mesh).collect())],
         None => objects
@@ -132,7 +159,18 @@ fn model_pieces<'a>(objects: &[NamedMesh<'a>], assembly: Option<&str>) -> Vec<Pi
     }
     let mut tail = String::from(" </resources>\n <build>\n");
     for id in 1..=groups.len() {
-        tail.push_str(&format!("  <item objectid=\"{id}\"/>\n"));
+        match extras.item_transforms.get(id - 1) {
+            Some(m) => {
+                // Shortest text that reads back to the same f64 (ryu), as for the vertices.
+                let mut f = ryu::Buffer::new();
+                let numbers: Vec<String> = m.iter().map(|x| f.format(*x).to_string()).collect();
+                tail.push_str(&format!(
+                    "  <item objectid=\"{id}\" transform=\"{}\" printable=\"1\"/>\n",
+                    numbers.join(" ")
+                ));
+            }
+            None => tail.push_str(&format!("  <item objectid=\"{id}\"/>\n")),
+        }
     }
     tail.push_str(" </build>\n</model>\n");
     pieces.push(Piece::Text(tail));
@@ -226,11 +264,12 @@ pub fn write_3mf_to<W: Write + Seek>(
     w: W,
     objects: &[NamedMesh],
     assembly: Option<&str>,
+    extras: &Extras,
 ) -> io::Result<()> {
     let mut pkg = Package::new(w)?;
     pkg.add_small("[Content_Types].xml", CONTENT_TYPES.as_bytes())?;
     pkg.add_small("_rels/.rels", RELS.as_bytes())?;
-    let pieces = model_pieces(objects, assembly);
+    let pieces = model_pieces(objects, assembly, extras);
     // Upper bound of the XML size: the longest vertex line is 3 x 15 + 31 bytes, the longest
     // triangle line 3 x 10 + 38 bytes (u32 indices).
     let bound = objects
@@ -238,12 +277,21 @@ pub fn write_3mf_to<W: Write + Seek>(
         .map(|o| 76 * o.mesh.vertices.len() as u64 + 68 * o.mesh.triangles.len() as u64)
         .sum::<u64>()
         + 4096
-        + 256 * objects.len() as u64;
+        + 256 * objects.len() as u64
+        + extras
+            .metadata
+            .iter()
+            .map(|(k, v)| 64 + 6 * (k.len() + v.len()) as u64)
+            .sum::<u64>()
+        + 512 * extras.item_transforms.len() as u64;
     pkg.add_deflated("3D/3dmodel.model", &pieces, bound, render)?;
     if let Some(name) = assembly {
         let mut config = Vec::new();
         write_prusa_config(&mut config, name, objects)?;
         pkg.add_small("Metadata/Slic3r_PE_model.config", &config)?;
+    }
+    for (name, bytes) in extras.files {
+        pkg.add_small(name, bytes)?;
     }
     pkg.finish()?;
     Ok(())
@@ -256,7 +304,17 @@ pub fn write_3mf(
     objects: &[NamedMesh],
     assembly: Option<&str>,
 ) -> Result<(), crate::fsutil::WriteError> {
-    crate::fsutil::write_atomic(path, |w| write_3mf_to(w, objects, assembly))
+    write_3mf_with(path, objects, assembly, &Extras::default())
+}
+
+/// [`write_3mf`] with metadata, build item transforms and further files (see [`Extras`]).
+pub fn write_3mf_with(
+    path: &Path,
+    objects: &[NamedMesh],
+    assembly: Option<&str>,
+    extras: &Extras,
+) -> Result<(), crate::fsutil::WriteError> {
+    crate::fsutil::write_atomic(path, |w| write_3mf_to(w, objects, assembly, extras))
 }
 
 #[cfg(test)]
@@ -308,5 +366,43 @@ mod tests {
         assert!(config.contains(r#"key="fill_density" value="30%""#));
         assert!(z.by_name("[Content_Types].xml").is_ok());
         assert!(z.by_name("_rels/.rels").is_ok());
+    }
+
+    #[test]
+    fn extras_add_metadata_item_transforms_and_files() {
+        let a = cuboid([0.0; 3], [1.0, 1.0, 1.0]);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.3mf");
+        let t = [
+            1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 125.0, 105.5, 0.0,
+        ];
+        let config = b"; generated\n; layer_height = 0.2\n";
+        let extras = Extras {
+            metadata: &[("Title", "a <plate>".to_string())],
+            item_transforms: &[t],
+            files: &[("Metadata/Slic3r_PE.config", config)],
+        };
+        write_3mf_with(&p, &[NamedMesh::part("plate", &a)], None, &extras).unwrap();
+        let mut z = zip::ZipArchive::new(std::fs::File::open(&p).unwrap()).unwrap();
+        let mut model = String::new();
+        z.by_name("3D/3dmodel.model")
+            .unwrap()
+            .read_to_string(&mut model)
+            .unwrap();
+        assert!(model.contains(r#"<metadata name="Title">a &lt;plate&gt;</metadata>"#));
+        assert!(model.contains(
+            r#"<item objectid="1" transform="1.0 0.0 0.0 0.0 1.0 0.0 0.0 0.0 1.0 125.0 105.5 0.0" printable="1"/>"#
+        ));
+        let mut text = Vec::new();
+        z.by_name("Metadata/Slic3r_PE.config")
+            .unwrap()
+            .read_to_end(&mut text)
+            .unwrap();
+        assert_eq!(text, config);
+        // Read back: the item's transform moves the cube by (125, 105.5, 0).
+        drop(z);
+        let m = crate::mesh::load(&p, &Default::default()).unwrap().mesh;
+        let b = m.bounds().unwrap();
+        assert_eq!(b.min, nalgebra::Point3::new(125.0, 105.5, 0.0));
     }
 }
