@@ -138,6 +138,10 @@ fn plan_report_renders_in_chromium() {
     let dom = dom(&page, dir.path());
     assert!(dom.contains("<h1>ribbed_plate</h1>"), "no part name");
     assert_routes_and_chart(&dom, "Cost per part vs annual volume: ribbed_plate");
+    assert!(
+        dom.contains("Cost per part vs personalised variants: ribbed_plate"),
+        "no variants chart"
+    );
     // The part's two views and the pores' caption.
     assert!(dom.contains("ribbed_plate along the pull") && dom.contains("ribbed_plate, isometric"));
     assert!(dom.contains("325 darker spots"), "the pores are not named");
@@ -204,3 +208,4 @@ fn batch_report_renders_in_chromium() {
         "the screenshot is blank: {inked:.4} of it inked"
     );
 }
+
