@@ -3,6 +3,7 @@
 pub mod catalog_chart;
 pub mod chart;
 pub mod dfm_svg;
+pub mod family_html;
 pub mod html;
 pub mod variants_html;
 pub mod view;
