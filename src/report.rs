@@ -3,9 +3,11 @@
 pub mod catalog_chart;
 pub mod chart;
 pub mod dfm_svg;
+pub mod family_html;
 pub mod figures;
 pub mod html;
 pub mod table;
+pub mod variants_html;
 pub mod view;
 
 use std::io::{self, Write};
@@ -474,7 +476,14 @@ pub fn plan_reports(file: &Path, planned: &Planned, out_dir: &Path) -> io::Resul
         .filter(|(_, v)| **v != files.html)
         .map(|(k, v)| (*k, v.as_path()))
         .collect();
-    let html = html::plan_page(file, planned, &svg, dfm_svg.as_deref(), &others);
+    // The page shows the volume panels and the variants panel as figures of their own (each
+    // fits a printed page); the file chart holds all three.
+    let volume_svg = chart::volume_chart_svg(
+        &stem,
+        &planned.estimate.comparison,
+        &planned.estimate.currency,
+    );
+    let html = html::plan_page(file, planned, &volume_svg, dfm_svg.as_deref(), &others);
     Ok(PlanReports {
         json,
         svg,

@@ -1,4 +1,4 @@
-//! The HTML reports of `plan` and `batch` rendered in headless Chromium (installed by
+//! The HTML reports of `plan`, `batch` and `family` rendered in headless Chromium (installed by
 //! scripts/setup): each page is self-contained (nothing to fetch, no script), its DOM has
 //! the part's name, the three routes and the chart, and its screenshot is not blank. Without
 //! Chromium the tests fail, saying to run scripts/setup: CI runs it first.
@@ -138,6 +138,10 @@ fn plan_report_renders_in_chromium() {
     let dom = dom(&page, dir.path());
     assert!(dom.contains("<h1>ribbed_plate</h1>"), "no part name");
     assert_routes_and_chart(&dom, "Cost per part vs annual volume: ribbed_plate");
+    assert!(
+        dom.contains("Cost per part vs personalised variants: ribbed_plate"),
+        "no variants chart"
+    );
     // The part's two views and the pores' caption.
     assert!(dom.contains("ribbed_plate along the pull") && dom.contains("ribbed_plate, isometric"));
     assert!(dom.contains("325 darker spots"), "the pores are not named");
@@ -198,6 +202,106 @@ fn batch_report_renders_in_chromium() {
     );
     assert!(dom.contains("Slowest parts"));
     // A blank page has no ink; text, tables and pictures give a few percent.
+    let inked = inked_fraction(&page, dir.path());
+    assert!(
+        inked > 0.01,
+        "the screenshot is blank: {inked:.4} of it inked"
+    );
+}
+
+/// A family of four: one rib design on an 80 x 50 mm plate (m0), the same turned and moved
+/// (m1), its middle rib 0.4 mm taller (m2: a mold of its own) and on a larger plate (m3).
+fn family(dir: &Path) -> PathBuf {
+    use hybridplan::samples::{Layer, extrude_layers, rect};
+    use nalgebra::{Isometry3, Translation3, UnitQuaternion};
+    let fam = dir.join("brackets");
+    std::fs::create_dir_all(&fam).unwrap();
+    let member = |plate_x: f64, taller: bool| {
+        let mut layers = vec![
+            Layer {
+                z0: 0.0,
+                z1: 3.0,
+                rings: vec![rect(0.0, 0.0, plate_x, 50.0)],
+            },
+            Layer {
+                z0: 3.0,
+                z1: 13.0,
+                rings: vec![
+                    rect(10.0, 10.0, 70.0, 12.0),
+                    rect(10.0, 24.0, 70.0, 26.0),
+                    rect(10.0, 38.0, 70.0, 40.0),
+                ],
+            },
+        ];
+        if taller {
+            layers.push(Layer {
+                z0: 13.0,
+                z1: 13.4,
+                rings: vec![rect(10.0, 24.0, 70.0, 26.0)],
+            });
+        }
+        extrude_layers(&layers).expect("valid layers")
+    };
+    let moved = Isometry3::from_parts(
+        Translation3::new(40.0, -25.0, 12.0),
+        UnitQuaternion::from_euler_angles(0.3, -0.2, 1.1),
+    );
+    for (name, mut m, at) in [
+        ("m0.stl", member(80.0, false), Isometry3::identity()),
+        ("m1.stl", member(80.0, false), moved),
+        ("m2.stl", member(80.0, true), Isometry3::identity()),
+        ("m3.stl", member(95.0, false), Isometry3::identity()),
+    ] {
+        m.map_vertices(|p| at * p);
+        hybridplan::mesh::stl::write_binary(&fam.join(name), &m, name).unwrap();
+    }
+    fam
+}
+
+#[test]
+fn family_report_renders_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let fam = family(dir.path());
+    let out = dir.path().join("out");
+    let (code, _, err) = run(&[
+        "family",
+        fam.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let page = out.join("family.report.html");
+    let html = std::fs::read_to_string(&page).expect("family writes family.report.html");
+    assert_self_contained(&html);
+    let dom = dom(&page, dir.path());
+    assert!(dom.contains("<h1>Family brackets</h1>"), "no family name");
+    for member in ["m0.stl", "m1.stl", "m2.stl", "m3.stl"] {
+        assert!(dom.contains(member), "{member} missing");
+    }
+    assert_routes_and_chart(&dom, "Cost per part vs annual volume: family");
+    for section in [
+        "Rib molds",
+        "How members differ",
+        "Plate checks",
+        "Break-evens",
+    ] {
+        assert!(dom.contains(section), "no {section:?}");
+    }
+    // The taller rib is named where it differs, with its mold; the three others share mold 0.
+    let differs = &dom[dom.find("How members differ").unwrap()..];
+    let item = &differs[differs.find("<b>m2.stl</b>").expect("m2 is listed")..];
+    let item = &item[..item.find("</li>").unwrap()];
+    assert!(
+        item.contains("a height change of 0.400 mm") && item.contains("in mold 1"),
+        "{item}"
+    );
+    assert!(!differs[..differs.find("</section>").unwrap()].contains("<b>m1.stl</b>"));
+    assert!(
+        dom.contains("4 of 4 plates carry their mold"),
+        "the plate checks"
+    );
     let inked = inked_fraction(&page, dir.path());
     assert!(
         inked > 0.01,

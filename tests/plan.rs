@@ -480,11 +480,12 @@ fn crosses(a: (f64, f64), b: (f64, f64), r: [f64; 4]) -> bool {
     })
 }
 
-/// Issue 14: the break-even labels of the chart sit on no line and on no other label, for
-/// every sample (the heat sink has two break-evens within a factor 1.5 of each other), and
-/// the line-end labels give each route's figure at the planned volume, not at the sweep's
-/// end. The label's box is 7 px a character and 12 px tall above its baseline, as the chart
-/// sizes it.
+/// Issue 14: the break-even labels of the chart (its three panels: cost and CO2 against
+/// volume, cost against variants) sit on no line and on no other label, for every sample
+/// (the heat sink has two break-evens within a factor 1.5 of each other, and two in variants
+/// at 3 and 4), and the line-end labels give each route's figure at the planned volume, not
+/// at the sweep's end. The label's box is 7 px a character and 12 px tall above its
+/// baseline, as the chart sizes it.
 #[test]
 fn chart_labels_clear_the_lines_and_each_other() {
     let dir = tempfile::tempdir().unwrap();
@@ -503,7 +504,11 @@ fn chart_labels_clear_the_lines_and_each_other() {
         )
         .unwrap();
         let panels: Vec<&str> = svg.split("<g transform=").skip(1).collect();
-        assert_eq!(panels.len(), 2, "{name}: a cost and a CO2 panel");
+        assert_eq!(
+            panels.len(),
+            3,
+            "{name}: a cost and a CO2 panel against volume, a cost panel against variants"
+        );
         let mut labels_seen = 0;
         for panel in &panels {
             let mut segments = Vec::new();
@@ -549,6 +554,7 @@ fn chart_labels_clear_the_lines_and_each_other() {
             .map(|k| {
                 report["break_even_volumes"][k].is_number() as usize
                     + report["co2_break_even_volumes"][k].is_number() as usize
+                    + report["variant_sweep"]["break_even_variants"][k].is_number() as usize
             })
             .sum::<usize>();
         assert_eq!(labels_seen, crossings, "{name}: one label a break-even");

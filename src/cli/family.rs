@@ -125,7 +125,12 @@ pub fn family_command(args: &FamilyArgs) -> io::Result<i32> {
             eprintln!("error: {e}");
         }
     }
-    if let Err(e) = write_outputs(&fam, &specs, &args.out) {
+    // The page names the family after its folder or manifest.
+    let name = args.members.file_name().map_or_else(
+        || args.members.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    if let Err(e) = write_outputs(&fam, &specs, &args.out, &name) {
         eprintln!("error: {e}");
         return Ok(2);
     }
@@ -163,10 +168,13 @@ fn member_stems(specs: &[MemberSpec]) -> Vec<String> {
         .collect()
 }
 
-/// Writes the family's files into `out` as one set (manifest `family.outputs.json`).
-fn write_outputs(fam: &Family, specs: &[MemberSpec], out: &Path) -> Result<(), String> {
+/// Writes the family's files into `out` as one set (manifest `family.outputs.json`); the
+/// page `family.report.html` calls the family `name`.
+fn write_outputs(fam: &Family, specs: &[MemberSpec], out: &Path, name: &str) -> Result<(), String> {
     let mut set = OutputSet::begin(out, "family").map_err(|e| e.to_string())?;
     let e = |x: crate::fsutil::WriteError| x.to_string();
+    // The files beside the page, for its list.
+    let mut written: Vec<String> = Vec::new();
     for (k, m) in fam.mold_meshes.iter().enumerate() {
         let name = if k == 0 {
             "family.molded.stl".to_string()
@@ -174,11 +182,13 @@ fn write_outputs(fam: &Family, specs: &[MemberSpec], out: &Path) -> Result<(), S
             format!("family.mold{k}.molded.stl")
         };
         mesh::stl::write_binary(&set.stage(&out.join(&name)), m, &name).map_err(e)?;
+        written.push(name);
     }
     for (stem, b) in member_stems(specs).iter().zip(&fam.baseplates) {
         if let Some(b) = b {
             let name = format!("{stem}.baseplate.stl");
             mesh::stl::write_binary(&set.stage(&out.join(&name)), b, "baseplate").map_err(e)?;
+            written.push(name);
         }
     }
     write_atomic(&set.stage(&out.join("family.json")), |w| {
@@ -191,9 +201,13 @@ fn write_outputs(fam: &Family, specs: &[MemberSpec], out: &Path) -> Result<(), S
         w.write_all(text.as_bytes())
     })
     .map_err(e)?;
-    if let Some(c) = &fam.costs {
-        let svg = chart::cost_chart_svg("family", &c.comparison, &c.currency);
-        let png = chart::svg_to_png(&svg, 1.0)?;
+    written.extend(["family.json".into(), "family.summary.txt".into()]);
+    let svg = fam
+        .costs
+        .as_ref()
+        .map(|c| chart::cost_chart_svg("family", &c.comparison, &c.currency));
+    if let Some(svg) = &svg {
+        let png = chart::svg_to_png(svg, 1.0)?;
         write_atomic(&set.stage(&out.join("family.report.svg")), |w| {
             w.write_all(svg.as_bytes())
         })
@@ -202,7 +216,15 @@ fn write_outputs(fam: &Family, specs: &[MemberSpec], out: &Path) -> Result<(), S
             w.write_all(&png)
         })
         .map_err(e)?;
+        written.extend(["family.report.svg".into(), "family.report.png".into()]);
     }
+    written.push("family.outputs.json".into());
+    let files: Vec<&str> = written.iter().map(String::as_str).collect();
+    let html = report::family_html::family_page(name, fam, svg.as_deref(), &files);
+    write_atomic(&set.stage(&out.join("family.report.html")), |w| {
+        w.write_all(html.as_bytes())
+    })
+    .map_err(e)?;
     set.commit().map_err(e)?;
     Ok(())
 }

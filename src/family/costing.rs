@@ -307,6 +307,8 @@ pub fn cost_family(
         co2_break_even_total_quantities: total(&co2_break_even_volumes),
         best_route,
         sweep,
+        // The family's variants are its members: no sweep over them.
+        variant_sweep: None,
     };
     (
         FamilyCosts {

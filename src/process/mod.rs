@@ -7,6 +7,7 @@ pub mod fff;
 pub mod molding;
 pub mod powder;
 pub mod sensitivity;
+pub mod variants;
 
 use serde::Serialize;
 
@@ -87,6 +88,11 @@ pub struct Comparison {
     /// The cheapest route at the user's volume.
     pub best_route: Option<Route>,
     pub sweep: Sweep,
+    /// Cost per part of each route against the number of variants at `annual_volume`
+    /// ([`variants::variant_sweep`]); `None` where it was not computed (a family's
+    /// comparison, whose variants are its members).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant_sweep: Option<variants::VariantSweep>,
 }
 
 /// Compares the routes for `inputs` at `annual_volume` and over the sweep.
@@ -108,6 +114,7 @@ pub fn compare_routes(
         hybrid: at(Route::Hybrid),
     };
     let sweep = compare::sweep(inputs, models);
+    let variant_sweep = variants::variant_sweep(inputs, models, annual_volume);
     let be = |a, b| compare::break_even(a, b, &sweep, inputs, models);
     let co2 = |a, b| compare::break_even_by(Metric::Co2, a, b, &sweep, inputs, models);
     let years = models.economics.amortization_years;
@@ -136,6 +143,7 @@ pub fn compare_routes(
         co2_break_even_total_quantities: co2_break_even_volumes.times(years),
         routes,
         sweep,
+        variant_sweep: Some(variant_sweep),
     }
 }
 
@@ -168,6 +176,9 @@ impl Comparison {
                 be.am_hybrid = None;
                 be.hybrid_im = None;
             }
+        }
+        if let Some(v) = &mut self.variant_sweep {
+            v.withdraw(route);
         }
         let costs: Vec<(Route, Option<f64>)> = Route::ALL
             .iter()

@@ -1,7 +1,9 @@
 //! The cost-versus-volume chart as SVG: cost per part of each route over the annual volume
 //! (both axes logarithmic), each line labelled at its end with its figure at the user's
 //! volume, the break-even points marked and labelled clear of the lines and of each other,
-//! the user's volume drawn with the cheapest route there. Hand-written SVG: the
+//! the user's volume drawn with the cheapest route there; CO2 per part the same way below,
+//! and cost per part against the number of personalised variants at the user's volume
+//! (one panel drawing each, so the variants panel has the same labels and collision pass). Hand-written SVG: the
 //! chart is a few lines and labels, and a plotting crate would add fonts and a backend for
 //! no gain.
 
@@ -90,16 +92,28 @@ fn axis_money(v: f64, currency: &str) -> String {
     }
 }
 
-/// What one panel of the chart plots: cost or CO2 per part, with its break-evens.
+/// What one panel of the chart plots: a figure per part of each route along a logarithmic x
+/// axis (annual volume, or variants), the user's place on it and the break-evens.
 struct Panel<'a> {
     heading: String,
-    metric: Metric,
+    /// The grey line under the heading.
+    subtitle: String,
+    /// The x values, ascending, and each route's figure there ([`Route::ALL`] order).
+    xs: &'a [f64],
+    series: [&'a [Option<f64>]; 3],
+    x_title: &'a str,
     /// A decade of the y axis as written.
     axis: &'a dyn Fn(f64) -> String,
     /// A value at a line's end as written.
     value: &'a dyn Fn(f64) -> String,
     y_title: String,
+    /// The user's x, the text at its dashed line, and each route's figure there.
+    user_x: f64,
+    user_text: String,
+    at_user: [Option<f64>; 3],
     break_evens: BreakEvens,
+    /// Where two routes meet, as written after "AM = IM ": "at 42k/yr", "at 38 variants".
+    break_even_text: &'a dyn Fn(f64) -> String,
 }
 
 /// A mass of CO2 for the axis and the line ends: 0.01 kg, 1 kg, 1.5 t.
@@ -114,53 +128,179 @@ fn kg(v: f64) -> String {
     }
 }
 
-/// The chart of `c` for the part `title`, costs in `currency`: cost per part above, CO2 per
-/// part below, each with its break-even volumes.
-pub fn cost_chart_svg(title: &str, c: &Comparison, currency: &str) -> String {
-    let mut s = String::new();
+fn svg_head(s: &mut String, height: f64) {
     let _ = writeln!(
         s,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{}" viewBox="0 0 {WIDTH} {}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="13">
-<rect width="100%" height="100%" fill="white"/>"##,
-        2.0 * HEIGHT,
-        2.0 * HEIGHT
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="13">
+<rect width="100%" height="100%" fill="white"/>"##
     );
-    let axis_cost = |v: f64| axis_money(v, currency);
-    let value_cost = |v: f64| money(v, currency);
-    panel(
-        &mut s,
-        0.0,
-        c,
-        &Panel {
-            heading: format!("Cost per part vs annual volume: {title}"),
-            metric: Metric::Cost,
-            axis: &axis_cost,
-            value: &value_cost,
-            y_title: format!("Cost per part ({currency})"),
-            break_evens: c.break_even_volumes,
-        },
-    );
-    panel(
-        &mut s,
-        HEIGHT,
-        c,
-        &Panel {
-            heading: format!("CO2 per part vs annual volume: {title}"),
-            metric: Metric::Co2,
-            axis: &kg,
-            value: &kg,
-            y_title: "CO2 per part (kg)".into(),
-            break_evens: c.co2_break_even_volumes,
-        },
-    );
+}
+
+/// The chart of `c` for the part `title`, costs in `currency`: cost per part above, CO2 per
+/// part below, each with its break-even volumes, and (where `c` has a variant sweep) cost
+/// per part against the number of variants below them.
+pub fn cost_chart_svg(title: &str, c: &Comparison, currency: &str) -> String {
+    let panels = 2.0 + f64::from(u8::from(c.variant_sweep.is_some()));
+    let mut s = String::new();
+    svg_head(&mut s, panels * HEIGHT);
+    volume_panels(&mut s, title, c, currency);
+    variants_panel(&mut s, 2.0 * HEIGHT, title, c, currency);
     s.push_str("</svg>\n");
     s
 }
 
-/// One panel, `top` px down the chart.
-fn panel(s: &mut String, top: f64, c: &Comparison, p: &Panel) {
+/// The chart of `c` against annual volume alone: cost per part above, CO2 per part below.
+pub fn volume_chart_svg(title: &str, c: &Comparison, currency: &str) -> String {
+    let mut s = String::new();
+    svg_head(&mut s, 2.0 * HEIGHT);
+    volume_panels(&mut s, title, c, currency);
+    s.push_str("</svg>\n");
+    s
+}
+
+/// The chart of `c` against the number of variants alone; `None` without a variant sweep.
+pub fn variants_chart_svg(title: &str, c: &Comparison, currency: &str) -> Option<String> {
+    c.variant_sweep.as_ref()?;
+    let mut s = String::new();
+    svg_head(&mut s, HEIGHT);
+    variants_panel(&mut s, 0.0, title, c, currency);
+    s.push_str("</svg>\n");
+    Some(s)
+}
+
+/// The heading of the variants panel, as the chart writes it.
+pub fn variants_heading(title: &str) -> String {
+    format!("Cost per part vs personalised variants: {title}")
+}
+
+/// Each route's figure at the user's volume and variants, by `metric`.
+fn at_user(c: &Comparison, metric: Metric) -> [Option<f64>; 3] {
+    Route::ALL.map(|r| {
+        c.routes.get(r).cost().map(|rc| match metric {
+            Metric::Cost => rc.cost_per_part,
+            Metric::Co2 => rc.co2_kg_per_part,
+        })
+    })
+}
+
+fn cheapest_text(c: &Comparison) -> String {
+    c.best_route
+        .map(|r| format!(": {} is cheapest", label(r)))
+        .unwrap_or_default()
+}
+
+/// The cost and the CO2 panel against annual volume.
+fn volume_panels(s: &mut String, title: &str, c: &Comparison, currency: &str) {
+    let axis_cost = |v: f64| axis_money(v, currency);
+    let value_cost = |v: f64| money(v, currency);
+    let per_year = |v: f64| format!("at {}/yr", short_count(v));
     let sweep = &c.sweep;
-    let series = |r: Route| sweep.values(p.metric, r);
+    let subtitle = format!(
+        "{} variant(s); logarithmic axes; rings: break-evens (a year, tooling over {} years); right: values at your volume",
+        c.variants, c.amortization_years
+    );
+    let user = |best: String| format!("your volume {}{best}", short_count(c.annual_volume));
+    panel(
+        s,
+        0.0,
+        &Panel {
+            heading: format!("Cost per part vs annual volume: {title}"),
+            subtitle: subtitle.clone(),
+            xs: &sweep.volumes,
+            series: Route::ALL.map(|r| sweep.values(Metric::Cost, r)),
+            x_title: "Annual volume (parts per year)",
+            axis: &axis_cost,
+            value: &value_cost,
+            y_title: format!("Cost per part ({currency})"),
+            user_x: c.annual_volume,
+            user_text: user(cheapest_text(c)),
+            at_user: at_user(c, Metric::Cost),
+            break_evens: c.break_even_volumes,
+            break_even_text: &per_year,
+        },
+    );
+    // The route of least CO2 per part at the user's volume.
+    let least = Route::ALL
+        .iter()
+        .filter_map(|&r| c.routes.get(r).cost().map(|rc| (r, rc.co2_kg_per_part)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(r, _)| format!(": {} emits least", label(r)))
+        .unwrap_or_default();
+    panel(
+        s,
+        HEIGHT,
+        &Panel {
+            heading: format!("CO2 per part vs annual volume: {title}"),
+            subtitle,
+            xs: &sweep.volumes,
+            series: Route::ALL.map(|r| sweep.values(Metric::Co2, r)),
+            x_title: "Annual volume (parts per year)",
+            axis: &kg,
+            value: &kg,
+            y_title: "CO2 per part (kg)".into(),
+            user_x: c.annual_volume,
+            user_text: user(least),
+            at_user: at_user(c, Metric::Co2),
+            break_evens: c.co2_break_even_volumes,
+            break_even_text: &per_year,
+        },
+    );
+}
+
+/// The cost panel against the number of variants, `top` px down; nothing without a sweep.
+fn variants_panel(s: &mut String, top: f64, title: &str, c: &Comparison, currency: &str) {
+    let Some(vs) = &c.variant_sweep else {
+        return;
+    };
+    let axis_cost = |v: f64| axis_money(v, currency);
+    let value_cost = |v: f64| money(v, currency);
+    let variants = |n: f64| {
+        format!(
+            "at {} variant{}",
+            short_count(n),
+            if n == 1.0 { "" } else { "s" }
+        )
+    };
+    let xs: Vec<f64> = vs.variants.iter().map(|&n| f64::from(n)).collect();
+    panel(
+        s,
+        top,
+        &Panel {
+            heading: variants_heading(title),
+            subtitle: format!(
+                "at {} parts/year; logarithmic axes; rings: where the cheaper route changes; right: values at your {} variant(s)",
+                short_count(vs.annual_volume),
+                c.variants
+            ),
+            xs: &xs,
+            series: Route::ALL.map(|r| vs.cost_per_part.of(r)),
+            x_title: "Personalised variants (designs made each year)",
+            axis: &axis_cost,
+            value: &value_cost,
+            y_title: format!("Cost per part ({currency})"),
+            user_x: f64::from(c.variants),
+            user_text: format!(
+                "your variants {}{}",
+                short_count(f64::from(c.variants)),
+                cheapest_text(c)
+            ),
+            at_user: at_user(c, Metric::Cost),
+            break_evens: vs.break_even_variants,
+            break_even_text: &variants,
+        },
+    );
+}
+
+/// One panel, `top` px down the chart.
+fn panel(s: &mut String, top: f64, p: &Panel) {
+    let xs = p.xs;
+    let series = |r: Route| -> &[Option<f64>] {
+        match r {
+            Route::Am => p.series[0],
+            Route::Im => p.series[1],
+            Route::Hybrid => p.series[2],
+        }
+    };
     let _ = writeln!(s, r##"<g transform="translate(0 {top})">"##);
     let costs: Vec<f64> = Route::ALL
         .iter()
@@ -181,8 +321,8 @@ fn panel(s: &mut String, top: f64, c: &Comparison, p: &Panel) {
         (0.0, 1.0)
     };
     let (v0, v1) = (
-        sweep.volumes.first().copied().unwrap_or(1.0).log10(),
-        sweep.volumes.last().copied().unwrap_or(10.0).log10(),
+        xs.first().copied().unwrap_or(1.0).log10(),
+        xs.last().copied().unwrap_or(10.0).log10(),
     );
     let pw = WIDTH - LEFT - RIGHT;
     let ph = HEIGHT - TOP - BOTTOM;
@@ -192,10 +332,9 @@ fn panel(s: &mut String, top: f64, c: &Comparison, p: &Panel) {
     let _ = writeln!(
         s,
         r##"<text x="{LEFT}" y="28" font-size="18" font-weight="bold">{}</text>
-<text x="{LEFT}" y="50" fill="#555">{} variant(s); logarithmic axes; rings: break-evens (a year, tooling over {} years); right: values at your volume</text>"##,
+<text x="{LEFT}" y="50" fill="#555">{}</text>"##,
         xml_escape(&p.heading),
-        c.variants,
-        c.amortization_years
+        xml_escape(&p.subtitle)
     );
     // Grid and axes.
     for d in (v0.ceil() as i64)..=(v1.floor() as i64) {
@@ -224,42 +363,31 @@ fn panel(s: &mut String, top: f64, c: &Comparison, p: &Panel) {
     let _ = writeln!(
         s,
         r##"<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>
-<text x="{:.1}" y="{:.1}" text-anchor="middle">Annual volume (parts per year)</text>
+<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>
 <text transform="translate(22 {:.1}) rotate(-90)" text-anchor="middle">{}</text>"##,
         LEFT + pw / 2.0,
         HEIGHT - 18.0,
+        xml_escape(p.x_title),
         TOP + ph / 2.0,
         xml_escape(&p.y_title)
     );
-    // The user's volume.
-    let xu = x(c.annual_volume.clamp(10f64.powf(v0), 10f64.powf(v1)));
-    let best = match p.metric {
-        Metric::Cost => c.best_route.map(|r| format!(": {} is cheapest", label(r))),
-        // The route of least CO2 per part at the user's volume.
-        Metric::Co2 => Route::ALL
-            .iter()
-            .filter_map(|&r| c.routes.get(r).cost().map(|rc| (r, rc.co2_kg_per_part)))
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(r, _)| format!(": {} emits least", label(r))),
-    }
-    .unwrap_or_default();
+    // The user's place.
+    let xu = x(p.user_x.clamp(10f64.powf(v0), 10f64.powf(v1)));
     let _ = writeln!(
         s,
-        r##"<line x1="{xu:.1}" y1="{TOP}" x2="{xu:.1}" y2="{:.1}" stroke="#555" stroke-dasharray="6 4"/><text x="{:.1}" y="{:.1}" fill="#333">your volume {}{}</text>"##,
+        r##"<line x1="{xu:.1}" y1="{TOP}" x2="{xu:.1}" y2="{:.1}" stroke="#555" stroke-dasharray="6 4"/><text x="{:.1}" y="{:.1}" fill="#333">{}</text>"##,
         TOP + ph,
         xu + 5.0,
         TOP + 16.0,
-        short_count(c.annual_volume),
-        xml_escape(&best)
+        xml_escape(&p.user_text)
     );
-    // The lines, labelled at the right end with their value at the user's volume (marked on
+    // The lines, labelled at the right end with their value at the user's place (marked on
     // the line where the dashed line crosses it), the labels nudged apart so they never
     // overlap. The segments are kept for the break-even labels to keep clear of.
     let mut ends: Vec<(f64, Route, f64)> = Vec::new();
     let mut segments: Vec<[f64; 4]> = Vec::new();
-    for r in Route::ALL {
-        let pts: Vec<(f64, f64)> = sweep
-            .volumes
+    for (k, r) in Route::ALL.into_iter().enumerate() {
+        let pts: Vec<(f64, f64)> = xs
             .iter()
             .zip(series(r))
             .filter_map(|(&v, c)| c.filter(|c| *c > 0.0).map(|c| (x(v), y(c))))
@@ -275,12 +403,8 @@ fn panel(s: &mut String, top: f64, c: &Comparison, p: &Panel) {
             text.join(" "),
             colour(r)
         );
-        let at_user = c.routes.get(r).cost().map(|rc| match p.metric {
-            Metric::Cost => rc.cost_per_part,
-            Metric::Co2 => rc.co2_kg_per_part,
-        });
         let last_y = pts.last().map(|q| q.1);
-        if let (Some(v), Some(ly)) = (at_user.filter(|v| v.is_finite() && *v > 0.0), last_y) {
+        if let (Some(v), Some(ly)) = (p.at_user[k].filter(|v| v.is_finite() && *v > 0.0), last_y) {
             let _ = writeln!(
                 s,
                 r##"<circle cx="{xu:.1}" cy="{:.1}" r="3.5" fill="{}"/>"##,
@@ -290,7 +414,7 @@ fn panel(s: &mut String, top: f64, c: &Comparison, p: &Panel) {
             ends.push((ly, r, v));
         }
     }
-    // The user's volume line: labels keep clear of it too.
+    // The user's line: labels keep clear of it too.
     segments.push([xu, TOP, xu, TOP + ph]);
     ends.sort_by(|a, b| a.0.total_cmp(&b.0));
     for i in 1..ends.len() {
@@ -327,16 +451,17 @@ fn panel(s: &mut String, top: f64, c: &Comparison, p: &Panel) {
     .collect();
     points.sort_by(|p, q| p.0.total_cmp(&q.0));
     for (v, a, b) in points {
-        // The cost there, from the sweep (linear in log-log between the neighbouring points).
-        let Some(cost) = interpolate(&sweep.volumes, series(a), v) else {
+        // The figure there, from the series (linear in log-log between the neighbouring
+        // points).
+        let Some(cost) = interpolate(xs, series(a), v) else {
             continue;
         };
         let (px, py) = (x(v), y(cost));
         let text = format!(
-            "{} = {} at {}/yr",
+            "{} = {} {}",
             short_name(a),
             short_name(b),
-            short_count(v)
+            (p.break_even_text)(v)
         );
         // About 7 px a character at 12 px.
         let w = 7.0 * text.chars().count() as f64;
@@ -349,21 +474,14 @@ fn panel(s: &mut String, top: f64, c: &Comparison, p: &Panel) {
             [LEFT, TOP, LEFT + pw, TOP + ph],
         );
         placed.push([lx, ly - 12.0, lx + w, ly + 3.0]);
-        if (ly - (py - 10.0)).abs() > 1.0 || (lx - (px + 8.0)).abs() > 1.0 {
-            // The leader ends at the label's nearest side, so it never crosses the text.
-            let (ex, ey) = if lx >= px {
-                (lx - 2.0, ly - 4.0)
-            } else if lx + w <= px {
-                (lx + w + 2.0, ly - 4.0)
-            } else if ly < py {
-                (px, ly + 3.0)
-            } else {
-                (px, ly - 13.0)
-            };
+        if let Some(l) = leader(px, py, lx, ly, w) {
             let _ = writeln!(
                 s,
-                r##"<line x1="{px:.1}" y1="{py:.1}" x2="{ex:.1}" y2="{ey:.1}" stroke="#777" stroke-width="1"/>"##
+                r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#777" stroke-width="1"/>"##,
+                l[0], l[1], l[2], l[3]
             );
+            // Later labels keep off this leader as off the lines.
+            segments.push(l);
         }
         let _ = writeln!(
             s,
@@ -374,10 +492,30 @@ fn panel(s: &mut String, top: f64, c: &Comparison, p: &Panel) {
     s.push_str("</g>\n");
 }
 
+/// The leader line from a marker at (`px`, `py`) to its label at (`lx`, `ly`), `w` px wide;
+/// `None` where the label sits in its first place, just above and right of the marker. The
+/// leader ends at the label's nearest side, so it never crosses its own text.
+fn leader(px: f64, py: f64, lx: f64, ly: f64, w: f64) -> Option<[f64; 4]> {
+    if (ly - (py - 10.0)).abs() <= 1.0 && (lx - (px + 8.0)).abs() <= 1.0 {
+        return None;
+    }
+    let (ex, ey) = if lx >= px {
+        (lx - 2.0, ly - 4.0)
+    } else if lx + w <= px {
+        (lx + w + 2.0, ly - 4.0)
+    } else if ly < py {
+        (px, ly + 3.0)
+    } else {
+        (px, ly - 13.0)
+    };
+    Some([px, py, ex, ey])
+}
+
 /// Where a label `w` px wide goes for a marker at (`px`, `py`): the first of a ring of places
 /// around the marker, then farther rings, whose box (12 px of text) overlaps neither a label
-/// already `placed` nor a line's segment and stays inside `area`; right of the marker and
-/// just above it if nothing is clear (a label may then cross a line, never vanish).
+/// already `placed` nor a line's segment, whose leader crosses no placed label, and which
+/// stays inside `area`; right of the marker and just above it if nothing is clear (a label
+/// may then cross a line, never vanish).
 fn place_label(
     px: f64,
     py: f64,
@@ -404,7 +542,9 @@ fn place_label(
             let clear = !placed
                 .iter()
                 .any(|q| r[0] < q[2] && q[0] < r[2] && r[1] < q[3] && q[1] < r[3])
-                && !segments.iter().any(|sg| segment_meets_box(sg, &r));
+                && !segments.iter().any(|sg| segment_meets_box(sg, &r))
+                && leader(px, py, lx, ly, w)
+                    .is_none_or(|l| !placed.iter().any(|q| segment_meets_box(&l, q)));
             if inside && clear {
                 return (lx, ly);
             }

@@ -223,13 +223,18 @@ pub fn plan_page(
     b.push_str(&break_even_section(c));
     let _ = writeln!(
         b,
-        "<section id=\"chart\"><h2>Cost and CO2 against volume</h2><figure>{}<figcaption>Cost (above) and CO2 (below) per part of each route over the annual volume, both axes logarithmic; the dots are the break-even volumes, the dashed line the volume planned for. The same chart is {}.report.svg and .png.</figcaption></figure></section>",
+        "<section id=\"chart\"><h2>Cost and CO2 against volume</h2><figure>{}<figcaption>Cost (above) and CO2 (below) per part of each route over the annual volume, both axes logarithmic; the dots are the break-even volumes, the dashed line the volume planned for. The same panels are the first two of {}.report.svg and .png.</figcaption></figure></section>",
         inline_svg(
             chart_svg,
             &format!("Cost per part vs annual volume: {stem}")
         ),
         esc(&stem)
     );
+    b.push_str(&super::variants_html::variants_section(
+        c,
+        &e.currency,
+        &stem,
+    ));
     if let Some(s) = &e.sensitivity {
         b.push_str(&sensitivity_section(s));
     }
