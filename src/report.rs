@@ -4,6 +4,7 @@ pub mod catalog_chart;
 pub mod chart;
 pub mod dfm_svg;
 pub mod family_html;
+pub mod family_summary;
 pub mod figures;
 pub mod html;
 pub mod table;
@@ -325,7 +326,7 @@ pub fn estimate_rows(estimate: &Estimate) -> String {
         estimate.printer
     );
     out.push_str(&figures::routes_table(estimate).text(2));
-    for (r, reason) in figures::unavailable_reasons(c) {
+    for (r, reason) in figures::unavailable_reasons(&c.routes) {
         out.push_str(&format!("  {} not available: {reason}\n", r.name()));
     }
     out.push_str(&format!(

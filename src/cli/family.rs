@@ -11,8 +11,6 @@ use crate::batch;
 use crate::family::{self, Family, FamilyOptions, MemberSpec};
 use crate::fsutil::{OutputSet, write_atomic};
 use crate::mesh;
-use crate::process::RouteResult;
-use crate::process::compare::Route;
 use crate::report::{self, chart};
 
 #[derive(Args, Debug)]
@@ -141,7 +139,7 @@ pub fn family_command(args: &FamilyArgs) -> io::Result<i32> {
             serde_json::to_writer(&mut out, &fam)?;
             writeln!(out)?;
         }
-        OutputFormat::Table => out.write_all(summary(&fam).as_bytes())?,
+        OutputFormat::Table => out.write_all(report::family_summary::summary(&fam).as_bytes())?,
     }
     out.flush()?;
     let failed = fam.members.iter().any(|m| m.status == "error");
@@ -196,7 +194,7 @@ fn write_outputs(fam: &Family, specs: &[MemberSpec], out: &Path, name: &str) -> 
         writeln!(w)
     })
     .map_err(e)?;
-    let text = summary(fam);
+    let text = report::family_summary::summary(fam);
     write_atomic(&set.stage(&out.join("family.summary.txt")), |w| {
         w.write_all(text.as_bytes())
     })
@@ -227,133 +225,4 @@ fn write_outputs(fam: &Family, specs: &[MemberSpec], out: &Path, name: &str) -> 
     .map_err(e)?;
     set.commit().map_err(e)?;
     Ok(())
-}
-
-fn opt(v: Option<f64>, digits: usize) -> String {
-    v.map_or_else(|| "-".into(), |x| format!("{x:.digits$}"))
-}
-
-/// The family as a table: the members, the molds, the routes.
-pub fn summary(fam: &Family) -> String {
-    let mut s = String::new();
-    let w = &mut s;
-    use std::fmt::Write as _;
-    let _ = writeln!(
-        w,
-        "family: {} members, {} molds, tolerance {} mm ({} samples per molded region)",
-        fam.members.len(),
-        fam.molds.len(),
-        fam.tolerance_mm,
-        fam.samples
-    );
-    let _ = writeln!(
-        w,
-        "{:<28} {:>4} {:>9} {:>9} {:<16} {:<26} {:>10} {:>9} {:<6}",
-        "member",
-        "mold",
-        "dev mm",
-        "p95 mm",
-        "differs",
-        "worst at (mm)",
-        "plate s",
-        "plate €",
-        "plate"
-    );
-    for m in &fam.members {
-        if m.status == "error" {
-            let _ = writeln!(
-                w,
-                "{:<28} error: {}",
-                m.file,
-                m.error.as_deref().unwrap_or("")
-            );
-            continue;
-        }
-        let at = m.worst_at_mm.map_or_else(
-            || "-".into(),
-            |p| format!("{:.2}, {:.2}, {:.2}", p[0], p[1], p[2]),
-        );
-        let differs = m
-            .differs
-            .map(|d| format!("{d:?}").to_lowercase())
-            .unwrap_or_default();
-        let plate_ok = m.plate.as_ref().map_or("-", |p| {
-            if p.footprint_inside_plate && p.shut_off_land_inside_plate && p.lattice_fits {
-                "fits"
-            } else {
-                "NO"
-            }
-        });
-        let (t, c) = m.cost.as_ref().map_or((None, None), |c| {
-            (c.baseplate_print_time_s, c.baseplate_cost_per_part)
-        });
-        let _ = writeln!(
-            w,
-            "{:<28} {:>4} {:>9} {:>9} {:<16} {:<26} {:>10} {:>9} {:<6}",
-            m.file,
-            m.mold.map_or("-".into(), |x| x.to_string()),
-            opt(m.deviation_mm, 3),
-            opt(m.deviation_p95_mm, 3),
-            differs,
-            at,
-            t.map_or("-".into(), report::fmt_duration),
-            opt(c, 2),
-            plate_ok
-        );
-        if let Some(p) = &m.plate {
-            for problem in &p.plate_problems {
-                let _ = writeln!(w, "    {problem}");
-            }
-        }
-    }
-    let _ = writeln!(w, "molds:");
-    for m in &fam.molds {
-        let _ = writeln!(
-            w,
-            "  mold {}: reference {}, {} members, largest deviation {:.3} mm, molded {:.0} mm³, {:.0} parts a year",
-            m.id,
-            m.reference_file,
-            m.members.len(),
-            m.max_deviation_mm,
-            m.molded_volume_mm3,
-            m.annual_volume
-        );
-    }
-    if let Some(c) = &fam.costs {
-        let _ = writeln!(
-            w,
-            "routes at {:.0} parts a year ({} distinct parts, {} rib molds), {}:",
-            c.annual_volume, c.distinct_parts, c.rib_molds, c.currency
-        );
-        for r in Route::ALL {
-            match c.routes.get(r) {
-                RouteResult::Available(x) => {
-                    let _ = writeln!(
-                        w,
-                        "  {:<7} {:>9.2} per part, tooling {:>10.0}",
-                        r.name(),
-                        x.cost_per_part,
-                        x.tooling_cost
-                    );
-                }
-                RouteResult::Unavailable { reason, .. } => {
-                    let _ = writeln!(w, "  {:<7} unavailable: {reason}", r.name());
-                }
-            }
-        }
-        let be = &c.break_even_volumes;
-        let _ = writeln!(
-            w,
-            "  break-even volumes: am/im {}, am/hybrid {}, hybrid/im {}",
-            opt(be.am_im, 0),
-            opt(be.am_hybrid, 0),
-            opt(be.hybrid_im, 0)
-        );
-        let _ = writeln!(
-            w,
-            "  best route: {}",
-            c.best_route.map_or("none", |r| r.name())
-        );
-    }
-    s
 }

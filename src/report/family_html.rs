@@ -6,12 +6,11 @@
 use std::fmt::Write;
 
 use super::chart::{self, short_count};
+use super::figures;
 use super::html::{Col, esc, facts, inline_svg, num, page, route_label, route_tag, table, td};
 use super::{fmt_duration, fmt_money, trim_years};
 use crate::family::grouping::Difference;
 use crate::family::{Family, MemberRow};
-use crate::process::RouteResult;
-use crate::process::compare::{Route, RouteCost};
 
 /// The page of family `name` (the members' folder or manifest as given); `chart_svg` is the
 /// family's chart file, `files` the names of the outputs beside this page.
@@ -355,106 +354,42 @@ fn plates_section(fam: &Family) -> String {
     )
 }
 
-/// One row of the routes table: a name, whether it is a main row, a cell of a route's cost.
-type RouteRow<'a> = (&'a str, bool, &'a dyn Fn(&RouteCost) -> String);
-
 fn routes_section(fam: &Family) -> String {
     let Some(c) = &fam.costs else {
         return String::new();
     };
-    let cur = &c.currency;
-    let cost = format!("cost per part ({cur})");
-    let tooling = format!("tooling bought ({cur})");
-    let rows: [RouteRow; 9] = [
-        (&cost, true, &|r| fmt_money(r.cost_per_part)),
-        ("material", false, &|r| fmt_money(r.material_cost)),
-        ("machine", false, &|r| fmt_money(r.machine_cost)),
-        ("labour", false, &|r| fmt_money(r.labour_cost)),
-        ("tooling and changeovers", false, &|r| {
-            fmt_money(r.tooling_cost_per_part + r.changeover_cost_per_part)
-        }),
-        ("overhead", false, &|r| fmt_money(r.overhead_cost)),
-        (&tooling, true, &|r| format!("{:.0}", r.tooling_cost)),
-        ("energy (kWh/part)", true, &|r| {
-            format!("{:.4}", r.energy_kwh_per_part)
-        }),
-        ("CO2 (kg/part)", true, &|r| {
-            format!("{:.4}", r.co2_kg_per_part)
-        }),
-    ];
-    let mut t = String::from("<table class=\"routes\"><thead><tr><th></th>");
-    for r in Route::ALL {
-        let best = c.best_route == Some(r);
-        let _ = write!(
-            t,
-            "<th class=\"num{}\">{}</th>",
-            if best { " best" } else { "" },
-            route_tag(r)
-        );
-    }
-    t.push_str("</tr></thead><tbody>\n");
-    for (name, main, f) in rows {
-        let _ = write!(
-            t,
-            "<tr{}><td>{}</td>",
-            if main { "" } else { " class=\"sub\"" },
-            esc(name)
-        );
-        for r in Route::ALL {
-            let cell = c
-                .routes
-                .get(r)
-                .cost()
-                .map(f)
-                .unwrap_or_else(|| "n/a".into());
-            let best = c.best_route == Some(r) && name == cost;
-            let _ = write!(
-                t,
-                "<td class=\"num{}\">{}</td>",
-                if best { " best" } else { "" },
-                esc(&cell)
-            );
-        }
-        t.push_str("</tr>\n");
-    }
-    t.push_str("</tbody></table>\n");
     let mut notes = String::new();
-    for r in Route::ALL {
-        if let RouteResult::Unavailable { reason, .. } = c.routes.get(r) {
-            let _ = write!(
-                notes,
-                "<li>{} not available: {}</li>",
-                route_label(r),
-                esc(reason)
-            );
-        }
+    for (r, reason) in figures::unavailable_reasons(&c.routes) {
+        let _ = write!(
+            notes,
+            "<li>{} not available: {}</li>",
+            route_label(r),
+            esc(&reason)
+        );
     }
-    let be = |v: Option<f64>| v.map(short_count).unwrap_or_else(|| "none".into());
-    let b = &c.break_even_volumes;
-    let co2 = &c.comparison.co2_break_even_volumes;
-    let be_rows: Vec<String> = [
-        ("AM = IM", b.am_im, co2.am_im),
-        ("AM = Hybrid", b.am_hybrid, co2.am_hybrid),
-        ("Hybrid = IM", b.hybrid_im, co2.hybrid_im),
-    ]
-    .iter()
-    .map(|(name, cost, co2)| format!("{}{}{}", td(name), num(&be(*cost)), num(&be(*co2))))
-    .collect();
-    let be_head = [
-        Col("routes equal", false),
-        Col("in cost (parts/year)", true),
-        Col("in CO2 (parts/year)", true),
-    ];
+    if !notes.is_empty() {
+        notes = format!("<ul>{notes}</ul>");
+    }
+    // The members' print times differ: the family's table gives none.
+    let routes = figures::family_routes_table(&c.routes, c.best_route, &c.currency);
+    let years = c.comparison.amortization_years;
+    let break_evens = figures::break_even_table_of(
+        &c.break_even_volumes,
+        &c.comparison.co2_break_even_volumes,
+        years,
+    );
     let sweep = &c.comparison.sweep.volumes;
     format!(
-        "<section id=\"routes\"><h2>Routes</h2><p>At {} parts/year for the family, tooling paid off over {} years: AM prints every member; IM molds all {} distinct parts in one tool with a cavity set (or an exchangeable insert) each; Hybrid prints every member's own baseplate and overmolds the ribs in {} rib mold(s), each as large as the largest plate of its group. The family's cost per part is the members' costs weighted by their volumes.</p>{t}<ul>{notes}</ul><h3>Break-evens</h3><p>The family's volumes (all members scaled together) at which two routes cost or emit the same per part; \"none\": they do not cross between {} and {} a year.</p>{}</section>\n",
+        "<section id=\"routes\"><h2>Routes</h2><p>At {} parts/year for the family, tooling paid off over {} years: AM prints every member; IM molds all {} distinct parts in one tool with a cavity set (or an exchangeable insert) each; Hybrid prints every member's own baseplate and overmolds the ribs in {} rib mold(s), each as large as the largest plate of its group. The family's cost per part is the members' costs weighted by their volumes.</p>{}{notes}<h3>Break-evens</h3><p>The family's volumes (all members scaled together) at which two routes cost or emit the same per part, and the total quantity over the {} years; \"none\": they do not cross between {} and {} a year.</p>{}</section>\n",
         short_count(c.annual_volume),
-        trim_years(c.comparison.amortization_years),
+        trim_years(years),
         c.distinct_parts,
         c.rib_molds,
+        routes.html("routes"),
+        trim_years(years),
         short_count(sweep.first().copied().unwrap_or(1.0)),
         short_count(sweep.last().copied().unwrap_or(1.0)),
-        table("break-evens", &be_head, &be_rows)
+        break_evens.html("break-evens")
     )
 }
 

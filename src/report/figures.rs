@@ -5,10 +5,10 @@
 use super::table::{Column, Table, count_of, duration_row, three_figures};
 use super::{fmt_money, short_count};
 use crate::plan::{Estimate, Prepared};
-use crate::process::Comparison;
 use crate::process::compare::{Route, RouteCost};
 use crate::process::molding::VariantTooling;
 use crate::process::sensitivity::Sensitivity;
+use crate::process::{BreakEvens, Comparison, Routes};
 
 fn vec3(v: &[f64; 3], digits: usize) -> String {
     format!("({:.d$}, {:.d$}, {:.d$})", v[0], v[1], v[2], d = digits)
@@ -213,9 +213,23 @@ fn variant_words(r: &RouteCost) -> String {
 /// available reads `n/a` (its reason is in [`unavailable_reasons`]).
 pub fn routes_table(e: &Estimate) -> Table {
     let c = &e.comparison;
-    let cur = &e.currency;
-    let costs: Vec<Option<&RouteCost>> =
-        Route::ALL.iter().map(|&r| c.routes.get(r).cost()).collect();
+    routes_table_of(
+        &c.routes,
+        c.best_route,
+        &e.currency,
+        [e.am_print_time_s, None, e.baseplate_print_time_s],
+    )
+}
+
+/// [`routes_table`] of any set of routes (a part's, a family's): `print_times_s` is what
+/// each route prints once, the whole part (AM) and the baseplate (hybrid), where known.
+pub fn routes_table_of(
+    routes: &Routes,
+    best_route: Option<Route>,
+    cur: &str,
+    print_times_s: [Option<f64>; 3],
+) -> Table {
+    let costs: Vec<Option<&RouteCost>> = Route::ALL.iter().map(|&r| routes.get(r).cost()).collect();
     let columns = Route::ALL
         .iter()
         .map(|&r| Column {
@@ -225,9 +239,7 @@ pub fn routes_table(e: &Estimate) -> Table {
         })
         .collect();
     let mut t = Table::new("", columns);
-    t.best_column = c
-        .best_route
-        .and_then(|b| Route::ALL.iter().position(|&r| r == b));
+    t.best_column = best_route.and_then(|b| Route::ALL.iter().position(|&r| r == b));
     let cells = |f: &dyn Fn(&RouteCost) -> String| -> Vec<String> {
         costs
             .iter()
@@ -282,10 +294,10 @@ pub fn routes_table(e: &Estimate) -> Table {
         &format!("lead time to 1st part ({unit})"),
         with_na(lead, &costs),
     );
-    if e.am_print_time_s.is_some() || e.baseplate_print_time_s.is_some() {
+    if print_times_s.iter().any(Option::is_some) {
         // What each route prints: the whole part (AM), nothing (IM), the baseplate (hybrid);
         // one print of it, against the cycle time's share of a build.
-        let (unit, print) = duration_row(&[e.am_print_time_s, None, e.baseplate_print_time_s]);
+        let (unit, print) = duration_row(&print_times_s);
         t.push(&format!("print time ({unit})"), print);
     }
     t.push(
@@ -316,11 +328,27 @@ fn with_na(cells: Vec<String>, costs: &[Option<&RouteCost>]) -> Vec<String> {
         .collect()
 }
 
+/// [`routes_table_of`] for a family: without the rows of one member's set-up (its mold, how
+/// its variants are tooled, its fleet), which the family's weighted routes do not have; the
+/// family's molds are counted in its own facts.
+pub fn family_routes_table(routes: &Routes, best_route: Option<Route>, cur: &str) -> Table {
+    let mut t = routes_table_of(routes, best_route, cur, [None; 3]);
+    let members_own = [
+        "mold",
+        "variants tooled as",
+        "fleet",
+        "parts/year, fleet",
+        "limited by",
+    ];
+    t.rows.retain(|r| !members_own.contains(&r.label.as_str()));
+    t
+}
+
 /// Why each route that is not available is not.
-pub fn unavailable_reasons(c: &Comparison) -> Vec<(Route, String)> {
+pub fn unavailable_reasons(routes: &Routes) -> Vec<(Route, String)> {
     Route::ALL
         .iter()
-        .filter_map(|&r| match c.routes.get(r) {
+        .filter_map(|&r| match routes.get(r) {
             crate::process::RouteResult::Unavailable { reason, .. } => Some((r, reason.clone())),
             _ => None,
         })
@@ -330,7 +358,15 @@ pub fn unavailable_reasons(c: &Comparison) -> Vec<(Route, String)> {
 /// The break-even volumes of each pair of routes, by cost and by CO2, a year and in total
 /// over the amortization period.
 pub fn break_even_table(c: &Comparison) -> Table {
-    let years = c.amortization_years;
+    break_even_table_of(
+        &c.break_even_volumes,
+        &c.co2_break_even_volumes,
+        c.amortization_years,
+    )
+}
+
+/// [`break_even_table`] of any pair of break-even sets (a part's, a family's).
+pub fn break_even_table_of(b: &BreakEvens, co2: &BreakEvens, years: f64) -> Table {
     let be = |v: Option<f64>| v.map(short_count).unwrap_or_else(|| "none".into());
     let total = |v: Option<f64>| {
         v.map(|v| short_count(v * years))
@@ -345,7 +381,6 @@ pub fn break_even_table(c: &Comparison) -> Table {
             Column::numbers("CO2 (total)"),
         ],
     );
-    let (b, co2) = (&c.break_even_volumes, &c.co2_break_even_volumes);
     for (name, cost, co2) in [
         ("AM = IM", b.am_im, co2.am_im),
         ("AM = hybrid", b.am_hybrid, co2.am_hybrid),

@@ -396,7 +396,7 @@ fn routes_section(planned: &Planned) -> String {
     let e = &planned.estimate;
     let c = &e.comparison;
     let mut notes = String::new();
-    for (r, reason) in figures::unavailable_reasons(c) {
+    for (r, reason) in figures::unavailable_reasons(&c.routes) {
         let _ = write!(
             notes,
             "<li>{} not available: {}</li>",
