@@ -8,6 +8,7 @@ use std::fmt::Write;
 use super::chart::{self, short_count};
 use super::figures;
 use super::html::{Col, esc, facts, inline_svg, num, page, route_label, route_tag, table, td};
+use super::table::duration_row;
 use super::{fmt_duration, fmt_money, trim_years};
 use crate::family::grouping::Difference;
 use crate::family::{Family, MemberRow};
@@ -146,10 +147,18 @@ fn plate_fits(m: &MemberRow) -> Option<bool> {
 }
 
 fn members_section(fam: &Family) -> String {
+    // One unit for the print-time column: the one its shortest print reads at least 1 in.
+    let print_s: Vec<Option<f64>> = fam
+        .members
+        .iter()
+        .map(|m| m.cost.as_ref().and_then(|c| c.baseplate_print_time_s))
+        .collect();
+    let (print_unit, prints) = duration_row(&print_s);
     let rows: Vec<String> = fam
         .members
         .iter()
-        .map(|m| {
+        .zip(&prints)
+        .map(|(m, print)| {
             if m.status == "error" {
                 return format!(
                     "<td class=\"file\">{}</td><td class=\"error\">error</td><td class=\"why\" colspan=\"9\">{}</td>",
@@ -172,11 +181,7 @@ fn members_section(fam: &Family) -> String {
                 td(m.differs.map_or("–", short_difference)),
                 plate,
                 num(&opt(m.annual_volume, 0)),
-                num(
-                    &cost
-                        .and_then(|c| c.baseplate_print_time_s)
-                        .map_or("–".into(), fmt_duration)
-                ),
+                num(print),
                 num(
                     &cost
                         .and_then(|c| c.baseplate_cost_per_part)
@@ -193,6 +198,7 @@ fn members_section(fam: &Family) -> String {
     let currency = fam.costs.as_ref().map_or("EUR", |c| c.currency.as_str());
     let plate_cost = format!("baseplate ({currency}/part)");
     let hybrid_cost = format!("hybrid ({currency}/part)");
+    let print_title = format!("baseplate print ({print_unit})");
     let head = [
         Col("member", false),
         Col("status", false),
@@ -202,7 +208,7 @@ fn members_section(fam: &Family) -> String {
         Col("differs", false),
         Col("plate", false),
         Col("parts/year", true),
-        Col("baseplate print", true),
+        Col(&print_title, true),
         Col(&plate_cost, true),
         Col(&hybrid_cost, true),
     ];
