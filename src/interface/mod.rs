@@ -218,18 +218,7 @@ pub fn build_lattice(
     request: &LatticeRequest,
 ) -> Result<LatticeBuilt, LatticeError> {
     let (printer, pair) = (process.printer, process.pair);
-    let pattern = match request.kind {
-        LatticeKind::Pores(p) => p,
-        LatticeKind::Infill { .. } => Pattern::Grid,
-    };
-    let mut params = LayoutParams::for_printer(printer, pattern);
-    params.pore_mm = request.pore_mm.unwrap_or(params.pore_mm);
-    params.wall_mm = request.wall_mm.unwrap_or(params.wall_mm);
-    params.margin_mm = request.margin_mm.unwrap_or(params.margin_mm);
-    params.angle_deg = request.angle_deg;
-    if let LatticeKind::Pores(_) = request.kind {
-        check_sizes(&params, printer)?;
-    }
+    let (pattern, params) = layout_params(request, printer)?;
     let floor_mm = FLOOR_LAYERS * printer.layer_height_mm;
     let depth_mm = match request.depth_mm {
         Some(d) if d > plate_thickness_mm - floor_mm + 1e-9 => {
@@ -272,84 +261,43 @@ pub fn build_lattice(
             printer.layer_height_mm
         ));
     }
-    if let LatticeKind::Infill { density_percent } = request.kind {
-        if !(density_percent > 0.0 && density_percent < 100.0) {
-            return Err(LatticeError::Parameter(format!(
-                "--infill-percent {density_percent}: must be between 0 and 100"
-            )));
-        }
-        let zone = footprint_prism(&pframe, footprint, depth_mm)?;
-        let perimeter: f64 = footprint.iter().map(|l| ring_perimeter(l)).sum();
-        // Twice the area over the perimeter: a strip's width.
-        let width = 2.0 * area / perimeter.max(1e-12);
-        // Two perimeters on each side, and room for two infill lines between them.
-        let solid_below = 6.0 * printer.extrusion_width_mm;
-        let stays_closed = width < solid_below;
-        if stays_closed {
-            warnings.push(format!(
-                "the interface is about {width:.2} mm wide: under {solid_below:.2} mm (two perimeters on each side and two infill lines) the slicer prints it solid and the infill zone stays closed; use pores (--lattice grid|hex|slots) for ribs this thin"
-            ));
-        }
-        // Grid infill: lines in two directions, each at half the density, so lines of one
-        // direction lie 2·w/ρ apart; the melt flows into the gaps between them (slits).
-        let rho = density_percent / 100.0;
-        let spacing = 2.0 * printer.extrusion_width_mm / rho;
-        let gap = spacing - printer.extrusion_width_mm;
-        let mut fill = bond::fill(gap, depth_mm, Channel::Slit, pair.molded);
-        if stays_closed {
-            // Printed solid, the zone has no gaps: nothing to fill, a plain interface.
-            fill.fill_depth_mm = 0.0;
-        }
-        let filled = fill.fill_depth_mm / depth_mm;
-        let geometry = BondGeometry {
-            interface_area_mm2: area,
-            pin_area_mm2: area * (1.0 - rho),
-            // Both sides of every line: 2 sides x 2 directions / spacing per unit area.
-            pin_side_area_mm2: area * 4.0 / spacing * fill.fill_depth_mm,
-            filled_fraction: filled,
-            ledge_area_mm2: 0.0,
-        };
-        let bond = if stays_closed {
-            plain_bond(area, pair).0
-        } else {
-            fill_warning(&fill, depth_mm, "--infill-percent lower", &mut warnings);
-            bond::bond(&geometry, pair, pair.adhesion_mpa)
-        };
-        let report = LatticeReport {
-            depth_mm,
-            infill_density_percent: Some(density_percent),
-            open_area_fraction: Some(1.0 - rho),
-            expected_fill_depth_mm: Some(fill.fill_depth_mm),
-            fill: Some(fill),
-            ..LatticeReport::without_pores("infill".into(), bond, warnings)
-        };
-        return Ok(LatticeBuilt {
-            baseplate: baseplate.clone(),
-            molded: molded.clone(),
-            infill_zone: Some(zone),
-            report,
-        });
-    }
-    // A dovetail: a neck of two layers, then 45° walls (one layer out per layer down, which
-    // the printer builds without support, as the plate overhangs the pore inward by the
-    // 45° rule). Walls and margin grow by the flare so the floors keep them.
-    let profile = if request.dovetail {
-        let neck = DOVETAIL_NECK_LAYERS * printer.layer_height_mm;
-        let flare = depth_mm - neck;
-        if flare < printer.layer_height_mm - 1e-9 {
-            warnings.push(format!(
-                "pores {depth_mm} mm deep leave no room for a dovetail under a {neck} mm neck: made straight; raise --depth-mm"
-            ));
-            PoreProfile::STRAIGHT
-        } else {
-            PoreProfile {
-                neck_mm: neck,
-                flare_mm: flare,
-            }
-        }
-    } else {
-        PoreProfile::STRAIGHT
+    let zone = Zone {
+        baseplate,
+        molded,
+        pframe: &pframe,
+        footprint,
+        area_mm2: area,
+        depth_mm,
+        snap_mm: frame.snap_mm,
     };
+    if let LatticeKind::Infill { density_percent } = request.kind {
+        return infill_zone(&zone, density_percent, printer, pair, warnings);
+    }
+    pore_lattice(&zone, request, (pattern, params), printer, pair, warnings)
+}
+
+/// Pores cut into the baseplate under the footprint and matching pins on the molded region,
+/// laid out by `layout` (pattern and parameters), with the fill and bond they give; a layout
+/// over the pore budget leaves the interface plain with the reason.
+fn pore_lattice(
+    zone: &Zone,
+    request: &LatticeRequest,
+    layout: (Pattern, LayoutParams),
+    printer: &Printer,
+    pair: &MaterialPair,
+    mut warnings: Vec<String>,
+) -> Result<LatticeBuilt, LatticeError> {
+    let Zone {
+        baseplate,
+        molded,
+        pframe,
+        footprint,
+        area_mm2: area,
+        depth_mm,
+        snap_mm,
+    } = *zone;
+    let (pattern, params) = layout;
+    let profile = pore_profile(request, printer, depth_mm, &mut warnings);
     // The flared floor is the pore's outline offset by the flare, corners mitred: a corner
     // moves out by up to flare·√2 (a square's), so the margin grows by that much; side by side
     // pores face each other edge to edge (squares, slots) or nearly (round pores, whose
@@ -421,13 +369,7 @@ pub fn build_lattice(
         (baseplate.clone(), molded.clone())
     } else {
         add_profiled_pores_and_pins(
-            baseplate,
-            molded,
-            &pframe,
-            &rings,
-            depth_mm,
-            profile,
-            frame.snap_mm,
+            baseplate, molded, pframe, &rings, depth_mm, profile, snap_mm,
         )?
     };
     let pin_volume_mm3 = b.signed_volume_mm3() - baseplate.signed_volume_mm3();
@@ -464,6 +406,148 @@ pub fn build_lattice(
         infill_zone: None,
         report,
     })
+}
+
+/// The lattice's pattern and layout parameters: the printer's defaults, overridden by the
+/// request; pores below the printer's minimum sizes are an error.
+fn layout_params(
+    request: &LatticeRequest,
+    printer: &Printer,
+) -> Result<(Pattern, LayoutParams), LatticeError> {
+    let pattern = match request.kind {
+        LatticeKind::Pores(p) => p,
+        LatticeKind::Infill { .. } => Pattern::Grid,
+    };
+    let mut params = LayoutParams::for_printer(printer, pattern);
+    params.pore_mm = request.pore_mm.unwrap_or(params.pore_mm);
+    params.wall_mm = request.wall_mm.unwrap_or(params.wall_mm);
+    params.margin_mm = request.margin_mm.unwrap_or(params.margin_mm);
+    params.angle_deg = request.angle_deg;
+    if let LatticeKind::Pores(_) = request.kind {
+        check_sizes(&params, printer)?;
+    }
+    Ok((pattern, params))
+}
+
+/// The interface region an infill zone fills: the meshes it goes with, the footprint in its
+/// plane, its area and the zone's depth.
+struct Zone<'a> {
+    baseplate: &'a Mesh,
+    molded: &'a Mesh,
+    pframe: &'a PlaneFrame,
+    footprint: &'a [Vec<[f64; 2]>],
+    area_mm2: f64,
+    depth_mm: f64,
+    /// The split's snap distance: vertices this close to the cut plane lie on the face the
+    /// pores are cut into.
+    snap_mm: f64,
+}
+
+/// `--lattice infill`: no pores cut; a modifier volume under the footprint printed at
+/// `density_percent`, whose gaps the melt fills (or, too narrow to stay open, a plain
+/// interface with a warning).
+fn infill_zone(
+    zone: &Zone,
+    density_percent: f64,
+    printer: &Printer,
+    pair: &MaterialPair,
+    mut warnings: Vec<String>,
+) -> Result<LatticeBuilt, LatticeError> {
+    let Zone {
+        baseplate,
+        molded,
+        pframe,
+        footprint,
+        area_mm2: area,
+        depth_mm,
+        ..
+    } = *zone;
+    if !(density_percent > 0.0 && density_percent < 100.0) {
+        return Err(LatticeError::Parameter(format!(
+            "--infill-percent {density_percent}: must be between 0 and 100"
+        )));
+    }
+    let prism = footprint_prism(pframe, footprint, depth_mm)?;
+    let perimeter: f64 = footprint.iter().map(|l| ring_perimeter(l)).sum();
+    // Twice the area over the perimeter: a strip's width.
+    let width = 2.0 * area / perimeter.max(1e-12);
+    // Two perimeters on each side, and room for two infill lines between them.
+    let solid_below = 6.0 * printer.extrusion_width_mm;
+    let stays_closed = width < solid_below;
+    if stays_closed {
+        warnings.push(format!(
+            "the interface is about {width:.2} mm wide: under {solid_below:.2} mm (two perimeters on each side and two infill lines) the slicer prints it solid and the infill zone stays closed; use pores (--lattice grid|hex|slots) for ribs this thin"
+        ));
+    }
+    // Grid infill: lines in two directions, each at half the density, so lines of one
+    // direction lie 2·w/ρ apart; the melt flows into the gaps between them (slits).
+    let rho = density_percent / 100.0;
+    let spacing = 2.0 * printer.extrusion_width_mm / rho;
+    let gap = spacing - printer.extrusion_width_mm;
+    let mut fill = bond::fill(gap, depth_mm, Channel::Slit, pair.molded);
+    if stays_closed {
+        // Printed solid, the zone has no gaps: nothing to fill, a plain interface.
+        fill.fill_depth_mm = 0.0;
+    }
+    let filled = fill.fill_depth_mm / depth_mm;
+    let geometry = BondGeometry {
+        interface_area_mm2: area,
+        pin_area_mm2: area * (1.0 - rho),
+        // Both sides of every line: 2 sides x 2 directions / spacing per unit area.
+        pin_side_area_mm2: area * 4.0 / spacing * fill.fill_depth_mm,
+        filled_fraction: filled,
+        ledge_area_mm2: 0.0,
+    };
+    let bond = if stays_closed {
+        plain_bond(area, pair).0
+    } else {
+        fill_warning(&fill, depth_mm, "--infill-percent lower", &mut warnings);
+        bond::bond(&geometry, pair, pair.adhesion_mpa)
+    };
+    let report = LatticeReport {
+        depth_mm,
+        infill_density_percent: Some(density_percent),
+        open_area_fraction: Some(1.0 - rho),
+        expected_fill_depth_mm: Some(fill.fill_depth_mm),
+        fill: Some(fill),
+        ..LatticeReport::without_pores("infill".into(), bond, warnings)
+    };
+    Ok(LatticeBuilt {
+        baseplate: baseplate.clone(),
+        molded: molded.clone(),
+        infill_zone: Some(prism),
+        report,
+    })
+}
+
+/// The pores' profile: straight, or with `--dovetail` a dovetail if the depth leaves room
+/// for one under its neck (else straight, with a warning).
+fn pore_profile(
+    request: &LatticeRequest,
+    printer: &Printer,
+    depth_mm: f64,
+    warnings: &mut Vec<String>,
+) -> PoreProfile {
+    // A dovetail: a neck of two layers, then 45° walls (one layer out per layer down, which
+    // the printer builds without support, as the plate overhangs the pore inward by the
+    // 45° rule). Walls and margin grow by the flare so the floors keep them.
+    if request.dovetail {
+        let neck = DOVETAIL_NECK_LAYERS * printer.layer_height_mm;
+        let flare = depth_mm - neck;
+        if flare < printer.layer_height_mm - 1e-9 {
+            warnings.push(format!(
+                "pores {depth_mm} mm deep leave no room for a dovetail under a {neck} mm neck: made straight; raise --depth-mm"
+            ));
+            PoreProfile::STRAIGHT
+        } else {
+            PoreProfile {
+                neck_mm: neck,
+                flare_mm: flare,
+            }
+        }
+    } else {
+        PoreProfile::STRAIGHT
+    }
 }
 
 /// Most pores a lattice may place (see docs/models.md, "Lattice budget").
