@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::chart::{self, short_count};
 use super::figures;
-use super::html::{Col, esc, facts, inline_svg, num, page, route_label, route_tag, table, td};
+use super::html::{Col, esc, facts, inline_svg, num, page, route_tag, table, td};
 use super::table::duration_row;
 use super::{fmt_duration, fmt_money, trim_years};
 use crate::family::grouping::Difference;
@@ -364,18 +364,7 @@ fn routes_section(fam: &Family) -> String {
     let Some(c) = &fam.costs else {
         return String::new();
     };
-    let mut notes = String::new();
-    for (r, reason) in figures::unavailable_reasons(&c.routes) {
-        let _ = write!(
-            notes,
-            "<li>{} not available: {}</li>",
-            route_label(r),
-            esc(&reason)
-        );
-    }
-    if !notes.is_empty() {
-        notes = format!("<ul>{notes}</ul>");
-    }
+    let notes = super::html::unavailable_notes(&c.routes);
     // The members' print times differ: the family's table gives none.
     let routes = figures::family_routes_table(&c.routes, c.best_route, &c.currency);
     let years = c.comparison.amortization_years;

@@ -392,21 +392,29 @@ fn interface_section(p: &Prepared) -> String {
     )
 }
 
+/// Why each route that is not available is not, as a list (empty when all are).
+pub fn unavailable_notes(routes: &crate::process::Routes) -> String {
+    let items: String = figures::unavailable_reasons(routes)
+        .into_iter()
+        .map(|(r, reason)| {
+            format!(
+                "<li>{} not available: {}</li>",
+                route_label(r),
+                esc(&reason)
+            )
+        })
+        .collect();
+    if items.is_empty() {
+        items
+    } else {
+        format!("<ul>{items}</ul>")
+    }
+}
+
 fn routes_section(planned: &Planned) -> String {
     let e = &planned.estimate;
     let c = &e.comparison;
-    let mut notes = String::new();
-    for (r, reason) in figures::unavailable_reasons(&c.routes) {
-        let _ = write!(
-            notes,
-            "<li>{} not available: {}</li>",
-            route_label(r),
-            esc(&reason)
-        );
-    }
-    if !notes.is_empty() {
-        notes = format!("<ul>{notes}</ul>");
-    }
+    let notes = unavailable_notes(&c.routes);
     format!(
         "<section id=\"routes\"><h2>Routes</h2><p>AM prints the whole part, IM molds the whole part, Hybrid prints the baseplate and overmolds the ribs onto it; at {} parts/year, {} variant(s), tooling paid off over {} years. The print time is one print of the whole part (AM) or of the baseplate (Hybrid).</p>{}{notes}</section>\n",
         short_count(c.annual_volume),
