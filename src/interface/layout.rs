@@ -289,19 +289,7 @@ fn local_axis(points: &PointBuckets, c: [f64; 2], r: f64) -> Option<[f64; 2]> {
     if near.len() < 3 {
         return None;
     }
-    let n = near.len() as f64;
-    let (mx, my) = near
-        .iter()
-        .fold((0.0, 0.0), |(x, y), q| (x + q[0] / n, y + q[1] / n));
-    let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
-    for q in &near {
-        let (dx, dy) = (q[0] - mx, q[1] - my);
-        sxx += dx * dx;
-        sxy += dx * dy;
-        syy += dy * dy;
-    }
-    let theta = 0.5 * (2.0 * sxy).atan2(sxx - syy);
-    Some([theta.cos(), theta.sin()])
+    Some(principal_axis(near.iter(), near.len() as f64))
 }
 
 /// Least distance between two polygons' outlines.
@@ -543,9 +531,41 @@ const MAX_ROW_CANDIDATES: f64 = 4e5;
 /// A single row of round pores along a thin piece, sized to it; `Err` gives the piece's width
 /// when it is too narrow for any printable pore.
 fn single_row(piece: &Piece, p: &LayoutParams, tried: &mut usize) -> Result<Vec<Pore>, f64> {
-    // Candidate centres on a fine grid inside the piece; their clearance tells the local
-    // half-width. The step is a tenth of the smallest pore, so the best candidate is within
-    // 7% of that pore of the true middle; coarser only for a piece that would hold more than
+    let candidates = row_candidates(piece, p);
+    *tried += candidates.len();
+    let best = candidates.iter().map(|c| c.1).fold(0.0, f64::max);
+    // 2% below the widest pore that fits, so that a row of centres, not a single line of
+    // grid points, can hold it.
+    let d = (0.98 * 2.0 * (best - p.margin_mm)).min(p.pore_mm);
+    if d < p.min_pore_mm {
+        return Err(2.0 * best);
+    }
+    let needed = d / 2.0 + p.margin_mm;
+    let mut feasible: Vec<([f64; 2], f64)> = candidates
+        .into_iter()
+        .filter(|c| c.1 >= needed - 1e-12)
+        .collect();
+    // Along the piece: by the principal axis of the feasible centres.
+    let axis = principal_axis(feasible.iter().map(|c| &c.0), feasible.len() as f64);
+    feasible.sort_by(|a, b| {
+        let ka = a.0[0] * axis[0] + a.0[1] * axis[1];
+        let kb = b.0[0] * axis[0] + b.0[1] * axis[1];
+        ka.total_cmp(&kb).then(b.1.total_cmp(&a.1))
+    });
+    let row = Row {
+        d,
+        pitch: d + p.wall_mm,
+        widest_clearance: best,
+        axis,
+    };
+    Ok(place_row(piece, p, &row, feasible))
+}
+
+/// Candidate centres of a single row on a fine grid inside the piece, each with its
+/// clearance (which tells the local half-width).
+fn row_candidates(piece: &Piece, p: &LayoutParams) -> Vec<([f64; 2], f64)> {
+    // The step is a tenth of the smallest pore, so the best candidate is within 7% of that
+    // pore of the true middle; coarser only for a piece that would hold more than
     // MAX_ROW_CANDIDATES of them (by its own area: candidates lie inside it). Each costs a
     // clearance query: bounding by the bounding box at 4 million took 34 s on the ribbed
     // plate read in centimetres (found by the fuzz bench).
@@ -572,39 +592,46 @@ fn single_row(piece: &Piece, p: &LayoutParams, tried: &mut usize) -> Result<Vec<
         }
         y += step;
     }
-    *tried += candidates.len();
-    let best = candidates.iter().map(|c| c.1).fold(0.0, f64::max);
-    // 2% below the widest pore that fits, so that a row of centres, not a single line of
-    // grid points, can hold it.
-    let d = (0.98 * 2.0 * (best - p.margin_mm)).min(p.pore_mm);
-    if d < p.min_pore_mm {
-        return Err(2.0 * best);
-    }
-    let needed = d / 2.0 + p.margin_mm;
-    let mut feasible: Vec<([f64; 2], f64)> = candidates
-        .into_iter()
-        .filter(|c| c.1 >= needed - 1e-12)
-        .collect();
-    // Along the piece: by the principal axis of the feasible centres.
-    let n = feasible.len() as f64;
-    let (mx, my) = feasible
-        .iter()
-        .fold((0.0, 0.0), |(x, y), c| (x + c.0[0] / n, y + c.0[1] / n));
+    candidates
+}
+
+/// Unit principal axis of `n` points (the direction of their largest spread), from their
+/// mean and second moments.
+fn principal_axis<'a>(points: impl Iterator<Item = &'a [f64; 2]> + Clone, n: f64) -> [f64; 2] {
+    let (mx, my) = points
+        .clone()
+        .fold((0.0, 0.0), |(x, y), q| (x + q[0] / n, y + q[1] / n));
     let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
-    for c in &feasible {
-        let (dx, dy) = (c.0[0] - mx, c.0[1] - my);
+    for q in points {
+        let (dx, dy) = (q[0] - mx, q[1] - my);
         sxx += dx * dx;
         sxy += dx * dy;
         syy += dy * dy;
     }
     let theta = 0.5 * (2.0 * sxy).atan2(sxx - syy);
-    let axis = [theta.cos(), theta.sin()];
-    feasible.sort_by(|a, b| {
-        let ka = a.0[0] * axis[0] + a.0[1] * axis[1];
-        let kb = b.0[0] * axis[0] + b.0[1] * axis[1];
-        ka.total_cmp(&kb).then(b.1.total_cmp(&a.1))
-    });
-    let pitch = d + p.wall_mm;
+    [theta.cos(), theta.sin()]
+}
+
+/// A single row's sizes: the pores' diameter (slots' width) `d`, the pitch between their
+/// centres, the widest clearance in the piece (how far a slot can reach) and the piece's
+/// principal axis (the fallback direction along it).
+struct Row {
+    d: f64,
+    pitch: f64,
+    widest_clearance: f64,
+    axis: [f64; 2],
+}
+
+/// The pores of a single row, taken greedily from the `feasible` centres in their order (along
+/// the piece): a centre a pitch from every pore taken, its pore (round, or a slot across the
+/// rib) clear of the piece's edges and, for slots, a wall from every slot near it.
+fn place_row(
+    piece: &Piece,
+    p: &LayoutParams,
+    row: &Row,
+    feasible: Vec<([f64; 2], f64)>,
+) -> Vec<Pore> {
+    let pitch = row.pitch;
     // The feasible centres bucketed, for the local direction of the piece at a slot; one
     // centre per quarter-pitch cell is plenty for a direction, and keeps each query to a few
     // hundred points however fine the candidate grid.
@@ -619,73 +646,125 @@ fn single_row(piece: &Piece, p: &LayoutParams, tried: &mut usize) -> Result<Vec<
         }),
         pitch,
     );
-    let mut out: Vec<Pore> = Vec::new();
-    // Accepted pores bucketed by pitch-sized cells: a new one looks at the 3 x 3 cells around
-    // it (a piece can be a network, like a rib grid, so "the last few" is not enough).
-    let mut taken: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
-    let cell = |c: [f64; 2]| ((c[0] / pitch).floor() as i64, (c[1] / pitch).floor() as i64);
+    // Slots are longer than the pitch: the cells around a slot that another slot reaching
+    // it can have its centre in.
+    let reach = ((2.0 * row.widest_clearance + p.wall_mm) / pitch).ceil() as i64 + 1;
+    let mut taken = Taken::new(pitch);
     for (c, clearance) in feasible {
-        let (i, j) = cell(c);
-        let near: Vec<usize> = (-1..=1)
-            .flat_map(|di| (-1..=1).map(move |dj| (i + di, j + dj)))
-            .filter_map(|key| taken.get(&key))
-            .flatten()
-            .copied()
-            .collect();
-        let far = near.iter().all(|&q| {
-            let o = out[q].center_mm;
-            ((o[0] - c[0]).powi(2) + (o[1] - c[1]).powi(2)).sqrt() >= pitch
-        });
-        if !far {
+        let key = taken.cell(c);
+        if !taken.a_pitch_from_all(c, key) {
             continue;
         }
         let outline = match p.pattern {
-            Pattern::Slots => {
-                // Across the rib: square to the rib's local direction, the principal axis of
-                // the feasible centres within two pitches; the slot spans the rib's width
-                // there less the margins (2% kept back, as for pores).
-                let along = local_axis(&centres, c, 2.0 * pitch).unwrap_or(axis);
-                let across = [-along[1], along[0]];
-                // Moved across to the middle of the rib (the most clearance on that line).
-                let (mid, clear) = (-20..=20)
-                    .map(|k| {
-                        let t = clearance * k as f64 / 20.0;
-                        let q = [c[0] + t * across[0], c[1] + t * across[1]];
-                        (
-                            q,
-                            if piece.contains(q) {
-                                piece.clearance(q)
-                            } else {
-                                0.0
-                            },
-                        )
-                    })
-                    .fold(
-                        (c, clearance),
-                        |best, x| if x.1 > best.1 { x } else { best },
-                    );
-                let length = 0.98 * 2.0 * (clear - p.margin_mm);
-                rectangle(mid, d, length.max(d), along, across)
-            }
-            _ => round(c, d, p.round_segments),
+            Pattern::Slots => slot_across(piece, p, row, &centres, c, clearance),
+            _ => round(c, row.d, p.round_segments),
         };
         // Slots are longer than the pitch and fan out along a curving rib: keep them a wall
         // apart from every slot that could reach them, not only their centres.
-        let apart = p.pattern != Pattern::Slots || {
-            let reach = ((2.0 * best + p.wall_mm) / pitch).ceil() as i64 + 1;
-            (-reach..=reach)
-                .flat_map(|di| (-reach..=reach).map(move |dj| (i + di, j + dj)))
-                .filter_map(|key| taken.get(&key))
-                .flatten()
-                .all(|&q| polygon_gap(&out[q].outline_mm, &outline) >= p.wall_mm)
-        };
+        let apart =
+            p.pattern != Pattern::Slots || taken.a_wall_from_all(&outline, key, reach, p.wall_mm);
         // `c` is a candidate inside the piece (it lies in a span of its row).
         if apart && piece.clear(&outline, p.margin_mm) {
-            out.push(pore(outline));
-            taken.entry((i, j)).or_default().push(out.len() - 1);
+            taken.push(pore(outline), key);
         }
     }
-    Ok(out)
+    taken.pores
+}
+
+/// The slot of a single row at candidate centre `c` (its clearance `clearance`): across the
+/// rib, square to the rib's local direction (the principal axis of the feasible `centres`
+/// within two pitches), moved across to the rib's middle, and spanning the rib's width there
+/// less the margins (2% kept back, as for pores).
+fn slot_across(
+    piece: &Piece,
+    p: &LayoutParams,
+    row: &Row,
+    centres: &PointBuckets,
+    c: [f64; 2],
+    clearance: f64,
+) -> Ring {
+    let along = local_axis(centres, c, 2.0 * row.pitch).unwrap_or(row.axis);
+    let across = [-along[1], along[0]];
+    // Moved across to the middle of the rib (the most clearance on that line).
+    let (mid, clear) = (-20..=20)
+        .map(|k| {
+            let t = clearance * k as f64 / 20.0;
+            let q = [c[0] + t * across[0], c[1] + t * across[1]];
+            (
+                q,
+                if piece.contains(q) {
+                    piece.clearance(q)
+                } else {
+                    0.0
+                },
+            )
+        })
+        .fold(
+            (c, clearance),
+            |best, x| if x.1 > best.1 { x } else { best },
+        );
+    let length = 0.98 * 2.0 * (clear - p.margin_mm);
+    rectangle(mid, row.d, length.max(row.d), along, across)
+}
+
+/// The pores a single row has taken, bucketed by pitch-sized cells: a new one looks at the
+/// cells around it (a piece can be a network, like a rib grid, so "the last few" is not
+/// enough).
+struct Taken {
+    pitch: f64,
+    pores: Vec<Pore>,
+    cells: HashMap<(i64, i64), Vec<usize>>,
+}
+
+impl Taken {
+    fn new(pitch: f64) -> Self {
+        Taken {
+            pitch,
+            pores: Vec::new(),
+            cells: HashMap::new(),
+        }
+    }
+
+    /// The cell of point `c`.
+    fn cell(&self, c: [f64; 2]) -> (i64, i64) {
+        (
+            (c[0] / self.pitch).floor() as i64,
+            (c[1] / self.pitch).floor() as i64,
+        )
+    }
+
+    /// The pores taken in the cells up to `reach` cells from `(i, j)` either way.
+    fn around(&self, (i, j): (i64, i64), reach: i64) -> impl Iterator<Item = &Pore> {
+        (-reach..=reach)
+            .flat_map(move |di| (-reach..=reach).map(move |dj| (i + di, j + dj)))
+            .filter_map(|key| self.cells.get(&key))
+            .flatten()
+            .map(|&q| &self.pores[q])
+    }
+
+    /// Whether `c` (in cell `key`) is at least a pitch from the centre of every pore taken
+    /// (those of the 3 x 3 cells around it are the only ones that can be nearer).
+    fn a_pitch_from_all(&self, c: [f64; 2], key: (i64, i64)) -> bool {
+        self.around(key, 1).all(|q| {
+            let o = q.center_mm;
+            ((o[0] - c[0]).powi(2) + (o[1] - c[1]).powi(2)).sqrt() >= self.pitch
+        })
+    }
+
+    /// Whether `outline` (centred in cell `key`) is at least `wall_mm` from the outline of
+    /// every pore taken within `reach` cells.
+    fn a_wall_from_all(&self, outline: &Ring, key: (i64, i64), reach: i64, wall_mm: f64) -> bool {
+        self.around(key, reach)
+            .all(|q| polygon_gap(&q.outline_mm, outline) >= wall_mm)
+    }
+
+    fn push(&mut self, pore: Pore, key: (i64, i64)) {
+        self.pores.push(pore);
+        self.cells
+            .entry(key)
+            .or_default()
+            .push(self.pores.len() - 1);
+    }
 }
 
 /// An upper estimate of a layout, counted from the footprint before any pore is laid out: the
@@ -831,6 +910,29 @@ mod tests {
 
     fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Ring {
         vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+    }
+
+    #[test]
+    fn principal_axis_and_the_pitch_and_wall_checks_of_a_row_by_hand() {
+        // Points on the diagonal: mean (1, 1), sxx = sxy = syy = 2, so the axis is at half of
+        // atan2(4, 0) = 45°.
+        let diagonal = [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]];
+        let a = principal_axis(diagonal.iter(), 3.0);
+        let h = std::f64::consts::FRAC_1_SQRT_2;
+        assert!(
+            (a[0] - h).abs() < 1e-12 && (a[1] - h).abs() < 1e-12,
+            "{a:?}"
+        );
+        // A row of pitch 2 with a unit square pore taken at (0.5, 0.5) (cell (0, 0)): a centre
+        // 1.5 away is too near, one 2.5 away is clear; a second square 0.4 from
+        // the first is within a wall of 0.5, one 0.6 away is not.
+        let mut taken = Taken::new(2.0);
+        taken.push(pore(rect(0.0, 0.0, 1.0, 1.0)), taken.cell([0.5, 0.5]));
+        assert_eq!(taken.cell([2.5, 0.5]), (1, 0));
+        assert!(!taken.a_pitch_from_all([2.0, 0.5], (1, 0)));
+        assert!(taken.a_pitch_from_all([3.0, 0.5], (1, 0)));
+        assert!(!taken.a_wall_from_all(&rect(1.4, 0.0, 2.4, 1.0), (0, 0), 1, 0.5));
+        assert!(taken.a_wall_from_all(&rect(1.6, 0.0, 2.6, 1.0), (1, 0), 1, 0.5));
     }
 
     /// Every pore inside the footprint, at least the margin from its edges, and pores apart by
