@@ -290,9 +290,6 @@ pub fn analyse(
         .map(|b| b.diagonal())
         .fold(0.0, f64::max)
         .max(1e-6);
-    let eps = 1e-4 * diag;
-    let cell = diag / 50.0;
-    let n = pull.into_inner();
     let Some(bvh) = Bvh::build(&scene.vertices, &scene.triangles) else {
         return Analysis {
             classes: vec![FaceClass::Ok; region.triangles.len()],
@@ -301,12 +298,80 @@ pub fn analyse(
             surface_mm2: 0.0,
         };
     };
+    let rays = Rays {
+        region,
+        bvh,
+        pull: pull.into_inner(),
+        eps_mm: 1e-4 * diag,
+        cell_mm: diag / 50.0,
+        diag_mm: diag,
+    };
+    let classes = classify(&rays, by_insert, min_draft_deg);
+    let surface_mm2: f64 = region
+        .triangles
+        .par_iter()
+        .zip(&classes)
+        .filter(|(_, c)| **c != FaceClass::Insert)
+        .map(|(t, _)| face(region, t).area)
+        .sum();
+    let undercut_members = of_class(&classes, FaceClass::Undercut);
+    let draft_members = of_class(&classes, FaceClass::Draft);
+    let min_area = limits.pull.min_feature_area_fraction * surface_mm2;
+    let features = undercut_features(&rays, &undercut_members, min_area, limits);
+    let mut classes = classes;
+    for f in features.iter().filter(|f| !f.minor && f.slide.is_none()) {
+        for &t in &f.faces {
+            classes[t as usize] = FaceClass::Enclosed;
+        }
+    }
+    Analysis {
+        classes,
+        features,
+        draft_patches: draft_patches(region, &draft_members, &rays.pull),
+        surface_mm2,
+    }
+}
+
+/// What every ray test of one analysis shares: the region whose faces are tested, the
+/// hierarchy of the obstacles, the pull, and the lengths derived from the obstacles' size.
+struct Rays<'a> {
+    region: &'a Mesh,
+    bvh: Bvh<'a>,
+    /// The pull, unit.
+    pull: Vector3<f64>,
+    /// How far a ray starts off its face, so that it does not meet the face itself.
+    eps_mm: f64,
+    /// The sample cell: a face larger than its square gets more than one sample.
+    cell_mm: f64,
+    /// The largest diagonal of the obstacles' bounding boxes.
+    diag_mm: f64,
+}
+
+/// The indices of the faces of class `c`, ascending.
+fn of_class(classes: &[FaceClass], c: FaceClass) -> Vec<u32> {
+    classes
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| **k == c)
+        .map(|(i, _)| i as u32)
+        .collect()
+}
+
+/// Each face of the region classed by its release along the pull: formed by the insert
+/// (`by_insert`, or no area), an undercut (most of its samples hidden), short of the least
+/// draft, or fine. Enclosed undercuts are told apart later, from their features.
+fn classify(
+    rays: &Rays,
+    by_insert: &(dyn Fn(&Point3<f64>) -> bool + Sync),
+    min_draft_deg: f64,
+) -> Vec<FaceClass> {
+    let (region, n, bvh) = (rays.region, rays.pull, &rays.bvh);
     let sin_min = min_draft_deg.to_radians().sin();
     let side_cos = SIDE_WALL_COS.max(sin_min);
     let side_lean_cos = (1.0 - side_cos * side_cos).sqrt();
     let up = v3(&n);
     let far = f32::INFINITY;
-    let classes: Vec<FaceClass> = region
+    region
         .triangles
         .par_iter()
         .map(|t| {
@@ -315,8 +380,8 @@ pub fn analyse(
                 return FaceClass::Insert;
             }
             let d = f.normal.dot(&n);
-            let pts = samples(region, t, f.area, cell);
-            let off = f.normal * eps;
+            let pts = samples(region, t, f.area, rays.cell_mm);
+            let off = f.normal * rays.eps_mm;
             let hidden = pts
                 .iter()
                 .filter(|p| {
@@ -331,9 +396,9 @@ pub fn analyse(
                         let away = (f.normal - n * d).normalize() * side_cos;
                         let up_dir = n * side_lean_cos + away;
                         let down_dir = -n * side_lean_cos + away;
-                        blocked(&bvh, o, v3(&up_dir), far) && blocked(&bvh, o, v3(&down_dir), far)
+                        blocked(bvh, o, v3(&up_dir), far) && blocked(bvh, o, v3(&down_dir), far)
                     } else {
-                        blocked(&bvh, o, if d > 0.0 { up } else { -up }, far)
+                        blocked(bvh, o, if d > 0.0 { up } else { -up }, far)
                     }
                 })
                 .count();
@@ -345,104 +410,47 @@ pub fn analyse(
                 FaceClass::Ok
             }
         })
-        .collect();
-    let surface_mm2: f64 = region
-        .triangles
-        .par_iter()
-        .zip(&classes)
-        .filter(|(_, c)| **c != FaceClass::Insert)
-        .map(|(t, _)| face(region, t).area)
-        .sum();
-    let of_class = |c: FaceClass| -> Vec<u32> {
-        classes
-            .iter()
-            .enumerate()
-            .filter(|(_, k)| **k == c)
-            .map(|(i, _)| i as u32)
-            .collect()
-    };
-    let undercut_members = of_class(FaceClass::Undercut);
-    let draft_members = of_class(FaceClass::Draft);
-    let min_area = limits.pull.min_feature_area_fraction * surface_mm2;
-    let (e1, e2) = across(&n);
-    let directions: Vec<Vector3<f64>> = (0..SLIDE_DIRECTIONS)
+        .collect()
+}
+
+/// The directions a side action may travel along: [`SLIDE_DIRECTIONS`] evenly round the
+/// plane across the pull (spanned by `e1`, `e2`, from `e1` on).
+fn slide_directions(e1: &Vector3<f64>, e2: &Vector3<f64>) -> Vec<Vector3<f64>> {
+    (0..SLIDE_DIRECTIONS)
         .map(|k| {
             let a = std::f64::consts::TAU * k as f64 / SLIDE_DIRECTIONS as f64;
             e1 * a.cos() + e2 * a.sin()
         })
-        .collect();
-    // The best direction for a slide to release a feature (`faces`, their geometry, their
-    // area): the most area released, if at least the model's share; a slide travels as far
-    // as the feature reaches along it, and a little more.
-    let best_slide = |faces: &[u32], geo: &[Face], area: f64| -> Option<[f64; 3]> {
-        let margin = 0.01 * diag;
-        // The area a slide along `dir` releases; the faces are taken in chunks (each in
-        // parallel) and a direction is given up as soon as more than the allowed share
-        // is blocked, so an enclosed feature costs little more than its first chunks.
-        let allowed = (1.0 - limits.pull.side_action_release_fraction) * area;
-        let released = |dir: &Vector3<f64>| -> f64 {
-            let reach = faces
-                .iter()
-                .flat_map(|&f| region.corners(&region.triangles[f as usize]))
-                .map(|p| p.coords.dot(dir))
-                .fold(f64::NEG_INFINITY, f64::max);
-            let mut free = 0.0;
-            let mut lost = 0.0;
-            for (chunk, geo_chunk) in faces.chunks(2048).zip(geo.chunks(2048)) {
-                let (f_area, l_area) = chunk
-                    .par_iter()
-                    .zip(geo_chunk)
-                    .map(|(&f, g)| {
-                        if g.normal.dot(dir) < SLIDE_LEAN {
-                            return (0.0, g.area);
-                        }
-                        let pts = samples(region, &region.triangles[f as usize], g.area, cell);
-                        let share = g.area / pts.len() as f64;
-                        let ok = pts
-                            .iter()
-                            .filter(|p| {
-                                let o = *p + g.normal * eps;
-                                let travel = (reach - o.coords.dot(dir) + margin) as f32;
-                                !blocked(&bvh, p3(&o), v3(dir), travel.max(0.0))
-                            })
-                            .count() as f64
-                            * share;
-                        (ok, g.area - ok)
-                    })
-                    .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
-                free += f_area;
-                lost += l_area;
-                if lost > allowed {
-                    break;
-                }
-            }
-            free
-        };
-        // Besides the fixed directions, the feature's own principal directions both ways: a
-        // hole drilled square to a slanted face runs between them, and only a core pull
-        // along it releases it (the angle block of the real models: holes 15 degrees off y).
-        let mut tried = directions.clone();
-        for axis in feature_axes(geo, &n, &e1, &e2) {
-            tried.extend([axis, -axis]);
-        }
-        let best = tried
-            .iter()
-            .map(|d| (released(d), d))
-            .max_by(|a, b| a.0.total_cmp(&b.0));
-        best.filter(|(r, _)| *r >= limits.pull.side_action_release_fraction * area)
-            .map(|(_, d)| [d.x, d.y, d.z])
+        .collect()
+}
+
+/// The undercut faces `members` grouped into features (faces sharing edges), the largest
+/// first, each with the slide that releases it if one does; features under `min_area_mm2`
+/// are minor and get no slide.
+fn undercut_features(
+    rays: &Rays,
+    members: &[u32],
+    min_area_mm2: f64,
+    limits: &Dfm,
+) -> Vec<Feature> {
+    let region = rays.region;
+    let (e1, e2) = across(&rays.pull);
+    let across_pull = AcrossPull {
+        directions: slide_directions(&e1, &e2),
+        e1,
+        e2,
     };
-    let mut features: Vec<Feature> = components(region, &undercut_members)
+    let mut features: Vec<Feature> = components(region, members)
         .into_iter()
         .map(|faces| {
             let (geo, area, centroid) = patch(region, &faces);
             // Below the least feature no side action is given, so none is looked for (a
             // counter's 430 small hidden areas cost twelve ray sweeps each).
-            let minor = area < min_area;
+            let minor = area < min_area_mm2;
             let slide = if minor {
                 None
             } else {
-                best_slide(&faces, &geo, area)
+                best_slide(rays, limits, &across_pull, &faces, &geo, area)
             };
             Feature {
                 faces,
@@ -454,19 +462,105 @@ pub fn analyse(
         })
         .collect();
     features.sort_by(|a, b| b.area_mm2.total_cmp(&a.area_mm2));
-    let mut classes = classes;
-    for f in features.iter().filter(|f| !f.minor && f.slide.is_none()) {
-        for &t in &f.faces {
-            classes[t as usize] = FaceClass::Enclosed;
+    features
+}
+
+/// The plane across the pull: two unit axes in it, and the fixed directions a slide is
+/// tried along ([`slide_directions`]).
+struct AcrossPull {
+    directions: Vec<Vector3<f64>>,
+    e1: Vector3<f64>,
+    e2: Vector3<f64>,
+}
+
+/// The best direction for a slide to release a feature (`faces`, their geometry, their
+/// area): the most area released, if at least the model's share. Tried: the fixed
+/// directions, and the feature's own principal directions both ways.
+fn best_slide(
+    rays: &Rays,
+    limits: &Dfm,
+    across_pull: &AcrossPull,
+    faces: &[u32],
+    geo: &[Face],
+    area: f64,
+) -> Option<[f64; 3]> {
+    let allowed = (1.0 - limits.pull.side_action_release_fraction) * area;
+    // Besides the fixed directions, the feature's own principal directions both ways: a
+    // hole drilled square to a slanted face runs between them, and only a core pull
+    // along it releases it (the angle block of the real models: holes 15 degrees off y).
+    let mut tried = across_pull.directions.clone();
+    for axis in feature_axes(geo, &rays.pull, &across_pull.e1, &across_pull.e2) {
+        tried.extend([axis, -axis]);
+    }
+    let best = tried
+        .iter()
+        .map(|d| (released_mm2(rays, faces, geo, d, allowed), d))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    best.filter(|(r, _)| *r >= limits.pull.side_action_release_fraction * area)
+        .map(|(_, d)| [d.x, d.y, d.z])
+}
+
+/// The area of the feature (`faces`, their geometry) a slide along `dir` releases: a
+/// slide travels as far as the feature reaches along it, and a little more. The faces are
+/// taken in chunks (each in parallel) and a direction is given up as soon as more than
+/// `allowed_mm2` is blocked, so an enclosed feature costs little more than its first chunks.
+fn released_mm2(
+    rays: &Rays,
+    faces: &[u32],
+    geo: &[Face],
+    dir: &Vector3<f64>,
+    allowed_mm2: f64,
+) -> f64 {
+    let region = rays.region;
+    let margin = 0.01 * rays.diag_mm;
+    let reach = faces
+        .iter()
+        .flat_map(|&f| region.corners(&region.triangles[f as usize]))
+        .map(|p| p.coords.dot(dir))
+        .fold(f64::NEG_INFINITY, f64::max);
+    let mut free = 0.0;
+    let mut lost = 0.0;
+    for (chunk, geo_chunk) in faces.chunks(2048).zip(geo.chunks(2048)) {
+        let (f_area, l_area) = chunk
+            .par_iter()
+            .zip(geo_chunk)
+            .map(|(&f, g)| {
+                if g.normal.dot(dir) < SLIDE_LEAN {
+                    return (0.0, g.area);
+                }
+                let pts = samples(region, &region.triangles[f as usize], g.area, rays.cell_mm);
+                let share = g.area / pts.len() as f64;
+                let ok = pts
+                    .iter()
+                    .filter(|p| {
+                        let o = *p + g.normal * rays.eps_mm;
+                        let travel = (reach - o.coords.dot(dir) + margin) as f32;
+                        !blocked(&rays.bvh, p3(&o), v3(dir), travel.max(0.0))
+                    })
+                    .count() as f64
+                    * share;
+                (ok, g.area - ok)
+            })
+            .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+        free += f_area;
+        lost += l_area;
+        if lost > allowed_mm2 {
+            break;
         }
     }
-    let mut draft_patches: Vec<DraftPatch> = components(region, &draft_members)
+    free
+}
+
+/// The faces short of draft (`members`) grouped into patches (faces sharing edges), the
+/// largest first, each with the least draft among its faces (degrees off the pull `n`).
+fn draft_patches(region: &Mesh, members: &[u32], n: &Vector3<f64>) -> Vec<DraftPatch> {
+    let mut draft_patches: Vec<DraftPatch> = components(region, members)
         .into_iter()
         .map(|faces| {
             let (geo, area, centroid) = patch(region, &faces);
             let least = geo
                 .iter()
-                .map(|g| g.normal.dot(&n).abs().min(1.0).asin().to_degrees())
+                .map(|g| g.normal.dot(n).abs().min(1.0).asin().to_degrees())
                 .fold(f64::INFINITY, f64::min);
             DraftPatch {
                 area_mm2: area,
@@ -476,21 +570,16 @@ pub fn analyse(
         })
         .collect();
     draft_patches.sort_by(|a, b| b.area_mm2.total_cmp(&a.area_mm2));
-    Analysis {
-        classes,
-        features,
-        draft_patches,
-        surface_mm2,
-    }
+    draft_patches
 }
 
-/// The findings of an analysis for `route`.
 /// A unit direction to two decimals, with no "-0.00" (a component that rounds to zero is 0).
 fn fmt_direction(d: &[f64; 3]) -> String {
     let c = d.map(|x| (x * 100.0).round() / 100.0 + 0.0);
     format!("({:.2}, {:.2}, {:.2})", c[0], c[1], c[2])
 }
 
+/// The findings of an analysis for `route`.
 fn findings(a: &Analysis, route: RouteOf, min_draft_deg: f64, what: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut minor = (0usize, 0.0f64);

@@ -292,56 +292,17 @@ fn pore_lattice(
         molded,
         pframe,
         footprint,
-        area_mm2: area,
         depth_mm,
         snap_mm,
+        ..
     } = *zone;
     let (pattern, params) = layout;
     let profile = pore_profile(request, printer, depth_mm, &mut warnings);
-    // The flared floor is the pore's outline offset by the flare, corners mitred: a corner
-    // moves out by up to flare·√2 (a square's), so the margin grows by that much; side by side
-    // pores face each other edge to edge (squares, slots) or nearly (round pores, whose
-    // vertices move by flare / cos(π / segments)).
-    let mut layout_params = params;
-    layout_params.wall_mm +=
-        2.0 * profile.flare_mm / (std::f64::consts::PI / params.round_segments as f64).cos();
-    layout_params.margin_mm += profile.flare_mm * std::f64::consts::SQRT_2;
-    // Counted before anything is laid out: a footprint in the wrong unit or a tiny pitch asks
-    // for millions of pores, and the layout and the meshes follow that count.
-    let levels = if profile.flare_mm > 0.0 { 2.0 } else { 1.0 };
-    let expected = bound(footprint, &layout_params);
-    let over = |pores: f64, vertices: f64| {
-        over_budget(
-            pores,
-            pore_triangles(vertices, levels),
-            area,
-            &layout_params,
-        )
+    let layout = match budgeted_layout(zone, &params, profile) {
+        Ok(layout) => layout,
+        Err(why) => return over_budget_outcome(why, baseplate, molded, request, pair, footprint),
     };
-    if let Some(why) = over(expected.pores, expected.outline_vertices) {
-        return over_budget_outcome(why, baseplate, molded, request, pair, footprint);
-    }
-    let layout = lay_out(footprint, &layout_params);
-    // The bound is an estimate (pores along an edge can add a few): the layout is counted too,
-    // still before the meshes are built.
-    let vertices: usize = layout.pores.iter().map(|p| p.outline_mm.len()).sum();
-    if let Some(why) = over(layout.pores.len() as f64, vertices as f64) {
-        return over_budget_outcome(why, baseplate, molded, request, pair, footprint);
-    }
-    warnings.extend(layout.notes.iter().cloned());
-    if profile.flare_mm > 0.0 && !layout.notes.is_empty() {
-        warnings.push(format!(
-            "with --dovetail the margin and the walls include the {:.2} mm flare of the pore floors: narrow ribs take no dovetail pores; drop --dovetail or lower --depth-mm for them",
-            profile.flare_mm
-        ));
-    }
-    if params.wall_mm < 2.0 * printer.extrusion_width_mm - 1e-9 {
-        warnings.push(format!(
-            "walls of {} mm are under two extrusion widths ({} mm): they may print broken; raise --wall-mm",
-            params.wall_mm,
-            2.0 * printer.extrusion_width_mm
-        ));
-    }
+    layout_warnings(&layout, &params, profile, printer, &mut warnings);
     let rings: Vec<Vec<[f64; 2]>> = layout.pores.iter().map(|p| p.outline_mm.clone()).collect();
     let channel = match pattern {
         Pattern::Slots => Channel::Slit,
@@ -351,20 +312,7 @@ fn pore_lattice(
     if !rings.is_empty() {
         fill_warning(&fill, depth_mm, "--pore-mm higher", &mut warnings);
     }
-    let pin_perimeter: f64 = rings.iter().map(|r| ring_perimeter(r)).sum();
-    let geometry = BondGeometry {
-        interface_area_mm2: area,
-        pin_area_mm2: layout.pore_area_mm2,
-        pin_side_area_mm2: pin_perimeter * fill.fill_depth_mm,
-        filled_fraction: fill.fill_depth_mm / depth_mm,
-        // A filled dovetail pin pulls out only by shearing the printed neck wall around it.
-        ledge_area_mm2: if profile.flare_mm > 0.0 && fill.fill_depth_mm >= depth_mm {
-            pin_perimeter * profile.neck_mm
-        } else {
-            0.0
-        },
-    };
-    let bond = bond::bond(&geometry, pair, pair.adhesion_mpa);
+    let bond = pin_bond(zone, &layout, &rings, &fill, profile, pair);
     let (b, m) = if rings.is_empty() {
         (baseplate.clone(), molded.clone())
     } else {
@@ -406,6 +354,102 @@ fn pore_lattice(
         infill_zone: None,
         report,
     })
+}
+
+/// The pores laid out in the zone's footprint by `params` widened for the profile's flare,
+/// or why they are over the pore budget ([`over_budget`]). A step of its own because the
+/// budget is checked twice, before the layout (on its bound) and after it (on its count),
+/// and both checks must come before any mesh is built.
+fn budgeted_layout(
+    zone: &Zone,
+    params: &LayoutParams,
+    profile: PoreProfile,
+) -> Result<Layout, String> {
+    // The flared floor is the pore's outline offset by the flare, corners mitred: a corner
+    // moves out by up to flare·√2 (a square's), so the margin grows by that much; side by side
+    // pores face each other edge to edge (squares, slots) or nearly (round pores, whose
+    // vertices move by flare / cos(π / segments)).
+    let mut layout_params = *params;
+    layout_params.wall_mm +=
+        2.0 * profile.flare_mm / (std::f64::consts::PI / params.round_segments as f64).cos();
+    layout_params.margin_mm += profile.flare_mm * std::f64::consts::SQRT_2;
+    // Counted before anything is laid out: a footprint in the wrong unit or a tiny pitch asks
+    // for millions of pores, and the layout and the meshes follow that count.
+    let levels = if profile.flare_mm > 0.0 { 2.0 } else { 1.0 };
+    let expected = bound(zone.footprint, &layout_params);
+    let over = |pores: f64, vertices: f64| {
+        over_budget(
+            pores,
+            pore_triangles(vertices, levels),
+            zone.area_mm2,
+            &layout_params,
+        )
+    };
+    if let Some(why) = over(expected.pores, expected.outline_vertices) {
+        return Err(why);
+    }
+    let layout = lay_out(zone.footprint, &layout_params);
+    // The bound is an estimate (pores along an edge can add a few): the layout is counted too,
+    // still before the meshes are built.
+    let vertices: usize = layout.pores.iter().map(|p| p.outline_mm.len()).sum();
+    if let Some(why) = over(layout.pores.len() as f64, vertices as f64) {
+        return Err(why);
+    }
+    Ok(layout)
+}
+
+/// The layout's notes (ribs too narrow for pores) and the warnings the chosen sizes call
+/// for: the dovetail's flare taken from narrow ribs, walls under two extrusion widths
+/// (`params` are the sizes as asked, before the flare widened them).
+fn layout_warnings(
+    layout: &Layout,
+    params: &LayoutParams,
+    profile: PoreProfile,
+    printer: &Printer,
+    warnings: &mut Vec<String>,
+) {
+    warnings.extend(layout.notes.iter().cloned());
+    if profile.flare_mm > 0.0 && !layout.notes.is_empty() {
+        warnings.push(format!(
+            "with --dovetail the margin and the walls include the {:.2} mm flare of the pore floors: narrow ribs take no dovetail pores; drop --dovetail or lower --depth-mm for them",
+            profile.flare_mm
+        ));
+    }
+    if params.wall_mm < 2.0 * printer.extrusion_width_mm - 1e-9 {
+        warnings.push(format!(
+            "walls of {} mm are under two extrusion widths ({} mm): they may print broken; raise --wall-mm",
+            params.wall_mm,
+            2.0 * printer.extrusion_width_mm
+        ));
+    }
+}
+
+/// The bond of the interface with pins in the pores `rings` (the layout's outlines), filled
+/// as `fill` says: the pins' cross-section and the side walls the melt reaches, and for a
+/// filled dovetail the neck wall a pin must shear to pull out.
+fn pin_bond(
+    zone: &Zone,
+    layout: &Layout,
+    rings: &[Vec<[f64; 2]>],
+    fill: &Fill,
+    profile: PoreProfile,
+    pair: &MaterialPair,
+) -> Bond {
+    let depth_mm = zone.depth_mm;
+    let pin_perimeter: f64 = rings.iter().map(|r| ring_perimeter(r)).sum();
+    let geometry = BondGeometry {
+        interface_area_mm2: zone.area_mm2,
+        pin_area_mm2: layout.pore_area_mm2,
+        pin_side_area_mm2: pin_perimeter * fill.fill_depth_mm,
+        filled_fraction: fill.fill_depth_mm / depth_mm,
+        // A filled dovetail pin pulls out only by shearing the printed neck wall around it.
+        ledge_area_mm2: if profile.flare_mm > 0.0 && fill.fill_depth_mm >= depth_mm {
+            pin_perimeter * profile.neck_mm
+        } else {
+            0.0
+        },
+    };
+    bond::bond(&geometry, pair, pair.adhesion_mpa)
 }
 
 /// The lattice's pattern and layout parameters: the printer's defaults, overridden by the

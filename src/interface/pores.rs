@@ -87,6 +87,48 @@ fn punch(
     snap_mm: f64,
     half: &'static str,
 ) -> Result<Mesh, PoreError> {
+    let (face, rest) = face_in_plane(mesh, frame, facing, snap_mm, half)?;
+    let mut flat = face_outline(mesh, frame, facing, &face);
+    let mut vertices = mesh.vertices.clone();
+    let prisms = pore_prisms(&mut vertices, &mut flat, frame, pores, depth_mm, profile);
+    let tris =
+        triangulate_rings(&flat.points, &flat.rings).map_err(|e| PoreError::Face(half, e))?;
+    let mut triangles = rest;
+    for t in tris {
+        triangles.push(facing_along(t.map(|i| flat.ids[i as usize]), facing));
+    }
+    pore_walls_and_floors(&mut triangles, pores, &prisms, facing, half)?;
+    let out = crate::mesh::check::submesh(&vertices, triangles);
+    let e = edge_counts(out.vertices.len(), &out.triangles);
+    if !e.is_closed_and_oriented() {
+        return Err(PoreError::Open {
+            half,
+            boundary: e.boundary,
+            non_manifold: e.non_manifold + e.inconsistent,
+        });
+    }
+    Ok(out)
+}
+
+/// Triangle `t` as given for a face looking along the normal (`facing` > 0), turned for one
+/// looking against it: the one place the two halves' triangles differ.
+fn facing_along(t: [u32; 3], facing: f64) -> [u32; 3] {
+    if facing > 0.0 { t } else { [t[0], t[2], t[1]] }
+}
+
+/// The triangles of a mesh in the cut plane (the face), and all the others.
+type FaceAndRest = (Vec<[u32; 3]>, Vec<[u32; 3]>);
+
+/// The triangles of `mesh` lying in the plane (within `snap_mm`): the face the pores go into,
+/// and the rest of the mesh; an error when the face has no area facing `facing`. A step of
+/// its own: which triangles count as the face is the one judgement the construction makes.
+fn face_in_plane(
+    mesh: &Mesh,
+    frame: &PlaneFrame,
+    facing: f64,
+    snap_mm: f64,
+    half: &'static str,
+) -> Result<FaceAndRest, PoreError> {
     let n = frame.plane.axis.into_inner();
     let on_plane: Vec<bool> = mesh
         .vertices
@@ -115,7 +157,20 @@ fn punch(
     if face.is_empty() {
         return Err(PoreError::NoFace(half));
     }
-    // The face's boundary: its directed edges whose twin is not in the face.
+    Ok((face, rest))
+}
+
+/// The face in the plane's 2D frame, ready to triangulate: its points, the mesh vertex each
+/// stands for (`ids`, parallel to `points`) and its rings of point indices.
+struct FlatFace {
+    points: Vec<[f64; 2]>,
+    ids: Vec<u32>,
+    rings: Vec<Vec<u32>>,
+}
+
+/// The boundary of `face` (its directed edges whose twin is not in the face, in sorted order)
+/// chained into counter-clockwise rings of 2D points, seen from the tip of the normal.
+fn face_outline(mesh: &Mesh, frame: &PlaneFrame, facing: f64, face: &[[u32; 3]]) -> FlatFace {
     let edges: hashbrown::HashSet<(u32, u32)> = face
         .iter()
         .flat_map(|t| (0..3).map(move |k| (t[k], t[(k + 1) % 3])))
@@ -126,8 +181,6 @@ fn punch(
         .copied()
         .collect();
     boundary.sort_unstable();
-
-    let mut vertices = mesh.vertices.clone();
     let mut points: Vec<[f64; 2]> = Vec::new();
     let mut ids: Vec<u32> = Vec::new();
     let mut local_of: HashMap<u32, u32> = HashMap::new();
@@ -150,7 +203,28 @@ fn punch(
             if facing > 0.0 { [la, lb] } else { [lb, la] }
         })
         .collect();
-    let mut rings = chain_loops(&segments);
+    let rings = chain_loops(&segments);
+    FlatFace { points, ids, rings }
+}
+
+/// Each pore's rings of 3D vertices down its profile (the top ring in the plane, then the
+/// neck's if it flares, then the floor's), and the floor's 2D outline.
+struct PorePrisms {
+    levels: Vec<Vec<Vec<u32>>>,
+    floors: Vec<Vec<[f64; 2]>>,
+}
+
+/// Adds every pore's vertices: its rings down the profile to `vertices`, and its top ring,
+/// clockwise (a hole), to the flat face, on those new vertices. The prisms' triangles come
+/// after the face is triangulated ([`pore_walls_and_floors`]).
+fn pore_prisms(
+    vertices: &mut Vec<Point3<f64>>,
+    flat: &mut FlatFace,
+    frame: &PlaneFrame,
+    pores: &[Vec<[f64; 2]>],
+    depth_mm: f64,
+    profile: PoreProfile,
+) -> PorePrisms {
     // Pore rings, clockwise (holes), on new vertices in the plane; below them the rings of
     // the profile: straight down to the depth, or down to the neck and out to the flared
     // bottom ring.
@@ -178,22 +252,28 @@ fn punch(
             ids_3d.push(level);
         }
         for &q in pore {
-            points.push(q);
-            ring.push((points.len() - 1) as u32);
+            flat.points.push(q);
+            ring.push((flat.points.len() - 1) as u32);
         }
-        ids.extend(&ids_3d[0]);
+        flat.ids.extend(&ids_3d[0]);
         ring.reverse();
-        rings.push(ring);
+        flat.rings.push(ring);
         levels.push(ids_3d);
         floors.push(floor);
     }
-    let flat = triangulate_rings(&points, &rings).map_err(|e| PoreError::Face(half, e))?;
-    let mut triangles = rest;
-    for t in flat {
-        let g = t.map(|i| ids[i as usize]);
-        triangles.push(if facing > 0.0 { g } else { [g[0], g[2], g[1]] });
-    }
-    for (pore, (level, floor)) in pores.iter().zip(levels.iter().zip(&floors)) {
+    PorePrisms { levels, floors }
+}
+
+/// The pores' walls (a band of quads between each pair of successive rings) and floors (the
+/// floor ring triangulated), facing into the void for a hole and out of the pin for a pin.
+fn pore_walls_and_floors(
+    triangles: &mut Vec<[u32; 3]>,
+    pores: &[Vec<[f64; 2]>],
+    prisms: &PorePrisms,
+    facing: f64,
+    half: &'static str,
+) -> Result<(), PoreError> {
+    for (pore, (level, floor)) in pores.iter().zip(prisms.levels.iter().zip(&prisms.floors)) {
         let k = pore.len();
         for pair in level.windows(2) {
             let (top, bottom) = (&pair[0], &pair[1]);
@@ -204,7 +284,7 @@ fn punch(
                 // The flared walls are planar too: the offset keeps every edge parallel.
                 let quad = [[top[i], top[j], bottom[j]], [top[i], bottom[j], bottom[i]]];
                 for q in quad {
-                    triangles.push(if facing > 0.0 { q } else { [q[0], q[2], q[1]] });
+                    triangles.push(facing_along(q, facing));
                 }
             }
         }
@@ -213,20 +293,10 @@ fn punch(
         let tris = triangulate_rings(floor, &[(0..k as u32).collect()])
             .map_err(|e| PoreError::Face(half, e))?;
         for t in tris {
-            let g = t.map(|i| bottom[i as usize]);
-            triangles.push(if facing > 0.0 { g } else { [g[0], g[2], g[1]] });
+            triangles.push(facing_along(t.map(|i| bottom[i as usize]), facing));
         }
     }
-    let out = crate::mesh::check::submesh(&vertices, triangles);
-    let e = edge_counts(out.vertices.len(), &out.triangles);
-    if !e.is_closed_and_oriented() {
-        return Err(PoreError::Open {
-            half,
-            boundary: e.boundary,
-            non_manifold: e.non_manifold + e.inconsistent,
-        });
-    }
-    Ok(out)
+    Ok(())
 }
 
 /// The prism of the footprint (counter-clockwise outer loops, clockwise holes, in the frame's

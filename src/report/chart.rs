@@ -291,44 +291,103 @@ fn variants_panel(s: &mut String, top: f64, title: &str, c: &Comparison, currenc
     );
 }
 
-/// One panel, `top` px down the chart.
+/// One panel, `top` px down the chart: the frame, the user's place, the lines with their end
+/// labels, the break-evens.
 fn panel(s: &mut String, top: f64, p: &Panel) {
-    let xs = p.xs;
-    let series = |r: Route| -> &[Option<f64>] {
-        match r {
-            Route::Am => p.series[0],
-            Route::Im => p.series[1],
-            Route::Hybrid => p.series[2],
-        }
-    };
     let _ = writeln!(s, r##"<g transform="translate(0 {top})">"##);
-    let costs: Vec<f64> = Route::ALL
-        .iter()
-        .flat_map(|&r| series(r).iter().flatten().copied())
-        .filter(|v| v.is_finite() && *v > 0.0)
-        .collect();
-    let (lo, hi) = costs
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-            (a.min(v), b.max(v))
-        });
-    let (y0, y1) = if lo.is_finite() {
-        (
-            lo.log10().floor(),
-            hi.log10().ceil().max(lo.log10().floor() + 1.0),
-        )
-    } else {
-        (0.0, 1.0)
-    };
-    let (v0, v1) = (
-        xs.first().copied().unwrap_or(1.0).log10(),
-        xs.last().copied().unwrap_or(10.0).log10(),
-    );
-    let pw = WIDTH - LEFT - RIGHT;
-    let ph = HEIGHT - TOP - BOTTOM;
-    let x = |v: f64| LEFT + (v.log10() - v0) / (v1 - v0).max(1e-9) * pw;
-    let y = |cost: f64| TOP + (y1 - cost.max(1e-300).log10()) / (y1 - y0) * ph;
+    let axes = Axes::of(p);
+    frame(s, p, &axes);
+    let (ends, mut segments) = lines(s, p, &axes);
+    let ends = end_labels(s, p, &axes, ends);
+    break_evens(s, p, &axes, &ends, &mut segments);
+    s.push_str("</g>\n");
+}
 
+/// The route's series in `p`.
+fn series_of<'a>(p: &Panel<'a>, r: Route) -> &'a [Option<f64>] {
+    match r {
+        Route::Am => p.series[0],
+        Route::Im => p.series[1],
+        Route::Hybrid => p.series[2],
+    }
+}
+
+/// A panel's logarithmic axes: the decades shown (x from `v0` to `v1`, y from `y0` to `y1`,
+/// as base-10 exponents), the plot's size in px, and where the user's dashed line stands.
+struct Axes {
+    v0: f64,
+    v1: f64,
+    y0: f64,
+    y1: f64,
+    pw: f64,
+    ph: f64,
+    /// The user's x in px, clamped into the plot.
+    xu: f64,
+}
+
+impl Axes {
+    /// The axes of `p`: x over its first to last value, y over whole decades holding every
+    /// positive finite figure (at least one decade; 1 to 10 with none).
+    fn of(p: &Panel) -> Self {
+        let xs = p.xs;
+        let costs: Vec<f64> = Route::ALL
+            .iter()
+            .flat_map(|&r| series_of(p, r).iter().flatten().copied())
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .collect();
+        let (lo, hi) = costs
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
+        let (y0, y1) = if lo.is_finite() {
+            (
+                lo.log10().floor(),
+                hi.log10().ceil().max(lo.log10().floor() + 1.0),
+            )
+        } else {
+            (0.0, 1.0)
+        };
+        let (v0, v1) = (
+            xs.first().copied().unwrap_or(1.0).log10(),
+            xs.last().copied().unwrap_or(10.0).log10(),
+        );
+        let mut axes = Axes {
+            v0,
+            v1,
+            y0,
+            y1,
+            pw: WIDTH - LEFT - RIGHT,
+            ph: HEIGHT - TOP - BOTTOM,
+            xu: 0.0,
+        };
+        axes.xu = axes.x(p.user_x.clamp(10f64.powf(v0), 10f64.powf(v1)));
+        axes
+    }
+
+    /// The px of x value `v`.
+    fn x(&self, v: f64) -> f64 {
+        LEFT + (v.log10() - self.v0) / (self.v1 - self.v0).max(1e-9) * self.pw
+    }
+
+    /// The px of figure `cost`.
+    fn y(&self, cost: f64) -> f64 {
+        TOP + (self.y1 - cost.max(1e-300).log10()) / (self.y1 - self.y0) * self.ph
+    }
+}
+
+/// The heading, the grid of decades with their labels, the plot's box and the axis titles,
+/// and the user's dashed line with its text.
+fn frame(s: &mut String, p: &Panel, axes: &Axes) {
+    let Axes {
+        v0,
+        v1,
+        y0,
+        y1,
+        pw,
+        ph,
+        xu,
+    } = *axes;
     let _ = writeln!(
         s,
         r##"<text x="{LEFT}" y="28" font-size="18" font-weight="bold">{}</text>
@@ -339,7 +398,7 @@ fn panel(s: &mut String, top: f64, p: &Panel) {
     // Grid and axes.
     for d in (v0.ceil() as i64)..=(v1.floor() as i64) {
         let v = 10f64.powi(d as i32);
-        let xv = x(v);
+        let xv = axes.x(v);
         let _ = writeln!(
             s,
             r##"<line x1="{xv:.1}" y1="{TOP}" x2="{xv:.1}" y2="{:.1}" stroke="#e5e5e5"/><text x="{xv:.1}" y="{:.1}" text-anchor="middle" fill="#333">{}</text>"##,
@@ -350,7 +409,7 @@ fn panel(s: &mut String, top: f64, p: &Panel) {
     }
     for d in (y0 as i64)..=(y1 as i64) {
         let cv = 10f64.powi(d as i32);
-        let yv = y(cv);
+        let yv = axes.y(cv);
         let _ = writeln!(
             s,
             r##"<line x1="{LEFT}" y1="{yv:.1}" x2="{:.1}" y2="{yv:.1}" stroke="#e5e5e5"/><text x="{:.1}" y="{:.1}" text-anchor="end" fill="#333">{}</text>"##,
@@ -372,7 +431,6 @@ fn panel(s: &mut String, top: f64, p: &Panel) {
         xml_escape(&p.y_title)
     );
     // The user's place.
-    let xu = x(p.user_x.clamp(10f64.powf(v0), 10f64.powf(v1)));
     let _ = writeln!(
         s,
         r##"<line x1="{xu:.1}" y1="{TOP}" x2="{xu:.1}" y2="{:.1}" stroke="#555" stroke-dasharray="6 4"/><text x="{:.1}" y="{:.1}" fill="#333">{}</text>"##,
@@ -381,17 +439,24 @@ fn panel(s: &mut String, top: f64, p: &Panel) {
         TOP + 16.0,
         xml_escape(&p.user_text)
     );
-    // The lines, labelled at the right end with their value at the user's place (marked on
-    // the line where the dashed line crosses it), the labels nudged apart so they never
-    // overlap. The segments are kept for the break-even labels to keep clear of.
-    let mut ends: Vec<(f64, Route, f64)> = Vec::new();
+}
+
+/// A line's label at the right end: its px height, the route, its figure at the user's place.
+type End = (f64, Route, f64);
+
+/// Each route's line, and its figure at the user's place marked where the dashed line crosses
+/// it. Returns the lines' label ends (at each line's last point, before they are spread) and
+/// the segments drawn (the lines and the dashed line), which labels must keep clear of.
+fn lines(s: &mut String, p: &Panel, axes: &Axes) -> (Vec<End>, Vec<[f64; 4]>) {
+    let (xu, ph) = (axes.xu, axes.ph);
+    let mut ends: Vec<End> = Vec::new();
     let mut segments: Vec<[f64; 4]> = Vec::new();
     for (k, r) in Route::ALL.into_iter().enumerate() {
-        let pts: Vec<(f64, f64)> = xs
-            .iter()
-            .zip(series(r))
-            .filter_map(|(&v, c)| c.filter(|c| *c > 0.0).map(|c| (x(v), y(c))))
-            .collect();
+        let pts: Vec<(f64, f64)> =
+            p.xs.iter()
+                .zip(series_of(p, r))
+                .filter_map(|(&v, c)| c.filter(|c| *c > 0.0).map(|c| (axes.x(v), axes.y(c))))
+                .collect();
         if pts.is_empty() {
             continue;
         }
@@ -408,7 +473,7 @@ fn panel(s: &mut String, top: f64, p: &Panel) {
             let _ = writeln!(
                 s,
                 r##"<circle cx="{xu:.1}" cy="{:.1}" r="3.5" fill="{}"/>"##,
-                y(v),
+                axes.y(v),
                 colour(r)
             );
             ends.push((ly, r, v));
@@ -416,6 +481,12 @@ fn panel(s: &mut String, top: f64, p: &Panel) {
     }
     // The user's line: labels keep clear of it too.
     segments.push([xu, TOP, xu, TOP + ph]);
+    (ends, segments)
+}
+
+/// The lines' end labels, nudged apart top to bottom so that none overlaps the one above
+/// (16 px apart at least); returns them where they were drawn.
+fn end_labels(s: &mut String, p: &Panel, axes: &Axes, mut ends: Vec<End>) -> Vec<End> {
     ends.sort_by(|a, b| a.0.total_cmp(&b.0));
     for i in 1..ends.len() {
         if ends[i].0 < ends[i - 1].0 + 16.0 {
@@ -426,15 +497,21 @@ fn panel(s: &mut String, top: f64, p: &Panel) {
         let _ = writeln!(
             s,
             r##"<text x="{:.1}" y="{:.1}" fill="{}" font-weight="bold">{} {}</text>"##,
-            LEFT + pw + 8.0,
+            LEFT + axes.pw + 8.0,
             ly + 4.0,
             colour(*r),
             label(*r),
             xml_escape(&(p.value)(*last))
         );
     }
-    // Break-even points, each labelled next to its marker; a label that would overlap one
-    // already placed moves up or down (with a leader line) until it is clear.
+    ends
+}
+
+/// Break-even points, each labelled next to its marker; a label that would overlap one
+/// already placed (the end labels, the user's text, earlier break-evens) moves up or down
+/// (with a leader line) until it is clear of them and of `segments`.
+fn break_evens(s: &mut String, p: &Panel, axes: &Axes, ends: &[End], segments: &mut Vec<[f64; 4]>) {
+    let (xu, pw, ph) = (axes.xu, axes.pw, axes.ph);
     let be = &p.break_evens;
     let mut placed: Vec<[f64; 4]> = ends
         .iter()
@@ -453,10 +530,10 @@ fn panel(s: &mut String, top: f64, p: &Panel) {
     for (v, a, b) in points {
         // The figure there, from the series (linear in log-log between the neighbouring
         // points).
-        let Some(cost) = interpolate(xs, series(a), v) else {
+        let Some(cost) = interpolate(p.xs, series_of(p, a), v) else {
             continue;
         };
-        let (px, py) = (x(v), y(cost));
+        let (px, py) = (axes.x(v), axes.y(cost));
         let text = format!(
             "{} = {} {}",
             short_name(a),
@@ -470,7 +547,7 @@ fn panel(s: &mut String, top: f64, p: &Panel) {
             py,
             w,
             &placed,
-            &segments,
+            segments,
             [LEFT, TOP, LEFT + pw, TOP + ph],
         );
         placed.push([lx, ly - 12.0, lx + w, ly + 3.0]);
@@ -489,7 +566,6 @@ fn panel(s: &mut String, top: f64, p: &Panel) {
             text
         );
     }
-    s.push_str("</g>\n");
 }
 
 /// The leader line from a marker at (`px`, `py`) to its label at (`lx`, `ly`), `w` px wide;
@@ -666,6 +742,52 @@ pub fn svg_to_png(svg: &str, scale: f32) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn axes_span_whole_decades_and_place_values_by_hand() {
+        // Figures from 0.5 to 30 (the negative and the NaN left out) over volumes 1 to 1000.
+        let xs = [1.0, 10.0, 100.0, 1000.0];
+        let am = [Some(30.0), Some(3.0), None, Some(0.5)];
+        let im = [None; 4];
+        let hybrid = [Some(-1.0), Some(f64::NAN), Some(2.0), Some(1.0)];
+        let text = |v: f64| format!("{v}");
+        let mut p = Panel {
+            heading: String::new(),
+            subtitle: String::new(),
+            xs: &xs,
+            series: [&am, &im, &hybrid],
+            x_title: "",
+            axis: &text,
+            value: &text,
+            y_title: String::new(),
+            user_x: 5000.0,
+            user_text: String::new(),
+            at_user: [None; 3],
+            break_evens: BreakEvens {
+                am_im: None,
+                am_hybrid: None,
+                hybrid_im: None,
+            },
+            break_even_text: &text,
+        };
+        let a = Axes::of(&p);
+        // y from 10^-1 (below 0.5) to 10^2 (above 30); x from 10^0 to 10^3.
+        assert_eq!((a.y0, a.y1), (-1.0, 2.0));
+        assert!(a.v0.abs() < 1e-12 && (a.v1 - 3.0).abs() < 1e-12);
+        // The plot: 960 - 90 - 200 = 670 px wide, 600 - 70 - 70 = 460 high.
+        assert_eq!((a.pw, a.ph), (670.0, 460.0));
+        // 10 is a third of the way along: 90 + 670 / 3 = 313.33 px.
+        assert!((a.x(10.0) - 313.333_333_333).abs() < 1e-6, "{}", a.x(10.0));
+        // 1 is two of the three decades down from the top: 70 + 460 x 2 / 3 = 376.67 px.
+        assert!((a.y(1.0) - 376.666_666_667).abs() < 1e-6, "{}", a.y(1.0));
+        // The user's 5000 lies past the last volume: the dashed line at the right edge.
+        assert!((a.xu - 760.0).abs() < 1e-9, "{}", a.xu);
+        // No positive figure at all: one decade, 1 to 10.
+        let none = [None; 4];
+        p.series = [&none, &none, &none];
+        let a = Axes::of(&p);
+        assert_eq!((a.y0, a.y1), (0.0, 1.0));
+    }
 
     /// Dark pixels of a PNG (RGBA, any alpha).
     fn dark_pixels(png: &[u8]) -> usize {

@@ -233,14 +233,79 @@ pub fn plate_along(facets: &Facets, axis: Unit<Vector3<f64>>) -> Result<PlateFin
         return Err("the part is flat along this axis".into());
     }
     let level_tol = 1e-5 * facets.diagonal_mm;
+    let levels = flat_levels(facets, &a, &vertex_heights, level_tol);
+    let bounds = interval_bounds(&levels, lowest, highest, level_tol);
+    let sections = Sections::probe(facets, axis, &vertex_heights, &bounds);
+    let slab = plate_slab(&sections)?;
+    let (above, below) = rib_volumes(&sections, &bounds, &slab)?;
+    let (first, last, amax) = (slab.first, slab.last, slab.amax);
+    let (low, mid, high) = (&sections.low, &sections.mid, &sections.high);
+    let (bottom, top) = (bounds[first], bounds[last + 1]);
+    let thickness = top - bottom;
+    if thickness > MAX_THICKNESS_RATIO * amax.sqrt() {
+        return Err(format!(
+            "the slab of largest section ({amax:.3} mm²) is {thickness:.3} mm thick, more than {MAX_THICKNESS_RATIO} x the side of a square of that section ({:.3} mm): too thick for a plate that size",
+            amax.sqrt()
+        ));
+    }
+    // Just beyond each face against just inside it: the step down from plate to ribs.
+    let next_above = if last + 1 < mid.len() {
+        low[last + 1]
+    } else {
+        0.0
+    };
+    let next_below = if first > 0 { high[first - 1] } else { 0.0 };
+    for (side_volume, outside, inside) in [
+        (above, next_above, high[last]),
+        (below, next_below, low[first]),
+    ] {
+        if side_volume > 0.0 && outside > MAX_FOOTPRINT_FRACTION * inside {
+            return Err(format!(
+                "the section just beyond the slab ({outside:.1} mm²) is more than {:.0}% of the section just inside it ({inside:.1} mm²): no ribs standing on a plate",
+                MAX_FOOTPRINT_FRACTION * 100.0
+            ));
+        }
+    }
+    // Each side's section counts only where that side has ribs. Found along `a`, then turned
+    // towards the main (larger) rib region: that side always has ribs (both sides without
+    // were refused above), so its section is kept either way.
+    let finding = PlateFinding {
+        axis: a.into(),
+        lowest_mm: lowest,
+        highest_mm: highest,
+        bottom_mm: bottom,
+        top_mm: top,
+        plate_section_mm2: amax,
+        rib_side_section_mm2: if above > 0.0 { next_above } else { 0.0 },
+        other_side_section_mm2: if below > 0.0 { next_below } else { 0.0 },
+        flatness: slab.flatness,
+        rib_side_volume_mm3: above,
+        other_side_volume_mm3: below,
+    };
+    Ok(if above >= below {
+        finding
+    } else {
+        flip_sides(finding)
+    })
+}
 
-    // Flat facets and their levels.
+/// The levels along the axis (heights `vertex_heights`) where the section can jump: the
+/// heights of the flat facets (within [`FLAT_DEG`] of perpendicular), those within
+/// `level_tol` of each other merged (area-weighted), the ones under 1 % of the largest
+/// dropped, at most [`MAX_LEVELS`] of them, largest first, as (height, area).
+fn flat_levels(
+    facets: &Facets,
+    a: &Vector3<f64>,
+    vertex_heights: &[f64],
+    level_tol: f64,
+) -> Vec<(f64, f64)> {
+    let mesh = facets.mesh;
     let cos_flat = FLAT_DEG.to_radians().cos();
     let mut flats: Vec<(f64, f64)> = (0..mesh.triangles.len())
         .into_par_iter()
         .filter_map(|k| {
             let (n, area) = facets.normal_and_area(k);
-            (area > 0.0 && n.dot(&a).abs() >= cos_flat).then(|| {
+            (area > 0.0 && n.dot(a).abs() >= cos_flat).then(|| {
                 let t = mesh.triangles[k];
                 let h = t.map(|i| vertex_heights[i as usize]);
                 ((h[0] + h[1] + h[2]) / 3.0, area)
@@ -262,6 +327,12 @@ pub fn plate_along(facets: &Facets, axis: Unit<Vector3<f64>>) -> Result<PlateFin
     levels.retain(|l| l.1 >= 0.01 * largest);
     levels.sort_by(|x, y| y.1.total_cmp(&x.1));
     levels.truncate(MAX_LEVELS);
+    levels
+}
+
+/// The bounds of the probing intervals, ascending: the part's lowest and highest point and
+/// the `levels` (height, area) strictly between them (farther than `level_tol`).
+fn interval_bounds(levels: &[(f64, f64)], lowest: f64, highest: f64, level_tol: f64) -> Vec<f64> {
     let mut bounds: Vec<f64> = levels
         .iter()
         .map(|l| l.0)
@@ -270,28 +341,72 @@ pub fn plate_along(facets: &Facets, axis: Unit<Vector3<f64>>) -> Result<PlateFin
     bounds.push(lowest);
     bounds.push(highest);
     bounds.sort_by(f64::total_cmp);
+    bounds
+}
 
-    // Exact sections in every interval: just above its lower bound, in its middle and just
-    // below its upper bound. A flat slab has the same section at all three; a sloped wall
-    // does not, and would otherwise pass for a plate.
-    let probes: Vec<f64> = bounds
-        .windows(2)
-        .flat_map(|w| {
-            let eps = (0.02 * (w[1] - w[0])).min(1e-3 * facets.diagonal_mm);
-            [w[0] + eps, 0.5 * (w[0] + w[1]), w[1] - eps]
-        })
-        .collect();
-    let probed = section_areas_with(mesh, axis, &vertex_heights, &probes);
-    let (low, mid, high): (Vec<f64>, Vec<f64>, Vec<f64>) =
-        probed.chunks_exact(3).map(|c| (c[0], c[1], c[2])).fold(
-            (Vec::new(), Vec::new(), Vec::new()),
-            |(mut l, mut m, mut h), (a, b, c)| {
-                l.push(a);
-                m.push(b);
-                h.push(c);
-                (l, m, h)
-            },
-        );
+/// The exact sections of every interval between successive bounds (mm²): just above its
+/// lower bound, in its middle and just below its upper bound. A flat slab has the same
+/// section at all three; a sloped wall does not, and would otherwise pass for a plate.
+struct Sections {
+    low: Vec<f64>,
+    mid: Vec<f64>,
+    high: Vec<f64>,
+}
+
+impl Sections {
+    /// The sections of the mesh across `axis` in the intervals of `bounds`.
+    fn probe(
+        facets: &Facets,
+        axis: Unit<Vector3<f64>>,
+        vertex_heights: &[f64],
+        bounds: &[f64],
+    ) -> Self {
+        let probes: Vec<f64> = bounds
+            .windows(2)
+            .flat_map(|w| {
+                let eps = (0.02 * (w[1] - w[0])).min(1e-3 * facets.diagonal_mm);
+                [w[0] + eps, 0.5 * (w[0] + w[1]), w[1] - eps]
+            })
+            .collect();
+        let probed = section_areas_with(facets.mesh, axis, vertex_heights, &probes);
+        let (low, mid, high): (Vec<f64>, Vec<f64>, Vec<f64>) =
+            probed.chunks_exact(3).map(|c| (c[0], c[1], c[2])).fold(
+                (Vec::new(), Vec::new(), Vec::new()),
+                |(mut l, mut m, mut h), (a, b, c)| {
+                    l.push(a);
+                    m.push(b);
+                    h.push(c);
+                    (l, m, h)
+                },
+            );
+        Sections { low, mid, high }
+    }
+
+    /// The volume of the intervals `range` between `bounds` (mm³), by Simpson's rule over
+    /// each (exact for sections varying linearly or quadratically).
+    fn volume_of(&self, bounds: &[f64], range: std::ops::Range<usize>) -> f64 {
+        let (low, mid, high) = (&self.low, &self.mid, &self.high);
+        range
+            .map(|i| (low[i] + 4.0 * mid[i] + high[i]) / 6.0 * (bounds[i + 1] - bounds[i]))
+            .sum::<f64>()
+    }
+}
+
+/// The plate's run of intervals, `first` to `last`: its largest section `amax`, and the
+/// smallest section in it over `amax` (1 for a perfectly flat slab).
+struct Slab {
+    first: usize,
+    last: usize,
+    amax: f64,
+    flatness: f64,
+}
+
+/// The run of intervals around the largest middle section whose sections are within
+/// [`PLATE_SECTION_TOLERANCE`] of it (and, just inside the bounds, within
+/// [`PLATE_EDGE_TOLERANCE`]); `Err` when there is no material or the largest slab itself is
+/// sloped.
+fn plate_slab(sections: &Sections) -> Result<Slab, String> {
+    let (low, mid, high) = (&sections.low, &sections.mid, &sections.high);
     let (imax, &amax) = mid
         .iter()
         .enumerate()
@@ -323,21 +438,25 @@ pub fn plate_along(facets: &Facets, axis: Unit<Vector3<f64>>) -> Result<PlateFin
     while last + 1 < mid.len() && in_plate(last + 1) {
         last += 1;
     }
-    let (bottom, top) = (bounds[first], bounds[last + 1]);
-    let thickness = top - bottom;
     let flatness = (first..=last)
         .flat_map(|i| [low[i], mid[i], high[i]])
         .fold(f64::INFINITY, f64::min)
         / amax;
-    // Simpson's rule over each interval (exact for sections varying linearly or quadratically).
-    let volume_of = |range: std::ops::Range<usize>| -> f64 {
-        range
-            .map(|i| (low[i] + 4.0 * mid[i] + high[i]) / 6.0 * (bounds[i + 1] - bounds[i]))
-            .sum::<f64>()
-    };
-    let total = volume_of(0..mid.len());
-    let above = volume_of(last + 1..mid.len());
-    let below = volume_of(0..first);
+    Ok(Slab {
+        first,
+        last,
+        amax,
+        flatness,
+    })
+}
+
+/// The rib volume above and below the slab (mm³), each zero under
+/// [`MIN_RIB_VOLUME_FRACTION`] of the part's; `Err` when neither side has ribs.
+fn rib_volumes(sections: &Sections, bounds: &[f64], slab: &Slab) -> Result<(f64, f64), String> {
+    let n = sections.mid.len();
+    let total = sections.volume_of(bounds, 0..n);
+    let above = sections.volume_of(bounds, slab.last + 1..n);
+    let below = sections.volume_of(bounds, 0..slab.first);
     let min_rib = MIN_RIB_VOLUME_FRACTION * total;
     let (above, below) = (
         if above >= min_rib { above } else { 0.0 },
@@ -345,64 +464,11 @@ pub fn plate_along(facets: &Facets, axis: Unit<Vector3<f64>>) -> Result<PlateFin
     );
     if above == 0.0 && below == 0.0 {
         return Err(format!(
-            "its largest section ({amax:.1} mm²) runs through the whole part: a solid without ribs"
+            "its largest section ({:.1} mm²) runs through the whole part: a solid without ribs",
+            slab.amax
         ));
     }
-    if thickness > MAX_THICKNESS_RATIO * amax.sqrt() {
-        return Err(format!(
-            "the slab of largest section ({amax:.3} mm²) is {thickness:.3} mm thick, more than {MAX_THICKNESS_RATIO} x the side of a square of that section ({:.3} mm): too thick for a plate that size",
-            amax.sqrt()
-        ));
-    }
-    // Just beyond each face against just inside it: the step down from plate to ribs.
-    let next_above = if last + 1 < mid.len() {
-        low[last + 1]
-    } else {
-        0.0
-    };
-    let next_below = if first > 0 { high[first - 1] } else { 0.0 };
-    for (side_volume, outside, inside) in [
-        (above, next_above, high[last]),
-        (below, next_below, low[first]),
-    ] {
-        if side_volume > 0.0 && outside > MAX_FOOTPRINT_FRACTION * inside {
-            return Err(format!(
-                "the section just beyond the slab ({outside:.1} mm²) is more than {:.0}% of the section just inside it ({inside:.1} mm²): no ribs standing on a plate",
-                MAX_FOOTPRINT_FRACTION * 100.0
-            ));
-        }
-    }
-    // Orient the axis towards the main (larger) rib region.
-    let finding = if above >= below {
-        PlateFinding {
-            axis: a.into(),
-            lowest_mm: lowest,
-            highest_mm: highest,
-            bottom_mm: bottom,
-            top_mm: top,
-            plate_section_mm2: amax,
-            rib_side_section_mm2: next_above,
-            other_side_section_mm2: if below > 0.0 { next_below } else { 0.0 },
-            flatness,
-            rib_side_volume_mm3: above,
-            other_side_volume_mm3: below,
-        }
-    } else {
-        PlateFinding {
-            axis: (-a).into(),
-            lowest_mm: -highest,
-            highest_mm: -lowest,
-            bottom_mm: -top,
-            top_mm: -bottom,
-            plate_section_mm2: amax,
-            rib_side_section_mm2: next_below,
-            other_side_section_mm2: if above > 0.0 { next_above } else { 0.0 },
-            flatness,
-            rib_side_volume_mm3: below,
-            other_side_volume_mm3: above,
-        }
-    };
-    Ok(finding)
+    Ok((above, below))
 }
 
 /// Finds the plate by itself (see the module comment), or along `axis` when one is given.
@@ -609,6 +675,44 @@ mod tests {
     use super::*;
     use crate::samples;
     use nalgebra::Rotation3;
+
+    #[test]
+    fn slab_and_rib_volumes_from_sections_by_hand() {
+        // Four intervals, each of constant section: 50 mm² from 0 to 1, 100 from 1 to 3, 98
+        // from 3 to 4 (within 3 % of 100: still the plate), 20 from 4 to 10.
+        let bounds = [0.0, 1.0, 3.0, 4.0, 10.0];
+        let areas = vec![50.0, 100.0, 98.0, 20.0];
+        let s = Sections {
+            low: areas.clone(),
+            mid: areas.clone(),
+            high: areas,
+        };
+        let slab = plate_slab(&s).unwrap();
+        assert_eq!((slab.first, slab.last, slab.amax), (1, 2, 100.0));
+        assert!((slab.flatness - 0.98).abs() < 1e-12);
+        // Simpson's rule of a constant section is section x length: 50 x 1 below the plate,
+        // 20 x 6 above it.
+        let (above, below) = rib_volumes(&s, &bounds, &slab).unwrap();
+        assert!((above - 120.0).abs() < 1e-9, "{above}");
+        assert!((below - 50.0).abs() < 1e-9, "{below}");
+        // A largest slab whose section falls from 100 to 80 mm² across it is a sloped wall.
+        let sloped = Sections {
+            low: vec![100.0],
+            mid: vec![100.0],
+            high: vec![80.0],
+        };
+        let e = plate_slab(&sloped).err().unwrap();
+        assert!(e.contains("changes by 20.00 %"), "{e}");
+        // Nothing beyond the slab: a solid, no ribs.
+        let solid = Sections {
+            low: vec![100.0],
+            mid: vec![100.0],
+            high: vec![100.0],
+        };
+        let slab = plate_slab(&solid).unwrap();
+        let e = rib_volumes(&solid, &[0.0, 5.0], &slab).err().unwrap();
+        assert!(e.contains("a solid without ribs"), "{e}");
+    }
 
     #[test]
     fn finds_every_sample_plate_and_refuses_the_block() {
