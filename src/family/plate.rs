@@ -49,16 +49,21 @@ pub struct Lattices {
     pub reports: Vec<Option<LatticeReport>>,
 }
 
+/// The diagonal of a member's bounding box (1 mm for an empty part), which its snap
+/// distance scales with.
+fn part_diagonal_mm(s: &Split) -> f64 {
+    s.prepared
+        .part
+        .bounds()
+        .map(|b| b.diagonal())
+        .unwrap_or(1.0)
+}
+
 /// The interface frame of a split member (the split's footprint frame), as `plan` builds it.
 fn own_frame(s: &Split) -> InterfaceFrame {
     let sp = s.split();
     let f = &sp.footprint;
-    let diag = s
-        .prepared
-        .part
-        .bounds()
-        .map(|b| b.diagonal())
-        .unwrap_or(1.0);
+    let diag = part_diagonal_mm(s);
     InterfaceFrame {
         normal: Vector3::from(sp.facts.plane_normal),
         origin_mm: Point3::from(f.origin_mm),
@@ -166,12 +171,7 @@ fn member_lattice(
     // hold for every member), and the result goes back.
     let to_ref = plan.ref_to_common.inverse() * member_to_common;
     let back = to_ref.inverse();
-    let diag = s
-        .prepared
-        .part
-        .bounds()
-        .map(|b| b.diagonal())
-        .unwrap_or(1.0);
+    let diag = part_diagonal_mm(s);
     let frame = InterfaceFrame {
         snap_mm: crate::split::SNAP_FRACTION * diag,
         ..plan.frame
