@@ -251,153 +251,187 @@ fn check(table: &str, name: &str, values: &[(&str, f64, Rule)]) -> Result<(), St
 
 impl FffPrinter {
     fn validate(&self, name: &str) -> Result<(), String> {
+        // One table in groups, checked in order: the first value out of its range is the error.
+        check("fff", name, &self.line_rules())?;
+        check("fff", name, &self.speed_rules())?;
+        check("fff", name, &self.motion_rules())?;
+        check("fff", name, &self.retract_and_cooling_rules())?;
+        check("fff", name, &self.machine_rules())
+    }
+
+    /// The extrusion: the nozzle, the line widths, the layers, the perimeters and the infill.
+    fn line_rules(&self) -> Vec<(&'static str, f64, Rule)> {
+        use Rule::*;
+        vec![
+            ("nozzle_mm", self.nozzle_mm, Positive),
+            ("extrusion_width_mm", self.extrusion_width_mm, Positive),
+            (
+                "first_layer_extrusion_width_mm",
+                self.first_layer_extrusion_width_mm,
+                Positive,
+            ),
+            (
+                "top_infill_extrusion_width_mm",
+                self.top_infill_extrusion_width_mm,
+                Positive,
+            ),
+            ("layer_height_mm", self.layer_height_mm, Positive),
+            ("perimeters", self.perimeters as f64, Positive),
+            ("infill_fraction", self.infill_fraction, OpenFraction),
+            (
+                "infill_overlap_fraction",
+                self.infill_overlap_fraction,
+                OpenFraction,
+            ),
+            (
+                "solid_infill_below_area_mm2",
+                self.solid_infill_below_area_mm2,
+                NonNegative,
+            ),
+        ]
+    }
+
+    /// The speed of each kind of line and of travel, and the volumetric limit.
+    fn speed_rules(&self) -> Vec<(&'static str, f64, Rule)> {
+        use Rule::*;
+        vec![
+            (
+                "external_perimeter_speed_mm_s",
+                self.external_perimeter_speed_mm_s,
+                Positive,
+            ),
+            ("perimeter_speed_mm_s", self.perimeter_speed_mm_s, Positive),
+            (
+                "small_perimeter_speed_mm_s",
+                self.small_perimeter_speed_mm_s,
+                Positive,
+            ),
+            (
+                "small_perimeter_radius_mm",
+                self.small_perimeter_radius_mm,
+                NonNegative,
+            ),
+            ("infill_speed_mm_s", self.infill_speed_mm_s, Positive),
+            (
+                "solid_infill_speed_mm_s",
+                self.solid_infill_speed_mm_s,
+                Positive,
+            ),
+            (
+                "top_solid_infill_speed_mm_s",
+                self.top_solid_infill_speed_mm_s,
+                Positive,
+            ),
+            ("bridge_speed_mm_s", self.bridge_speed_mm_s, Positive),
+            (
+                "first_layer_speed_mm_s",
+                self.first_layer_speed_mm_s,
+                Positive,
+            ),
+            ("travel_speed_mm_s", self.travel_speed_mm_s, Positive),
+            (
+                "max_volumetric_speed_mm3_s",
+                self.max_volumetric_speed_mm3_s,
+                Positive,
+            ),
+        ]
+    }
+
+    /// The accelerations and jerks of the motion planner, and the z axis.
+    fn motion_rules(&self) -> Vec<(&'static str, f64, Rule)> {
+        use Rule::*;
+        vec![
+            (
+                "perimeter_acceleration_mm_s2",
+                self.perimeter_acceleration_mm_s2,
+                Positive,
+            ),
+            (
+                "infill_acceleration_mm_s2",
+                self.infill_acceleration_mm_s2,
+                Positive,
+            ),
+            (
+                "bridge_acceleration_mm_s2",
+                self.bridge_acceleration_mm_s2,
+                Positive,
+            ),
+            (
+                "first_layer_acceleration_mm_s2",
+                self.first_layer_acceleration_mm_s2,
+                Positive,
+            ),
+            (
+                "travel_acceleration_mm_s2",
+                self.travel_acceleration_mm_s2,
+                Positive,
+            ),
+            (
+                "max_acceleration_xy_mm_s2",
+                self.max_acceleration_xy_mm_s2,
+                Positive,
+            ),
+            (
+                "max_acceleration_extruding_mm_s2",
+                self.max_acceleration_extruding_mm_s2,
+                Positive,
+            ),
+            ("max_jerk_xy_mm_s", self.max_jerk_xy_mm_s, NonNegative),
+            ("max_speed_z_mm_s", self.max_speed_z_mm_s, Positive),
+            (
+                "max_acceleration_z_mm_s2",
+                self.max_acceleration_z_mm_s2,
+                Positive,
+            ),
+            ("max_jerk_z_mm_s", self.max_jerk_z_mm_s, NonNegative),
+        ]
+    }
+
+    /// Retraction and the slowdown of short layers.
+    fn retract_and_cooling_rules(&self) -> Vec<(&'static str, f64, Rule)> {
+        use Rule::*;
+        vec![
+            ("retract_length_mm", self.retract_length_mm, NonNegative),
+            ("retract_speed_mm_s", self.retract_speed_mm_s, Positive),
+            (
+                "max_acceleration_retracting_mm_s2",
+                self.max_acceleration_retracting_mm_s2,
+                Positive,
+            ),
+            ("retract_lift_mm", self.retract_lift_mm, NonNegative),
+            (
+                "retract_before_travel_mm",
+                self.retract_before_travel_mm,
+                NonNegative,
+            ),
+            (
+                "slowdown_below_layer_time_s",
+                self.slowdown_below_layer_time_s,
+                NonNegative,
+            ),
+            ("min_print_speed_mm_s", self.min_print_speed_mm_s, Positive),
+        ]
+    }
+
+    /// The build volume and what an hour, a build and a part cost in time and energy.
+    fn machine_rules(&self) -> Vec<(&'static str, f64, Rule)> {
         use Rule::*;
         let [bx, by, bz] = self.build_volume_mm;
-        check(
-            "fff",
-            name,
-            &[
-                ("nozzle_mm", self.nozzle_mm, Positive),
-                ("extrusion_width_mm", self.extrusion_width_mm, Positive),
-                (
-                    "first_layer_extrusion_width_mm",
-                    self.first_layer_extrusion_width_mm,
-                    Positive,
-                ),
-                (
-                    "top_infill_extrusion_width_mm",
-                    self.top_infill_extrusion_width_mm,
-                    Positive,
-                ),
-                ("layer_height_mm", self.layer_height_mm, Positive),
-                ("perimeters", self.perimeters as f64, Positive),
-                ("infill_fraction", self.infill_fraction, OpenFraction),
-                (
-                    "infill_overlap_fraction",
-                    self.infill_overlap_fraction,
-                    OpenFraction,
-                ),
-                (
-                    "solid_infill_below_area_mm2",
-                    self.solid_infill_below_area_mm2,
-                    NonNegative,
-                ),
-                (
-                    "external_perimeter_speed_mm_s",
-                    self.external_perimeter_speed_mm_s,
-                    Positive,
-                ),
-                ("perimeter_speed_mm_s", self.perimeter_speed_mm_s, Positive),
-                (
-                    "small_perimeter_speed_mm_s",
-                    self.small_perimeter_speed_mm_s,
-                    Positive,
-                ),
-                (
-                    "small_perimeter_radius_mm",
-                    self.small_perimeter_radius_mm,
-                    NonNegative,
-                ),
-                ("infill_speed_mm_s", self.infill_speed_mm_s, Positive),
-                (
-                    "solid_infill_speed_mm_s",
-                    self.solid_infill_speed_mm_s,
-                    Positive,
-                ),
-                (
-                    "top_solid_infill_speed_mm_s",
-                    self.top_solid_infill_speed_mm_s,
-                    Positive,
-                ),
-                ("bridge_speed_mm_s", self.bridge_speed_mm_s, Positive),
-                (
-                    "first_layer_speed_mm_s",
-                    self.first_layer_speed_mm_s,
-                    Positive,
-                ),
-                ("travel_speed_mm_s", self.travel_speed_mm_s, Positive),
-                (
-                    "max_volumetric_speed_mm3_s",
-                    self.max_volumetric_speed_mm3_s,
-                    Positive,
-                ),
-                (
-                    "perimeter_acceleration_mm_s2",
-                    self.perimeter_acceleration_mm_s2,
-                    Positive,
-                ),
-                (
-                    "infill_acceleration_mm_s2",
-                    self.infill_acceleration_mm_s2,
-                    Positive,
-                ),
-                (
-                    "bridge_acceleration_mm_s2",
-                    self.bridge_acceleration_mm_s2,
-                    Positive,
-                ),
-                (
-                    "first_layer_acceleration_mm_s2",
-                    self.first_layer_acceleration_mm_s2,
-                    Positive,
-                ),
-                (
-                    "travel_acceleration_mm_s2",
-                    self.travel_acceleration_mm_s2,
-                    Positive,
-                ),
-                (
-                    "max_acceleration_xy_mm_s2",
-                    self.max_acceleration_xy_mm_s2,
-                    Positive,
-                ),
-                (
-                    "max_acceleration_extruding_mm_s2",
-                    self.max_acceleration_extruding_mm_s2,
-                    Positive,
-                ),
-                ("max_jerk_xy_mm_s", self.max_jerk_xy_mm_s, NonNegative),
-                ("max_speed_z_mm_s", self.max_speed_z_mm_s, Positive),
-                (
-                    "max_acceleration_z_mm_s2",
-                    self.max_acceleration_z_mm_s2,
-                    Positive,
-                ),
-                ("max_jerk_z_mm_s", self.max_jerk_z_mm_s, NonNegative),
-                ("retract_length_mm", self.retract_length_mm, NonNegative),
-                ("retract_speed_mm_s", self.retract_speed_mm_s, Positive),
-                (
-                    "max_acceleration_retracting_mm_s2",
-                    self.max_acceleration_retracting_mm_s2,
-                    Positive,
-                ),
-                ("retract_lift_mm", self.retract_lift_mm, NonNegative),
-                (
-                    "retract_before_travel_mm",
-                    self.retract_before_travel_mm,
-                    NonNegative,
-                ),
-                (
-                    "slowdown_below_layer_time_s",
-                    self.slowdown_below_layer_time_s,
-                    NonNegative,
-                ),
-                ("min_print_speed_mm_s", self.min_print_speed_mm_s, Positive),
-                ("build_volume_mm[0]", bx, Positive),
-                ("build_volume_mm[1]", by, Positive),
-                ("build_volume_mm[2]", bz, Positive),
-                ("hourly_rate_eur_h", self.hourly_rate_eur_h, NonNegative),
-                ("power_kw", self.power_kw, NonNegative),
-                ("heatup_s", self.heatup_s, NonNegative),
-                ("heatup_power_kw", self.heatup_power_kw, NonNegative),
-                ("setup_min_per_build", self.setup_min_per_build, NonNegative),
-                (
-                    "removal_min_per_part",
-                    self.removal_min_per_part,
-                    NonNegative,
-                ),
-            ],
-        )
+        vec![
+            ("build_volume_mm[0]", bx, Positive),
+            ("build_volume_mm[1]", by, Positive),
+            ("build_volume_mm[2]", bz, Positive),
+            ("hourly_rate_eur_h", self.hourly_rate_eur_h, NonNegative),
+            ("power_kw", self.power_kw, NonNegative),
+            ("heatup_s", self.heatup_s, NonNegative),
+            ("heatup_power_kw", self.heatup_power_kw, NonNegative),
+            ("setup_min_per_build", self.setup_min_per_build, NonNegative),
+            (
+                "removal_min_per_part",
+                self.removal_min_per_part,
+                NonNegative,
+            ),
+        ]
     }
 }
 

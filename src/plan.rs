@@ -798,124 +798,20 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
     let patches = p
         .patches
         .ok_or("the surface patches were not counted (the part was prepared for split only)")?;
-    // The build and mold-opening axis: the split normal, or for a part without a plate the
-    // axis of its largest section (the part stands on its largest face, whatever its pose).
-    let (n, u, v) = match &p.split {
-        Ok(s) => {
-            // The footprint's axes follow the plate's outline only as far as its fitting
-            // does; the mold plate and the print lie along the part's own edges, whatever
-            // its pose (a turned copy of a part gets the same tool).
-            let (u, v) = min_area_basis(
-                &p.part,
-                &Vector3::from(s.footprint.u_axis),
-                &Vector3::from(s.footprint.v_axis),
-            );
-            (Vector3::from(s.facts.plane_normal), u, v)
-        }
-        Err(_) => {
-            let axis = Unit::new_normalize(Vector3::from(p.whole_axis));
-            let (u, v) = mesh::section::Plane {
-                axis,
-                offset_mm: 0.0,
-            }
-            .basis();
-            // Lay the mold plate and the print along the part's own edges, whatever its pose.
-            let (u, v) = min_area_basis(&p.part, &u, &v);
-            (axis.into_inner(), u, v)
-        }
-    };
+    let (n, u, v) = mold_axes(p);
     let axis = Unit::new_normalize(n);
     let part_size = extents(&p.part, &u, &v, &n);
-    let im_side_actions = p.dfm.as_ref().map_or(0, |d| d.im_side_actions);
-    // The baseplate is printed with the infill that survives the cavity pressure (the insert
-    // pressure check), where that is more than the printer's.
-    let mut plate_fff = opts.fff.clone();
-    if let Some(pct) = p.dfm.as_ref().and_then(|d| d.insert_infill_percent) {
-        plate_fff.infill_fraction = plate_fff.infill_fraction.max(pct / 100.0);
-    }
-    let (part_shape, rib_shape, plate) = match &p.split {
-        Ok(s) => {
-            let f = &s.facts;
-            let rib_wall = f
-                .wall_thickness
-                .as_ref()
-                .map(|w| w.p95_mm)
-                .unwrap_or(f.plate_thickness_mm);
-            let part_shape = MoldedShape {
-                volume_mm3: f.part_volume_mm3,
-                projected_area_mm2: split::projected_area(&p.part, &n),
-                // Cooling waits for the thickest section: the plate or the ribs.
-                wall_mm: rib_wall.max(f.plate_thickness_mm),
-                length_mm: part_size[0],
-                width_mm: part_size[1],
-                depth_mm: part_size[2],
-                surface_patches: patches.part,
-                side_actions: im_side_actions,
-            };
-            let rib_shape = MoldedShape {
-                volume_mm3: f.molded_volume_mm3,
-                projected_area_mm2: f.projected_area_mm2,
-                wall_mm: rib_wall,
-                // The rib mold holds the printed baseplate: it is as large and as deep as the part.
-                length_mm: part_size[0],
-                width_mm: part_size[1],
-                depth_mm: part_size[2],
-                surface_patches: patches.molded,
-                side_actions: p.dfm.as_ref().map_or(0, |d| d.hybrid_side_actions),
-            };
-            (
-                part_shape,
-                rib_shape,
-                Ok((&s.baseplate, extents(&s.baseplate, &u, &v, &n))),
-            )
-        }
-        Err(why) => {
-            let part_shape = MoldedShape {
-                volume_mm3: p.part.signed_volume_mm3(),
-                projected_area_mm2: split::projected_area(&p.part, &n),
-                // The whole part cools by its thickest walls.
-                wall_mm: p.part_wall.as_ref().map_or(0.0, |w| w.p95_mm),
-                length_mm: part_size[0],
-                width_mm: part_size[1],
-                depth_mm: part_size[2],
-                surface_patches: patches.part,
-                side_actions: im_side_actions,
-            };
-            let rib_shape = MoldedShape {
-                volume_mm3: 0.0,
-                projected_area_mm2: 0.0,
-                surface_patches: 0,
-                side_actions: 0,
-                ..part_shape
-            };
-            (part_shape, rib_shape, Err(why.clone()))
-        }
-    };
-    let (am, plate) = rayon::join(
-        || {
-            print_body(
-                &p.part,
-                part_size,
-                &axis,
-                &printer,
-                (printed_name, printed),
-                &opts.fff,
-                (opts.annual_volume, &models.economics),
-            )
-        },
-        || {
-            let (baseplate, size) = plate.clone()?;
-            print_body(
-                baseplate,
-                size,
-                &axis,
-                &printer,
-                (printed_name, printed),
-                &plate_fff,
-                (opts.annual_volume, &models.economics),
-            )
-            .map_err(|why| format!("the baseplate cannot be printed: {why}"))
-        },
+    let plate_fff = plate_fff_settings(p, &opts.fff);
+    let (part_shape, rib_shape, plate) = molded_shapes(p, patches, &n, (&u, &v), part_size);
+    let (am, plate) = print_part_and_plate(
+        p,
+        part_size,
+        plate,
+        &axis,
+        &printer,
+        (printed_name, printed),
+        (&opts.fff, &plate_fff),
+        (opts.annual_volume, &models.economics),
     );
     let time = |r: &Result<(PrintRun, PrintEstimate), String>| {
         r.as_ref().ok().map(|(run, _)| run.time_per_part_s)
@@ -935,41 +831,7 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
         fleet: opts.fleet,
         fleet_printers: opts.fleet_printers,
     };
-    // `--years` replaces the model's amortization period for this estimate only.
-    let economics = opts
-        .amortization_years
-        .map(|years| crate::models::Economics {
-            amortization_years: years,
-            ..models.economics.clone()
-        });
-    let route_models = RouteModels {
-        molding: &models.molding,
-        economics: economics.as_ref().unwrap_or(&models.economics),
-    };
-    let mut comparison = process::compare_routes(&inputs, &route_models, opts.annual_volume);
-    // A route with an error finding cannot make the part as planned: it is not chosen.
-    let mut withdrawn = Vec::new();
-    if let Some(d) = &p.dfm {
-        for (route, of) in [
-            (process::compare::Route::Hybrid, dfm::RouteOf::Hybrid),
-            (process::compare::Route::Im, dfm::RouteOf::Im),
-        ] {
-            if let Some(reason) = d.blocking_reason(of) {
-                comparison.withdraw(route, reason.clone());
-                withdrawn.push((route, reason));
-            }
-        }
-    }
-    let sensitivity = opts.sensitivity_change.map(|change| {
-        process::sensitivity::sensitivity(
-            &inputs,
-            &route_models,
-            opts.annual_volume,
-            &comparison,
-            &withdrawn,
-            change,
-        )
-    });
+    let (comparison, sensitivity) = compare_without_blocked(p, &inputs, models, opts);
     let (am_run, baseplate_run) = (inputs.am_part.clone(), inputs.am_baseplate.clone());
     Ok(Estimate {
         am_run,
@@ -994,6 +856,209 @@ pub fn estimate(p: &Prepared, job: &SplitJob, opts: &EstimateOptions) -> Result<
             .into_iter()
             .collect(),
     })
+}
+
+/// The build and mold-opening axis n and the part's own edges (u, v) in the plane across it:
+/// the split normal, or for a part without a plate the axis of its largest section (the part
+/// stands on its largest face, whatever its pose).
+fn mold_axes(p: &Prepared) -> (Vector3<f64>, Vector3<f64>, Vector3<f64>) {
+    match &p.split {
+        Ok(s) => {
+            // The footprint's axes follow the plate's outline only as far as its fitting
+            // does; the mold plate and the print lie along the part's own edges, whatever
+            // its pose (a turned copy of a part gets the same tool).
+            let (u, v) = min_area_basis(
+                &p.part,
+                &Vector3::from(s.footprint.u_axis),
+                &Vector3::from(s.footprint.v_axis),
+            );
+            (Vector3::from(s.facts.plane_normal), u, v)
+        }
+        Err(_) => {
+            let axis = Unit::new_normalize(Vector3::from(p.whole_axis));
+            let (u, v) = mesh::section::Plane {
+                axis,
+                offset_mm: 0.0,
+            }
+            .basis();
+            // Lay the mold plate and the print along the part's own edges, whatever its pose.
+            let (u, v) = min_area_basis(&p.part, &u, &v);
+            (axis.into_inner(), u, v)
+        }
+    }
+}
+
+/// The FFF settings the baseplate is printed with: the user's, with the infill that survives
+/// the cavity pressure (the insert pressure check) where that is more than the printer's.
+fn plate_fff_settings(p: &Prepared, fff: &FffSettings) -> FffSettings {
+    let mut plate_fff = fff.clone();
+    if let Some(pct) = p.dfm.as_ref().and_then(|d| d.insert_infill_percent) {
+        plate_fff.infill_fraction = plate_fff.infill_fraction.max(pct / 100.0);
+    }
+    plate_fff
+}
+
+/// The baseplate to print, with its extents along u, v, n, or why the part has none.
+type PlateToPrint<'a> = Result<(&'a mesh::Mesh, [f64; 3]), String>;
+
+/// The molded shapes of the whole part and of its ribs (none without a split), and the
+/// baseplate to print.
+fn molded_shapes<'a>(
+    p: &'a Prepared,
+    patches: SurfacePatches,
+    n: &Vector3<f64>,
+    (u, v): (&Vector3<f64>, &Vector3<f64>),
+    part_size: [f64; 3],
+) -> (MoldedShape, MoldedShape, PlateToPrint<'a>) {
+    let im_side_actions = p.dfm.as_ref().map_or(0, |d| d.im_side_actions);
+    match &p.split {
+        Ok(s) => {
+            let f = &s.facts;
+            let rib_wall = f
+                .wall_thickness
+                .as_ref()
+                .map(|w| w.p95_mm)
+                .unwrap_or(f.plate_thickness_mm);
+            let part_shape = MoldedShape {
+                volume_mm3: f.part_volume_mm3,
+                projected_area_mm2: split::projected_area(&p.part, n),
+                // Cooling waits for the thickest section: the plate or the ribs.
+                wall_mm: rib_wall.max(f.plate_thickness_mm),
+                length_mm: part_size[0],
+                width_mm: part_size[1],
+                depth_mm: part_size[2],
+                surface_patches: patches.part,
+                side_actions: im_side_actions,
+            };
+            let rib_shape = MoldedShape {
+                volume_mm3: f.molded_volume_mm3,
+                projected_area_mm2: f.projected_area_mm2,
+                wall_mm: rib_wall,
+                // The rib mold holds the printed baseplate: it is as large and as deep as the part.
+                length_mm: part_size[0],
+                width_mm: part_size[1],
+                depth_mm: part_size[2],
+                surface_patches: patches.molded,
+                side_actions: p.dfm.as_ref().map_or(0, |d| d.hybrid_side_actions),
+            };
+            (
+                part_shape,
+                rib_shape,
+                Ok((&s.baseplate, extents(&s.baseplate, u, v, n))),
+            )
+        }
+        Err(why) => {
+            let part_shape = MoldedShape {
+                volume_mm3: p.part.signed_volume_mm3(),
+                projected_area_mm2: split::projected_area(&p.part, n),
+                // The whole part cools by its thickest walls.
+                wall_mm: p.part_wall.as_ref().map_or(0.0, |w| w.p95_mm),
+                length_mm: part_size[0],
+                width_mm: part_size[1],
+                depth_mm: part_size[2],
+                surface_patches: patches.part,
+                side_actions: im_side_actions,
+            };
+            let rib_shape = MoldedShape {
+                volume_mm3: 0.0,
+                projected_area_mm2: 0.0,
+                surface_patches: 0,
+                side_actions: 0,
+                ..part_shape
+            };
+            (part_shape, rib_shape, Err(why.clone()))
+        }
+    }
+}
+
+/// What printing a body costs: its print run and estimate, or why it cannot be printed.
+type Printed = Result<(PrintRun, PrintEstimate), String>;
+
+/// The whole part's print (with the user's FFF settings) and the baseplate's (with its own),
+/// side by side.
+#[allow(clippy::too_many_arguments)]
+fn print_part_and_plate(
+    p: &Prepared,
+    part_size: [f64; 3],
+    plate: PlateToPrint,
+    axis: &Unit<Vector3<f64>>,
+    printer: &ChosenPrinter,
+    material: (&str, &Material),
+    (part_fff, plate_fff): (&FffSettings, &FffSettings),
+    volume_and_economics: (f64, &Economics),
+) -> (Printed, Printed) {
+    rayon::join(
+        || {
+            print_body(
+                &p.part,
+                part_size,
+                axis,
+                printer,
+                material,
+                part_fff,
+                volume_and_economics,
+            )
+        },
+        || {
+            let (baseplate, size) = plate.clone()?;
+            print_body(
+                baseplate,
+                size,
+                axis,
+                printer,
+                material,
+                plate_fff,
+                volume_and_economics,
+            )
+            .map_err(|why| format!("the baseplate cannot be printed: {why}"))
+        },
+    )
+}
+
+/// The routes compared (with `--years` for the amortization period), a route with an error
+/// finding withdrawn (it cannot make the part as planned), and the sensitivity of the verdict
+/// when `--sensitivity` asks for it.
+fn compare_without_blocked(
+    p: &Prepared,
+    inputs: &RouteInputs,
+    models: &ModelSet,
+    opts: &EstimateOptions,
+) -> (Comparison, Option<Sensitivity>) {
+    // `--years` replaces the model's amortization period for this estimate only.
+    let economics = opts
+        .amortization_years
+        .map(|years| crate::models::Economics {
+            amortization_years: years,
+            ..models.economics.clone()
+        });
+    let route_models = RouteModels {
+        molding: &models.molding,
+        economics: economics.as_ref().unwrap_or(&models.economics),
+    };
+    let mut comparison = process::compare_routes(inputs, &route_models, opts.annual_volume);
+    let mut withdrawn = Vec::new();
+    if let Some(d) = &p.dfm {
+        for (route, of) in [
+            (process::compare::Route::Hybrid, dfm::RouteOf::Hybrid),
+            (process::compare::Route::Im, dfm::RouteOf::Im),
+        ] {
+            if let Some(reason) = d.blocking_reason(of) {
+                comparison.withdraw(route, reason.clone());
+                withdrawn.push((route, reason));
+            }
+        }
+    }
+    let sensitivity = opts.sensitivity_change.map(|change| {
+        process::sensitivity::sensitivity(
+            inputs,
+            &route_models,
+            opts.annual_volume,
+            &comparison,
+            &withdrawn,
+            change,
+        )
+    });
+    (comparison, sensitivity)
 }
 
 /// Splits a part (nothing written), measures its molded region's walls and estimates the routes.

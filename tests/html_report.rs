@@ -4,6 +4,8 @@
 //! Chromium the tests fail, saying to run scripts/setup: CI runs it first.
 
 mod common;
+#[path = "../benches/common/family_member.rs"]
+mod family_member;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -212,35 +214,22 @@ fn batch_report_renders_in_chromium() {
 /// A family of four: one rib design on an 80 x 50 mm plate (m0), the same turned and moved
 /// (m1), its middle rib 0.4 mm taller (m2: a mold of its own) and on a larger plate (m3).
 fn family(dir: &Path) -> PathBuf {
-    use hybridplan::samples::{Layer, extrude_layers, rect};
+    use family_member::plate_with_ribs;
+    use hybridplan::samples::rect;
     use nalgebra::{Isometry3, Translation3, UnitQuaternion};
     let fam = dir.join("brackets");
     std::fs::create_dir_all(&fam).unwrap();
     let member = |plate_x: f64, taller: bool| {
-        let mut layers = vec![
-            Layer {
-                z0: 0.0,
-                z1: 3.0,
-                rings: vec![rect(0.0, 0.0, plate_x, 50.0)],
-            },
-            Layer {
-                z0: 3.0,
-                z1: 13.0,
-                rings: vec![
-                    rect(10.0, 10.0, 70.0, 12.0),
-                    rect(10.0, 24.0, 70.0, 26.0),
-                    rect(10.0, 38.0, 70.0, 40.0),
-                ],
-            },
-        ];
-        if taller {
-            layers.push(Layer {
-                z0: 13.0,
-                z1: 13.4,
-                rings: vec![rect(10.0, 24.0, 70.0, 26.0)],
-            });
-        }
-        extrude_layers(&layers).expect("valid layers")
+        plate_with_ribs(
+            vec![rect(0.0, 0.0, plate_x, 50.0)],
+            vec![
+                rect(10.0, 10.0, 70.0, 12.0),
+                rect(10.0, 24.0, 70.0, 26.0),
+                rect(10.0, 38.0, 70.0, 40.0),
+            ],
+            13.0,
+            taller.then(|| (rect(10.0, 24.0, 70.0, 26.0), 13.4)),
+        )
     };
     let moved = Isometry3::from_parts(
         Translation3::new(40.0, -25.0, 12.0),

@@ -3,12 +3,14 @@
 //! Read back with the project's own 3MF reader.
 
 mod common;
+#[path = "common/package.rs"]
+mod package;
 
-use std::io::Read;
 use std::path::Path;
 
 use hybridplan::mesh::{self, Mesh};
 use nalgebra::{Isometry3, Translation3, Unit, UnitQuaternion, Vector3};
+use package::{entry, read_back};
 use serde_json::Value;
 
 /// Plans `file` into `out` (JSON on stdout) and returns the report.
@@ -27,17 +29,6 @@ fn plan(file: &Path, out: &Path, extra: &[&str]) -> Value {
     serde_json::from_str(stdout.trim()).unwrap()
 }
 
-/// A file of the 3MF package, as text.
-fn entry(path: &Path, name: &str) -> String {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    let mut text = String::new();
-    z.by_name(name)
-        .unwrap_or_else(|e| panic!("{name} in {}: {e}", path.display()))
-        .read_to_string(&mut text)
-        .unwrap();
-    text
-}
-
 /// The value of `; key = value` in PrusaSlicer's config.
 fn setting<'a>(config: &'a str, key: &str) -> &'a str {
     let head = format!("; {key} = ");
@@ -45,14 +36,6 @@ fn setting<'a>(config: &'a str, key: &str) -> &'a str {
         .lines()
         .find_map(|l| l.strip_prefix(head.as_str()))
         .unwrap_or_else(|| panic!("{key} missing in\n{config}"))
-}
-
-/// The plate as the project's reader gives it (build item transform applied).
-fn read_back(path: &Path) -> Mesh {
-    let checked = mesh::load(path, &Default::default()).unwrap();
-    assert_eq!(checked.report.boundary_edges, 0, "{}", path.display());
-    assert_eq!(checked.report.shells, 1);
-    checked.mesh
 }
 
 /// Area (mm²) of the triangles whose normal points along `dir` (within 1°) and that lie at

@@ -2,6 +2,9 @@
 //! plates with random ribs (proptest): the plate is found with the generator's thickness, both
 //! halves are closed and oriented, and their volumes add up to the part's.
 
+#[path = "common/package.rs"]
+mod package;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -445,7 +448,6 @@ fn split_with_a_lattice_writes_closed_halves_with_matching_pores_and_pins() {
 
 #[test]
 fn infill_mode_keeps_the_meshes_plain_and_puts_the_zone_in_the_3mf_as_a_modifier() {
-    use std::io::Read;
     let dir = tempfile::tempdir().unwrap();
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/ribbed_plate.stl");
     let out = dir.path().join("out");
@@ -470,14 +472,10 @@ fn infill_mode_keeps_the_meshes_plain_and_puts_the_zone_in_the_3mf_as_a_modifier
     // ... and the estimate follows: nothing fills, the bond is the plain interface's.
     assert_eq!(j["expected_fill_depth_mm"], 0.0);
     assert_eq!(j["bond_shear_n"], j["bond_shear_plain_n"]);
-    let mut z =
-        zip::ZipArchive::new(std::fs::File::open(out.join("ribbed_plate.split.3mf")).unwrap())
-            .unwrap();
-    let mut config = String::new();
-    z.by_name("Metadata/Slic3r_PE_model.config")
-        .unwrap()
-        .read_to_string(&mut config)
-        .unwrap();
+    let config = package::entry(
+        &out.join("ribbed_plate.split.3mf"),
+        "Metadata/Slic3r_PE_model.config",
+    );
     assert!(config.contains(r#"value="interface zone""#));
     assert!(config.contains(r#"key="volume_type" value="ParameterModifier""#));
     assert!(config.contains(r#"key="fill_density" value="25%""#));

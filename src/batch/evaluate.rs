@@ -1,17 +1,19 @@
 //! The one place where a catalog entry becomes its row's figures: [`COLUMNS`] names them (in
 //! output order) and [`evaluate`] computes them. A new figure is a new name in [`COLUMNS`]
-//! and one [`Figures::set`] in [`evaluate`]; the result files, resume and merge follow.
+//! and one [`Figures::set`] in [`evaluate`] (or the step of it its figure belongs to); the
+//! result files, resume and merge follow.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::catalog::CatalogEntry;
+use super::catalog::{CatalogEntry, Overrides};
 use crate::interface::LatticeRequest;
 use crate::mesh::LoadOptions;
 use crate::models::ModelSet;
 use crate::plan::{self, EstimateOptions, MaterialChoice, SplitJob};
+use crate::process::Comparison;
 use crate::process::compare::Route;
 use crate::split::SplitOptions;
 
@@ -188,6 +190,40 @@ impl MeshOutput {
 /// them).
 pub fn evaluate(entry: &CatalogEntry, opts: &EvalOptions) -> Result<Figures, String> {
     let overrides = entry.overrides.as_ref().map_err(Clone::clone)?;
+    let job = row_job(overrides, opts);
+    let estimate_opts = row_estimate_options(overrides, &opts.plan)?;
+    let (prepared, estimate) = match opts.meshes.folder(entry) {
+        None => plan::estimate_part(&entry.path, &job, &estimate_opts),
+        Some(dir) => plan::plan_part(&entry.path, &job, &estimate_opts, &dir)
+            .map(|p| (p.prepared, p.estimate)),
+    }
+    .map_err(|e| reason(&e.to_string(), &entry.path))?;
+
+    let mut figures = Figures::default();
+    set_part_figures(&mut figures, &prepared, &estimate);
+    set_route_figures(&mut figures, &estimate.comparison);
+    let warnings: Vec<&String> = crate::report::split_warnings(&prepared)
+        .chain(&estimate.warnings)
+        .collect();
+    figures.set(
+        "warnings",
+        warnings
+            .iter()
+            .map(|w| w.as_str())
+            .collect::<Vec<_>>()
+            .join("; "),
+    );
+    if let Some(d) = &prepared.dfm {
+        figures.set("dfm_errors", d.count(crate::dfm::Severity::Error));
+        figures.set("dfm_warnings", d.count(crate::dfm::Severity::Warning));
+        figures.set("dfm_kinds", d.kinds().join(" "));
+    }
+    Ok(figures)
+}
+
+/// How the row's part is split: the batch's options with the row's units, normal, height and
+/// materials where it gives them (the baseplate's material defaults to the molded one).
+fn row_job<'a>(overrides: &Overrides, opts: &'a EvalOptions) -> SplitJob<'a> {
     let ps = &opts.plan;
     let material = overrides
         .material
@@ -198,7 +234,7 @@ pub fn evaluate(entry: &CatalogEntry, opts: &EvalOptions) -> Result<Figures, Str
         .clone()
         .or_else(|| ps.baseplate_material.clone())
         .unwrap_or_else(|| material.clone());
-    let job = SplitJob {
+    SplitJob {
         load: LoadOptions {
             units: overrides.units.or(opts.load.units),
             ..opts.load
@@ -215,7 +251,15 @@ pub fn evaluate(entry: &CatalogEntry, opts: &EvalOptions) -> Result<Figures, Str
             molded: material,
             printed,
         },
-    };
+    }
+}
+
+/// The estimate's options for the row: the batch's with the row's printer, volume and
+/// variants where it gives them.
+fn row_estimate_options(
+    overrides: &Overrides,
+    ps: &PlanSettings,
+) -> Result<EstimateOptions, String> {
     let mut estimate_opts = match &overrides.printer {
         Some(p) => ps.estimate.on_printer(&ps.models, p)?,
         None => ps.estimate.clone(),
@@ -226,15 +270,13 @@ pub fn evaluate(entry: &CatalogEntry, opts: &EvalOptions) -> Result<Figures, Str
     if let Some(v) = overrides.variants {
         estimate_opts.variants = u32::try_from(v.max(1)).unwrap_or(u32::MAX);
     }
-    let (prepared, estimate) = match opts.meshes.folder(entry) {
-        None => plan::estimate_part(&entry.path, &job, &estimate_opts),
-        Some(dir) => plan::plan_part(&entry.path, &job, &estimate_opts, &dir)
-            .map(|p| (p.prepared, p.estimate)),
-    }
-    .map_err(|e| reason(&e.to_string(), &entry.path))?;
+    Ok(estimate_opts)
+}
 
+/// The part's figures: its split's (or the whole part's, without a plate), its lattice and
+/// bond, and what it was estimated with.
+fn set_part_figures(figures: &mut Figures, prepared: &plan::Prepared, estimate: &plan::Estimate) {
     let c = &estimate.comparison;
-    let mut figures = Figures::default();
     figures.set("triangles", prepared.part.triangles.len());
     match &prepared.split {
         Ok(split) => {
@@ -279,7 +321,11 @@ pub fn evaluate(entry: &CatalogEntry, opts: &EvalOptions) -> Result<Figures, Str
     if let Some(t) = estimate.baseplate_print_time_s {
         figures.set("baseplate_print_time_s", t);
     }
-    // A route unavailable for the part (no plate: no hybrid route) leaves its cells empty.
+}
+
+/// Each available route's figures, the break-even volumes of cost and CO2, and the best
+/// route. A route unavailable for the part (no plate: no hybrid route) leaves its cells empty.
+fn set_route_figures(figures: &mut Figures, c: &Comparison) {
     for route in Route::ALL {
         let Some(r) = c.routes.get(route).cost() else {
             continue;
@@ -323,23 +369,6 @@ pub fn evaluate(entry: &CatalogEntry, opts: &EvalOptions) -> Result<Figures, Str
     if let Some(best) = c.best_route {
         figures.set("best_route", best.name());
     }
-    let warnings: Vec<&String> = crate::report::split_warnings(&prepared)
-        .chain(&estimate.warnings)
-        .collect();
-    figures.set(
-        "warnings",
-        warnings
-            .iter()
-            .map(|w| w.as_str())
-            .collect::<Vec<_>>()
-            .join("; "),
-    );
-    if let Some(d) = &prepared.dfm {
-        figures.set("dfm_errors", d.count(crate::dfm::Severity::Error));
-        figures.set("dfm_warnings", d.count(crate::dfm::Severity::Warning));
-        figures.set("dfm_kinds", d.kinds().join(" "));
-    }
-    Ok(figures)
 }
 
 /// The error's reason without the leading "FILE: " that the lower layers' messages carry.

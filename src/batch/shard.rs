@@ -32,8 +32,22 @@ pub enum MergeError {
 /// `out`: the rows of all in catalog order, byte for byte as the shards wrote them, with the
 /// timings and a summary. Every shard must be there once and complete.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Summary, MergeError> {
+    let (shards, first_record) = read_shards(dirs, out)?;
+    let count = first_record.shard.map_or(1, |s| s.count);
+    check_all_shards(&shards, count)?;
+    let (rows, timings) = gather_rows(&shards, count, first_record.entries)?;
+    write_merged(out, first_record, &rows, &timings)
+}
+
+/// The shard folders by shard index, each with its run record.
+type ShardFolders = BTreeMap<usize, (PathBuf, RunRecord)>;
+
+/// The shard folders by shard index, each with its run record, and the first folder's
+/// record. Refused: `out` among the inputs, a folder that is not a batch's, folders of
+/// different runs or different --shard splits, a shard given twice, no folders.
+fn read_shards(dirs: &[PathBuf], out: &Path) -> Result<(ShardFolders, RunRecord), MergeError> {
     let inputs = |m: String| MergeError::Inputs(m);
-    let mut shards: BTreeMap<usize, (PathBuf, RunRecord)> = BTreeMap::new();
+    let mut shards: ShardFolders = BTreeMap::new();
     let mut first: Option<(PathBuf, RunRecord)> = None;
     let out_real = std::fs::canonicalize(out).ok();
     for dir in dirs {
@@ -51,25 +65,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Summary, MergeError> {
             ))
         })?;
         if let Some((first_dir, first_record)) = &first {
-            if let Some(why) = first_record.mismatch(&record) {
-                return Err(inputs(format!(
-                    "{} and {} are not shards of one run: {} has {why}",
-                    first_dir.display(),
-                    dir.display(),
-                    dir.display()
-                )));
-            }
-            if first_record.shard.map(|s| s.count) != record.shard.map(|s| s.count) {
-                let show =
-                    |s: Option<Shard>| s.map_or("unsharded".into(), |s| format!("of {}", s.count));
-                return Err(inputs(format!(
-                    "{} holds a shard {} but {} a shard {}: all must come from one --shard K/N split",
-                    first_dir.display(),
-                    show(first_record.shard),
-                    dir.display(),
-                    show(record.shard)
-                )));
-            }
+            same_run(first_dir, first_record, dir, &record)?;
         } else {
             first = Some((dir.clone(), record.clone()));
         }
@@ -86,13 +82,47 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Summary, MergeError> {
     let Some((_, first_record)) = first else {
         return Err(inputs("no folders to merge".into()));
     };
-    let count = first_record.shard.map_or(1, |s| s.count);
+    Ok((shards, first_record))
+}
+
+/// Whether `dir`'s run is the first folder's: the same options, and shards of the same
+/// --shard K/N split.
+fn same_run(
+    first_dir: &Path,
+    first_record: &RunRecord,
+    dir: &Path,
+    record: &RunRecord,
+) -> Result<(), MergeError> {
+    let inputs = |m: String| MergeError::Inputs(m);
+    if let Some(why) = first_record.mismatch(record) {
+        return Err(inputs(format!(
+            "{} and {} are not shards of one run: {} has {why}",
+            first_dir.display(),
+            dir.display(),
+            dir.display()
+        )));
+    }
+    if first_record.shard.map(|s| s.count) != record.shard.map(|s| s.count) {
+        let show = |s: Option<Shard>| s.map_or("unsharded".into(), |s| format!("of {}", s.count));
+        return Err(inputs(format!(
+            "{} holds a shard {} but {} a shard {}: all must come from one --shard K/N split",
+            first_dir.display(),
+            show(first_record.shard),
+            dir.display(),
+            show(record.shard)
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a merge that lacks any of the `count` shards, naming them and the ones it has.
+fn check_all_shards(shards: &ShardFolders, count: usize) -> Result<(), MergeError> {
     let missing: Vec<String> = (0..count)
         .filter(|k| !shards.contains_key(k))
         .map(|k| format!("{k}/{count}"))
         .collect();
     if !missing.is_empty() {
-        return Err(inputs(format!(
+        return Err(MergeError::Inputs(format!(
             "missing shard{} {} of {count} (have {})",
             if missing.len() > 1 { "s" } else { "" },
             missing.join(", "),
@@ -103,11 +133,22 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Summary, MergeError> {
                 .join(", ")
         )));
     }
+    Ok(())
+}
 
-    let entries = first_record.entries;
+/// Every row's timing, by catalog index.
+type Timings = BTreeMap<usize, store::Timing>;
+
+/// Every shard's rows (of the catalog's `entries`) and timings; a shard lacking any of its
+/// rows is refused, with the command that finishes it.
+fn gather_rows(
+    shards: &ShardFolders,
+    count: usize,
+    entries: usize,
+) -> Result<(BTreeMap<usize, StoredRow>, Timings), MergeError> {
     let mut rows: BTreeMap<usize, StoredRow> = BTreeMap::new();
     let mut timings = BTreeMap::new();
-    for (k, (dir, _)) in &shards {
+    for (k, (dir, _)) in shards {
         let shard = Shard { index: *k, count };
         let mut have = store::read_rows(dir)?;
         let lacking: Vec<usize> = shard
@@ -117,7 +158,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Summary, MergeError> {
         if !lacking.is_empty() {
             let shown: Vec<String> = lacking.iter().take(10).map(|i| i.to_string()).collect();
             let more = if lacking.len() > 10 { ", ..." } else { "" };
-            return Err(inputs(format!(
+            return Err(MergeError::Inputs(format!(
                 "shard {shard} in {} is incomplete: {} of {} rows missing (catalog index {}{more}); \
                  finish it with `hybridplan batch CATALOG --shard {shard} --out {} --resume`",
                 dir.display(),
@@ -131,7 +172,18 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Summary, MergeError> {
         timings.extend(store::read_timings(dir));
         rows.extend(have);
     }
+    Ok((rows, timings))
+}
 
+/// Writes the merged run into `out` (locked while it writes): the run record (unsharded),
+/// the rows and timings, the summary and the report. Refused when `out` holds another
+/// batch's results.
+fn write_merged(
+    out: &Path,
+    first_record: RunRecord,
+    rows: &BTreeMap<usize, StoredRow>,
+    timings: &Timings,
+) -> Result<Summary, MergeError> {
     std::fs::create_dir_all(out).map_err(|source| store::StoreError::Io {
         path: out.to_path_buf(),
         source,
@@ -141,7 +193,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Summary, MergeError> {
     if let Some(existing) = store::RunRecord::read(out)?
         && existing.mismatch(&first_record).is_some()
     {
-        return Err(inputs(format!(
+        return Err(MergeError::Inputs(format!(
             "{} already holds the results of another batch; merge into a new folder",
             out.display()
         )));
@@ -151,10 +203,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Summary, MergeError> {
         ..first_record
     };
     record.write(out).map_err(store::StoreError::from)?;
-    store::rewrite(out, rows.values(), &timings).map_err(store::StoreError::from)?;
-    let summary = Summary::of_rows(rows.values(), &timings, None);
+    store::rewrite(out, rows.values(), timings).map_err(store::StoreError::from)?;
+    let summary = Summary::of_rows(rows.values(), timings, None);
     summary.write(out).map_err(store::StoreError::from)?;
-    super::report::write_report(out, &rows, &timings, &summary).map_err(store::StoreError::from)?;
+    super::report::write_report(out, rows, timings, &summary).map_err(store::StoreError::from)?;
     Ok(summary)
 }
 

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::plate::Lattices;
 use super::{FamilyOptions, MemberRow, MemberSpec, MoldRow, Split};
+use crate::models::{Economics, Material};
 use crate::plan::{self, EstimateOptions};
 use crate::process::compare::{self, Route, RouteCost, RouteInputs, RouteModels};
 use crate::process::molding::MoldedShape;
@@ -90,8 +91,94 @@ pub fn cost_family(
     opts: &FamilyOptions,
 ) -> (FamilyCosts, Vec<Option<Result<MemberCost, String>>>) {
     let models = opts.models;
-    // Each member with its mold's lattice, measured and estimated at its own volume.
-    let estimates: Vec<Option<Result<plan::Estimate, String>>> = splits
+    let estimates = estimate_members(splits, lattices, specs, rows, opts);
+    let printed = models
+        .materials
+        .get(&specs_material(specs).printed)
+        .map(|m| m.1);
+    let molded = models
+        .materials
+        .get(&specs_material(specs).molded)
+        .map(|m| m.1);
+    let total: f64 = rows
+        .iter()
+        .filter(|r| r.status == "ok")
+        .filter_map(|r| r.annual_volume)
+        .sum();
+    let distinct = distinct_parts(splits, molds, to_common, opts.tolerance_mm);
+    let rib_shapes = rib_shapes(molds, &estimates, splits, to_common);
+    let (costed, mut per_member) = costed_members(
+        estimates,
+        rows,
+        &rib_shapes,
+        (printed, molded),
+        distinct,
+        total,
+        opts,
+    );
+    let group_share: Vec<f64> = (0..molds.len())
+        .map(|g| {
+            costed
+                .iter()
+                .filter(|c| c.mold == g)
+                .map(|c| c.weight)
+                .sum()
+        })
+        .collect();
+    let rm = RouteModels {
+        molding: &models.molding,
+        economics: &models.economics,
+    };
+    let family = Family {
+        members: &costed,
+        group_share: &group_share,
+        models: rm,
+    };
+    let volume = total.max(1.0);
+    let at = |r: Route| match family.route(r, volume) {
+        Ok(c) => RouteResult::Available(Box::new(c)),
+        Err(reason) => RouteResult::Unavailable {
+            available: false,
+            reason,
+        },
+    };
+    let routes = Routes {
+        am: at(Route::Am),
+        im: at(Route::Im),
+        hybrid: at(Route::Hybrid),
+    };
+    member_figures(
+        &mut per_member,
+        &family,
+        volume,
+        models.economics.overhead_fraction,
+    );
+    let comparison = family_comparison(&family, &routes, volume, &models.economics);
+    (
+        FamilyCosts {
+            currency: models.economics.currency.clone(),
+            annual_volume: volume,
+            distinct_parts: distinct,
+            rib_molds: molds.len(),
+            routes,
+            break_even_volumes: comparison.break_even_volumes,
+            best_route: comparison.best_route,
+            comparison,
+        },
+        per_member,
+    )
+}
+
+/// Each member with its mold's lattice, measured and estimated at its own volume (`None` for
+/// error rows).
+fn estimate_members(
+    splits: &mut [Option<Split>],
+    lattices: &Lattices,
+    specs: &[MemberSpec],
+    rows: &[MemberRow],
+    opts: &FamilyOptions,
+) -> Vec<Option<Result<plan::Estimate, String>>> {
+    splits
         .par_iter_mut()
         .enumerate()
         .map(|(i, s)| {
@@ -127,24 +214,18 @@ pub fn cost_family(
             }
             Some(plan::estimate(p, &specs[i].job, &o))
         })
-        .collect();
+        .collect()
+}
 
-    let printed = models
-        .materials
-        .get(&specs_material(specs).printed)
-        .map(|m| m.1);
-    let molded = models
-        .materials
-        .get(&specs_material(specs).molded)
-        .map(|m| m.1);
-    let total: f64 = rows
-        .iter()
-        .filter(|r| r.status == "ok")
-        .filter_map(|r| r.annual_volume)
-        .sum();
-    let distinct = distinct_parts(splits, molds, to_common, opts.tolerance_mm);
-    // Each mold's rib shape: its reference's, as large and as deep as the largest plate of
-    // its group (the mold holds each of them), measured along the reference's own axes.
+/// Each mold's rib shape: its reference's, as large and as deep as the largest plate of its
+/// group (the mold holds each of them), measured along the reference's own axes; `None` for
+/// a mold whose reference has no estimate.
+fn rib_shapes(
+    molds: &[MoldRow],
+    estimates: &[Option<Result<plan::Estimate, String>>],
+    splits: &[Option<Split>],
+    to_common: &[Option<Isometry3<f64>>],
+) -> Vec<Option<MoldedShape>> {
     let mut rib_shapes: Vec<Option<MoldedShape>> = Vec::new();
     for mold in molds {
         let r = mold.reference;
@@ -172,85 +253,89 @@ pub fn cost_family(
             ..e.rib_shape
         }));
     }
+    rib_shapes
+}
 
-    let mut per_member: Vec<Option<Result<MemberCost, String>>> = vec![None; splits.len()];
+/// A member's figures before they are costed: every one empty.
+const NOT_COSTED: MemberCost = MemberCost {
+    baseplate_print_time_s: None,
+    baseplate_cost_per_part: None,
+    hybrid_molding_cost_per_part: None,
+    am_print_time_s: None,
+    am_cost_per_part: None,
+    im_cost_per_part: None,
+    hybrid_cost_per_part: None,
+};
+
+/// A member's figures: `None` for an error row, the error where its estimate failed.
+type MemberSlot = Option<Result<MemberCost, String>>;
+
+/// A material of the models, or why it is not there.
+type MaterialOf<'a> = Result<&'a Material, String>;
+
+/// The members ready to be costed (each with its weight in the family's volume `total`, its
+/// mold's rib shape and the family's distinct parts as IM's variants), and each member's
+/// slot for its figures: empty where it is to be costed, the error where its estimate
+/// failed, `None` for error rows (and for all when a material is not in the models).
+fn costed_members<'a>(
+    estimates: Vec<Option<Result<plan::Estimate, String>>>,
+    rows: &[MemberRow],
+    rib_shapes: &[Option<MoldedShape>],
+    materials: (MaterialOf<'a>, MaterialOf<'a>),
+    distinct: usize,
+    total: f64,
+    opts: &FamilyOptions,
+) -> (Vec<Costed<'a>>, Vec<MemberSlot>) {
+    let mut per_member: Vec<MemberSlot> = vec![None; estimates.len()];
     let mut costed: Vec<Costed> = Vec::new();
-    if let (Ok(printed), Ok(molded)) = (printed, molded) {
-        for (i, e) in estimates.into_iter().enumerate() {
-            let Some(e) = e else { continue };
-            let e = match e {
-                Ok(e) => e,
-                Err(why) => {
-                    per_member[i] = Some(Err(format!("estimate: {why}")));
-                    continue;
-                }
-            };
-            let Some(mold) = rows[i].mold else { continue };
-            let inputs = RouteInputs {
-                am_part: e.am_run.clone(),
-                am_baseplate: e.baseplate_run.clone(),
-                part_shape: e.part_shape,
-                rib_shape: rib_shapes[mold].unwrap_or(e.rib_shape),
-                printed,
-                molded,
-                variants: distinct.max(1) as u32,
-                inserts: opts.estimate.inserts,
-                fleet: opts.estimate.fleet,
-                fleet_printers: opts.estimate.fleet_printers,
-            };
-            costed.push(Costed {
-                weight: rows[i].annual_volume.unwrap_or(0.0) / total.max(1.0),
-                inputs,
-                mold,
-                estimate: e,
-            });
-            per_member[i] = Some(Ok(MemberCost {
-                baseplate_print_time_s: None,
-                baseplate_cost_per_part: None,
-                hybrid_molding_cost_per_part: None,
-                am_print_time_s: None,
-                am_cost_per_part: None,
-                im_cost_per_part: None,
-                hybrid_cost_per_part: None,
-            }));
-        }
+    let (Ok(printed), Ok(molded)) = materials else {
+        return (costed, per_member);
+    };
+    for (i, e) in estimates.into_iter().enumerate() {
+        let Some(e) = e else { continue };
+        let e = match e {
+            Ok(e) => e,
+            Err(why) => {
+                per_member[i] = Some(Err(format!("estimate: {why}")));
+                continue;
+            }
+        };
+        let Some(mold) = rows[i].mold else { continue };
+        let inputs = RouteInputs {
+            am_part: e.am_run.clone(),
+            am_baseplate: e.baseplate_run.clone(),
+            part_shape: e.part_shape,
+            rib_shape: rib_shapes[mold].unwrap_or(e.rib_shape),
+            printed,
+            molded,
+            variants: distinct.max(1) as u32,
+            inserts: opts.estimate.inserts,
+            fleet: opts.estimate.fleet,
+            fleet_printers: opts.estimate.fleet_printers,
+        };
+        costed.push(Costed {
+            weight: rows[i].annual_volume.unwrap_or(0.0) / total.max(1.0),
+            inputs,
+            mold,
+            estimate: e,
+        });
+        per_member[i] = Some(Ok(NOT_COSTED));
     }
-    let group_share: Vec<f64> = (0..molds.len())
-        .map(|g| {
-            costed
-                .iter()
-                .filter(|c| c.mold == g)
-                .map(|c| c.weight)
-                .sum()
-        })
-        .collect();
-    let rm = RouteModels {
-        molding: &models.molding,
-        economics: &models.economics,
-    };
-    let family = Family {
-        members: &costed,
-        group_share: &group_share,
-        models: rm,
-    };
-    let volume = total.max(1.0);
-    let at = |r: Route| match family.route(r, volume) {
-        Ok(c) => RouteResult::Available(Box::new(c)),
-        Err(reason) => RouteResult::Unavailable {
-            available: false,
-            reason,
-        },
-    };
-    let routes = Routes {
-        am: at(Route::Am),
-        im: at(Route::Im),
-        hybrid: at(Route::Hybrid),
-    };
-    // Each member's own figures in the family's set-up.
+    (costed, per_member)
+}
+
+/// Each costed member's own figures in the family's set-up at family volume `volume` (the
+/// slots of `per_member` that hold figures, in the order of `family.members`).
+fn member_figures(
+    per_member: &mut [MemberSlot],
+    family: &Family,
+    volume: f64,
+    overhead_fraction: f64,
+) {
     let mut k = 0;
     for slot in per_member.iter_mut() {
         let Some(Ok(mc)) = slot else { continue };
-        let c = &costed[k];
+        let c = &family.members[k];
         k += 1;
         let one = |r: Route| family.member_route(c, r, volume).ok();
         let hybrid = one(Route::Hybrid);
@@ -260,7 +345,7 @@ pub fn cost_family(
         mc.im_cost_per_part = one(Route::Im).map(|r| r.cost_per_part);
         let molding = hybrid.as_ref().and_then(|r| {
             let m = r.molding.as_ref()?;
-            Some(m.direct_cost() * (1.0 + models.economics.overhead_fraction))
+            Some(m.direct_cost() * (1.0 + overhead_fraction))
         });
         mc.hybrid_molding_cost_per_part = molding;
         mc.baseplate_cost_per_part = hybrid
@@ -269,7 +354,17 @@ pub fn cost_family(
             .map(|(r, m)| r.cost_per_part - m);
         mc.hybrid_cost_per_part = hybrid.map(|r| r.cost_per_part);
     }
-    let volumes = compare::sweep_volumes(&models.economics);
+}
+
+/// The family's routes as `estimate` reports a part's: at family volume `volume`, the
+/// cheapest, the sweep over volumes and the break-even volumes of cost and of CO2.
+fn family_comparison(
+    family: &Family,
+    routes: &Routes,
+    volume: f64,
+    economics: &Economics,
+) -> Comparison {
+    let volumes = compare::sweep_volumes(economics);
     let cost = |r: Route, v: f64| family.route(r, v).ok().map(|c| c.cost_per_part);
     let sweep = compare::sweep_with(volumes.clone(), |r, v| family.route(r, v).ok());
     let be = |a: Route, b: Route| break_even(&volumes, |v| Some(cost(a, v)? - cost(b, v)?));
@@ -285,7 +380,7 @@ pub fn cost_family(
         am_hybrid: co2_be(Route::Am, Route::Hybrid),
         hybrid_im: co2_be(Route::Hybrid, Route::Im),
     };
-    let years = models.economics.amortization_years;
+    let years = economics.amortization_years;
     let total = |b: &BreakEvens| BreakEvens {
         am_im: b.am_im.map(|v| v * years),
         am_hybrid: b.am_hybrid.map(|v| v * years),
@@ -296,9 +391,9 @@ pub fn cost_family(
         .map(|&r| (r, routes.get(r).cost().map(|c| c.cost_per_part)))
         .collect();
     let best_route = compare::cheapest(&costs);
-    let comparison = Comparison {
+    Comparison {
         annual_volume: volume,
-        variants: costed.len() as u32,
+        variants: family.members.len() as u32,
         routes: routes.clone(),
         break_even_volumes,
         amortization_years: years,
@@ -309,20 +404,7 @@ pub fn cost_family(
         sweep,
         // The family's variants are its members: no sweep over them.
         variant_sweep: None,
-    };
-    (
-        FamilyCosts {
-            currency: models.economics.currency.clone(),
-            annual_volume: volume,
-            distinct_parts: distinct,
-            rib_molds: molds.len(),
-            routes,
-            break_even_volumes,
-            best_route,
-            comparison,
-        },
-        per_member,
-    )
+    }
 }
 
 /// The materials of the family (the first member's job: the command gives one for all).

@@ -236,70 +236,24 @@ pub fn evaluate(specs: &[MemberSpec], opts: &FamilyOptions) -> Family {
     let grouped = group(&candidates, &ok, opts.tolerance_mm);
     let registration_s = t1.elapsed().as_secs_f64();
 
-    // Volumes: the members' own, the rest of the family's volume split evenly among the
-    // others.
-    let own: f64 = ok.iter().filter_map(|&i| specs[i].annual_volume).sum();
-    let without = ok
-        .iter()
-        .filter(|&&i| specs[i].annual_volume.is_none())
-        .count();
-    let share = ((opts.estimate.annual_volume - own) / without.max(1) as f64).max(1.0);
+    let share = volume_share(specs, &ok, opts.estimate.annual_volume);
     let volume_of = |i: usize| specs[i].annual_volume.unwrap_or(share);
-
-    let mut members: Vec<MemberRow> = Vec::with_capacity(specs.len());
-    for (i, s) in splits.iter().enumerate() {
-        let row = match s {
-            Err(e) => MemberRow::error(specs[i].name.clone(), e.clone()),
-            Ok(s) => {
-                let f = &s.split().facts;
-                let fam = grouped.family_deviation[i].as_ref().expect("measured");
-                let (mold, own_dev) = grouped.mold_of[i].as_ref().expect("grouped");
-                let from_common = fam.member_to_common.inverse();
-                let worst_member = from_common * fam.worst_common;
-                let differs = fam.max_mm > opts.tolerance_mm;
-                MemberRow {
-                    file: specs[i].name.clone(),
-                    status: "ok",
-                    error: None,
-                    mold: Some(*mold),
-                    deviation_mm: Some(fam.max_mm),
-                    deviation_p95_mm: Some(fam.p95_mm),
-                    worst_at_mm: differs.then(|| worst_member.coords.into()),
-                    worst_at_common_mm: differs.then(|| fam.worst_common.coords.into()),
-                    differs: Some(fam.difference),
-                    change_mm: differs.then_some(fam.change_mm),
-                    mold_deviation_mm: Some(own_dev.max_mm),
-                    registration_fit_mm: Some(own_dev.fit_mm),
-                    molded_volume_mm3: Some(f.molded_volume_mm3),
-                    baseplate_volume_mm3: Some(f.baseplate_volume_mm3),
-                    plate_thickness_mm: Some(f.plate_thickness_mm),
-                    annual_volume: Some(volume_of(i)),
-                    to_common: Some(matrix_rows(&own_dev.member_to_common)),
-                    plate: None,
-                    cost: None,
-                    warnings: f.warnings.clone(),
-                }
-            }
-        };
-        members.push(row);
-    }
-    let molds: Vec<MoldRow> = grouped
-        .molds
+    let mut members: Vec<MemberRow> = splits
         .iter()
         .enumerate()
-        .map(|(id, (reference, list))| MoldRow {
-            id,
-            members: list.clone(),
-            reference: *reference,
-            reference_file: specs[*reference].name.clone(),
-            molded_volume_mm3: members[*reference].molded_volume_mm3.unwrap_or(0.0),
-            max_deviation_mm: list
-                .iter()
-                .filter_map(|&i| grouped.mold_of[i].as_ref().map(|(_, d)| d.max_mm))
-                .fold(0.0, f64::max),
-            annual_volume: list.iter().map(|&i| volume_of(i)).sum(),
+        .map(|(i, s)| match s {
+            Err(e) => MemberRow::error(specs[i].name.clone(), e.clone()),
+            Ok(s) => member_row(
+                &specs[i].name,
+                s,
+                &grouped,
+                i,
+                volume_of(i),
+                opts.tolerance_mm,
+            ),
         })
         .collect();
+    let molds = mold_rows(&grouped, specs, &members, volume_of);
 
     let mut splits: Vec<Option<Split>> = splits.into_iter().map(Result::ok).collect();
     let t2 = Instant::now();
@@ -346,6 +300,85 @@ pub fn evaluate(specs: &[MemberSpec], opts: &FamilyOptions) -> Family {
         mold_meshes: lattices.mold_meshes,
         baseplates: lattices.baseplates,
     }
+}
+
+/// The volume of each split member without one of its own: the rest of the family's
+/// `annual_volume` after the members' own, split evenly among the others (at least 1).
+fn volume_share(specs: &[MemberSpec], ok: &[usize], annual_volume: f64) -> f64 {
+    let own: f64 = ok.iter().filter_map(|&i| specs[i].annual_volume).sum();
+    let without = ok
+        .iter()
+        .filter(|&&i| specs[i].annual_volume.is_none())
+        .count();
+    ((annual_volume - own) / without.max(1) as f64).max(1.0)
+}
+
+/// The row of split member `i` (named `file`, at `annual_volume`): its deviation from the
+/// family's reference and from its mold's, where it differs most (only beyond
+/// `tolerance_mm`), and its split's volumes.
+fn member_row(
+    file: &str,
+    s: &Split,
+    grouped: &Grouped,
+    i: usize,
+    annual_volume: f64,
+    tolerance_mm: f64,
+) -> MemberRow {
+    let f = &s.split().facts;
+    let fam = grouped.family_deviation[i].as_ref().expect("measured");
+    let (mold, own_dev) = grouped.mold_of[i].as_ref().expect("grouped");
+    let from_common = fam.member_to_common.inverse();
+    let worst_member = from_common * fam.worst_common;
+    let differs = fam.max_mm > tolerance_mm;
+    MemberRow {
+        file: file.to_string(),
+        status: "ok",
+        error: None,
+        mold: Some(*mold),
+        deviation_mm: Some(fam.max_mm),
+        deviation_p95_mm: Some(fam.p95_mm),
+        worst_at_mm: differs.then(|| worst_member.coords.into()),
+        worst_at_common_mm: differs.then(|| fam.worst_common.coords.into()),
+        differs: Some(fam.difference),
+        change_mm: differs.then_some(fam.change_mm),
+        mold_deviation_mm: Some(own_dev.max_mm),
+        registration_fit_mm: Some(own_dev.fit_mm),
+        molded_volume_mm3: Some(f.molded_volume_mm3),
+        baseplate_volume_mm3: Some(f.baseplate_volume_mm3),
+        plate_thickness_mm: Some(f.plate_thickness_mm),
+        annual_volume: Some(annual_volume),
+        to_common: Some(matrix_rows(&own_dev.member_to_common)),
+        plate: None,
+        cost: None,
+        warnings: f.warnings.clone(),
+    }
+}
+
+/// The molds' rows: each mold's reference and members, its largest deviation and the volume
+/// of its members.
+fn mold_rows(
+    grouped: &Grouped,
+    specs: &[MemberSpec],
+    members: &[MemberRow],
+    volume_of: impl Fn(usize) -> f64,
+) -> Vec<MoldRow> {
+    grouped
+        .molds
+        .iter()
+        .enumerate()
+        .map(|(id, (reference, list))| MoldRow {
+            id,
+            members: list.clone(),
+            reference: *reference,
+            reference_file: specs[*reference].name.clone(),
+            molded_volume_mm3: members[*reference].molded_volume_mm3.unwrap_or(0.0),
+            max_deviation_mm: list
+                .iter()
+                .filter_map(|&i| grouped.mold_of[i].as_ref().map(|(_, d)| d.max_mm))
+                .fold(0.0, f64::max),
+            annual_volume: list.iter().map(|&i| volume_of(i)).sum(),
+        })
+        .collect()
 }
 
 /// The members grouped into molds.

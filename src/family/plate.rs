@@ -49,16 +49,21 @@ pub struct Lattices {
     pub reports: Vec<Option<LatticeReport>>,
 }
 
+/// The diagonal of a member's bounding box (1 mm for an empty part), which its snap
+/// distance scales with.
+fn part_diagonal_mm(s: &Split) -> f64 {
+    s.prepared
+        .part
+        .bounds()
+        .map(|b| b.diagonal())
+        .unwrap_or(1.0)
+}
+
 /// The interface frame of a split member (the split's footprint frame), as `plan` builds it.
 fn own_frame(s: &Split) -> InterfaceFrame {
     let sp = s.split();
     let f = &sp.footprint;
-    let diag = s
-        .prepared
-        .part
-        .bounds()
-        .map(|b| b.diagonal())
-        .unwrap_or(1.0);
+    let diag = part_diagonal_mm(s);
     InterfaceFrame {
         normal: Vector3::from(sp.facts.plane_normal),
         origin_mm: Point3::from(f.origin_mm),
@@ -91,112 +96,164 @@ pub fn family_lattices(
     for mold in molds {
         let r = mold.reference;
         let Some(rs) = &splits[r] else { continue };
-        let ref_frame = own_frame(rs);
-        let loops = &rs.split().footprint.loops_mm;
-        let ref_to_common = to_common[r].expect("the reference is grouped");
-        // One pore depth for the mold: the user's, or the default of its thinnest plate.
-        let request = opts.lattice.map(|mut q| {
-            if q.depth_mm.is_none() {
-                let thinnest = mold
-                    .members
-                    .iter()
-                    .filter_map(|&i| splits[i].as_ref())
-                    .map(|s| s.split().facts.plate_thickness_mm)
-                    .fold(f64::INFINITY, f64::min);
-                q.depth_mm = interface::default_depth_mm(&printer, thinnest);
-            }
-            q
-        });
-        let built: Vec<(usize, Result<Option<LatticeBuilt>, String>, PlateCheck)> = mold
+        let plan = MoldPlan {
+            reference: r,
+            frame: own_frame(rs),
+            loops: &rs.split().footprint.loops_mm,
+            ref_to_common: to_common[r].expect("the reference is grouped"),
+            request: mold_request(mold, splits, opts.lattice, &printer),
+            printer: &printer,
+            land_mm,
+        };
+        let built: Vec<MemberBuilt> = mold
             .members
             .par_iter()
             .filter_map(|&i| {
                 let s = splits[i].as_ref()?;
-                // The member in the reference's pose: the reference's layout, rings and frame
-                // apply to it bit for bit (a layout decides ties at the footprint's edges, and
-                // the same decision must hold for every member), and the result goes back.
-                let to_ref = ref_to_common.inverse() * to_common[i]?;
-                let back = to_ref.inverse();
-                let diag = s
-                    .prepared
-                    .part
-                    .bounds()
-                    .map(|b| b.diagonal())
-                    .unwrap_or(1.0);
-                let frame = InterfaceFrame {
-                    snap_mm: crate::split::SNAP_FRACTION * diag,
-                    ..ref_frame
-                };
-                let sp = s.split();
-                let moved_mesh = |m: &Mesh| {
-                    let mut m = m.clone();
-                    if i != r {
-                        m.map_vertices(|p| to_ref * p);
-                    }
-                    m
-                };
-                let (baseplate, molded) = (moved_mesh(&sp.baseplate), moved_mesh(&sp.molded));
-                let lattice = match &request {
-                    None => Ok(None),
-                    Some(q) => build(
-                        (&baseplate, &molded, sp.facts.plate_thickness_mm),
-                        &frame,
-                        loops,
-                        q,
-                        &printer,
-                        specs[i].job.models,
-                        &specs[i].job.materials,
-                    )
-                    .map(|b| {
-                        Some(if i == r {
-                            b
-                        } else {
-                            let mut b = b;
-                            b.baseplate.map_vertices(|p| back * p);
-                            b.molded.map_vertices(|p| back * p);
-                            b
-                        })
-                    }),
-                };
-                let mut check = check_plate(&baseplate, &frame, loops, land_mm, &back);
-                match &lattice {
-                    Ok(Some(b)) => {
-                        check.pores = b.report.pores;
-                        check.pore_depth_mm = (b.report.pores > 0).then_some(b.report.depth_mm);
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        check.lattice_fits = false;
-                        check
-                            .plate_problems
-                            .push(format!("the mold's lattice: {e}"));
-                    }
-                }
-                Some((i, lattice, check))
+                Some(member_lattice(&plan, i, s, to_common[i]?, &specs[i]))
             })
             .collect();
-        let mut mold_mesh = rs.split().molded.clone();
-        let mut mold_report = None;
-        for (i, lattice, check) in built {
-            let s = splits[i].as_ref().expect("built for a split member");
-            let (b, m, rep) = match lattice {
-                Ok(Some(b)) => (b.baseplate, b.molded, Some(b.report)),
-                _ => (s.split().baseplate.clone(), s.split().molded.clone(), None),
-            };
-            if i == r {
-                mold_mesh = m.clone();
-                mold_report = rep.clone();
-            }
-            out.baseplates[i] = Some(b);
-            out.molded[i] = Some(m);
-            out.reports[i] = rep;
-            out.checks[i] = Some(check);
-        }
-        mold_mesh.map_vertices(|p| ref_to_common * p);
-        out.mold_meshes.push(mold_mesh);
-        out.mold_reports.push(mold_report);
+        collect_mold(&mut out, rs, &plan, built, splits);
     }
     out
+}
+
+/// What every member of one mold is built and checked with: its reference's interface frame,
+/// footprint and pose in the common frame, the mold's one lattice request, the printer and
+/// the shut-off land.
+struct MoldPlan<'a> {
+    reference: usize,
+    frame: InterfaceFrame,
+    loops: &'a [Vec<[f64; 2]>],
+    ref_to_common: Isometry3<f64>,
+    request: Option<interface::LatticeRequest>,
+    printer: &'a models::Printer,
+    land_mm: f64,
+}
+
+/// A member's lattice (in its own coordinates; `None` without a request) and its plate check.
+type MemberBuilt = (usize, Result<Option<LatticeBuilt>, String>, PlateCheck);
+
+/// The mold's lattice request with one pore depth for the mold: the user's, or the default
+/// of its thinnest plate.
+fn mold_request(
+    mold: &MoldRow,
+    splits: &[Option<Split>],
+    lattice: Option<interface::LatticeRequest>,
+    printer: &models::Printer,
+) -> Option<interface::LatticeRequest> {
+    lattice.map(|mut q| {
+        if q.depth_mm.is_none() {
+            let thinnest = mold
+                .members
+                .iter()
+                .filter_map(|&i| splits[i].as_ref())
+                .map(|s| s.split().facts.plate_thickness_mm)
+                .fold(f64::INFINITY, f64::min);
+            q.depth_mm = interface::default_depth_mm(printer, thinnest);
+        }
+        q
+    })
+}
+
+/// Member `i`'s lattice, built in the reference's pose and moved back, and its plate checked
+/// against the mold's footprint and land.
+fn member_lattice(
+    plan: &MoldPlan,
+    i: usize,
+    s: &Split,
+    member_to_common: Isometry3<f64>,
+    spec: &MemberSpec,
+) -> MemberBuilt {
+    let r = plan.reference;
+    // The member in the reference's pose: the reference's layout, rings and frame apply to it
+    // bit for bit (a layout decides ties at the footprint's edges, and the same decision must
+    // hold for every member), and the result goes back.
+    let to_ref = plan.ref_to_common.inverse() * member_to_common;
+    let back = to_ref.inverse();
+    let diag = part_diagonal_mm(s);
+    let frame = InterfaceFrame {
+        snap_mm: crate::split::SNAP_FRACTION * diag,
+        ..plan.frame
+    };
+    let sp = s.split();
+    let moved_mesh = |m: &Mesh| {
+        let mut m = m.clone();
+        if i != r {
+            m.map_vertices(|p| to_ref * p);
+        }
+        m
+    };
+    let (baseplate, molded) = (moved_mesh(&sp.baseplate), moved_mesh(&sp.molded));
+    let lattice = match &plan.request {
+        None => Ok(None),
+        Some(q) => build(
+            (&baseplate, &molded, sp.facts.plate_thickness_mm),
+            &frame,
+            plan.loops,
+            q,
+            plan.printer,
+            spec.job.models,
+            &spec.job.materials,
+        )
+        .map(|b| {
+            Some(if i == r {
+                b
+            } else {
+                let mut b = b;
+                b.baseplate.map_vertices(|p| back * p);
+                b.molded.map_vertices(|p| back * p);
+                b
+            })
+        }),
+    };
+    let mut check = check_plate(&baseplate, &frame, plan.loops, plan.land_mm, &back);
+    match &lattice {
+        Ok(Some(b)) => {
+            check.pores = b.report.pores;
+            check.pore_depth_mm = (b.report.pores > 0).then_some(b.report.depth_mm);
+        }
+        Ok(None) => {}
+        Err(e) => {
+            check.lattice_fits = false;
+            check
+                .plate_problems
+                .push(format!("the mold's lattice: {e}"));
+        }
+    }
+    (i, lattice, check)
+}
+
+/// Files a mold's members into `out`: each member's meshes (its lattice's, or its split's
+/// where none was built), report and check, and the mold's molded region (its reference's,
+/// in the common frame) and report.
+fn collect_mold(
+    out: &mut Lattices,
+    rs: &Split,
+    plan: &MoldPlan,
+    built: Vec<MemberBuilt>,
+    splits: &[Option<Split>],
+) {
+    let mut mold_mesh = rs.split().molded.clone();
+    let mut mold_report = None;
+    for (i, lattice, check) in built {
+        let s = splits[i].as_ref().expect("built for a split member");
+        let (b, m, rep) = match lattice {
+            Ok(Some(b)) => (b.baseplate, b.molded, Some(b.report)),
+            _ => (s.split().baseplate.clone(), s.split().molded.clone(), None),
+        };
+        if i == plan.reference {
+            mold_mesh = m.clone();
+            mold_report = rep.clone();
+        }
+        out.baseplates[i] = Some(b);
+        out.molded[i] = Some(m);
+        out.reports[i] = rep;
+        out.checks[i] = Some(check);
+    }
+    mold_mesh.map_vertices(|p| plan.ref_to_common * p);
+    out.mold_meshes.push(mold_mesh);
+    out.mold_reports.push(mold_report);
 }
 
 /// The lattice of `request` laid out on `loops` in `frame`, built into a member's baseplate

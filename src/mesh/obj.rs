@@ -186,17 +186,7 @@ pub fn read_obj(path: &Path, mut reader: impl BufRead) -> Result<RawMesh, MeshEr
         line,
         detail,
     };
-    let mut positions: Vec<[f32; 3]> = Vec::new();
-    // Triangles as 0-based indices into `positions`, welded at the end.
-    let mut triangles: Vec<[u32; 3]> = Vec::new();
-    // The largest positive index used and its line: positive indices may refer to vertices
-    // defined further down (some writers do), so they are checked at the end.
-    let mut max_forward: Option<(u64, u64)> = None;
-    let mut polygons_fanned = 0u64;
-    let mut free_form: Option<(String, u64)> = None;
-    let mut unknown: Option<(String, u64)> = None;
-    let mut unknown_lines = 0u64;
-    let mut corners: Vec<u32> = Vec::new();
+    let mut obj = ObjState::default();
     let mut buf = Vec::with_capacity(256);
     let mut line_no = 0u64;
     while let Some(line) = next_line(&mut reader, path, &mut line_no, &mut buf)? {
@@ -208,157 +198,209 @@ pub fn read_obj(path: &Path, mut reader: impl BufRead) -> Result<RawMesh, MeshEr
         };
         match keyword {
             b"v" => {
-                let mut p = [0f32; 3];
-                for c in &mut p {
-                    let w = words.next().ok_or_else(|| {
-                        err(line, "vertex needs three coordinates (v x y z)".into())
-                    })?;
-                    *c = std::str::from_utf8(w)
-                        .ok()
-                        .and_then(|s| s.parse::<f32>().ok())
-                        .ok_or_else(|| {
-                            err(
-                                line,
-                                format!("'{}' is not a number", String::from_utf8_lossy(w)),
-                            )
-                        })?;
-                    if !c.is_finite() {
-                        return Err(err(
-                            line,
-                            "non-finite coordinate (NaN, infinity or beyond 32-bit floats)".into(),
-                        ));
-                    }
-                }
-                if positions.len() as u64 >= MAX_VERTICES {
+                let p = parse_position(&mut words).map_err(|d| err(line, d))?;
+                if obj.positions.len() as u64 >= MAX_VERTICES {
                     return Err(MeshError::TooManyVertices {
                         path: path.to_path_buf(),
-                        count: positions.len() as u64 + 1,
+                        count: obj.positions.len() as u64 + 1,
                         limit: MAX_VERTICES,
                     });
                 }
-                positions.push(p);
+                obj.positions.push(p);
             }
-            b"f" => {
-                corners.clear();
-                for w in words {
-                    let index = w.split(|&b| b == b'/').next().unwrap_or_default();
-                    let text = std::str::from_utf8(index).unwrap_or_default();
-                    let i: i64 = text.parse().map_err(|_| {
-                        err(
-                            line,
-                            format!(
-                                "'{}' is not a vertex index (a face corner is v, v/vt, v//vn or v/vt/vn)",
-                                String::from_utf8_lossy(w)
-                            ),
-                        )
-                    })?;
-                    let defined = positions.len() as i64;
-                    let zero_based = match i {
-                        0 => {
-                            return Err(err(
-                                line,
-                                "vertex index 0: OBJ indices start at 1 (or count back from -1)"
-                                    .into(),
-                            ));
-                        }
-                        i if i < 0 => {
-                            if -i > defined {
-                                return Err(err(
-                                    line,
-                                    format!(
-                                        "vertex index {i} reaches before the first vertex: only {defined} are defined so far"
-                                    ),
-                                ));
-                            }
-                            defined + i
-                        }
-                        i => {
-                            if i > MAX_VERTICES as i64 {
-                                return Err(err(
-                                    line,
-                                    format!(
-                                        "vertex index {i} is beyond hybridplan's limit of {MAX_VERTICES} vertices"
-                                    ),
-                                ));
-                            }
-                            if i > defined && max_forward.is_none_or(|(m, _)| i as u64 > m) {
-                                max_forward = Some((i as u64, line));
-                            }
-                            i - 1
-                        }
-                    };
-                    corners.push(zero_based as u32);
-                }
-                if corners.len() < 3 {
-                    return Err(err(
-                        line,
-                        format!("face has {} vertices, needs at least 3", corners.len()),
-                    ));
-                }
-                if corners.len() > 3 {
-                    polygons_fanned += 1;
-                }
-                if (triangles.len() + corners.len() - 2) as u64 > MAX_VERTICES {
-                    return Err(err(
-                        line,
-                        format!("more than hybridplan's limit of {MAX_VERTICES} triangles"),
-                    ));
-                }
-                for k in 1..corners.len() - 1 {
-                    triangles.push([corners[0], corners[k], corners[k + 1]]);
-                }
-            }
+            b"f" => obj.face(words, line).map_err(|d| err(line, d))?,
             k if FREE_FORM.contains(&k) => {
-                free_form.get_or_insert_with(|| (String::from_utf8_lossy(k).into_owned(), line));
+                obj.free_form
+                    .get_or_insert_with(|| (String::from_utf8_lossy(k).into_owned(), line));
             }
             k if KEYWORDS.contains(&k) => {}
             k => {
-                unknown_lines += 1;
-                unknown.get_or_insert_with(|| (String::from_utf8_lossy(k).into_owned(), line));
+                obj.unknown_lines += 1;
+                obj.unknown
+                    .get_or_insert_with(|| (String::from_utf8_lossy(k).into_owned(), line));
             }
         }
     }
-    if let Some((index, line)) = max_forward
-        && index > positions.len() as u64
-    {
-        return Err(err(
-            line,
-            format!(
-                "vertex index {index} is out of range: the file defines {} vertices",
-                positions.len()
-            ),
-        ));
+    obj.finish(path)
+}
+
+/// What [`read_obj`] has read so far.
+#[derive(Default)]
+struct ObjState {
+    positions: Vec<[f32; 3]>,
+    /// Triangles as 0-based indices into `positions`, welded at the end.
+    triangles: Vec<[u32; 3]>,
+    /// The largest positive index used and its line: positive indices may refer to vertices
+    /// defined further down (some writers do), so they are checked at the end.
+    max_forward: Option<(u64, u64)>,
+    polygons_fanned: u64,
+    /// The first free-form statement and its line.
+    free_form: Option<(String, u64)>,
+    /// The first statement that is not OBJ, its line, and how many such lines there are.
+    unknown: Option<(String, u64)>,
+    unknown_lines: u64,
+    /// The current face's corners (kept to reuse its allocation).
+    corners: Vec<u32>,
+}
+
+/// The three coordinates of a `v` statement (what follows `v`).
+fn parse_position<'a>(words: &mut impl Iterator<Item = &'a [u8]>) -> Result<[f32; 3], String> {
+    let mut p = [0f32; 3];
+    for c in &mut p {
+        let w = words
+            .next()
+            .ok_or_else(|| "vertex needs three coordinates (v x y z)".to_string())?;
+        *c = std::str::from_utf8(w)
+            .ok()
+            .and_then(|s| s.parse::<f32>().ok())
+            .ok_or_else(|| format!("'{}' is not a number", String::from_utf8_lossy(w)))?;
+        if !c.is_finite() {
+            return Err("non-finite coordinate (NaN, infinity or beyond 32-bit floats)".into());
+        }
     }
-    if triangles.is_empty() {
-        // Text that has no faces and lines that are not OBJ was never an OBJ file.
-        if let Some((word, line)) = unknown {
-            return Err(MeshError::NotMesh {
+    Ok(p)
+}
+
+impl ObjState {
+    /// An `f` statement at `line` (its corners `words`): its triangles, a fan from the first
+    /// corner for a polygon. The error is the detail of the message.
+    fn face<'a>(&mut self, words: impl Iterator<Item = &'a [u8]>, line: u64) -> Result<(), String> {
+        self.corners.clear();
+        for w in words {
+            let corner = self.corner(w, line)?;
+            self.corners.push(corner);
+        }
+        let corners = &self.corners;
+        if corners.len() < 3 {
+            return Err(format!(
+                "face has {} vertices, needs at least 3",
+                corners.len()
+            ));
+        }
+        if corners.len() > 3 {
+            self.polygons_fanned += 1;
+        }
+        if (self.triangles.len() + corners.len() - 2) as u64 > MAX_VERTICES {
+            return Err(format!(
+                "more than hybridplan's limit of {MAX_VERTICES} triangles"
+            ));
+        }
+        for k in 1..corners.len() - 1 {
+            self.triangles
+                .push([corners[0], corners[k], corners[k + 1]]);
+        }
+        Ok(())
+    }
+
+    /// A face corner `w` (v, v/vt, v//vn or v/vt/vn) at `line` as a 0-based vertex index: a
+    /// negative index counts back from the last vertex defined so far; a positive one past it
+    /// is remembered for the check at the end.
+    fn corner(&mut self, w: &[u8], line: u64) -> Result<u32, String> {
+        let index = w.split(|&b| b == b'/').next().unwrap_or_default();
+        let text = std::str::from_utf8(index).unwrap_or_default();
+        let i: i64 = text.parse().map_err(|_| {
+            format!(
+                "'{}' is not a vertex index (a face corner is v, v/vt, v//vn or v/vt/vn)",
+                String::from_utf8_lossy(w)
+            )
+        })?;
+        let defined = self.positions.len() as i64;
+        let zero_based = match i {
+            0 => {
+                return Err(
+                    "vertex index 0: OBJ indices start at 1 (or count back from -1)".into(),
+                );
+            }
+            i if i < 0 => {
+                if -i > defined {
+                    return Err(format!(
+                        "vertex index {i} reaches before the first vertex: only {defined} are defined so far"
+                    ));
+                }
+                defined + i
+            }
+            i => {
+                if i > MAX_VERTICES as i64 {
+                    return Err(format!(
+                        "vertex index {i} is beyond hybridplan's limit of {MAX_VERTICES} vertices"
+                    ));
+                }
+                if i > defined && self.max_forward.is_none_or(|(m, _)| i as u64 > m) {
+                    self.max_forward = Some((i as u64, line));
+                }
+                i - 1
+            }
+        };
+        Ok(zero_based as u32)
+    }
+
+    /// The file read to its end: its forward indices checked, its warnings, and its
+    /// triangles welded.
+    fn finish(self, path: &Path) -> Result<RawMesh, MeshError> {
+        if let Some((index, line)) = self.max_forward
+            && index > self.positions.len() as u64
+        {
+            return Err(MeshError::Obj {
                 path: path.to_path_buf(),
-                detail: format!("line {line}: '{word}' is not an OBJ statement"),
+                line,
+                detail: format!(
+                    "vertex index {index} is out of range: the file defines {} vertices",
+                    self.positions.len()
+                ),
             });
         }
-        return Err(MeshError::NoTriangles {
-            path: path.to_path_buf(),
-        });
+        if self.triangles.is_empty() {
+            // Text that has no faces and lines that are not OBJ was never an OBJ file.
+            if let Some((word, line)) = self.unknown {
+                return Err(MeshError::NotMesh {
+                    path: path.to_path_buf(),
+                    detail: format!("line {line}: '{word}' is not an OBJ statement"),
+                });
+            }
+            return Err(MeshError::NoTriangles {
+                path: path.to_path_buf(),
+            });
+        }
+        let warnings = self.warnings();
+        let (vertices, triangles) = weld(&self.positions, self.triangles);
+        Ok(RawMesh {
+            format: MeshFormat::Obj,
+            vertices,
+            triangles,
+            warnings,
+            unit: None,
+        })
     }
-    let mut warnings = Vec::new();
-    if polygons_fanned > 0 {
-        warnings.push(format!(
-            "{polygons_fanned} faces had more than 3 vertices and were split into triangles (a fan from the first corner: right for convex faces)"
-        ));
+
+    /// What was read in a way the file may not mean, or not read: polygons fanned, free-form
+    /// geometry, lines that are not OBJ.
+    fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let polygons_fanned = self.polygons_fanned;
+        let unknown_lines = self.unknown_lines;
+        if polygons_fanned > 0 {
+            warnings.push(format!(
+                "{polygons_fanned} faces had more than 3 vertices and were split into triangles (a fan from the first corner: right for convex faces)"
+            ));
+        }
+        if let Some((word, line)) = &self.free_form {
+            warnings.push(format!(
+                "free-form geometry ('{word}' at line {line}) is not read: only polygon faces are"
+            ));
+        }
+        if let Some((word, line)) = &self.unknown {
+            warnings.push(format!(
+                "ignored {unknown_lines} lines that are not OBJ statements (the first, '{word}', at line {line})"
+            ));
+        }
+        warnings
     }
-    if let Some((word, line)) = free_form {
-        warnings.push(format!(
-            "free-form geometry ('{word}' at line {line}) is not read: only polygon faces are"
-        ));
-    }
-    if let Some((word, line)) = unknown {
-        warnings.push(format!(
-            "ignored {unknown_lines} lines that are not OBJ statements (the first, '{word}', at line {line})"
-        ));
-    }
-    // Weld exactly, as the STL readers do: exporters write one vertex per face corner, or per
-    // group, and the checks need shared corners shared.
+}
+
+/// The vertices welded exactly, as the STL readers do (exporters write one vertex per face
+/// corner, or per group, and the checks need shared corners shared), and the triangles
+/// indexing them.
+fn weld(positions: &[[f32; 3]], mut triangles: Vec<[u32; 3]>) -> (Vec<[f32; 3]>, Vec<[u32; 3]>) {
     let mut welder = ExactWelder::with_corner_hint(triangles.len() * 3);
     let mut welded = vec![u32::MAX; positions.len()];
     for t in &mut triangles {
@@ -370,13 +412,7 @@ pub fn read_obj(path: &Path, mut reader: impl BufRead) -> Result<RawMesh, MeshEr
             *c = welded[i];
         }
     }
-    Ok(RawMesh {
-        format: MeshFormat::Obj,
-        vertices: welder.vertices,
-        triangles,
-        warnings,
-        unit: None,
-    })
+    (welder.vertices, triangles)
 }
 
 #[cfg(test)]

@@ -301,7 +301,46 @@ pub fn read_3mf(path: &Path, opened: Opened) -> Result<RawMesh, MeshError> {
         )));
     };
     let mut warnings = Vec::new();
-    let root = read_model(&mut pkg, root_index, &root_name, true)?;
+    let (mut models, by_name) = read_parts(&mut pkg, root_index, &root_name, &mut warnings)?;
+    for m in &models {
+        for ext in &m.unknown_required {
+            warnings.push(format!(
+                "{} requires the 3MF extension {ext}, which hybridplan does not read: what it adds to the geometry is missing",
+                m.name
+            ));
+        }
+    }
+    if let Some(index) = pkg.find(PRUSA_CONFIG) {
+        let volumes = read_prusa_config(&mut pkg, index)?;
+        drop_prusa_volumes(&mut models[0], volumes, &mut warnings);
+    }
+    if !models[0].had_build || models[0].items.is_empty() {
+        return Err(pkg.err(format!(
+            "{}: the model has no build items: it places nothing to print",
+            models[0].name
+        )));
+    }
+    let (placements, placed_triangles) = place_build(&models, &by_name, path, &mut warnings)?;
+    let (vertices, triangles) = weld_placements(&pkg, &models, &placements, placed_triangles)?;
+    Ok(RawMesh {
+        format: MeshFormat::ThreeMf,
+        vertices,
+        triangles,
+        warnings,
+        unit: Some(models[0].unit),
+    })
+}
+
+/// The root model part and every model part it names by `p:path` (and they name), each read
+/// once, with the index of each by its lower-case name; a part in another unit than the
+/// root's is read in the root's, with a warning.
+fn read_parts<R: Read + Seek>(
+    pkg: &mut Package<'_, R>,
+    root_index: usize,
+    root_name: &str,
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<Model>, HashMap<String, usize>), MeshError> {
+    let root = read_model(pkg, root_index, root_name, true)?;
     let mut models = vec![root];
     // Model parts named by `p:path`, each read once: the worklist grows as they name others.
     let mut by_name: HashMap<String, usize> = HashMap::new();
@@ -326,7 +365,7 @@ pub fn read_3mf(path: &Path, opened: Opened) -> Result<RawMesh, MeshError> {
                 )));
             };
             let name = part.trim_start_matches('/').to_string();
-            let model = read_model(&mut pkg, index, &name, false)?;
+            let model = read_model(pkg, index, &name, false)?;
             if model.unit != models[0].unit {
                 warnings.push(format!(
                     "{name} declares {} but the root model {}: read in the root model's, as the production extension says",
@@ -339,29 +378,21 @@ pub fn read_3mf(path: &Path, opened: Opened) -> Result<RawMesh, MeshError> {
         }
         next += 1;
     }
-    for m in &models {
-        for ext in &m.unknown_required {
-            warnings.push(format!(
-                "{} requires the 3MF extension {ext}, which hybridplan does not read: what it adds to the geometry is missing",
-                m.name
-            ));
-        }
-    }
-    if let Some(index) = pkg.find(PRUSA_CONFIG) {
-        let volumes = read_prusa_config(&mut pkg, index)?;
-        drop_prusa_volumes(&mut models[0], volumes, &mut warnings);
-    }
-    if !models[0].had_build || models[0].items.is_empty() {
-        return Err(pkg.err(format!(
-            "{}: the model has no build items: it places nothing to print",
-            models[0].name
-        )));
-    }
+    Ok((models, by_name))
+}
 
-    // Every placed mesh, before a vertex is copied.
+/// Every mesh the root model's build places (through components), before a vertex is
+/// copied, and the triangles they hold; objects left out for their type, and a build of
+/// more than one mesh, are warned of.
+fn place_build(
+    models: &[Model],
+    by_name: &HashMap<String, usize>,
+    path: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<Placement>, u64), MeshError> {
     let mut placer = Placer {
-        models: &models,
-        by_name: &by_name,
+        models,
+        by_name,
         path,
         placements: Vec::new(),
         visits: 0,
@@ -402,14 +433,28 @@ pub fn read_3mf(path: &Path, opened: Opened) -> Result<RawMesh, MeshError> {
             placements.len()
         ));
     }
+    Ok((placements, placed_triangles))
+}
 
+/// Welded vertices and the triangles indexing them.
+type Welded = (Vec<[f32; 3]>, Vec<[u32; 3]>);
+
+/// The placed meshes moved into the build and welded into one vertex list (exactly equal
+/// vertices shared); a mirroring transform turns its triangles back outward.
+fn weld_placements<R: Read + Seek>(
+    pkg: &Package<'_, R>,
+    models: &[Model],
+    placements: &[Placement],
+    placed_triangles: u64,
+) -> Result<Welded, MeshError> {
+    let path = pkg.path;
     let corners = usize::try_from(placed_triangles)
         .unwrap_or(usize::MAX)
         .saturating_mul(3);
     let mut welder = ExactWelder::with_corner_hint(corners);
     let mut triangles = Vec::with_capacity(placed_triangles as usize);
     let mut welded: Vec<u32> = Vec::new();
-    for p in &placements {
+    for p in placements {
         let object = &models[p.model].objects[&p.object];
         let flip = p.transform.fixed_view::<3, 3>(0, 0).determinant() < 0.0;
         welded.clear();
@@ -445,13 +490,7 @@ pub fn read_3mf(path: &Path, opened: Opened) -> Result<RawMesh, MeshError> {
             triangles.push(out);
         }
     }
-    Ok(RawMesh {
-        format: MeshFormat::ThreeMf,
-        vertices: welder.vertices,
-        triangles,
-        warnings,
-        unit: Some(models[0].unit),
-    })
+    Ok((welder.vertices, triangles))
 }
 
 /// One placed mesh: an object of a model part, with its transform to the build.
@@ -743,18 +782,7 @@ fn read_model<R: Read + Seek>(
 ) -> Result<Model, MeshError> {
     let name_owned = name.to_string();
     pkg.parse_entry(index, name, |xml, at| {
-        let mut model = Model {
-            name: name_owned,
-            unit: Units::Mm,
-            objects: HashMap::new(),
-            items: Vec::new(),
-            had_build: false,
-            unknown_required: Vec::new(),
-        };
-        let mut saw_model = false;
-        let mut stack: Vec<At> = Vec::new();
-        // The object being read: its id and what it has so far.
-        let mut object: Option<(u32, Object)> = None;
+        let mut state = ModelState::new(name_owned, root);
         let mut buf = Vec::with_capacity(1024);
         let mut skip = Vec::new();
         loop {
@@ -765,26 +793,7 @@ fn read_model<R: Read + Seek>(
                 Event::Start(e) => (e, false),
                 Event::Empty(e) => (e, true),
                 Event::End(_) => {
-                    match stack.pop() {
-                        Some(At::Object) => {
-                            if let Some((id, o)) = object.take()
-                                && model.objects.insert(id, o).is_some()
-                            {
-                                return Err(fail(format!("object id {id} is defined twice")));
-                            }
-                        }
-                        Some(At::Mesh) => {
-                            if let Some((id, o)) = &object
-                                && let Some((k, bad)) = first_out_of_range(o)
-                            {
-                                return Err(fail(format!(
-                                    "object {id}, triangle {k}: vertex index {bad} is out of range (the object has {} vertices)",
-                                    o.vertices.len()
-                                )));
-                            }
-                        }
-                        _ => {}
-                    }
+                    state.end_element().map_err(fail)?;
                     buf.clear();
                     continue;
                 }
@@ -794,123 +803,10 @@ fn read_model<R: Read + Seek>(
                     continue;
                 }
             };
-            let local = e.local_name();
-            let next = match (stack.last().copied(), local.as_ref()) {
-                (None, "model") => {
-                    saw_model = true;
-                    if let Some(u) = attr(&e, "unit") {
-                        model.unit = Units::from_3mf(u.trim()).ok_or_else(|| {
-                            fail(format!(
-                                "unit '{u}' is not one of micron, millimeter, centimeter, inch, foot, meter"
-                            ))
-                        })?;
-                    }
-                    if let Some(req) = attr(&e, "requiredextensions") {
-                        for prefix in req.split_ascii_whitespace() {
-                            let ns = attr(&e, prefix).unwrap_or_else(|| prefix.to_string());
-                            if !HARMLESS_EXTENSIONS.contains(&ns.as_str()) {
-                                model.unknown_required.push(ns);
-                            }
-                        }
-                    }
-                    Some(At::Model)
-                }
-                (None, other) => {
-                    return Err(fail(format!(
-                        "the document is a <{other}>, not a 3MF <model>"
-                    )));
-                }
-                (Some(At::Model), "resources") => Some(At::Resources),
-                (Some(At::Model), "build") => {
-                    model.had_build = true;
-                    Some(At::Build)
-                }
-                (Some(At::Resources), "object") => {
-                    let id = attr(&e, "id").unwrap_or_default();
-                    let id = id
-                        .trim()
-                        .parse::<u32>()
-                        .ok()
-                        .filter(|&id| id > 0)
-                        .ok_or_else(|| fail(format!("object id '{id}' is not an id (a whole number from 1)")))?;
-                    let type_name = attr(&e, "type").unwrap_or_else(|| "model".into());
-                    let kind = if type_name.trim() == "model" {
-                        ObjectKind::Model
-                    } else {
-                        ObjectKind::Other
-                    };
-                    object = Some((
-                        id,
-                        Object {
-                            kind,
-                            type_name,
-                            vertices: Vec::new(),
-                            triangles: Vec::new(),
-                            components: Vec::new(),
-                        },
-                    ));
-                    Some(At::Object)
-                }
-                (Some(At::Object), "mesh") => Some(At::Mesh),
-                (Some(At::Object), "components") => Some(At::Components),
-                (Some(At::Mesh), "vertices") => Some(At::Vertices),
-                (Some(At::Mesh), "triangles") => Some(At::Triangles),
-                (Some(At::Vertices), "vertex") => {
-                    if let Some((id, o)) = object.as_mut() {
-                        let k = o.vertices.len();
-                        let v = parse_vertex(&e)
-                            .map_err(|d| fail(format!("object {id}, vertex {k}: {d}")))?;
-                        if k as u64 >= MAX_VERTICES {
-                            return Err(fail(format!(
-                                "object {id} has more than hybridplan's limit of {MAX_VERTICES} vertices"
-                            )));
-                        }
-                        o.vertices.push(v);
-                    }
-                    Some(At::Leaf)
-                }
-                (Some(At::Triangles), "triangle") => {
-                    if let Some((id, o)) = object.as_mut() {
-                        let k = o.triangles.len();
-                        let t = parse_triangle(&e)
-                            .map_err(|d| fail(format!("object {id}, triangle {k}: {d}")))?;
-                        o.triangles.push(t);
-                    }
-                    Some(At::Leaf)
-                }
-                (Some(At::Components), "component") => {
-                    if let Some((id, o)) = object.as_mut() {
-                        let r = parse_reference(&e, line)
-                            .map_err(|d| fail(format!("object {id}, component: {d}")))?;
-                        o.components.push(r);
-                    }
-                    Some(At::Leaf)
-                }
-                (Some(At::Build), "item") => {
-                    let k = model.items.len() + 1;
-                    let r = parse_reference(&e, line)
-                        .map_err(|d| fail(format!("build item {k}: {d}")))?;
-                    if r.part.is_some() && !root {
-                        return Err(fail(format!(
-                            "build item {k}: only the root model may place objects of other parts"
-                        )));
-                    }
-                    model.items.push(r);
-                    Some(At::Leaf)
-                }
-                // Anything else (metadata, materials, extensions' elements): skipped whole.
-                _ => None,
-            };
-            match next {
-                Some(s) if s != At::Leaf && !empty => stack.push(s),
+            match state.start_element(&e, line).map_err(fail)? {
+                Some(s) if s != At::Leaf && !empty => state.stack.push(s),
                 // `<object id="3"/>`: an object without a mesh, defined all the same.
-                Some(At::Object) => {
-                    if let Some((id, o)) = object.take()
-                        && model.objects.insert(id, o).is_some()
-                    {
-                        return Err(at(line, format!("object id {id} is defined twice")));
-                    }
-                }
+                Some(At::Object) => state.close_object().map_err(|d| at(line, d))?,
                 // An empty element has no end tag to wait for.
                 _ if empty => {}
                 // A leaf's content, or an unknown element's, means nothing here: skip to its
@@ -925,21 +821,205 @@ fn read_model<R: Read + Seek>(
             buf.clear();
         }
         let line = xml.get_ref().newlines + 1;
-        if !saw_model {
-            return Err(at(line, "no 3MF <model> element in it".into()));
+        state.finish().map_err(|d| at(line, d))
+    })
+}
+
+/// What [`read_model`] has read of a model part so far: the model, whether its `<model>`
+/// element was seen, the elements open around the reader and the object being read (its id
+/// and what it has so far). Its steps' errors are the detail of the message, without the
+/// part and line.
+struct ModelState {
+    model: Model,
+    /// The root model part (only it may place objects of other parts).
+    root: bool,
+    saw_model: bool,
+    stack: Vec<At>,
+    object: Option<(u32, Object)>,
+}
+
+impl ModelState {
+    fn new(name: String, root: bool) -> Self {
+        ModelState {
+            model: Model {
+                name,
+                unit: Units::Mm,
+                objects: HashMap::new(),
+                items: Vec::new(),
+                had_build: false,
+                unknown_required: Vec::new(),
+            },
+            root,
+            saw_model: false,
+            stack: Vec::new(),
+            object: None,
         }
-        if let Some(open) = stack.last() {
-            // quick-xml ends quietly inside open elements: a cut-off part.
-            return Err(at(
-                line,
+    }
+
+    /// An end tag: an object is defined when it closes, a mesh checked for triangles that
+    /// name vertices it does not have.
+    fn end_element(&mut self) -> Result<(), String> {
+        match self.stack.pop() {
+            Some(At::Object) => self.close_object(),
+            Some(At::Mesh) => {
+                if let Some((id, o)) = &self.object
+                    && let Some((k, bad)) = first_out_of_range(o)
+                {
+                    return Err(format!(
+                        "object {id}, triangle {k}: vertex index {bad} is out of range (the object has {} vertices)",
+                        o.vertices.len()
+                    ));
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Defines the object being read (an id given twice is an error).
+    fn close_object(&mut self) -> Result<(), String> {
+        if let Some((id, o)) = self.object.take()
+            && self.model.objects.insert(id, o).is_some()
+        {
+            return Err(format!("object id {id} is defined twice"));
+        }
+        Ok(())
+    }
+
+    /// A start tag (or an empty element) at `line`: what it adds to the model, and the
+    /// element it opens (`None`: one this reader skips whole, with what is inside it).
+    fn start_element(&mut self, e: &BytesStart, line: u64) -> Result<Option<At>, String> {
+        let local = e.local_name();
+        Ok(match (self.stack.last().copied(), local.as_ref()) {
+            (None, "model") => Some(self.model_element(e)?),
+            (None, other) => {
+                return Err(format!("the document is a <{other}>, not a 3MF <model>"));
+            }
+            (Some(At::Model), "resources") => Some(At::Resources),
+            (Some(At::Model), "build") => {
+                self.model.had_build = true;
+                Some(At::Build)
+            }
+            (Some(At::Resources), "object") => Some(self.object_element(e)?),
+            (Some(At::Object), "mesh") => Some(At::Mesh),
+            (Some(At::Object), "components") => Some(At::Components),
+            (Some(At::Mesh), "vertices") => Some(At::Vertices),
+            (Some(At::Mesh), "triangles") => Some(At::Triangles),
+            (Some(At::Vertices), "vertex") => {
+                if let Some((id, o)) = self.object.as_mut() {
+                    let k = o.vertices.len();
+                    let v = parse_vertex(e).map_err(|d| format!("object {id}, vertex {k}: {d}"))?;
+                    if k as u64 >= MAX_VERTICES {
+                        return Err(format!(
+                            "object {id} has more than hybridplan's limit of {MAX_VERTICES} vertices"
+                        ));
+                    }
+                    o.vertices.push(v);
+                }
+                Some(At::Leaf)
+            }
+            (Some(At::Triangles), "triangle") => {
+                if let Some((id, o)) = self.object.as_mut() {
+                    let k = o.triangles.len();
+                    let t =
+                        parse_triangle(e).map_err(|d| format!("object {id}, triangle {k}: {d}"))?;
+                    o.triangles.push(t);
+                }
+                Some(At::Leaf)
+            }
+            (Some(At::Components), "component") => {
+                if let Some((id, o)) = self.object.as_mut() {
+                    let r = parse_reference(e, line)
+                        .map_err(|d| format!("object {id}, component: {d}"))?;
+                    o.components.push(r);
+                }
+                Some(At::Leaf)
+            }
+            (Some(At::Build), "item") => {
+                self.build_item(e, line)?;
+                Some(At::Leaf)
+            }
+            // Anything else (metadata, materials, extensions' elements): skipped whole.
+            _ => None,
+        })
+    }
+
+    /// `<model>`: its unit, and the extensions it requires that this reader does not know.
+    fn model_element(&mut self, e: &BytesStart) -> Result<At, String> {
+        self.saw_model = true;
+        if let Some(u) = attr(e, "unit") {
+            self.model.unit = Units::from_3mf(u.trim()).ok_or_else(|| {
                 format!(
-                    "the part ends inside <{}> (truncated?)",
-                    format!("{open:?}").to_lowercase()
-                ),
+                    "unit '{u}' is not one of micron, millimeter, centimeter, inch, foot, meter"
+                )
+            })?;
+        }
+        if let Some(req) = attr(e, "requiredextensions") {
+            for prefix in req.split_ascii_whitespace() {
+                let ns = attr(e, prefix).unwrap_or_else(|| prefix.to_string());
+                if !HARMLESS_EXTENSIONS.contains(&ns.as_str()) {
+                    self.model.unknown_required.push(ns);
+                }
+            }
+        }
+        Ok(At::Model)
+    }
+
+    /// `<object>`: the object now being read, with its id and type.
+    fn object_element(&mut self, e: &BytesStart) -> Result<At, String> {
+        let id = attr(e, "id").unwrap_or_default();
+        let id = id
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|&id| id > 0)
+            .ok_or_else(|| format!("object id '{id}' is not an id (a whole number from 1)"))?;
+        let type_name = attr(e, "type").unwrap_or_else(|| "model".into());
+        let kind = if type_name.trim() == "model" {
+            ObjectKind::Model
+        } else {
+            ObjectKind::Other
+        };
+        self.object = Some((
+            id,
+            Object {
+                kind,
+                type_name,
+                vertices: Vec::new(),
+                triangles: Vec::new(),
+                components: Vec::new(),
+            },
+        ));
+        Ok(At::Object)
+    }
+
+    /// A build `<item>` at `line` (only the root model may place objects of other parts).
+    fn build_item(&mut self, e: &BytesStart, line: u64) -> Result<(), String> {
+        let k = self.model.items.len() + 1;
+        let r = parse_reference(e, line).map_err(|d| format!("build item {k}: {d}"))?;
+        if r.part.is_some() && !self.root {
+            return Err(format!(
+                "build item {k}: only the root model may place objects of other parts"
             ));
         }
-        Ok(model)
-    })
+        self.model.items.push(r);
+        Ok(())
+    }
+
+    /// The part read to its end: it must have been a `<model>`, and not cut off inside an
+    /// open element (quick-xml ends quietly there).
+    fn finish(self) -> Result<Model, String> {
+        if !self.saw_model {
+            return Err("no 3MF <model> element in it".into());
+        }
+        if let Some(open) = self.stack.last() {
+            return Err(format!(
+                "the part ends inside <{}> (truncated?)",
+                format!("{open:?}").to_lowercase()
+            ));
+        }
+        Ok(self.model)
+    }
 }
 
 /// A volume of PrusaSlicer's config: its object, triangle range, name and type.
