@@ -6,8 +6,11 @@
 //! hashbrown's fast hasher; stl_io welds through std's SipHash map after collecting the whole
 //! soup (see benches/load.rs for the figures side by side).
 
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
 use hashbrown::HashMap;
 use nalgebra::Point3;
+use rayon::prelude::*;
 
 /// Coordinates smaller than this (in file units) are taken for zero.
 ///
@@ -163,129 +166,184 @@ impl ShardTable {
 /// sorted corner numbers) and 8 per vertex: fresh memory costs more to touch than most of
 /// the work here.
 pub fn weld_parallel(soup: &[[[f32; 3]; 3]]) -> (Vec<[f32; 3]>, Vec<[u32; 3]>) {
-    use rayon::prelude::*;
-    use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
     let corners = soup.as_flattened();
-    let n = corners.len();
-    let shard: Vec<u8> = corners
-        .par_iter()
-        .map(|p| shard_of(p.map(f32::to_bits)) as u8)
-        .collect();
-    let counts: Vec<[u32; SHARDS]> = shard
-        .par_chunks(CHUNK)
-        .map(|chunk| {
-            let mut count = [0u32; SHARDS];
-            for &s in chunk {
-                count[s as usize] += 1;
-            }
-            count
-        })
-        .collect();
-    let mut start = [0usize; SHARDS + 1];
-    for count in &counts {
-        for s in 0..SHARDS {
-            start[s + 1] += count[s] as usize;
-        }
-    }
-    for s in 0..SHARDS {
-        start[s + 1] += start[s];
-    }
-    // Where each chunk's first corner of each shard goes in the sorted list.
-    let mut chunk_pos: Vec<[usize; SHARDS]> = Vec::with_capacity(counts.len());
-    let mut running: [usize; SHARDS] = std::array::from_fn(|s| start[s]);
-    for count in &counts {
-        chunk_pos.push(running);
-        for s in 0..SHARDS {
-            running[s] += count[s] as usize;
-        }
-    }
-    drop(counts);
-    // The corner numbers grouped by shard, each group in corner order. Atomics only so that
-    // the chunks and then the shards may write their disjoint places from several threads;
-    // relaxed loads and stores are plain moves.
-    let by_shard: Vec<AtomicU32> = (0..n).into_par_iter().map(|_| AtomicU32::new(0)).collect();
-    shard
-        .par_chunks(CHUNK)
-        .zip(&chunk_pos)
-        .enumerate()
-        .for_each(|(k, (chunk, pos))| {
-            let mut pos = *pos;
-            for (i, &s) in chunk.iter().enumerate() {
-                by_shard[pos[s as usize]].store((k * CHUNK + i) as u32, Relaxed);
-                pos[s as usize] += 1;
-            }
-        });
-    // Each shard: local ids in place of its corner numbers, and the first corner of each of
-    // its vertices (ascending, as the corners come in order).
-    let firsts: Vec<Vec<u32>> = (0..SHARDS)
-        .into_par_iter()
-        .map(|s| {
-            let list = &by_shard[start[s]..start[s + 1]];
-            let mut table = ShardTable::with_corners(list.len());
-            let mut firsts = Vec::with_capacity(list.len() / 5 + 16);
-            for slot in list {
-                let c = slot.load(Relaxed);
-                let (id, new) = table.id(corners[c as usize].map(f32::to_bits));
-                if new {
-                    firsts.push(c);
-                }
-                slot.store(id, Relaxed);
-            }
-            firsts
-        })
-        .collect();
+    let sorted = ShardSort::of(corners);
+    let firsts = sorted.weld_shards(corners);
     let mut offset = [0usize; SHARDS + 1];
     for s in 0..SHARDS {
         offset[s + 1] = offset[s] + firsts[s].len();
     }
-    // The first corners as a bitmap, and the number of them before each word.
-    let mut first_bits = vec![0u64; n.div_ceil(64)];
-    for &c in firsts.iter().flatten() {
-        first_bits[c as usize / 64] |= 1 << (c % 64);
-    }
-    let mut before_word = Vec::with_capacity(first_bits.len());
-    let mut total = 0u32;
-    for w in &first_bits {
-        before_word.push(total);
-        total += w.count_ones();
-    }
-    let rank = |c: u32| -> u32 {
-        let (w, b) = (c as usize / 64, c % 64);
-        before_word[w] + (first_bits[w] & ((1u64 << b) - 1)).count_ones()
-    };
+    let ranks = FirstUse::of(corners.len(), &firsts);
     // The final number of each shard's vertices, in shard order.
     let final_id: Vec<u32> = firsts
         .par_iter()
-        .flat_map_iter(|f| f.iter().map(|&c| rank(c)))
+        .flat_map_iter(|f| f.iter().map(|&c| ranks.rank(c)))
         .collect();
     drop(firsts);
-    // The vertices in order of first use: the set bits in order.
-    let vertices: Vec<[f32; 3]> = first_bits
-        .par_chunks(1024)
-        .enumerate()
-        .flat_map_iter(|(k, words)| {
-            words.iter().enumerate().flat_map(move |(j, &w)| {
-                let base = (k * 1024 + j) * 64;
-                BitIter(w).map(move |b| corners[base + b])
-            })
-        })
-        .collect();
+    let vertices = ranks.vertices(corners);
     let mut triangles = vec![[0u32; 3]; soup.len()];
-    triangles
-        .as_flattened_mut()
-        .par_chunks_mut(CHUNK)
-        .zip(shard.par_chunks(CHUNK))
-        .zip(&chunk_pos)
-        .for_each(|((out, chunk), pos)| {
-            let mut pos = *pos;
-            for (o, &s) in out.iter_mut().zip(chunk) {
-                let s = s as usize;
-                let local = by_shard[pos[s]].load(Relaxed) as usize;
-                pos[s] += 1;
-                *o = final_id[offset[s] + local];
-            }
-        });
+    sorted.number_corners(triangles.as_flattened_mut(), |s, local| {
+        final_id[offset[s] + local]
+    });
     (vertices, triangles)
+}
+
+/// Step 1 of [`weld_parallel`]: the corners' shards and the corner numbers sorted by shard.
+struct ShardSort {
+    /// Each corner's shard.
+    shard: Vec<u8>,
+    /// Where each shard's list begins in `by_shard` (and, last, the number of corners).
+    start: [usize; SHARDS + 1],
+    /// Where each chunk's first corner of each shard went in `by_shard`.
+    chunk_pos: Vec<[usize; SHARDS]>,
+    /// The corner numbers grouped by shard, each group in corner order; step 2 puts each
+    /// corner's local vertex id in its place. Atomics only so that the chunks and then the
+    /// shards may write their disjoint places from several threads; relaxed loads and stores
+    /// are plain moves.
+    by_shard: Vec<AtomicU32>,
+}
+
+impl ShardSort {
+    fn of(corners: &[[f32; 3]]) -> Self {
+        let shard: Vec<u8> = corners
+            .par_iter()
+            .map(|p| shard_of(p.map(f32::to_bits)) as u8)
+            .collect();
+        let counts: Vec<[u32; SHARDS]> = shard
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut count = [0u32; SHARDS];
+                for &s in chunk {
+                    count[s as usize] += 1;
+                }
+                count
+            })
+            .collect();
+        let mut start = [0usize; SHARDS + 1];
+        for count in &counts {
+            for s in 0..SHARDS {
+                start[s + 1] += count[s] as usize;
+            }
+        }
+        for s in 0..SHARDS {
+            start[s + 1] += start[s];
+        }
+        let mut chunk_pos: Vec<[usize; SHARDS]> = Vec::with_capacity(counts.len());
+        let mut running: [usize; SHARDS] = std::array::from_fn(|s| start[s]);
+        for count in &counts {
+            chunk_pos.push(running);
+            for s in 0..SHARDS {
+                running[s] += count[s] as usize;
+            }
+        }
+        let by_shard: Vec<AtomicU32> = (0..corners.len())
+            .into_par_iter()
+            .map(|_| AtomicU32::new(0))
+            .collect();
+        shard
+            .par_chunks(CHUNK)
+            .zip(&chunk_pos)
+            .enumerate()
+            .for_each(|(k, (chunk, pos))| {
+                let mut pos = *pos;
+                for (i, &s) in chunk.iter().enumerate() {
+                    by_shard[pos[s as usize]].store((k * CHUNK + i) as u32, Relaxed);
+                    pos[s as usize] += 1;
+                }
+            });
+        ShardSort {
+            shard,
+            start,
+            chunk_pos,
+            by_shard,
+        }
+    }
+
+    /// Step 2: each shard welds its corners with its own table, puts each corner's local id
+    /// in place of its number, and returns the first corner of each of its vertices
+    /// (ascending, as the corners come in order).
+    fn weld_shards(&self, corners: &[[f32; 3]]) -> Vec<Vec<u32>> {
+        (0..SHARDS)
+            .into_par_iter()
+            .map(|s| {
+                let list = &self.by_shard[self.start[s]..self.start[s + 1]];
+                let mut table = ShardTable::with_corners(list.len());
+                let mut firsts = Vec::with_capacity(list.len() / 5 + 16);
+                for slot in list {
+                    let c = slot.load(Relaxed);
+                    let (id, new) = table.id(corners[c as usize].map(f32::to_bits));
+                    if new {
+                        firsts.push(c);
+                    }
+                    slot.store(id, Relaxed);
+                }
+                firsts
+            })
+            .collect()
+    }
+
+    /// Step 4: each corner's number `number(shard, local id)`, per chunk of corners on all
+    /// cores (a chunk finds its corners' local ids by replaying its positions of step 1).
+    fn number_corners(&self, out: &mut [u32], number: impl Fn(usize, usize) -> u32 + Sync) {
+        out.par_chunks_mut(CHUNK)
+            .zip(self.shard.par_chunks(CHUNK))
+            .zip(&self.chunk_pos)
+            .for_each(|((out, chunk), pos)| {
+                let mut pos = *pos;
+                for (o, &s) in out.iter_mut().zip(chunk) {
+                    let s = s as usize;
+                    let local = self.by_shard[pos[s]].load(Relaxed) as usize;
+                    pos[s] += 1;
+                    *o = number(s, local);
+                }
+            });
+    }
+}
+
+/// Step 3 of [`weld_parallel`]: the first corner of every vertex marked in a bitmap over the
+/// corners; a vertex's number in order of first use is the count of first corners before its
+/// own.
+struct FirstUse {
+    bits: Vec<u64>,
+    /// The number of first corners before each word of `bits`.
+    before_word: Vec<u32>,
+}
+
+impl FirstUse {
+    fn of(corner_count: usize, firsts: &[Vec<u32>]) -> Self {
+        let mut bits = vec![0u64; corner_count.div_ceil(64)];
+        for &c in firsts.iter().flatten() {
+            bits[c as usize / 64] |= 1 << (c % 64);
+        }
+        let mut before_word = Vec::with_capacity(bits.len());
+        let mut total = 0u32;
+        for w in &bits {
+            before_word.push(total);
+            total += w.count_ones();
+        }
+        FirstUse { bits, before_word }
+    }
+
+    /// The number of the vertex whose first corner is `c`.
+    #[inline]
+    fn rank(&self, c: u32) -> u32 {
+        let (w, b) = (c as usize / 64, c % 64);
+        self.before_word[w] + (self.bits[w] & ((1u64 << b) - 1)).count_ones()
+    }
+
+    /// The vertices in order of first use: the corners of the set bits, in order.
+    fn vertices(&self, corners: &[[f32; 3]]) -> Vec<[f32; 3]> {
+        self.bits
+            .par_chunks(1024)
+            .enumerate()
+            .flat_map_iter(|(k, words)| {
+                words.iter().enumerate().flat_map(move |(j, &w)| {
+                    let base = (k * 1024 + j) * 64;
+                    BitIter(w).map(move |b| corners[base + b])
+                })
+            })
+            .collect()
+    }
 }
 
 /// The positions of the set bits of a word, lowest first.
