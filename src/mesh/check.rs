@@ -243,17 +243,7 @@ pub(super) fn shell_bounds(mesh: &Mesh, labels: &[u32], shells: usize) -> Vec<Aa
 /// in the report, and [`MeshReport::solid_problem`] tells later stages whether to refuse it.
 pub fn check_and_repair(mut mesh: Mesh, units: Units) -> CheckedMesh {
     let mut warnings = Vec::new();
-
-    let before = mesh.triangles.len();
-    mesh.triangles
-        .retain(|t| t[0] != t[1] && t[1] != t[2] && t[0] != t[2]);
-    let degenerate_dropped = before - mesh.triangles.len();
-    if degenerate_dropped > 0 {
-        warnings.push(format!(
-            "dropped {degenerate_dropped} degenerate triangles (a corner used twice)"
-        ));
-    }
-    compact_vertices(&mut mesh);
+    let degenerate_dropped = drop_degenerate(&mut mesh, &mut warnings);
 
     let bb = mesh.bounds();
     let diag = bb.map(|b| b.diagonal()).unwrap_or(0.0);
@@ -262,109 +252,44 @@ pub fn check_and_repair(mut mesh: Mesh, units: Units) -> CheckedMesh {
     let watertight = edges.boundary == 0 && edges.non_manifold == 0;
     let oriented = edges.inconsistent == 0;
 
-    // Turn shells that are inside out. A closed, oriented shell with negative volume is either
-    // a cavity inside another shell (correct as it is) or a body exported inside out. We take
-    // it for a cavity when a positive shell's bounding box contains it.
-    let mut shells_flipped = 0;
     let mut volume_mm3 = mesh.signed_volume_mm3();
-    if watertight && oriented && shells == 1 && volume_mm3 < 0.0 {
-        mesh.flip();
-        volume_mm3 = -volume_mm3;
-        shells_flipped = 1;
-        warnings.push("all normals pointed inward; the mesh was flipped".to_string());
-    } else if watertight && oriented && shells > 1 {
-        let origin = bb.map(|b| b.center()).unwrap_or_default();
-        let vols = shell_volumes(&mesh, &labels, shells, &origin);
-        let boxes = shell_bounds(&mesh, &labels, shells);
-        let inside_positive = |s: usize| {
-            (0..shells).any(|o| {
-                o != s
-                    && vols[o] > 0.0
-                    && boxes[o]
-                        .min
-                        .iter()
-                        .zip(boxes[s].min.iter())
-                        .all(|(a, b)| a <= b)
-                    && boxes[o]
-                        .max
-                        .iter()
-                        .zip(boxes[s].max.iter())
-                        .all(|(a, b)| a >= b)
-            })
-        };
-        let flip: Vec<bool> = (0..shells)
-            .map(|s| vols[s] < 0.0 && !inside_positive(s))
-            .collect();
-        shells_flipped = flip.iter().filter(|&&f| f).count();
-        if shells_flipped > 0 {
-            for (t, &s) in mesh.triangles.iter_mut().zip(&labels) {
-                if flip[s as usize] {
-                    t.swap(1, 2);
-                }
-            }
-            warnings.push(if shells_flipped == shells {
-                "all normals pointed inward; the mesh was flipped".to_string()
-            } else {
-                format!("{shells_flipped} of {shells} shells were inside out and were flipped")
-            });
-            volume_mm3 = mesh.signed_volume_mm3();
-        }
-    }
-    // Closed shells that overlap: one solid by a boolean union (a file of one shell skips
-    // this). Flipping comes first, so every shell faces the way it means.
+    let mut shells_flipped = 0;
     let mut overlapping_shells = 0;
     let mut overlap_error = None;
-    if watertight && oriented && shells > 1 {
-        match super::shells::merge_overlapping(&mesh, &labels, shells) {
-            Ok(None) => {}
-            Ok(Some(merged)) => {
-                warnings.push(merged.warning());
-                overlapping_shells = merged.overlapping();
-                mesh = merged.mesh;
-                edges = edge_counts(mesh.vertices.len(), &mesh.triangles);
-                shells = shell_labels(mesh.vertices.len(), &mesh.triangles).1;
-                volume_mm3 = mesh.signed_volume_mm3();
-            }
-            Err(e) => {
-                overlapping_shells = e.intersecting;
-                warnings.push(e.to_string());
-                overlap_error = Some(e.to_string());
+    if watertight && oriented {
+        let origin = bb.map(|b| b.center()).unwrap_or_default();
+        shells_flipped = flip_inside_out(
+            &mut mesh,
+            &labels,
+            shells,
+            &origin,
+            &mut volume_mm3,
+            &mut warnings,
+        );
+        // Closed shells that overlap: one solid by a boolean union (a file of one shell skips
+        // this). Flipping comes first, so every shell faces the way it means.
+        if shells > 1 {
+            match super::shells::merge_overlapping(&mesh, &labels, shells) {
+                Ok(None) => {}
+                Ok(Some(merged)) => {
+                    warnings.push(merged.warning());
+                    overlapping_shells = merged.overlapping();
+                    mesh = merged.mesh;
+                    edges = edge_counts(mesh.vertices.len(), &mesh.triangles);
+                    shells = shell_labels(mesh.vertices.len(), &mesh.triangles).1;
+                    volume_mm3 = mesh.signed_volume_mm3();
+                }
+                Err(e) => {
+                    overlapping_shells = e.intersecting;
+                    warnings.push(e.to_string());
+                    overlap_error = Some(e.to_string());
+                }
             }
         }
     }
 
-    // A triangle is a sliver when its area is below 1e-12 of the part's diagonal squared,
-    // which is far below what f32 coordinates can resolve on a part of that size.
-    let sliver_area2 = (1e-12 * diag * diag) * 2.0;
-    let zero_area_triangles = mesh
-        .triangles
-        .par_iter()
-        .filter(|t| {
-            let [a, b, c] = mesh.corners(t);
-            (b - a).cross(&(c - a)).norm() <= sliver_area2
-        })
-        .count();
-    if zero_area_triangles > 0 {
-        warnings.push(format!(
-            "{zero_area_triangles} triangles have (almost) no area; kept so the surface stays closed"
-        ));
-    }
-
-    if edges.boundary > 0 {
-        warnings.push(format!("open mesh: {} boundary edges", edges.boundary));
-    }
-    if edges.non_manifold > 0 {
-        warnings.push(format!(
-            "non-manifold: {} edges shared by more than two triangles",
-            edges.non_manifold
-        ));
-    }
-    if edges.inconsistent > 0 {
-        warnings.push(format!(
-            "inconsistent orientation: {} edges run the same way in both triangles",
-            edges.inconsistent
-        ));
-    }
+    let zero_area_triangles = count_slivers(&mesh, diag, &mut warnings);
+    edge_warnings(&edges, &mut warnings);
 
     let (min, max) = bb.map(|b| (b.min, b.max)).unwrap_or_default();
     let size = max - min;
@@ -396,6 +321,127 @@ pub fn check_and_repair(mut mesh: Mesh, units: Units) -> CheckedMesh {
         warnings,
     };
     CheckedMesh { mesh, report }
+}
+
+/// Drops the triangles that use a vertex twice (collapsed to an edge or a point) and the
+/// vertices no triangle uses any more; how many triangles were dropped.
+fn drop_degenerate(mesh: &mut Mesh, warnings: &mut Vec<String>) -> usize {
+    let before = mesh.triangles.len();
+    mesh.triangles
+        .retain(|t| t[0] != t[1] && t[1] != t[2] && t[0] != t[2]);
+    let dropped = before - mesh.triangles.len();
+    if dropped > 0 {
+        warnings.push(format!(
+            "dropped {dropped} degenerate triangles (a corner used twice)"
+        ));
+    }
+    compact_vertices(mesh);
+    dropped
+}
+
+/// Turns the shells of a closed, oriented mesh that are inside out; how many were turned.
+/// `volume_mm3` is the mesh's signed volume, updated when shells turn.
+///
+/// A closed, oriented shell with negative volume is either a cavity inside another shell
+/// (correct as it is) or a body exported inside out. We take it for a cavity when a positive
+/// shell's bounding box contains it.
+fn flip_inside_out(
+    mesh: &mut Mesh,
+    labels: &[u32],
+    shells: usize,
+    origin: &nalgebra::Point3<f64>,
+    volume_mm3: &mut f64,
+    warnings: &mut Vec<String>,
+) -> usize {
+    if shells == 1 {
+        // A NaN volume turns nothing.
+        if volume_mm3.is_nan() || *volume_mm3 >= 0.0 {
+            return 0;
+        }
+        mesh.flip();
+        *volume_mm3 = -*volume_mm3;
+        warnings.push("all normals pointed inward; the mesh was flipped".to_string());
+        return 1;
+    }
+    if shells == 0 {
+        return 0;
+    }
+    let vols = shell_volumes(mesh, labels, shells, origin);
+    let boxes = shell_bounds(mesh, labels, shells);
+    let inside_positive = |s: usize| {
+        (0..shells).any(|o| {
+            o != s
+                && vols[o] > 0.0
+                && boxes[o]
+                    .min
+                    .iter()
+                    .zip(boxes[s].min.iter())
+                    .all(|(a, b)| a <= b)
+                && boxes[o]
+                    .max
+                    .iter()
+                    .zip(boxes[s].max.iter())
+                    .all(|(a, b)| a >= b)
+        })
+    };
+    let flip: Vec<bool> = (0..shells)
+        .map(|s| vols[s] < 0.0 && !inside_positive(s))
+        .collect();
+    let flipped = flip.iter().filter(|&&f| f).count();
+    if flipped > 0 {
+        for (t, &s) in mesh.triangles.iter_mut().zip(labels) {
+            if flip[s as usize] {
+                t.swap(1, 2);
+            }
+        }
+        warnings.push(if flipped == shells {
+            "all normals pointed inward; the mesh was flipped".to_string()
+        } else {
+            format!("{flipped} of {shells} shells were inside out and were flipped")
+        });
+        *volume_mm3 = mesh.signed_volume_mm3();
+    }
+    flipped
+}
+
+/// Counts the triangles with (almost) no area, with a warning when there are any. A triangle
+/// is a sliver when its area is below 1e-12 of the part's diagonal squared, which is far below
+/// what f32 coordinates can resolve on a part of that size.
+fn count_slivers(mesh: &Mesh, diag: f64, warnings: &mut Vec<String>) -> usize {
+    let sliver_area2 = (1e-12 * diag * diag) * 2.0;
+    let slivers = mesh
+        .triangles
+        .par_iter()
+        .filter(|t| {
+            let [a, b, c] = mesh.corners(t);
+            (b - a).cross(&(c - a)).norm() <= sliver_area2
+        })
+        .count();
+    if slivers > 0 {
+        warnings.push(format!(
+            "{slivers} triangles have (almost) no area; kept so the surface stays closed"
+        ));
+    }
+    slivers
+}
+
+/// The warnings for open, non-manifold and inconsistently oriented edges.
+fn edge_warnings(edges: &EdgeCounts, warnings: &mut Vec<String>) {
+    if edges.boundary > 0 {
+        warnings.push(format!("open mesh: {} boundary edges", edges.boundary));
+    }
+    if edges.non_manifold > 0 {
+        warnings.push(format!(
+            "non-manifold: {} edges shared by more than two triangles",
+            edges.non_manifold
+        ));
+    }
+    if edges.inconsistent > 0 {
+        warnings.push(format!(
+            "inconsistent orientation: {} edges run the same way in both triangles",
+            edges.inconsistent
+        ));
+    }
 }
 
 /// The mesh made of `triangles` over the shared `vertices`, keeping only the vertices it uses

@@ -440,11 +440,6 @@ impl<'p, R: BufRead> Words<'p, R> {
 }
 
 fn read_ascii(path: &Path, mut reader: impl BufRead) -> Result<RawMesh, MeshError> {
-    let err = |line: u64, detail: String| MeshError::Ascii {
-        path: path.to_path_buf(),
-        line,
-        detail,
-    };
     let head = reader.fill_buf().map_err(|source| MeshError::Io {
         path: path.to_path_buf(),
         source,
@@ -453,109 +448,101 @@ fn read_ascii(path: &Path, mut reader: impl BufRead) -> Result<RawMesh, MeshErro
         reader.consume(UTF8_BOM.len());
     }
     let mut words = Words::new(reader, path);
-    let mut welder = ExactWelder::with_corner_hint(1024);
-    let mut triangles: Vec<[u32; 3]> = Vec::new();
-    let mut warnings = Vec::new();
-    let mut state = AsciiState::Outside;
-    let mut corners: Vec<u32> = Vec::with_capacity(3);
-    let mut polygons_fanned = 0u64;
-    let mut facet_line = 0;
-    let mut vertex_line = 0;
+    let mut ascii = AsciiReader {
+        path,
+        welder: ExactWelder::with_corner_hint(1024),
+        triangles: Vec::new(),
+        warnings: Vec::new(),
+        state: AsciiState::Outside,
+        corners: Vec::with_capacity(3),
+        polygons_fanned: 0,
+        facet_line: 0,
+        vertex_line: 0,
+    };
     while words.advance()? {
+        ascii.step(&mut words)?;
+    }
+    ascii.finish(words.word_line)
+}
+
+/// What the ASCII reader has gathered so far, and where it is in the grammar.
+struct AsciiReader<'p> {
+    path: &'p Path,
+    welder: ExactWelder,
+    triangles: Vec<[u32; 3]>,
+    warnings: Vec<String>,
+    state: AsciiState,
+    /// The vertices of the current facet's loop.
+    corners: Vec<u32>,
+    /// Facets of more than three vertices, split into triangles.
+    polygons_fanned: u64,
+    facet_line: u64,
+    vertex_line: u64,
+}
+
+impl AsciiReader<'_> {
+    fn err(&self, line: u64, detail: String) -> MeshError {
+        MeshError::Ascii {
+            path: self.path.to_path_buf(),
+            line,
+            detail,
+        }
+    }
+
+    /// Takes the current word of `words` (and the words it owns, such as a vertex's numbers).
+    fn step<R: BufRead>(&mut self, words: &mut Words<'_, R>) -> Result<(), MeshError> {
         let line = words.word_line;
         let word = words.word.as_slice();
         let is = |keyword: &[u8]| is_word(word, keyword);
-        match state {
+        match self.state {
             AsciiState::Outside if is(b"solid") => {
                 if words.skip_solid_name(line)? {
-                    facet_line = words.word_line;
+                    self.facet_line = words.word_line;
                     words.skip_facet_normal()?;
-                    state = AsciiState::Facet;
+                    self.state = AsciiState::Facet;
                 } else {
-                    state = AsciiState::Solid;
+                    self.state = AsciiState::Solid;
                 }
             }
             AsciiState::Solid if is(b"facet") => {
-                facet_line = line;
+                self.facet_line = line;
                 words.skip_facet_normal()?;
-                state = AsciiState::Facet;
+                self.state = AsciiState::Facet;
             }
             AsciiState::Solid if is(b"endsolid") => {
                 words.skip_end_name(line)?;
-                state = AsciiState::Outside;
+                self.state = AsciiState::Outside;
             }
             AsciiState::Facet if is(b"outer") => {
                 if !words.next_is(b"loop")? {
-                    return Err(err(line, "expected 'outer loop'".into()));
+                    return Err(self.err(line, "expected 'outer loop'".into()));
                 }
                 words.advance()?;
-                state = AsciiState::Loop;
-                corners.clear();
+                self.state = AsciiState::Loop;
+                self.corners.clear();
             }
             AsciiState::Loop if is(b"vertex") => {
-                vertex_line = line;
-                let mut p = [0f32; 3];
-                for c in &mut p {
-                    let short = || err(line, "vertex needs three coordinates".into());
-                    if !words.advance()? {
-                        return Err(short());
-                    }
-                    let w = words.word.as_slice();
-                    if KEYWORDS.iter().any(|k| is_word(w, k)) {
-                        return Err(short());
-                    }
-                    *c = std::str::from_utf8(w)
-                        .ok()
-                        .and_then(|s| s.parse::<f32>().ok())
-                        .ok_or_else(|| {
-                            err(
-                                words.word_line,
-                                format!("'{}' is not a number", String::from_utf8_lossy(w)),
-                            )
-                        })?;
-                    if !c.is_finite() {
-                        return Err(err(
-                            words.word_line,
-                            "non-finite coordinate (NaN or infinity)".into(),
-                        ));
-                    }
-                }
-                corners.push(welder.index(p));
-                if welder.len() as u64 >= MAX_VERTICES {
+                self.vertex_line = line;
+                let p = self.read_vertex(words, line)?;
+                self.corners.push(self.welder.index(p));
+                if self.welder.len() as u64 >= MAX_VERTICES {
                     return Err(MeshError::TooManyVertices {
-                        path: path.to_path_buf(),
-                        count: welder.len() as u64,
+                        path: self.path.to_path_buf(),
+                        count: self.welder.len() as u64,
                         limit: MAX_VERTICES,
                     });
                 }
             }
-            AsciiState::Loop if is(b"endloop") => {
-                if corners.len() < 3 {
-                    return Err(err(
-                        line,
-                        format!(
-                            "facet starting at line {facet_line} has {} vertices, needs 3",
-                            corners.len()
-                        ),
-                    ));
-                }
-                if corners.len() > 3 {
-                    polygons_fanned += 1;
-                }
-                for k in 1..corners.len() - 1 {
-                    triangles.push([corners[0], corners[k], corners[k + 1]]);
-                }
-                state = AsciiState::EndLoop;
-            }
+            AsciiState::Loop if is(b"endloop") => self.end_loop(line)?,
             AsciiState::Loop
                 if std::str::from_utf8(word).is_ok_and(|t| t.parse::<f32>().is_ok()) =>
             {
-                return Err(err(
-                    vertex_line,
+                return Err(self.err(
+                    self.vertex_line,
                     "vertex has more than three coordinates".into(),
                 ));
             }
-            AsciiState::EndLoop if is(b"endfacet") => state = AsciiState::Solid,
+            AsciiState::EndLoop if is(b"endfacet") => self.state = AsciiState::Solid,
             s => {
                 let expected = match s {
                     AsciiState::Outside => "'solid'",
@@ -564,7 +551,7 @@ fn read_ascii(path: &Path, mut reader: impl BufRead) -> Result<RawMesh, MeshErro
                     AsciiState::Loop => "'vertex' or 'endloop'",
                     AsciiState::EndLoop => "'endfacet'",
                 };
-                return Err(err(
+                return Err(self.err(
                     line,
                     format!(
                         "expected {expected}, found '{}'",
@@ -573,36 +560,105 @@ fn read_ascii(path: &Path, mut reader: impl BufRead) -> Result<RawMesh, MeshErro
                 ));
             }
         }
+        Ok(())
     }
-    match state {
-        AsciiState::Outside => {}
-        AsciiState::Solid => {
-            warnings.push("ASCII STL ends without 'endsolid': the file may be truncated".into())
+
+    /// The three numbers after `vertex` (on line `line`), finite.
+    fn read_vertex<R: BufRead>(
+        &self,
+        words: &mut Words<'_, R>,
+        line: u64,
+    ) -> Result<[f32; 3], MeshError> {
+        let mut p = [0f32; 3];
+        for c in &mut p {
+            let short = || self.err(line, "vertex needs three coordinates".into());
+            if !words.advance()? {
+                return Err(short());
+            }
+            let w = words.word.as_slice();
+            if KEYWORDS.iter().any(|k| is_word(w, k)) {
+                return Err(short());
+            }
+            *c = std::str::from_utf8(w)
+                .ok()
+                .and_then(|s| s.parse::<f32>().ok())
+                .ok_or_else(|| {
+                    self.err(
+                        words.word_line,
+                        format!("'{}' is not a number", String::from_utf8_lossy(w)),
+                    )
+                })?;
+            if !c.is_finite() {
+                return Err(self.err(
+                    words.word_line,
+                    "non-finite coordinate (NaN or infinity)".into(),
+                ));
+            }
         }
-        _ => {
-            return Err(err(
-                words.word_line,
-                format!("file ends inside the facet that starts at line {facet_line} (truncated?)"),
+        Ok(p)
+    }
+
+    /// `endloop` on line `line`: the facet's loop as triangles (a fan for a polygon).
+    fn end_loop(&mut self, line: u64) -> Result<(), MeshError> {
+        let corners = &self.corners;
+        if corners.len() < 3 {
+            return Err(self.err(
+                line,
+                format!(
+                    "facet starting at line {} has {} vertices, needs 3",
+                    self.facet_line,
+                    corners.len()
+                ),
             ));
         }
+        if corners.len() > 3 {
+            self.polygons_fanned += 1;
+        }
+        for k in 1..corners.len() - 1 {
+            self.triangles
+                .push([corners[0], corners[k], corners[k + 1]]);
+        }
+        self.state = AsciiState::EndLoop;
+        Ok(())
     }
-    if polygons_fanned > 0 {
-        warnings.push(format!(
-            "{polygons_fanned} facets had more than 3 vertices and were split into triangles"
-        ));
+
+    /// The end of the file (the last word on line `last_line`): the mesh, or why the file
+    /// ended where it must not.
+    fn finish(mut self, last_line: u64) -> Result<RawMesh, MeshError> {
+        match self.state {
+            AsciiState::Outside => {}
+            AsciiState::Solid => self
+                .warnings
+                .push("ASCII STL ends without 'endsolid': the file may be truncated".into()),
+            _ => {
+                return Err(self.err(
+                    last_line,
+                    format!(
+                        "file ends inside the facet that starts at line {} (truncated?)",
+                        self.facet_line
+                    ),
+                ));
+            }
+        }
+        if self.polygons_fanned > 0 {
+            self.warnings.push(format!(
+                "{} facets had more than 3 vertices and were split into triangles",
+                self.polygons_fanned
+            ));
+        }
+        if self.triangles.is_empty() {
+            return Err(MeshError::NoTriangles {
+                path: self.path.to_path_buf(),
+            });
+        }
+        Ok(RawMesh {
+            format: MeshFormat::StlAscii,
+            vertices: self.welder.vertices,
+            triangles: self.triangles,
+            warnings: self.warnings,
+            unit: None,
+        })
     }
-    if triangles.is_empty() {
-        return Err(MeshError::NoTriangles {
-            path: path.to_path_buf(),
-        });
-    }
-    Ok(RawMesh {
-        format: MeshFormat::StlAscii,
-        vertices: welder.vertices,
-        triangles,
-        warnings,
-        unit: None,
-    })
 }
 
 /// Unit normal of a triangle, or zero for a degenerate one (STL readers recompute it anyway).

@@ -6,8 +6,11 @@
 //! hashbrown's fast hasher; stl_io welds through std's SipHash map after collecting the whole
 //! soup (see benches/load.rs for the figures side by side).
 
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
 use hashbrown::HashMap;
 use nalgebra::Point3;
+use rayon::prelude::*;
 
 /// Coordinates smaller than this (in file units) are taken for zero.
 ///
@@ -66,100 +69,297 @@ impl ExactWelder {
 
 /// Number of shards of the parallel weld: small enough tables to stay in cache.
 const SHARDS: usize = 64;
+/// Corners per chunk of the parallel counting sort and of the final numbering pass.
+const CHUNK: usize = 1 << 16;
 
-/// Which shard a key belongs to (a fixed hash, so the result never depends on the run).
+/// A fixed hash of a corner's coordinate bits (a folded 64 x 64 -> 128-bit multiply), so the
+/// work never depends on the run. Its top 6 bits choose the shard, its low bits the slot in
+/// the shard's table. Only the speed depends on it: the numbering is by first use whatever
+/// the hash.
 #[inline]
-fn shard_of(key: &[u32; 3]) -> usize {
-    let mut h = (key[0] as u64) ^ ((key[1] as u64) << 21) ^ ((key[2] as u64) << 42);
-    h ^= (key[1] as u64) >> 11 ^ (key[2] as u64) >> 22;
-    h = h.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (h >> 58) as usize % SHARDS
+fn key_hash(key: [u32; 3]) -> u64 {
+    let a = (((key[0] as u64) << 32) | key[1] as u64) ^ 0x243F_6A88_85A3_08D3;
+    let b = (key[2] as u64) ^ 0x1319_8A2E_0370_7344;
+    let p = (a as u128) * (b as u128);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+#[inline]
+fn shard_of(key: [u32; 3]) -> usize {
+    (key_hash(key) >> 58) as usize
+}
+
+/// One shard's vertices by their key: open addressing with linear probing over slots holding
+/// `local id + 1` (0: empty), the keys kept in their own array in id order. Half full at most.
+/// hashbrown's general map cost three times as much here (hashing the key as a slice, the
+/// entry API); this table does one multiply and, mostly, one probe.
+struct ShardTable {
+    slots: Vec<u32>,
+    keys: Vec<[u32; 3]>,
+}
+
+impl ShardTable {
+    fn with_corners(corners: usize) -> Self {
+        // A closed mesh has about one vertex per six corners: a third keeps it half full.
+        let slots = (corners / 3).next_power_of_two().max(16);
+        ShardTable {
+            slots: vec![0; slots],
+            keys: Vec::with_capacity(corners / 5 + 16),
+        }
+    }
+
+    /// The local id of `key`, and whether it is new.
+    #[inline]
+    fn id(&mut self, key: [u32; 3]) -> (u32, bool) {
+        if 2 * (self.keys.len() + 1) > self.slots.len() {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = key_hash(key) as usize & mask;
+        loop {
+            match self.slots[i] {
+                0 => {
+                    self.keys.push(key);
+                    let id = self.keys.len() as u32;
+                    self.slots[i] = id;
+                    return (id - 1, true);
+                }
+                s if self.keys[s as usize - 1] == key => return (s - 1, false),
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    fn grow(&mut self) {
+        let slots = self.slots.len() * 2;
+        self.slots = vec![0; slots];
+        let mask = slots - 1;
+        for (k, key) in self.keys.iter().enumerate() {
+            let mut i = key_hash(*key) as usize & mask;
+            while self.slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = k as u32 + 1;
+        }
+    }
 }
 
 /// Welds the corners of a triangle soup (already flushed with [`flush_noise`]) into unique
 /// vertices in parallel and returns the vertices in order of first use and the triangles as
-/// vertex indices.
+/// vertex indices: the same numbering as the streaming [`ExactWelder`] gives.
 ///
-/// The corners are sorted into 64 shards by a hash of their coordinates; each shard is welded
-/// with its own small hash table (cache-resident, where one table for a million vertices is
-/// not), in parallel; a last sequential pass numbers the vertices in order of first use, the
-/// same numbering as the streaming [`ExactWelder`] gives. Besides the soup, it holds about 13
-/// bytes per corner at once (shard numbers, the corners grouped by shard, their local ids)
-/// and writes the indices straight into the triangles: fresh memory costs more to touch than
-/// most of the work here.
+/// Every step but a few short ones runs on all cores:
+/// 1. each corner's shard (a hash of its coordinates), and a counting sort of the corner
+///    numbers by shard, done per chunk of corners so that the chunks scatter in parallel
+///    (each chunk knows where its corners of each shard go from the counts of the chunks
+///    before it);
+/// 2. each shard welds its corners, in corner order, with its own small table (cache-resident,
+///    where one table for a million vertices is not); it overwrites each corner number in its
+///    list with the corner's local vertex id, and notes the first corner of each new vertex;
+/// 3. the first corners, marked in a bitmap over all corners, give each vertex its final
+///    number: the count of first corners before its own (a prefix count of the bitmap's
+///    words), which is its rank in order of first use;
+/// 4. per chunk of corners again, each corner finds its local id where step 1 put its number
+///    (replaying the chunk's positions) and takes its vertex's final number.
+///
+/// Besides the soup and the result it holds about 5 bytes per corner (shard numbers, the
+/// sorted corner numbers) and 8 per vertex: fresh memory costs more to touch than most of
+/// the work here.
 pub fn weld_parallel(soup: &[[[f32; 3]; 3]]) -> (Vec<[f32; 3]>, Vec<[u32; 3]>) {
-    use rayon::prelude::*;
     let corners = soup.as_flattened();
-    let shard: Vec<u8> = corners
+    let sorted = ShardSort::of(corners);
+    let firsts = sorted.weld_shards(corners);
+    let mut offset = [0usize; SHARDS + 1];
+    for s in 0..SHARDS {
+        offset[s + 1] = offset[s] + firsts[s].len();
+    }
+    let ranks = FirstUse::of(corners.len(), &firsts);
+    // The final number of each shard's vertices, in shard order.
+    let final_id: Vec<u32> = firsts
         .par_iter()
-        .map(|p| shard_of(&p.map(f32::to_bits)) as u8)
+        .flat_map_iter(|f| f.iter().map(|&c| ranks.rank(c)))
         .collect();
-    let mut start = [0usize; SHARDS + 1];
-    for &s in &shard {
-        start[s as usize + 1] += 1;
-    }
-    for s in 0..SHARDS {
-        start[s + 1] += start[s];
-    }
-    // The corner numbers grouped by shard (a counting sort), each group in corner order, so
-    // that a shard reads its corners front to back instead of jumping around the soup.
-    let mut by_shard = vec![0u32; corners.len()];
-    let mut fill = start;
-    for (c, &s) in shard.iter().enumerate() {
-        by_shard[fill[s as usize]] = c as u32;
-        fill[s as usize] += 1;
-    }
-    drop(shard);
-    // Each shard: a local vertex id for each of its corners, in order of first use within it.
-    let mut local_ids = vec![0u32; corners.len()];
-    let mut work: Vec<(&[u32], &mut [u32])> = Vec::with_capacity(SHARDS);
-    let mut rest: &mut [u32] = &mut local_ids;
-    for s in 0..SHARDS {
-        let (ids, tail) = rest.split_at_mut(start[s + 1] - start[s]);
-        work.push((&by_shard[start[s]..start[s + 1]], ids));
-        rest = tail;
-    }
-    let vertex_counts: Vec<u32> = work
-        .into_par_iter()
-        .map(|(list, ids)| {
-            let mut table: HashMap<[u32; 3], u32> = HashMap::with_capacity(list.len() / 4 + 16);
-            for (&c, id) in list.iter().zip(ids.iter_mut()) {
-                let next = table.len() as u32;
-                *id = *table
-                    .entry(corners[c as usize].map(f32::to_bits))
-                    .or_insert(next);
-            }
-            table.len() as u32
-        })
-        .collect();
-    let mut offset = [0u32; SHARDS + 1];
-    for s in 0..SHARDS {
-        offset[s + 1] = offset[s] + vertex_counts[s];
-    }
-    // A provisional id (shard offset + local id) for every corner, in the triangles.
+    drop(firsts);
+    let vertices = ranks.vertices(corners);
     let mut triangles = vec![[0u32; 3]; soup.len()];
-    let index = triangles.as_flattened_mut();
-    for s in 0..SHARDS {
-        let range = start[s]..start[s + 1];
-        for (&c, &id) in by_shard[range.clone()].iter().zip(&local_ids[range]) {
-            index[c as usize] = offset[s] + id;
-        }
-    }
-    drop(by_shard);
-    drop(local_ids);
-    // Renumber in order of first use.
-    let total = offset[SHARDS] as usize;
-    let mut final_id = vec![u32::MAX; total];
-    let mut vertices = Vec::with_capacity(total);
-    for (c, slot) in index.iter_mut().enumerate() {
-        let id = &mut final_id[*slot as usize];
-        if *id == u32::MAX {
-            *id = vertices.len() as u32;
-            vertices.push(corners[c]);
-        }
-        *slot = *id;
-    }
+    sorted.number_corners(triangles.as_flattened_mut(), |s, local| {
+        final_id[offset[s] + local]
+    });
     (vertices, triangles)
+}
+
+/// Step 1 of [`weld_parallel`]: the corners' shards and the corner numbers sorted by shard.
+struct ShardSort {
+    /// Each corner's shard.
+    shard: Vec<u8>,
+    /// Where each shard's list begins in `by_shard` (and, last, the number of corners).
+    start: [usize; SHARDS + 1],
+    /// Where each chunk's first corner of each shard went in `by_shard`.
+    chunk_pos: Vec<[usize; SHARDS]>,
+    /// The corner numbers grouped by shard, each group in corner order; step 2 puts each
+    /// corner's local vertex id in its place. Atomics only so that the chunks and then the
+    /// shards may write their disjoint places from several threads; relaxed loads and stores
+    /// are plain moves.
+    by_shard: Vec<AtomicU32>,
+}
+
+impl ShardSort {
+    fn of(corners: &[[f32; 3]]) -> Self {
+        let shard: Vec<u8> = corners
+            .par_iter()
+            .map(|p| shard_of(p.map(f32::to_bits)) as u8)
+            .collect();
+        let counts: Vec<[u32; SHARDS]> = shard
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut count = [0u32; SHARDS];
+                for &s in chunk {
+                    count[s as usize] += 1;
+                }
+                count
+            })
+            .collect();
+        let mut start = [0usize; SHARDS + 1];
+        for count in &counts {
+            for s in 0..SHARDS {
+                start[s + 1] += count[s] as usize;
+            }
+        }
+        for s in 0..SHARDS {
+            start[s + 1] += start[s];
+        }
+        let mut chunk_pos: Vec<[usize; SHARDS]> = Vec::with_capacity(counts.len());
+        let mut running: [usize; SHARDS] = std::array::from_fn(|s| start[s]);
+        for count in &counts {
+            chunk_pos.push(running);
+            for s in 0..SHARDS {
+                running[s] += count[s] as usize;
+            }
+        }
+        let by_shard: Vec<AtomicU32> = (0..corners.len())
+            .into_par_iter()
+            .map(|_| AtomicU32::new(0))
+            .collect();
+        shard
+            .par_chunks(CHUNK)
+            .zip(&chunk_pos)
+            .enumerate()
+            .for_each(|(k, (chunk, pos))| {
+                let mut pos = *pos;
+                for (i, &s) in chunk.iter().enumerate() {
+                    by_shard[pos[s as usize]].store((k * CHUNK + i) as u32, Relaxed);
+                    pos[s as usize] += 1;
+                }
+            });
+        ShardSort {
+            shard,
+            start,
+            chunk_pos,
+            by_shard,
+        }
+    }
+
+    /// Step 2: each shard welds its corners with its own table, puts each corner's local id
+    /// in place of its number, and returns the first corner of each of its vertices
+    /// (ascending, as the corners come in order).
+    fn weld_shards(&self, corners: &[[f32; 3]]) -> Vec<Vec<u32>> {
+        (0..SHARDS)
+            .into_par_iter()
+            .map(|s| {
+                let list = &self.by_shard[self.start[s]..self.start[s + 1]];
+                let mut table = ShardTable::with_corners(list.len());
+                let mut firsts = Vec::with_capacity(list.len() / 5 + 16);
+                for slot in list {
+                    let c = slot.load(Relaxed);
+                    let (id, new) = table.id(corners[c as usize].map(f32::to_bits));
+                    if new {
+                        firsts.push(c);
+                    }
+                    slot.store(id, Relaxed);
+                }
+                firsts
+            })
+            .collect()
+    }
+
+    /// Step 4: each corner's number `number(shard, local id)`, per chunk of corners on all
+    /// cores (a chunk finds its corners' local ids by replaying its positions of step 1).
+    fn number_corners(&self, out: &mut [u32], number: impl Fn(usize, usize) -> u32 + Sync) {
+        out.par_chunks_mut(CHUNK)
+            .zip(self.shard.par_chunks(CHUNK))
+            .zip(&self.chunk_pos)
+            .for_each(|((out, chunk), pos)| {
+                let mut pos = *pos;
+                for (o, &s) in out.iter_mut().zip(chunk) {
+                    let s = s as usize;
+                    let local = self.by_shard[pos[s]].load(Relaxed) as usize;
+                    pos[s] += 1;
+                    *o = number(s, local);
+                }
+            });
+    }
+}
+
+/// Step 3 of [`weld_parallel`]: the first corner of every vertex marked in a bitmap over the
+/// corners; a vertex's number in order of first use is the count of first corners before its
+/// own.
+struct FirstUse {
+    bits: Vec<u64>,
+    /// The number of first corners before each word of `bits`.
+    before_word: Vec<u32>,
+}
+
+impl FirstUse {
+    fn of(corner_count: usize, firsts: &[Vec<u32>]) -> Self {
+        let mut bits = vec![0u64; corner_count.div_ceil(64)];
+        for &c in firsts.iter().flatten() {
+            bits[c as usize / 64] |= 1 << (c % 64);
+        }
+        let mut before_word = Vec::with_capacity(bits.len());
+        let mut total = 0u32;
+        for w in &bits {
+            before_word.push(total);
+            total += w.count_ones();
+        }
+        FirstUse { bits, before_word }
+    }
+
+    /// The number of the vertex whose first corner is `c`.
+    #[inline]
+    fn rank(&self, c: u32) -> u32 {
+        let (w, b) = (c as usize / 64, c % 64);
+        self.before_word[w] + (self.bits[w] & ((1u64 << b) - 1)).count_ones()
+    }
+
+    /// The vertices in order of first use: the corners of the set bits, in order.
+    fn vertices(&self, corners: &[[f32; 3]]) -> Vec<[f32; 3]> {
+        self.bits
+            .par_chunks(1024)
+            .enumerate()
+            .flat_map_iter(|(k, words)| {
+                words.iter().enumerate().flat_map(move |(j, &w)| {
+                    let base = (k * 1024 + j) * 64;
+                    BitIter(w).map(move |b| corners[base + b])
+                })
+            })
+            .collect()
+    }
+}
+
+/// The positions of the set bits of a word, lowest first.
+struct BitIter(u64);
+
+impl Iterator for BitIter {
+    type Item = usize;
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        if self.0 == 0 {
+            return None;
+        }
+        let b = self.0.trailing_zeros() as usize;
+        self.0 &= self.0 - 1;
+        Some(b)
+    }
 }
 
 /// Merges vertices closer than `tolerance` (same unit as the points) and rewrites the
@@ -265,6 +465,36 @@ mod tests {
         assert_eq!(triangles.as_flattened(), streamed);
         assert_eq!(vertices, w.vertices);
         assert_eq!(vertices.len(), 1300);
+    }
+
+    /// Many chunks of the counting sort, shards whose tables grow (every corner of the second
+    /// half is new), corners met again far from their first use: the numbering is the
+    /// streaming welder's.
+    #[test]
+    fn parallel_weld_over_many_chunks_and_growing_tables() {
+        let mut corners: Vec<[f32; 3]> = (0..300_000u32)
+            .map(|k| {
+                let v = (k as u64 * 2_654_435_761 % 40_009) as u32;
+                [
+                    (v % 37) as f32,
+                    (v / 37 % 41) as f32 * 0.5,
+                    (v / 1517) as f32,
+                ]
+            })
+            .collect();
+        corners.extend((0..150_000u32).map(|k| [k as f32, -1.0, (k % 7) as f32]));
+        let mut w = ExactWelder::with_corner_hint(16);
+        let streamed: Vec<u32> = corners.iter().map(|&p| w.index(p)).collect();
+        let soup: Vec<[[f32; 3]; 3]> = corners
+            .chunks_exact(3)
+            .map(|c| [c[0], c[1], c[2]])
+            .collect();
+        let (vertices, triangles) = weld_parallel(&soup);
+        assert_eq!(triangles.as_flattened(), streamed);
+        assert_eq!(vertices, w.vertices);
+        // 40,009 distinct values of v (a prime, k times an odd multiplier covers them all),
+        // each a distinct point, and 150,000 new points.
+        assert_eq!(vertices.len(), 40_009 + 150_000);
     }
 
     #[test]

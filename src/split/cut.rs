@@ -64,123 +64,18 @@ pub struct CutHalves {
 
 /// Cuts a closed, oriented mesh by `plane`; vertices within `snap_mm` of it count as on it.
 pub fn cut(mesh: &Mesh, plane: &Plane, snap_mm: f64) -> Result<CutHalves, CutError> {
-    let side: Vec<i8> = mesh
-        .vertices
-        .par_iter()
-        .map(|p| {
-            let d = plane.distance(p);
-            if d.abs() <= snap_mm {
-                0
-            } else if d > 0.0 {
-                1
-            } else {
-                -1
-            }
-        })
-        .collect();
-    let axis = plane.axis.into_inner();
-
-    // Triangles wholly on one side (the vast majority) are sorted in parallel; those that
-    // cross the plane are few and are split one by one below.
-    let (mut below_tris, mut above_tris, crossing) = {
-        let kinds: Vec<u8> = mesh
-            .triangles
-            .par_iter()
-            .map(|t| {
-                let s = t.map(|i| side[i as usize]);
-                let has_pos = s.contains(&1);
-                let has_neg = s.contains(&-1);
-                match (has_neg, has_pos) {
-                    (true, true) => 2,
-                    (true, false) => 0,
-                    (false, true) => 1,
-                    (false, false) => {
-                        // In the plane: it bounds the half behind its outward normal.
-                        let [a, b, c] = mesh.corners(t);
-                        if (b - a).cross(&(c - a)).dot(&axis) >= 0.0 {
-                            0
-                        } else {
-                            1
-                        }
-                    }
-                }
-            })
-            .collect();
-        let mut counts = [0usize; 3];
-        for &k in &kinds {
-            counts[k as usize] += 1;
-        }
-        let mut lists = counts.map(Vec::with_capacity);
-        for (t, &k) in mesh.triangles.iter().zip(&kinds) {
-            lists[k as usize].push(*t);
-        }
-        let [below, above, crossing] = lists;
-        (below, above, crossing)
-    };
-
-    // Vertices made where edges cross the plane are numbered after the mesh's own.
+    let side = classify_vertices(mesh, plane, snap_mm);
+    let [mut below_tris, mut above_tris, crossing] = sort_triangles(mesh, plane, &side);
     let base = mesh.vertices.len();
-    let mut added: Vec<Point3<f64>> = Vec::new();
-    let mut on_plane: Vec<bool> = side.iter().map(|&s| s == 0).collect();
-    let mut crossing_vertex: HashMap<(u32, u32), u32> = HashMap::new();
-    for t in &crossing {
-        let mut up: Vec<u32> = Vec::with_capacity(4);
-        let mut down: Vec<u32> = Vec::with_capacity(4);
-        for k in 0..3 {
-            let (a, b) = (t[k], t[(k + 1) % 3]);
-            let (sa, sb) = (side[a as usize], side[b as usize]);
-            if sa >= 0 {
-                up.push(a);
-            }
-            if sa <= 0 {
-                down.push(a);
-            }
-            if sa * sb < 0 {
-                let key = (a.min(b), a.max(b));
-                let x = *crossing_vertex.entry(key).or_insert_with(|| {
-                    // Always from the lower index, so both triangles on the edge get the very
-                    // same point.
-                    let (p, q) = (mesh.vertices[key.0 as usize], mesh.vertices[key.1 as usize]);
-                    let (dp, dq) = (plane.distance(&p), plane.distance(&q));
-                    added.push(p + (q - p) * (dp / (dp - dq)));
-                    on_plane.push(true);
-                    (base + added.len() - 1) as u32
-                });
-                up.push(x);
-                down.push(x);
-            }
-        }
-        for (poly, out) in [(&up, &mut above_tris), (&down, &mut below_tris)] {
-            for k in 1..poly.len().saturating_sub(1) {
-                out.push([poly[0], poly[k], poly[k + 1]]);
-            }
-        }
-    }
-
-    // The lower half's open edges all lie in the plane: they bound the section. They are the
-    // in-plane edges of one half whose twin lies in the other half; whichever half has fewer
-    // in-plane edges is searched (for a plate, usually the ribs' side).
-    let in_plane = |tris: &[[u32; 3]]| -> Vec<(u32, u32)> {
-        tris.par_iter()
-            .flat_map_iter(|t| (0..3).map(move |k| (t[k], t[(k + 1) % 3])))
-            .filter(|&(a, b)| on_plane[a as usize] && on_plane[b as usize])
-            .collect()
-    };
-    let (below_edges, above_edges) =
-        rayon::join(|| in_plane(&below_tris), || in_plane(&above_tris));
-    let (edges, reverse) = if above_edges.len() < below_edges.len() {
-        (above_edges, true)
-    } else {
-        (below_edges, false)
-    };
-    let set: HashSet<(u32, u32)> = edges.iter().copied().collect();
-    let mut seam: Vec<(u32, u32)> = edges
-        .into_iter()
-        .filter(|&(a, b)| !set.contains(&(b, a)))
-        .map(|(a, b)| if reverse { (b, a) } else { (a, b) })
-        .collect();
-    seam.sort_unstable();
-    seam.dedup();
+    let (added, on_plane) = split_crossing(
+        mesh,
+        plane,
+        &side,
+        &crossing,
+        &mut below_tris,
+        &mut above_tris,
+    );
+    let seam = seam_edges(&below_tris, &above_tris, &on_plane);
 
     let vertex = |v: u32| -> Point3<f64> {
         let v = v as usize;
@@ -214,6 +109,145 @@ pub fn cut(mesh: &Mesh, plane: &Plane, snap_mm: f64) -> Result<CutHalves, CutErr
     let (below, above) = rayon::join(|| build("lower", below_tris), || build("upper", above_tris));
     let (below, above) = (below?, above?);
     Ok(CutHalves { below, above, cap })
+}
+
+/// Each vertex's side of the plane: 0 within `snap_mm` of it, else 1 in front, -1 behind.
+fn classify_vertices(mesh: &Mesh, plane: &Plane, snap_mm: f64) -> Vec<i8> {
+    mesh.vertices
+        .par_iter()
+        .map(|p| {
+            let d = plane.distance(p);
+            if d.abs() <= snap_mm {
+                0
+            } else if d > 0.0 {
+                1
+            } else {
+                -1
+            }
+        })
+        .collect()
+}
+
+/// The triangles wholly behind the plane, wholly in front of it, and those that cross it.
+/// The first two (the vast majority) are sorted in parallel; the crossing ones are few and are
+/// split one by one afterwards.
+fn sort_triangles(mesh: &Mesh, plane: &Plane, side: &[i8]) -> [Vec<[u32; 3]>; 3] {
+    let axis = plane.axis.into_inner();
+    let kinds: Vec<u8> = mesh
+        .triangles
+        .par_iter()
+        .map(|t| {
+            let s = t.map(|i| side[i as usize]);
+            let has_pos = s.contains(&1);
+            let has_neg = s.contains(&-1);
+            match (has_neg, has_pos) {
+                (true, true) => 2,
+                (true, false) => 0,
+                (false, true) => 1,
+                (false, false) => {
+                    // In the plane: it bounds the half behind its outward normal.
+                    let [a, b, c] = mesh.corners(t);
+                    if (b - a).cross(&(c - a)).dot(&axis) >= 0.0 {
+                        0
+                    } else {
+                        1
+                    }
+                }
+            }
+        })
+        .collect();
+    let mut counts = [0usize; 3];
+    for &k in &kinds {
+        counts[k as usize] += 1;
+    }
+    let mut lists = counts.map(Vec::with_capacity);
+    for (t, &k) in mesh.triangles.iter().zip(&kinds) {
+        lists[k as usize].push(*t);
+    }
+    lists
+}
+
+/// Splits the triangles that cross the plane into the two halves' lists. Vertices made where
+/// edges cross the plane are numbered after the mesh's own; returns them, and for every vertex
+/// (the mesh's and the new ones) whether it lies on the plane.
+fn split_crossing(
+    mesh: &Mesh,
+    plane: &Plane,
+    side: &[i8],
+    crossing: &[[u32; 3]],
+    below_tris: &mut Vec<[u32; 3]>,
+    above_tris: &mut Vec<[u32; 3]>,
+) -> (Vec<Point3<f64>>, Vec<bool>) {
+    let base = mesh.vertices.len();
+    let mut added: Vec<Point3<f64>> = Vec::new();
+    let mut on_plane: Vec<bool> = side.iter().map(|&s| s == 0).collect();
+    let mut crossing_vertex: HashMap<(u32, u32), u32> = HashMap::new();
+    for t in crossing {
+        let mut up: Vec<u32> = Vec::with_capacity(4);
+        let mut down: Vec<u32> = Vec::with_capacity(4);
+        for k in 0..3 {
+            let (a, b) = (t[k], t[(k + 1) % 3]);
+            let (sa, sb) = (side[a as usize], side[b as usize]);
+            if sa >= 0 {
+                up.push(a);
+            }
+            if sa <= 0 {
+                down.push(a);
+            }
+            if sa * sb < 0 {
+                let key = (a.min(b), a.max(b));
+                let x = *crossing_vertex.entry(key).or_insert_with(|| {
+                    // Always from the lower index, so both triangles on the edge get the very
+                    // same point.
+                    let (p, q) = (mesh.vertices[key.0 as usize], mesh.vertices[key.1 as usize]);
+                    let (dp, dq) = (plane.distance(&p), plane.distance(&q));
+                    added.push(p + (q - p) * (dp / (dp - dq)));
+                    on_plane.push(true);
+                    (base + added.len() - 1) as u32
+                });
+                up.push(x);
+                down.push(x);
+            }
+        }
+        for (poly, out) in [(&up, &mut *above_tris), (&down, &mut *below_tris)] {
+            for k in 1..poly.len().saturating_sub(1) {
+                out.push([poly[0], poly[k], poly[k + 1]]);
+            }
+        }
+    }
+    (added, on_plane)
+}
+
+/// The seam: the lower half's open edges, which all lie in the plane and bound the section,
+/// directed as in the lower half, sorted. They are the in-plane edges of one half whose twin
+/// lies in the other half; whichever half has fewer in-plane edges is searched (for a plate,
+/// usually the ribs' side).
+fn seam_edges(
+    below_tris: &[[u32; 3]],
+    above_tris: &[[u32; 3]],
+    on_plane: &[bool],
+) -> Vec<(u32, u32)> {
+    let in_plane = |tris: &[[u32; 3]]| -> Vec<(u32, u32)> {
+        tris.par_iter()
+            .flat_map_iter(|t| (0..3).map(move |k| (t[k], t[(k + 1) % 3])))
+            .filter(|&(a, b)| on_plane[a as usize] && on_plane[b as usize])
+            .collect()
+    };
+    let (below_edges, above_edges) = rayon::join(|| in_plane(below_tris), || in_plane(above_tris));
+    let (edges, reverse) = if above_edges.len() < below_edges.len() {
+        (above_edges, true)
+    } else {
+        (below_edges, false)
+    };
+    let set: HashSet<(u32, u32)> = edges.iter().copied().collect();
+    let mut seam: Vec<(u32, u32)> = edges
+        .into_iter()
+        .filter(|&(a, b)| !set.contains(&(b, a)))
+        .map(|(a, b)| if reverse { (b, a) } else { (a, b) })
+        .collect();
+    seam.sort_unstable();
+    seam.dedup();
+    seam
 }
 
 /// Triangulates the section bounded by the seam edges (directed as in the lower half, i.e.
