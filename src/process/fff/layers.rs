@@ -113,6 +113,31 @@ impl Layers {
         ]
     }
 
+    /// Whether layer `k` has no contour segment.
+    pub(super) fn is_empty(&self, k: usize) -> bool {
+        self.chunks
+            .iter()
+            .all(|(_, offsets)| offsets[k] == offsets[k + 1])
+    }
+
+    /// The edge keys (from, to) of layer `k`'s segments, in the order of `segments(k)`.
+    pub(super) fn keys(&self, k: usize) -> Vec<[u64; 2]> {
+        self.chunks
+            .iter()
+            .flat_map(|(keys, offsets)| &keys[offsets[k] as usize..offsets[k + 1] as usize])
+            .copied()
+            .collect()
+    }
+
+    /// Whether layers `j` and `k` cut the same mesh edges in the same order (the straight
+    /// walls of a prism between them): then their contours chain alike.
+    pub(super) fn same_edges(&self, j: usize, k: usize) -> bool {
+        self.chunks.iter().all(|(keys, offsets)| {
+            keys[offsets[j] as usize..offsets[j + 1] as usize]
+                == keys[offsets[k] as usize..offsets[k + 1] as usize]
+        })
+    }
+
     /// The contour segments of layer `k`, their points computed from the edge keys.
     pub(super) fn segments(&self, k: usize) -> Vec<Segment> {
         let z = self.levels.at(k);
