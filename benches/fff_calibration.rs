@@ -10,7 +10,9 @@
 //! PrusaSlicer's answers from `DIR/NAME.json` (the script's output) instead of slicing again.
 //!
 //! Prints a Markdown table: part, triangles, hybridplan s, PrusaSlicer s, ratio, and the
-//! estimate's breakdown.
+//! estimate's breakdown; its last row is the split bench's part (`wavy_plate(50, 2500)`,
+//! 1,000,012 triangles), whose estimate time is then given against PrusaSlicer's slicing of
+//! it, measured in the same run, with the load average.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -109,8 +111,9 @@ fn prusa_args(c: &Case) -> Vec<String> {
     a
 }
 
-/// PrusaSlicer's estimated time (s), from the cache directory or by slicing.
-fn prusa_time_s(c: &Case, peers: &Path) -> Result<f64, String> {
+/// PrusaSlicer's answer for `c` (the script's JSON line), from the cache directory or by
+/// slicing.
+fn prusa_answer(c: &Case, peers: &Path) -> Result<serde_json::Value, String> {
     let text = match std::env::var_os("PRUSA_JSON_DIR") {
         Some(dir) => std::fs::read_to_string(Path::new(&dir).join(format!("{}.json", c.name)))
             .map_err(|e| format!("no cached answer: {e}"))?,
@@ -132,10 +135,94 @@ fn prusa_time_s(c: &Case, peers: &Path) -> Result<f64, String> {
             String::from_utf8_lossy(&out.stdout).into_owned()
         }
     };
-    let v: serde_json::Value = serde_json::from_str(text.trim()).map_err(|e| e.to_string())?;
-    v["time_s"]
+    serde_json::from_str(text.trim()).map_err(|e| e.to_string())
+}
+
+/// PrusaSlicer's estimated time (s), from the cache directory or by slicing.
+fn prusa_time_s(c: &Case, peers: &Path) -> Result<f64, String> {
+    prusa_answer(c, peers)?["time_s"]
         .as_f64()
         .ok_or_else(|| "no time_s in PrusaSlicer's answer".to_string())
+}
+
+/// The 1-minute load average (Linux), to judge whether other work shared the cores.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(String::from))
+        .unwrap_or_else(|| "?".into())
+}
+
+/// The split bench's part, `wavy_plate(50, 2500)` (1,000,012 triangles: 50 ribs of finely
+/// sampled sine walls), written as binary STL: our estimate's time against PrusaSlicer's
+/// slice and G-code export of the same file (its `slice_wall_s`), measured one after the
+/// other in this run, and the print times.
+fn bench_part(peers: &Path, settings: &FffSettings, printer: &hybridplan::models::FffPrinter) {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => return eprintln!("bench part skipped: no temporary folder ({e})"),
+    };
+    let file = dir.path().join("wavy_plate_50x2500.stl");
+    let mesh = hybridplan::samples::wavy_plate(50, 2500).mesh();
+    if let Err(e) = hybridplan::mesh::stl::write_binary(&file, &mesh, "wavy_plate") {
+        return eprintln!("bench part skipped: {e}");
+    }
+    // The mesh as the estimate sees it: read back from the file (welded, checked).
+    let mesh = match load(&file, &LoadOptions::default()) {
+        Ok(m) => m.mesh,
+        Err(e) => return eprintln!("bench part skipped: {e}"),
+    };
+    let load_before = load_average();
+    let t0 = Instant::now();
+    let est = estimate_fff(&mesh, &Vector3::z_axis(), settings, printer);
+    let ours_s = t0.elapsed().as_secs_f64();
+    let case = Case {
+        name: "wavy_plate_50x2500",
+        file: file.clone(),
+        units: Units::Mm,
+        up: Up::Z,
+    };
+    let (prusa, ratio, speed) = match prusa_answer(&case, peers) {
+        Ok(v) => match (v["time_s"].as_f64(), v["slice_wall_s"].as_f64()) {
+            (Some(t), Some(wall)) => (
+                format!("{t:.0}"),
+                format!("{:.3}", est.time_s / t),
+                format!(
+                    "PrusaSlicer slice + G-code export {wall:.2} s: {:.1} x our estimate",
+                    wall / ours_s
+                ),
+            ),
+            _ => ("-".into(), "-".into(), "no PrusaSlicer time".into()),
+        },
+        Err(e) => (
+            "-".into(),
+            "-".into(),
+            format!("no PrusaSlicer figure ({e})"),
+        ),
+    };
+    println!(
+        "| wavy_plate(50, 2500) | {} | {:.0} | {} | {} | {:.0} | {:.0} / {:.0} / {:.0} / {:.0} / {:.0} / {:.0} | {:.1} / {:.1} / {:.1} | {} |",
+        mesh.triangles.len(),
+        est.time_s,
+        prusa,
+        ratio,
+        ours_s * 1e3,
+        est.perimeters_s,
+        est.infill_s,
+        est.solid_s,
+        est.travel_s,
+        est.overhead_s,
+        est.cooling_slowdown_s,
+        est.perimeter_mm / 1e3,
+        est.sparse_infill_mm / 1e3,
+        est.solid_infill_mm / 1e3,
+        est.retractions
+    );
+    println!(
+        "\nbench part wavy_plate(50, 2500): our estimate {:.0} ms; {speed}; load average {load_before} before, {} after",
+        ours_s * 1e3,
+        load_average()
+    );
 }
 
 fn main() {
@@ -206,18 +293,7 @@ fn main() {
             est.retractions
         );
     }
-    // Speed on a large mesh: a generated plate with 84 wavy ribs, 1,344,012 triangles (no
-    // PrusaSlicer figure: the point is the estimate's own time).
-    let big = hybridplan::samples::wavy_plate(84, 2000).mesh();
-    let t0 = Instant::now();
-    let est = estimate_fff(&big, &Vector3::z_axis(), &settings, &printer);
-    println!(
-        "| wavy_plate(84, 2000) | {} | {:.0} | - | - | {:.0} | | | {} |",
-        big.triangles.len(),
-        est.time_s,
-        t0.elapsed().as_secs_f64() * 1e3,
-        est.retractions
-    );
+    bench_part(&peers, &settings, &printer);
     if !ratios.is_empty() {
         let worst = ratios
             .iter()

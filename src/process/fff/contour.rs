@@ -4,7 +4,8 @@ use hashbrown::HashMap;
 
 use super::layers::Segment;
 
-/// A layer's contour: area, length, loops and the time to trace each loop at a speed.
+/// A layer's contour: its loops, and how many closed loops they make.
+#[cfg(test)]
 pub(super) struct Contour {
     /// Loops as ordered segment indices.
     pub(super) loops: Vec<Vec<u32>>,
@@ -19,14 +20,25 @@ const MAX_CONTOUR_GAP_MM: f64 = 2.0;
 const MAX_OPEN_CHAINS: usize = 1000;
 
 /// Chains a layer's segments into loops through their shared edge keys.
+#[cfg(test)]
 pub(super) fn contour(segments: &[Segment]) -> Contour {
-    let mut outgoing: HashMap<u64, u32> = HashMap::with_capacity(segments.len());
-    for (i, s) in segments.iter().enumerate() {
-        outgoing.insert(s.from_key, i as u32);
+    let keys: Vec<[u64; 2]> = segments.iter().map(|s| [s.from_key, s.to_key]).collect();
+    let loops = chain(&keys);
+    let joined = joined_loops(&loops, segments);
+    Contour { loops, joined }
+}
+
+/// The loops of a layer whose segments run between the edge keys `keys` (from, to): ordered
+/// segment indices, each loop followed from its lowest unused segment. The keys alone decide
+/// them, so layers cut through the same mesh edges share them.
+pub(super) fn chain(keys: &[[u64; 2]]) -> Vec<Vec<u32>> {
+    let mut outgoing: HashMap<u64, u32> = HashMap::with_capacity(keys.len());
+    for (i, k) in keys.iter().enumerate() {
+        outgoing.insert(k[0], i as u32);
     }
-    let mut used = vec![false; segments.len()];
+    let mut used = vec![false; keys.len()];
     let mut loops = Vec::new();
-    for first in 0..segments.len() {
+    for first in 0..keys.len() {
         if used[first] {
             continue;
         }
@@ -35,14 +47,19 @@ pub(super) fn contour(segments: &[Segment]) -> Contour {
         loop {
             used[k] = true;
             ring.push(k as u32);
-            let s = &segments[k];
-            match outgoing.get(&s.to_key) {
+            match outgoing.get(&keys[k][1]) {
                 Some(&j) if !used[j as usize] => k = j as usize,
                 _ => break,
             }
         }
         loops.push(ring);
     }
+    loops
+}
+
+/// The closed loops of a layer's contour `loops` (of `segments`) once its open chains are
+/// joined end to start across small gaps.
+pub(super) fn joined_loops(loops: &[Vec<u32>], segments: &[Segment]) -> usize {
     // A chain that does not end where it began (an open mesh) is joined with the open chains
     // whose starts lie nearest its end, within MAX_CONTOUR_GAP_MM, until the group closes.
     let open: Vec<([f64; 2], [f64; 2])> = loops
@@ -92,8 +109,7 @@ pub(super) fn contour(segments: &[Segment]) -> Contour {
             }
         }
     }
-    let joined = loops.len() - open.len() + groups;
-    Contour { loops, joined }
+    loops.len() - open.len() + groups
 }
 
 #[cfg(test)]

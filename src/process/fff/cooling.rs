@@ -7,17 +7,15 @@
 //! the external perimeters of short layers run at 25 mm/s nominal while the infill drops to
 //! the cap).
 
-use super::layers::Segment;
 use super::paths::Job;
 use super::profile::Profile;
 use super::travel::Travels;
 use crate::models::FffPrinter;
 
-/// The time (s) that slowing the layer's `jobs` (on contour `segs`, taking `full_speed_s`
-/// unslowed) down for cooling adds; the layer's travels are `travels`, its height `dz`.
+/// The time (s) that slowing the layer's `jobs` (taking `full_speed_s` unslowed) down for
+/// cooling adds; the layer's travels are `travels`, its height `dz`.
 pub(super) fn slowdown_s(
     jobs: &[Job],
-    segs: &[Segment],
     travels: &Travels,
     prof: &Profile,
     printer: &FffPrinter,
@@ -37,10 +35,7 @@ pub(super) fn slowdown_s(
         return 0.0;
     }
     let cap = cap_mm_s(jobs, target_s, printer);
-    let capped: f64 = jobs
-        .iter()
-        .map(|j| j.time_s(&prof.planner, segs, cap))
-        .sum();
+    let capped: f64 = jobs.iter().map(|j| j.time_s(&prof.planner, cap)).sum();
     (capped - full_speed_s).max(0.0)
 }
 

@@ -39,15 +39,17 @@ mod raster;
 mod regions;
 mod travel;
 
+use hashbrown::HashMap;
 use nalgebra::{Unit, Vector3};
 use rayon::prelude::*;
 
 use crate::mesh::Mesh;
 use crate::models::FffPrinter;
-use contour::contour;
-use infill::infill_jobs;
+use contour::{chain, joined_loops};
+use infill::{Infill, infill_jobs};
 use layers::Layers;
 pub use motion::trapezoid_s;
+use paths::Job;
 use perimeters::perimeter_jobs;
 use pieces::infill_regions;
 use profile::{Profile, cross_section};
@@ -147,18 +149,68 @@ pub fn estimate_fff(
         .map(|k| raster.fill(&layers.segments(k)))
         .collect();
     let masks = Masks::new(&raster, inside, &prof);
-    let stack = Stack {
+    // Layers cut through the same mesh edges (a prism's straight walls) chain into the same
+    // loops: each run of them is chained once.
+    let chain_of = first_of_runs(n, |k| layers.same_edges(k - 1, k));
+    let chains: Vec<Option<Vec<Vec<u32>>>> = (0..n)
+        .into_par_iter()
+        .map(|k| (chain_of[k] == k).then(|| chain(&layers.keys(k))))
+        .collect();
+    // Layers whose masks are the same (a plate's or a rib's straight stretch) have the same
+    // infill, worked out once: the first layer of each key stands for the others.
+    let mut part_of = vec![0; n];
+    let mut standing: Vec<usize> = Vec::new();
+    let mut seen: HashMap<regions::InfillKey, usize> = HashMap::new();
+    for (k, part) in part_of.iter_mut().enumerate() {
+        if layers.is_empty(k) {
+            continue;
+        }
+        *part = *seen.entry(masks.infill_key(k)).or_insert_with(|| {
+            standing.push(k);
+            standing.len() - 1
+        });
+    }
+    let mut stack = Stack {
         prof: &prof,
         printer,
         layers: &layers,
         raster: &raster,
         masks: &masks,
+        chains: &chains,
+        chain_of: &chain_of,
+        infill: Vec::new(),
+        infill_of: &part_of,
     };
+    stack.infill = standing.par_iter().map(|&k| stack.infill_part(k)).collect();
     let layer_times: Vec<LayerTime> = (0..n)
         .into_par_iter()
         .map(|k| stack.layer_time(k))
         .collect();
     total(&layer_times, n, raster.cell)
+}
+
+/// Per layer of `n`: the first layer of its run of consecutive layers for which `same(k)`
+/// (layer `k` is like layer `k − 1`) holds.
+fn first_of_runs(n: usize, same: impl Fn(usize) -> bool + Sync) -> Vec<usize> {
+    let like_previous: Vec<bool> = (0..n).into_par_iter().map(|k| k > 0 && same(k)).collect();
+    let mut first = Vec::with_capacity(n);
+    for (k, &s) in like_previous.iter().enumerate() {
+        let start = if s { first[k - 1] } else { k };
+        first.push(start);
+    }
+    first
+}
+
+/// What a layer's infill comes to, from its masks alone.
+struct InfillPart {
+    infill: Infill,
+    /// Its jobs, in the order the layer prints them after the perimeters.
+    jobs: Vec<Job<'static>>,
+    /// Sparse and solid infill time at full speed (s).
+    sparse_s: f64,
+    solid_s: f64,
+    /// The infill paths, each entered by a retracted travel.
+    paths: usize,
 }
 
 /// What every layer's time is worked out from: the stages run over all layers at once.
@@ -168,41 +220,28 @@ struct Stack<'a> {
     layers: &'a Layers,
     raster: &'a Raster,
     masks: &'a Masks,
+    /// Contour loops per run's first layer (`chain_of`).
+    chains: &'a [Option<Vec<Vec<u32>>>],
+    chain_of: &'a [usize],
+    /// The infill of each layer standing for those of the same masks (`infill_of`).
+    infill: Vec<InfillPart>,
+    infill_of: &'a [usize],
 }
 
 impl Stack<'_> {
-    /// Layer `k`: its regions, paths and times.
-    fn layer_time(&self, k: usize) -> LayerTime {
+    /// The infill of layer `k`: its regions, their jobs and paths.
+    fn infill_part(&self, k: usize) -> InfillPart {
         let (prof, printer, raster) = (self.prof, self.printer, self.raster);
-        let segs = &self.layers.segments(k);
-        if segs.is_empty() {
-            return LayerTime::default();
-        }
         let first = k == 0;
-        let cont = contour(segs);
-        // The infill region, its classes and its connected regions.
-        let eroded = &self.masks.fill[k];
+        let eroded = self.masks.fill(k);
         let classes = self.masks.classes(k);
         let core = self.masks.core(raster, k);
         let (regions, region_runs) = infill_regions(raster, eroded, &core, &classes);
-        let h = prof.h;
-        let mut lt = LayerTime::default();
         let mut jobs = Vec::new();
-
-        let counts = &self.masks.depth_counts[k];
-        lt.perimeter_mm += perimeter_jobs(&cont, segs, counts, raster, prof, first, &mut jobs);
-        let width = if first { prof.w_first } else { prof.w };
-        lt.extruded_mm3 += lt.perimeter_mm * cross_section(width, h);
-
         let infill = infill_jobs(&regions, raster.cell, prof, printer, first, &mut jobs);
-        lt.solid_mm = infill.solid_mm + infill.top_mm + infill.bridge_mm;
-        lt.sparse_mm = infill.sparse_mm;
-        lt.extruded_mm3 += infill.extruded_mm3(prof, width);
-
-        [lt.perimeters_s, lt.infill_s, lt.solid_s] =
-            paths::bucket_times_s(&jobs, &prof.planner, segs);
-
-        let infill_path_count = infill_paths(
+        // Infill jobs go to the sparse and solid buckets only.
+        let [_, sparse_s, solid_s] = paths::bucket_times_s(&jobs, &prof.planner);
+        let paths = infill_paths(
             raster,
             &region_runs,
             &infill.printed_as,
@@ -211,12 +250,48 @@ impl Stack<'_> {
             infill.kinds_present,
             printer,
         );
-        let travels = Travels::new(
-            cont.joined,
-            infill_path_count,
-            prof.walls,
-            self.layers.extent_mm(),
-        );
+        InfillPart {
+            infill,
+            jobs,
+            sparse_s,
+            solid_s,
+            paths,
+        }
+    }
+
+    /// Layer `k`: its regions, paths and times.
+    fn layer_time(&self, k: usize) -> LayerTime {
+        let (prof, printer, raster) = (self.prof, self.printer, self.raster);
+        let segs = &self.layers.segments(k);
+        if segs.is_empty() {
+            return LayerTime::default();
+        }
+        let first = k == 0;
+        let loops = self.chains[self.chain_of[k]].as_deref().unwrap_or(&[]);
+        let joined = joined_loops(loops, segs);
+        let traces: Vec<(f64, Vec<motion::Move>)> =
+            loops.iter().map(|lp| motion::trace(segs, lp)).collect();
+        let part = &self.infill[self.infill_of[k]];
+        let h = prof.h;
+        let mut lt = LayerTime::default();
+        let mut jobs = Vec::new();
+
+        let counts = self.masks.depth_counts(k);
+        lt.perimeter_mm += perimeter_jobs(&traces, counts, raster, prof, first, &mut jobs);
+        let width = if first { prof.w_first } else { prof.w };
+        lt.extruded_mm3 += lt.perimeter_mm * cross_section(width, h);
+
+        let infill = &part.infill;
+        lt.solid_mm = infill.solid_mm + infill.top_mm + infill.bridge_mm;
+        lt.sparse_mm = infill.sparse_mm;
+        lt.extruded_mm3 += infill.extruded_mm3(prof, width);
+
+        // Perimeter jobs go to the perimeter bucket only.
+        let [perimeters_s, _, _] = paths::bucket_times_s(&jobs, &prof.planner);
+        [lt.perimeters_s, lt.infill_s, lt.solid_s] = [perimeters_s, part.sparse_s, part.solid_s];
+        jobs.extend(part.jobs.iter().copied());
+
+        let travels = Travels::new(joined, part.paths, prof.walls, self.layers.extent_mm());
         let dz = self.layers.dz_mm();
         lt.travel_s += travels.time_s(prof);
         lt.retractions = travels.retracted;
@@ -224,7 +299,7 @@ impl Stack<'_> {
             travels.retracted as f64 * retract_and_hop_s(printer) + z_move_s(printer, dz);
 
         let full_speed_s = lt.perimeters_s + lt.infill_s + lt.solid_s;
-        lt.cooling_s = cooling::slowdown_s(&jobs, segs, &travels, prof, printer, dz, full_speed_s);
+        lt.cooling_s = cooling::slowdown_s(&jobs, &travels, prof, printer, dz, full_speed_s);
         lt
     }
 }

@@ -134,19 +134,17 @@ pub fn trapezoid_s(len: f64, u: f64, w: f64, v: f64, a: f64) -> f64 {
 /// straight move (a junction that sharp costs the planner nothing either way).
 const COLLINEAR_COS: f64 = 1.0 - 1e-10;
 
-/// Time of tracing `loop_` of the contour once at feature `f`, starting at its sharpest
-/// corner (where slicers put the seam, to hide it).
-pub(super) fn loop_time_s(
-    planner: &Planner,
-    segments: &[Segment],
-    loop_: &[u32],
-    f: Feature,
-) -> f64 {
+/// `loop_` of the contour as the planner's moves (their speed and acceleration unset), from
+/// its sharpest corner (where slicers put the seam, to hide it), and its length (mm). Worked
+/// out once per loop: every perimeter of the loop is timed on the same moves.
+pub(super) fn trace(segments: &[Segment], loop_: &[u32]) -> (f64, Vec<Move>) {
+    let mut len_mm = 0.0;
     let mut moves: Vec<Move> = Vec::with_capacity(loop_.len());
     for &k in loop_ {
         let s = &segments[k as usize];
         let d = [s.to[0] - s.from[0], s.to[1] - s.from[1]];
         let len = d[0].hypot(d[1]);
+        len_mm += len;
         if len <= 1e-9 {
             continue;
         }
@@ -159,8 +157,8 @@ pub(super) fn loop_time_s(
             _ => moves.push(Move {
                 len,
                 dir,
-                speed: f.speed_mm_s,
-                accel: f.accel_mm_s2,
+                speed: 0.0,
+                accel: 0.0,
             }),
         }
     }
@@ -176,6 +174,19 @@ pub(super) fn loop_time_s(
         })
         .unwrap_or(0);
     moves.rotate_left(seam);
+    (len_mm, moves)
+}
+
+/// Time of tracing a contour loop, `trace` its moves, once at feature `f`.
+pub(super) fn loop_time_s(planner: &Planner, trace: &[Move], f: Feature) -> f64 {
+    let moves: Vec<Move> = trace
+        .iter()
+        .map(|m| Move {
+            speed: f.speed_mm_s,
+            accel: f.accel_mm_s2,
+            ..*m
+        })
+        .collect();
     planner.time_s(&moves)
 }
 

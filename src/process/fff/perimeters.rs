@@ -1,17 +1,15 @@
 //! The perimeters of a layer: the external loop on the exact contour, the inner loops scaled
 //! by the length of their bands of the eroded section.
 
-use super::contour::Contour;
-use super::layers::Segment;
+use super::motion::Move;
 use super::paths::{Bucket, Job, Path};
 use super::profile::Profile;
 use super::raster::Raster;
 
-/// Adds the perimeter jobs of a layer with contour `cont` (of `segs`) and cells `counts` at
-/// each erosion depth to `jobs`; returns their length (mm).
+/// Adds the perimeter jobs of a layer whose contour loops are `traces` (each one's length and
+/// moves) and with cells `counts` at each erosion depth to `jobs`; returns their length (mm).
 pub(super) fn perimeter_jobs<'a>(
-    cont: &'a Contour,
-    segs: &[Segment],
+    traces: &'a [(f64, Vec<Move>)],
     counts: &[u64],
     raster: &Raster,
     prof: &Profile,
@@ -27,14 +25,8 @@ pub(super) fn perimeter_jobs<'a>(
     };
     let outer_band = band(0).max(1.0);
     let mut perimeter_mm = 0.0;
-    for lp in &cont.loops {
-        let len: f64 = lp
-            .iter()
-            .map(|&i| {
-                let s = &segs[i as usize];
-                (s.to[0] - s.from[0]).hypot(s.to[1] - s.from[1])
-            })
-            .sum();
+    for (len, lp) in traces {
+        let len = *len;
         let small = len <= prof.small_loop_mm;
         for wall in 0..prof.walls {
             let ratio = if wall == 0 {
