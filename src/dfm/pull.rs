@@ -307,9 +307,12 @@ pub fn analyse(
         diag_mm: diag,
     };
     let classes = classify(&rays, by_insert, min_draft_deg);
+    // Summed in triangle order, not by rayon's `sum`, whose order of additions follows how
+    // the threads shared the work: the surface sets the feature threshold, and a last-bit
+    // change could flip a tie between two slide directions from run to run.
     let surface_mm2: f64 = region
         .triangles
-        .par_iter()
+        .iter()
         .zip(&classes)
         .filter(|(_, c)| **c != FaceClass::Insert)
         .map(|(t, _)| face(region, t).area)
@@ -541,7 +544,12 @@ fn released_mm2(
                     * share;
                 (ok, g.area - ok)
             })
-            .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+            // Collected in face order and added in that order: a rayon `reduce` adds in the
+            // order the threads happened to share the work, which made the released area, and
+            // with it the chosen slide of two symmetric ones, differ from run to run.
+            .collect::<Vec<(f64, f64)>>()
+            .into_iter()
+            .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
         free += f_area;
         lost += l_area;
         if lost > allowed_mm2 {
