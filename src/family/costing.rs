@@ -19,7 +19,7 @@ use crate::models::{Economics, Material};
 use crate::plan::{self, EstimateOptions};
 use crate::process::compare::{self, Route, RouteCost, RouteInputs, RouteModels};
 use crate::process::molding::MoldedShape;
-use crate::process::{BreakEvens, Comparison, RouteResult, Routes};
+use crate::process::{BreakEvens, Comparison, Routes};
 
 /// A member's own figures.
 #[derive(Debug, Clone, Serialize)]
@@ -135,18 +135,7 @@ pub fn cost_family(
         models: rm,
     };
     let volume = total.max(1.0);
-    let at = |r: Route| match family.route(r, volume) {
-        Ok(c) => RouteResult::Available(Box::new(c)),
-        Err(reason) => RouteResult::Unavailable {
-            available: false,
-            reason,
-        },
-    };
-    let routes = Routes {
-        am: at(Route::Am),
-        im: at(Route::Im),
-        hybrid: at(Route::Hybrid),
-    };
+    let routes = Routes::of(|r| family.route(r, volume));
     member_figures(
         &mut per_member,
         &family,

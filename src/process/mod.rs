@@ -39,6 +39,22 @@ pub struct Routes {
 }
 
 impl Routes {
+    /// The three routes, each costed by `cost` or unavailable with its reason.
+    pub fn of(cost: impl Fn(Route) -> Result<RouteCost, String>) -> Routes {
+        let at = |r: Route| match cost(r) {
+            Ok(c) => RouteResult::Available(Box::new(c)),
+            Err(reason) => RouteResult::Unavailable {
+                available: false,
+                reason,
+            },
+        };
+        Routes {
+            am: at(Route::Am),
+            im: at(Route::Im),
+            hybrid: at(Route::Hybrid),
+        }
+    }
+
     pub fn get(&self, r: Route) -> &RouteResult {
         match r {
             Route::Am => &self.am,
@@ -101,18 +117,7 @@ pub fn compare_routes(
     models: &RouteModels,
     annual_volume: f64,
 ) -> Comparison {
-    let at = |r: Route| match compare::route(r, inputs, models, annual_volume) {
-        Ok(c) => RouteResult::Available(Box::new(c)),
-        Err(reason) => RouteResult::Unavailable {
-            available: false,
-            reason,
-        },
-    };
-    let routes = Routes {
-        am: at(Route::Am),
-        im: at(Route::Im),
-        hybrid: at(Route::Hybrid),
-    };
+    let routes = Routes::of(|r| compare::route(r, inputs, models, annual_volume));
     let sweep = compare::sweep(inputs, models);
     let variant_sweep = variants::variant_sweep(inputs, models, annual_volume);
     let be = |a, b| compare::break_even(a, b, &sweep, inputs, models);
